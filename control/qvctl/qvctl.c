@@ -1,0 +1,1177 @@
+/* qwikvirt: qvctl, the operator CLI of qv-switchd: turns commands into JSON-RPC calls on the
+ * switch's control socket (control/rpc/METHODS.md) and prints the results as tables. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "control/rpc/rpc.h"
+#include "qv/drop_reason.h"
+
+#define DEFAULT_SOCKET "/run/qwikvirt/switchd.sock"
+#define DEFAULT_TIMEOUT_MS 5000
+
+#define EXIT_RPC 1   /* the switch refused, or could not be reached */
+#define EXIT_USAGE 2 /* the command line is wrong */
+
+static struct {
+	const char *sock;
+	bool json;
+	int timeout_ms;
+} opt;
+
+/* Drop reasons and their meanings, from the same X-macro as the switch's counters (only the
+ * header: qvctl does not link the dataplane library). */
+static const struct {
+	const char *name, *help;
+} drop_reasons[] = {
+#define QV_DROP_ENTRY(sym, name, help) {name, help},
+    QV_FOREACH_DROP_REASON(QV_DROP_ENTRY)
+#undef QV_DROP_ENTRY
+};
+#define N_DROP_REASONS (sizeof(drop_reasons) / sizeof(drop_reasons[0]))
+
+/* ---- help ---- */
+
+#define MATCH_SYNTAX                                                                               \
+	"A rule is 'MATCH actions=ACTIONS' (quote it: it contains a space).\n"                     \
+	"\n"                                                                                       \
+	"MATCH is 'any' (or nothing) or comma-separated key=value fields, all of which must\n"     \
+	"hold; a key not given matches anything:\n"                                                \
+	"  in=PORT              packets received on PORT (see qvctl show ports)\n"                 \
+	"  priority=N           0..65535, default 32768; the highest matching priority wins,\n"    \
+	"                       ties go to the older rule\n"                                       \
+	"  vlan=VID|none        tagged with VLAN id 0..4095, or untagged only\n"                   \
+	"  eth-type=TYPE        ipv4, ipv6, arp or a number (0x88cc); the type after VLAN tags\n"  \
+	"  eth-src=MAC          source MAC, aa:bb:cc:dd:ee:ff\n"                                   \
+	"  eth-dst=MAC          destination MAC\n"                                                 \
+	"  ip-src=ADDR[/LEN]    IPv4 or IPv6 source address or prefix; bits past LEN must be 0\n"  \
+	"  ip-dst=ADDR[/LEN]    destination address or prefix\n"                                   \
+	"  proto=P              tcp, udp, icmp, icmpv6, sctp or 0..255\n"                          \
+	"  src-port=N[-M]       L4 source port or inclusive range; needs proto=tcp|udp|sctp\n"     \
+	"  dst-port=N[-M]       L4 destination port or range; needs proto=tcp|udp|sctp\n"          \
+	"An IP address, or eth-type ipv4/ipv6, restricts the rule to that IP version; a rule\n"    \
+	"cannot mix IPv4 and IPv6. Each key may appear once.\n"                                    \
+	"\n"                                                                                       \
+	"ACTIONS, comma-separated, at most 8:\n"                                                   \
+	"  output:PORT          send a copy out of PORT (repeat for several ports)\n"              \
+	"  drop                 drop the packet (must be the only action)\n"                       \
+	"  push-vlan:VID        add a VLAN tag with id VID\n"                                      \
+	"  pop-vlan             remove the outer VLAN tag\n"                                       \
+	"VLAN actions come before the outputs and apply to every copy.\n"
+
+static const struct help {
+	const char *key;   /* the command words: "" for qvctl itself, "port add"... */
+	const char *usage; /* usage lines, without the "usage: " */
+	const char *text;  /* what it does, with an example */
+} helps[] = {
+    {"", "qvctl [--switch SOCKET] [--json] [--timeout MS] COMMAND [ARGS...]",
+     "Controls a running qv-switchd through its control socket.\n"
+     "\n"
+     "Options (before the command):\n"
+     "  --switch SOCKET   control socket of the switch (default $QV_SWITCH_SOCK, else\n"
+     "                    " DEFAULT_SOCKET ")\n"
+     "  --json            print the switch's result as JSON, for scripts\n"
+     "  --timeout MS      how long to wait for the switch (default 5000)\n"
+     "  -h, --help        this help; 'qvctl COMMAND --help' for a command's help\n"
+     "\n"
+     "Commands:\n"
+     "  show ports|pmd|flows|drops|l2   show the switch's state\n"
+     "  port add|del|set                manage ports\n"
+     "  flow add|del                    manage flow rules\n"
+     "  stats [clear]                   traffic and drop counters\n"
+     "  call METHOD [JSON-PARAMS]       raw JSON-RPC call\n"
+     "\n"
+     "Example:\n"
+     "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock\n"
+     "  qvctl flow add 'in=vm1,proto=tcp,dst-port=80 actions=output:uplink'\n"
+     "  qvctl show flows\n"
+     "\n"
+     "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
+    {"show", "qvctl show ports|pmd|flows|drops|l2",
+     "Shows the switch's state:\n"
+     "  ports   ports with queues, default action and traffic counters\n"
+     "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
+     "  flows   flow rules with their hit counts\n"
+     "  drops   dropped packets per reason, with what each reason means\n"
+     "  l2      learned MAC addresses\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show ports\n"},
+    {"show ports", "qvctl show ports",
+     "Lists the ports: name, index, type, link state, NUMA node, rx/tx queues, default action\n"
+     "for packets no rule matches, packet counters and drops (with one line per drop reason\n"
+     "under each port that dropped packets it received).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show ports\n"},
+    {"show pmd", "qvctl show pmd",
+     "For each PMD thread: its core and NUMA node, the share of cycles spent on packets,\n"
+     "packets received and cycles per packet; then each rx queue it polls with its packets,\n"
+     "cycles per packet and share of the thread's busy cycles.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show pmd\n"},
+    {"show flows", "qvctl show flows",
+     "Lists the flow rules: id (for 'qvctl flow del'), priority, packets matched, match and\n"
+     "actions.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show flows\n"},
+    {"show drops", "qvctl show drops",
+     "Total dropped packets per reason, with what each reason means.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show drops\n"},
+    {"show l2", "qvctl show l2",
+     "Lists the MAC addresses learned on ports whose default is l2, with the port and the\n"
+     "seconds since the address was last seen.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show l2\n"},
+    {"port", "qvctl port add|del|set ...",
+     "Manages ports:\n"
+     "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
+     "  port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]\n"
+     "  port del NAME\n"
+     "  port set NAME [--default drop|l2] [--up|--down]\n"
+     "\n"
+     "Example:\n"
+     "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"},
+    {"port add",
+     "qvctl port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
+     "       qvctl port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]",
+     "Adds a port named NAME (1..31 characters: letters, digits, '_', '.', '-').\n"
+     "\n"
+     "vhost: a vhost-user socket at PATH for a VM. The switch creates the socket (server),\n"
+     "  or with --client connects to the VM's socket and reconnects when it goes away.\n"
+     "  --queues N    queue pairs (default 1)\n"
+     "dpdk: a DPDK device, by PCI address or vdev string.\n"
+     "  --rxq N, --txq N   receive and transmit queues (default 1)\n"
+     "Both:\n"
+     "  --default drop|l2  what happens to packets no flow rule matches: drop them (default)\n"
+     "                     or switch them by learned MAC address\n"
+     "  --down             add the port administratively down: not polled, and output to\n"
+     "                     it counted as port-down, until 'qvctl port set NAME --up' (add\n"
+     "                     the rules first, then let a pcap replay start)\n"
+     "\n"
+     "Prints the port's index.\n"
+     "\n"
+     "Examples:\n"
+     "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"
+     "  qvctl port add uplink dpdk 0000:3b:00.0 --rxq 4 --txq 4 --default l2\n"
+     "  qvctl port add cap0 dpdk net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\n"},
+    {"port del", "qvctl port del NAME",
+     "Removes a port. Rules that name it stay, inert, and apply again when a port of\n"
+     "that name is added back.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl port del vm1\n"},
+    {"port set", "qvctl port set NAME [--default drop|l2] [--up|--down]",
+     "--default: what happens to packets received on NAME that no flow rule matches: drop\n"
+     "them, or switch them by learned MAC address (l2).\n"
+     "--up/--down: the administrative state; a down port is not polled and output to it is\n"
+     "counted as port-down.\n"
+     "\n"
+     "Examples:\n"
+     "  qvctl port set vm1 --default l2\n"
+     "  qvctl port set replay0 --up\n"},
+    {"flow", "qvctl flow add 'MATCH actions=ACTIONS' | flow del ID | flow del --all",
+     "Manages flow rules; 'qvctl flow add --help' describes the rule syntax.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl flow add 'in=vm1,proto=tcp,dst-port=80 actions=output:uplink'\n"},
+    {"flow add", "qvctl flow add 'MATCH actions=ACTIONS'",
+     "Adds a flow rule and prints its id.\n"
+     "\n" MATCH_SYNTAX "\n"
+     "Examples:\n"
+     "  qvctl flow add 'in=vhost0,vlan=100,ip-dst=10.0.0.0/8,proto=tcp,dst-port=80 "
+     "actions=output:vhost1'\n"
+     "  qvctl flow add 'in=uplink,vlan=100 actions=pop-vlan,output:vm1'\n"
+     "  qvctl flow add 'in=vm1 actions=push-vlan:100,output:uplink'\n"
+     "  qvctl flow add 'ip-src=2001:db8::/32,priority=40000 actions=drop'\n"},
+    {"flow del", "qvctl flow del ID | qvctl flow del --all",
+     "Deletes the rule with id ID (see 'qvctl show flows'), or every rule.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl flow del 12\n"},
+    {"stats", "qvctl stats [clear]",
+     "Without argument: traffic per port and drops per reason. 'clear' zeroes every counter\n"
+     "(ports, drops, PMD cycles and flow hits).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl stats clear\n"},
+    {"stats clear", "qvctl stats clear",
+     "Zeroes every counter: ports, drops, PMD cycles and flow hits.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl stats clear\n"},
+    {"call", "qvctl call METHOD [JSON-PARAMS]",
+     "Calls any method of the switch (rpc.list lists them) with params given as a JSON\n"
+     "object, and prints the result as JSON.\n"
+     "\n"
+     "Examples:\n"
+     "  qvctl call rpc.list\n"
+     "  qvctl call port.set '{\"name\": \"vm1\", \"default\": \"l2\"}'\n"},
+};
+#define N_HELPS (sizeof(helps) / sizeof(helps[0]))
+
+static const struct help *find_help(const char *cmd, const char *sub)
+{
+	char key[64];
+
+	if (cmd && sub) {
+		snprintf(key, sizeof(key), "%s %s", cmd, sub);
+		for (size_t i = 0; i < N_HELPS; i++) {
+			if (strcmp(helps[i].key, key) == 0)
+				return &helps[i];
+		}
+	}
+	for (size_t i = 0; i < N_HELPS; i++) {
+		if (strcmp(helps[i].key, cmd ? cmd : "") == 0)
+			return &helps[i];
+	}
+	return NULL;
+}
+
+static int print_help(const struct help *h)
+{
+	printf("usage: %s\n\n%s", h->usage, h->text);
+	return 0;
+}
+
+/* Prints what is wrong and the command's usage line; returns the usage exit status. */
+static int usage_error(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *key, const char *fmt, ...)
+{
+	const struct help *h = NULL;
+	va_list ap;
+
+	for (size_t i = 0; i < N_HELPS; i++) {
+		if (strcmp(helps[i].key, key) == 0)
+			h = &helps[i];
+	}
+	fputs("qvctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (h)
+		fprintf(stderr, "usage: %s\n(see 'qvctl %s%s--help')\n", h->usage, key,
+		        *key ? " " : "");
+	return EXIT_USAGE;
+}
+
+/* ---- small helpers ---- */
+
+/* Strict unsigned number: digits only, fully consumed, within min..max. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void print_json(const json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	putchar('\n');
+}
+
+/* Calls the switch. Returns 0 with *result (new reference), or the exit status after telling
+ * the user what went wrong. params is consumed. */
+static int rpc(const char *method, json_t *params, json_t **result)
+{
+	char err[1024] = "";
+	int code = 0;
+
+	int rc =
+	    qv_rpc_call(opt.sock, method, params, opt.timeout_ms, result, &code, err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	if (rc == 1) {
+		fprintf(stderr, "qvctl: %s\n", err);
+		return EXIT_RPC;
+	}
+	fprintf(stderr,
+	        "qvctl: %s\n"
+	        "qvctl: no answer from the switch at %s: qv-switchd may not be running; if it "
+	        "listens elsewhere, use --switch SOCKET (or set QV_SWITCH_SOCK)\n",
+	        err[0] ? err : "no answer", opt.sock);
+	return EXIT_RPC;
+}
+
+/* For commands whose only output is a confirmation: with --json the result is printed
+ * instead, so that every command's output can be scripted. */
+static bool json_out(const json_t *result)
+{
+	if (opt.json)
+		print_json(result);
+	return opt.json;
+}
+
+static long long jint(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v))
+		return (long long)json_real_value(v);
+	return 0;
+}
+
+static double jreal(const json_t *obj, const char *key)
+{
+	return json_number_value(json_object_get(obj, key));
+}
+
+/* Text of any scalar for a table cell; "-" when the switch did not send the field. */
+static const char *jtext(const json_t *obj, const char *key, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%.1f", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static const json_t *jarray(const json_t *result, const char *key)
+{
+	const json_t *v = json_object_get(result, key);
+	return json_is_array(v) ? v : NULL;
+}
+
+/* ---- aligned tables ---- */
+
+#define MAX_COLS 12
+
+struct row {
+	char *cell[MAX_COLS];
+	char *line; /* a free-form line instead of cells (details under a row) */
+};
+
+struct table {
+	const char *indent;
+	int ncols;
+	const char *head[MAX_COLS];
+	bool right[MAX_COLS]; /* numbers are right-aligned */
+	struct row *rows;
+	size_t n, cap;
+};
+
+/* Columns are given as "NAME" or ">NAME" for right alignment. */
+static void table_init(struct table *t, const char *indent, int ncols, const char *const *cols)
+{
+	memset(t, 0, sizeof(*t));
+	t->indent = indent;
+	t->ncols = ncols;
+	for (int i = 0; i < ncols; i++) {
+		t->right[i] = cols[i][0] == '>';
+		t->head[i] = cols[i] + t->right[i];
+	}
+}
+
+static struct row *table_add(struct table *t)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->rows = realloc(t->rows, t->cap * sizeof(*t->rows));
+		if (t->rows == NULL) {
+			fprintf(stderr, "qvctl: out of memory\n");
+			exit(EXIT_RPC);
+		}
+	}
+	memset(&t->rows[t->n], 0, sizeof(t->rows[0]));
+	return &t->rows[t->n++];
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (d == NULL) {
+		fprintf(stderr, "qvctl: out of memory\n");
+		exit(EXIT_RPC);
+	}
+	return d;
+}
+
+static void cell(struct row *r, int col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void cell(struct row *r, int col, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(r->cell[col]);
+	r->cell[col] = xstrdup(buf);
+}
+
+static void jcell(struct row *r, int col, const json_t *obj, const char *key)
+{
+	char buf[64];
+	cell(r, col, "%s", jtext(obj, key, buf, sizeof(buf)));
+}
+
+static void table_line(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void table_line(struct table *t, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	table_add(t)->line = xstrdup(buf);
+}
+
+static void print_cells(const struct table *t, const size_t *w, const char *const *cells)
+{
+	fputs(t->indent, stdout);
+	for (int c = 0; c < t->ncols; c++) {
+		const char *s = cells[c] ? cells[c] : "";
+		bool last = c == t->ncols - 1;
+		if (t->right[c])
+			printf("%*s", (int)w[c], s);
+		else if (last)
+			fputs(s, stdout); /* no trailing blanks */
+		else
+			printf("%-*s", (int)w[c], s);
+		if (!last)
+			fputs("  ", stdout);
+	}
+	putchar('\n');
+}
+
+static void table_print(struct table *t)
+{
+	size_t w[MAX_COLS];
+
+	for (int c = 0; c < t->ncols; c++)
+		w[c] = strlen(t->head[c]);
+	for (size_t i = 0; i < t->n; i++) {
+		for (int c = 0; c < t->ncols && !t->rows[i].line; c++) {
+			size_t l = t->rows[i].cell[c] ? strlen(t->rows[i].cell[c]) : 0;
+			if (l > w[c])
+				w[c] = l;
+		}
+	}
+	print_cells(t, w, t->head);
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->rows[i].line)
+			printf("%s%s\n", t->indent, t->rows[i].line);
+		else
+			print_cells(t, w, (const char *const *)t->rows[i].cell);
+	}
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		for (int c = 0; c < MAX_COLS; c++)
+			free(t->rows[i].cell[c]);
+		free(t->rows[i].line);
+	}
+	free(t->rows);
+	t->rows = NULL;
+	t->n = t->cap = 0;
+}
+
+/* ---- views ---- */
+
+static long long drops_total(const json_t *drops)
+{
+	const char *reason;
+	json_t *v;
+	long long sum = 0;
+
+	json_object_foreach((json_t *)drops, reason, v)
+	{
+		if (json_is_integer(v))
+			sum += json_integer_value(v);
+	}
+	return sum;
+}
+
+static const char *drop_help(const char *reason)
+{
+	for (size_t i = 0; i < N_DROP_REASONS; i++) {
+		if (strcmp(drop_reasons[i].name, reason) == 0)
+			return drop_reasons[i].help;
+	}
+	return NULL;
+}
+
+/* One line per reason with a non-zero count, under the port's row: known reasons in their
+ * usual order, then any the switch knows and this qvctl does not. */
+static void port_drop_lines(struct table *t, const json_t *drops)
+{
+	const char *reason;
+	json_t *v;
+
+	for (size_t i = 0; i < N_DROP_REASONS; i++) {
+		long long n = jint(drops, drop_reasons[i].name);
+		if (n)
+			table_line(t, "    %-10s %8lld", drop_reasons[i].name, n);
+	}
+	json_object_foreach((json_t *)drops, reason, v)
+	{
+		if (!drop_help(reason) && json_is_integer(v) && json_integer_value(v))
+			table_line(t, "    %-10s %8lld", reason, (long long)json_integer_value(v));
+	}
+}
+
+static void view_ports(const json_t *result)
+{
+	static const char *const cols[] = {"NAME",     ">INDEX",   "TYPE",  "STATE",
+	                                   ">NUMA",    ">RXQ",     ">TXQ",  "DEFAULT",
+	                                   ">RX-PKTS", ">TX-PKTS", ">DROPS"};
+	const json_t *ports = jarray(result, "ports");
+	const json_t *p;
+	size_t i;
+	struct table t;
+
+	if (ports == NULL || json_array_size(ports) == 0) {
+		printf("no ports (add one with 'qvctl port add')\n");
+		return;
+	}
+	table_init(&t, "", 11, cols);
+	json_array_foreach(ports, i, p)
+	{
+		const json_t *drops = json_object_get(p, "drops");
+		long long dropped = drops_total(drops);
+		struct row *r = table_add(&t);
+		jcell(r, 0, p, "name");
+		jcell(r, 1, p, "index");
+		jcell(r, 2, p, "type");
+		jcell(r, 3, p, "state");
+		jcell(r, 4, p, "numa");
+		jcell(r, 5, p, "rxq");
+		jcell(r, 6, p, "txq");
+		jcell(r, 7, p, "default");
+		jcell(r, 8, p, "rx_packets");
+		jcell(r, 9, p, "tx_packets");
+		cell(r, 10, "%lld", dropped);
+		if (dropped)
+			port_drop_lines(&t, drops);
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+static void view_pmd(const json_t *result)
+{
+	static const char *const cols[] = {"PORT", ">QUEUE", ">PACKETS", ">CYCLES/PKT", ">SHARE"};
+	const json_t *pmds = jarray(result, "pmds");
+	const json_t *pmd, *q;
+	size_t i, j;
+	char b1[64], b2[64], b3[64];
+
+	if (pmds == NULL || json_array_size(pmds) == 0) {
+		printf("no PMD threads\n");
+		return;
+	}
+	json_array_foreach(pmds, i, pmd)
+	{
+		if (i)
+			putchar('\n');
+		printf("pmd core %s (numa %s): busy %.1f%%, %lld packets, %s cycles/packet\n",
+		       jtext(pmd, "core", b1, sizeof(b1)), jtext(pmd, "numa", b2, sizeof(b2)),
+		       jreal(pmd, "busy_pct"), jint(pmd, "packets"),
+		       jtext(pmd, "cycles_per_packet", b3, sizeof(b3)));
+		const json_t *rxqs = jarray(pmd, "rxqs");
+		if (rxqs == NULL || json_array_size(rxqs) == 0) {
+			printf("  no rx queues\n");
+			continue;
+		}
+		/* Share of the thread's busy cycles: which queue to move when a PMD is
+		 * overloaded. */
+		double busy = jreal(pmd, "busy_cycles");
+		struct table t;
+		table_init(&t, "  ", 5, cols);
+		json_array_foreach(rxqs, j, q)
+		{
+			struct row *r = table_add(&t);
+			jcell(r, 0, q, "port");
+			jcell(r, 1, q, "queue");
+			jcell(r, 2, q, "packets");
+			jcell(r, 3, q, "cycles_per_packet");
+			if (busy > 0)
+				cell(r, 4, "%.1f%%", 100.0 * jreal(q, "busy_cycles") / busy);
+			else
+				cell(r, 4, "-");
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+}
+
+static void view_flows(const json_t *result)
+{
+	static const char *const cols[] = {">ID", ">PRIO", ">HITS", "MATCH", "ACTIONS"};
+	const json_t *flows = jarray(result, "flows");
+	const json_t *f;
+	size_t i;
+	struct table t;
+
+	if (flows == NULL || json_array_size(flows) == 0) {
+		printf("no flows\n");
+		return;
+	}
+	table_init(&t, "", 5, cols);
+	json_array_foreach(flows, i, f)
+	{
+		struct row *r = table_add(&t);
+		jcell(r, 0, f, "id");
+		jcell(r, 1, f, "priority");
+		jcell(r, 2, f, "hits");
+		jcell(r, 3, f, "match");
+		jcell(r, 4, f, "actions");
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+/* Rows REASON PACKETS [MEANING]: every known reason in the usual order, then any the switch
+ * reports that this qvctl does not know. */
+static void add_drop_rows(struct table *t, const json_t *drops, bool meaning)
+{
+	const char *reason;
+	json_t *v;
+
+	for (size_t i = 0; i < N_DROP_REASONS; i++) {
+		struct row *r = table_add(t);
+		cell(r, 0, "%s", drop_reasons[i].name);
+		cell(r, 1, "%lld", jint(drops, drop_reasons[i].name));
+		if (meaning)
+			cell(r, 2, "%s", drop_reasons[i].help);
+	}
+	json_object_foreach((json_t *)drops, reason, v)
+	{
+		if (drop_help(reason))
+			continue;
+		struct row *r = table_add(t);
+		cell(r, 0, "%s", reason);
+		cell(r, 1, "%lld", json_is_integer(v) ? (long long)json_integer_value(v) : 0);
+		if (meaning)
+			cell(r, 2, "(not known to this qvctl)");
+	}
+}
+
+static void view_drops(const json_t *drops)
+{
+	static const char *const cols[] = {"REASON", ">PACKETS", "MEANING"};
+	struct table t;
+
+	table_init(&t, "", 3, cols);
+	add_drop_rows(&t, drops, true);
+	table_print(&t);
+	table_free(&t);
+}
+
+static void view_l2(const json_t *result)
+{
+	static const char *const cols[] = {"MAC", "PORT", ">AGE"};
+	const json_t *entries = jarray(result, "entries");
+	const json_t *e;
+	size_t i;
+	struct table t;
+
+	if (entries == NULL || json_array_size(entries) == 0) {
+		printf("no learned MAC addresses\n");
+	} else {
+		table_init(&t, "", 3, cols);
+		json_array_foreach(entries, i, e)
+		{
+			struct row *r = table_add(&t);
+			jcell(r, 0, e, "mac");
+			jcell(r, 1, e, "port");
+			cell(r, 2, "%llds", jint(e, "age_s"));
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+	if (json_object_get(result, "aging_s"))
+		printf("entries expire after %llds without traffic\n", jint(result, "aging_s"));
+}
+
+static void view_stats(const json_t *result)
+{
+	static const char *const cols[] = {"NAME",     ">RX-PKTS",  ">RX-BYTES",
+	                                   ">TX-PKTS", ">TX-BYTES", ">DROPS"};
+	const json_t *ports = jarray(result, "ports");
+	const json_t *drops = json_object_get(result, "drops");
+	const json_t *p;
+	size_t i;
+	struct table t;
+
+	if (ports == NULL || json_array_size(ports) == 0) {
+		printf("no ports\n");
+	} else {
+		table_init(&t, "", 6, cols);
+		json_array_foreach(ports, i, p)
+		{
+			struct row *r = table_add(&t);
+			jcell(r, 0, p, "name");
+			jcell(r, 1, p, "rx_packets");
+			jcell(r, 2, p, "rx_bytes");
+			jcell(r, 3, p, "tx_packets");
+			jcell(r, 4, p, "tx_bytes");
+			cell(r, 5, "%lld", drops_total(json_object_get(p, "drops")));
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+	putchar('\n');
+	printf("drops: %lld in total\n", drops_total(drops));
+	static const char *const dcols[] = {"REASON", ">PACKETS"};
+	table_init(&t, "  ", 2, dcols);
+	add_drop_rows(&t, drops, false);
+	table_print(&t);
+	table_free(&t);
+}
+
+/* ---- commands ---- */
+
+/* argv here starts after the command words (e.g. after "show ports"). */
+
+static int call_and_view(const char *method, void (*view)(const json_t *))
+{
+	json_t *result;
+	int rc = rpc(method, NULL, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result))
+		view(result);
+	json_decref(result);
+	return 0;
+}
+
+static void view_drops_result(const json_t *result)
+{
+	view_drops(json_object_get(result, "drops"));
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	static const struct {
+		const char *name, *method;
+		void (*view)(const json_t *);
+	} views[] = {
+	    {"ports", "port.list", view_ports}, {"pmd", "pmd.show", view_pmd},
+	    {"flows", "flow.list", view_flows}, {"drops", "stats.get", view_drops_result},
+	    {"l2", "l2.show", view_l2},
+	};
+
+	if (argc < 1)
+		return usage_error("show", "show what?");
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		if (strcmp(argv[0], views[i].name) != 0)
+			continue;
+		char key[32];
+		snprintf(key, sizeof(key), "show %s", views[i].name);
+		if (argc > 1)
+			return usage_error(key, "unexpected argument '%s'", argv[1]);
+		return call_and_view(views[i].method, views[i].view);
+	}
+	return usage_error("show", "unknown view '%s'", argv[0]);
+}
+
+/* Value of an option that takes one: "--opt VALUE" or "--opt=VALUE". Advances *i past it.
+ * Returns NULL if argv[*i] is not this option; sets *missing when the value is absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	*i += 1;
+	return argv[*i];
+}
+
+static int cmd_port_add(int argc, char **argv)
+{
+	const char *key = "port add";
+
+	if (argc < 3)
+		return usage_error(key, "port add needs NAME, TYPE and %s",
+		                   argc >= 2 && strcmp(argv[1], "dpdk") == 0 ? "DEVARGS" : "PATH");
+	const char *name = argv[0], *type = argv[1];
+	bool vhost = strcmp(type, "vhost") == 0, dpdk = strcmp(type, "dpdk") == 0;
+	if (!vhost && !dpdk)
+		return usage_error(key, "unknown port type '%s': expected vhost or dpdk", type);
+
+	json_t *params = json_pack("{s:s, s:s, s:s}", "name", name, "type", type,
+	                           vhost ? "path" : "devargs", argv[2]);
+	for (int i = 3; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+		const char *numopt = NULL;
+
+		if (vhost && strcmp(argv[i], "--client") == 0) {
+			json_object_set_new(params, "client", json_true());
+			continue;
+		}
+		if (strcmp(argv[i], "--down") == 0) {
+			json_object_set_new(params, "admin", json_string("down"));
+			continue;
+		}
+		if ((v = opt_value(argc, argv, &i, "--default", &missing))) {
+			json_object_set_new(params, "default", json_string(v));
+			continue;
+		}
+		if (!missing && vhost && (v = opt_value(argc, argv, &i, "--queues", &missing)))
+			numopt = "queues";
+		else if (!missing && dpdk && (v = opt_value(argc, argv, &i, "--rxq", &missing)))
+			numopt = "rxq";
+		else if (!missing && dpdk && (v = opt_value(argc, argv, &i, "--txq", &missing)))
+			numopt = "txq";
+		if (missing) {
+			json_decref(params);
+			return usage_error(key, "%s needs a value", argv[i]);
+		}
+		if (numopt) {
+			unsigned long n;
+			if (!parse_uint(v, 1, 65535, &n)) {
+				json_decref(params);
+				return usage_error(key, "--%s '%s': expected a number 1..65535",
+				                   numopt, v);
+			}
+			json_object_set_new(params, numopt, json_integer((json_int_t)n));
+			continue;
+		}
+		json_decref(params);
+		if (vhost && (!strncmp(argv[i], "--rxq", 5) || !strncmp(argv[i], "--txq", 5)))
+			return usage_error(key, "%s is for dpdk ports: vhost ports take --queues",
+			                   argv[i]);
+		if (dpdk && (!strncmp(argv[i], "--queues", 8) || !strcmp(argv[i], "--client")))
+			return usage_error(key, "%s is for vhost ports", argv[i]);
+		return usage_error(key, "unexpected argument '%s'", argv[i]);
+	}
+
+	json_t *result;
+	int rc = rpc("port.add", params, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result))
+		printf("port %s added (index %lld)\n", name, jint(result, "index"));
+	json_decref(result);
+	return 0;
+}
+
+static int cmd_port_del(int argc, char **argv)
+{
+	if (argc != 1)
+		return usage_error("port del", argc ? "too many arguments" : "port del needs NAME");
+	json_t *result;
+	int rc = rpc("port.del", json_pack("{s:s}", "name", argv[0]), &result);
+	if (rc)
+		return rc;
+	if (!json_out(result))
+		printf("port %s deleted\n", argv[0]);
+	json_decref(result);
+	return 0;
+}
+
+static int cmd_port_set(int argc, char **argv)
+{
+	const char *def = NULL, *admin = NULL;
+
+	if (argc < 1)
+		return usage_error("port set", "port set needs NAME");
+	for (int i = 1; i < argc; i++) {
+		bool missing = false;
+		if (strcmp(argv[i], "--up") == 0 || strcmp(argv[i], "--down") == 0) {
+			admin = argv[i] + 2;
+			continue;
+		}
+		const char *v = opt_value(argc, argv, &i, "--default", &missing);
+		if (missing)
+			return usage_error("port set", "--default needs drop or l2");
+		if (v == NULL)
+			return usage_error("port set", "unexpected argument '%s'", argv[i]);
+		def = v;
+	}
+	if (def == NULL && admin == NULL)
+		return usage_error("port set", "nothing to set: give --default drop|l2, --up or --down");
+	json_t *result, *params = json_pack("{s:s}", "name", argv[0]);
+	if (def)
+		json_object_set_new(params, "default", json_string(def));
+	if (admin)
+		json_object_set_new(params, "admin", json_string(admin));
+	int rc = rpc("port.set", params, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result)) {
+		if (def)
+			printf("port %s: default is now %s\n", argv[0], def);
+		if (admin)
+			printf("port %s: admin state is now %s\n", argv[0], admin);
+	}
+	json_decref(result);
+	return 0;
+}
+
+static int cmd_port(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage_error("port", "port what?");
+	if (strcmp(argv[0], "add") == 0)
+		return cmd_port_add(argc - 1, argv + 1);
+	if (strcmp(argv[0], "del") == 0)
+		return cmd_port_del(argc - 1, argv + 1);
+	if (strcmp(argv[0], "set") == 0)
+		return cmd_port_set(argc - 1, argv + 1);
+	return usage_error("port", "unknown port command '%s'", argv[0]);
+}
+
+static int cmd_flow_add(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage_error("flow add", "flow add needs a rule");
+	/* An unquoted rule arrives as several words; the syntax separates the match from the
+	 * actions by a space, so joining them back is what the user meant. */
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *text = calloc(1, len);
+	if (text == NULL) {
+		fprintf(stderr, "qvctl: out of memory\n");
+		return EXIT_RPC;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(text, " ");
+		strcat(text, argv[i]);
+	}
+	json_t *params = json_pack("{s:s}", "flow", text);
+	free(text);
+
+	json_t *result;
+	int rc = rpc("flow.add", params, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result))
+		printf("flow %lld added\n", jint(result, "id"));
+	json_decref(result);
+	return 0;
+}
+
+static int cmd_flow_del(int argc, char **argv)
+{
+	json_t *params;
+	unsigned long id = 0;
+	bool all = false;
+
+	if (argc != 1)
+		return usage_error("flow del",
+		                   argc ? "too many arguments" : "flow del needs an ID or --all");
+	if (strcmp(argv[0], "--all") == 0) {
+		all = true;
+		params = json_pack("{s:b}", "all", 1);
+	} else if (parse_uint(argv[0], 0, UINT32_MAX, &id)) {
+		params = json_pack("{s:I}", "id", (json_int_t)id);
+	} else {
+		return usage_error("flow del",
+		                   "bad flow id '%s': expected a number (see qvctl "
+		                   "show flows) or --all",
+		                   argv[0]);
+	}
+	json_t *result;
+	int rc = rpc("flow.del", params, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result)) {
+		if (all)
+			printf("%lld flow(s) deleted\n", jint(result, "deleted"));
+		else
+			printf("flow %lu deleted\n", id);
+	}
+	json_decref(result);
+	return 0;
+}
+
+static int cmd_flow(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage_error("flow", "flow what?");
+	if (strcmp(argv[0], "add") == 0)
+		return cmd_flow_add(argc - 1, argv + 1);
+	if (strcmp(argv[0], "del") == 0)
+		return cmd_flow_del(argc - 1, argv + 1);
+	return usage_error("flow", "unknown flow command '%s'", argv[0]);
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	if (argc == 0)
+		return call_and_view("stats.get", view_stats);
+	if (strcmp(argv[0], "clear") != 0)
+		return usage_error("stats", "unknown stats command '%s'", argv[0]);
+	if (argc > 1)
+		return usage_error("stats clear", "unexpected argument '%s'", argv[1]);
+	json_t *result;
+	int rc = rpc("stats.clear", NULL, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result))
+		printf("statistics cleared\n");
+	json_decref(result);
+	return 0;
+}
+
+static int cmd_call(int argc, char **argv)
+{
+	json_t *params = NULL;
+
+	if (argc < 1 || argc > 2)
+		return usage_error("call", argc ? "too many arguments" : "call needs a METHOD");
+	if (argc == 2) {
+		json_error_t jerr;
+		params = json_loads(argv[1], JSON_DECODE_ANY, &jerr);
+		if (params == NULL)
+			return usage_error("call", "JSON-PARAMS is not valid JSON: %s (column %d)",
+			                   jerr.text, jerr.column);
+		if (!json_is_object(params)) {
+			json_decref(params);
+			return usage_error("call", "JSON-PARAMS must be a JSON object, like "
+			                           "'{\"name\": \"vm1\"}'");
+		}
+	}
+	json_t *result;
+	int rc = rpc(argv[0], params, &result);
+	if (rc)
+		return rc;
+	print_json(result);
+	json_decref(result);
+	return 0;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"show", cmd_show},   {"port", cmd_port}, {"flow", cmd_flow},
+    {"stats", cmd_stats}, {"call", cmd_call},
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("QV_SWITCH_SOCK");
+	int i = 1;
+
+	opt.sock = env && *env ? env : DEFAULT_SOCKET;
+	opt.timeout_ms = DEFAULT_TIMEOUT_MS;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		bool missing = false;
+		const char *v;
+		if (is_help(argv[i]))
+			return print_help(find_help(NULL, NULL));
+		if (strcmp(argv[i], "--json") == 0) {
+			opt.json = true;
+		} else if ((v = opt_value(argc, argv, &i, "--switch", &missing))) {
+			if (*v == '\0')
+				return usage_error("", "--switch needs a socket path");
+			opt.sock = v;
+		} else if ((v = opt_value(argc, argv, &i, "--timeout", &missing))) {
+			unsigned long ms;
+			if (!parse_uint(v, 1, 3600 * 1000, &ms))
+				return usage_error("",
+				                   "--timeout '%s': expected milliseconds, "
+				                   "1..3600000",
+				                   v);
+			opt.timeout_ms = (int)ms;
+		} else if (missing) {
+			return usage_error("", "%s needs a value", argv[i]);
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else {
+			return usage_error("", "unknown option '%s'", argv[i]);
+		}
+	}
+	if (i >= argc)
+		return usage_error("", "no command given");
+
+	/* "qvctl help port add" is "qvctl port add --help". */
+	bool help = false;
+	if (strcmp(argv[i], "help") == 0) {
+		help = true;
+		i++;
+		if (i >= argc)
+			return print_help(find_help(NULL, NULL));
+	}
+	const struct command *cmd = find_command(argv[i]);
+	if (cmd == NULL)
+		return usage_error("", "unknown command '%s'", argv[i]);
+
+	/* --help anywhere after the command wins; --json is also accepted there, since users
+	 * tend to append it. Both are removed before the command sees its arguments. */
+	int n = 0;
+	char **args = calloc((size_t)argc, sizeof(*args));
+	if (args == NULL)
+		return EXIT_RPC;
+	for (int j = i + 1; j < argc; j++) {
+		if (is_help(argv[j]))
+			help = true;
+		else if (strcmp(argv[j], "--json") == 0)
+			opt.json = true;
+		else
+			args[n++] = argv[j];
+	}
+	int rc;
+	if (help)
+		rc = print_help(find_help(cmd->name, n ? args[0] : NULL));
+	else
+		rc = cmd->fn(n, args);
+	free(args);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/* qwikvirt: fast-path packet parser, reduces an Ethernet frame to a struct qv_flow_key.
+ * Inline because it runs once per packet in the PMD loop; it never reads past len. */
+#ifndef QV_PARSE_H
+#define QV_PARSE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#include "qv/flow_key.h"
+
+#define QV_ETH_HLEN 14u
+#define QV_VLAN_HLEN 4u
+/* QinQ in the wild is 2 tags; 4 leaves room for provider stacks while bounding the loop. */
+#define QV_MAX_VLAN_TAGS 4u
+/* RFC 8200 chains are short; a cap stops a crafted chain from burning PMD cycles. */
+#define QV_MAX_IPV6_EXT 8u
+
+#define QV_ETHERTYPE_IPV4 0x0800u
+#define QV_ETHERTYPE_IPV6 0x86ddu
+#define QV_ETHERTYPE_VLAN 0x8100u
+#define QV_ETHERTYPE_QINQ 0x88a8u
+#define QV_ETHERTYPE_QINQ_OLD 0x9100u
+
+#define QV_IPPROTO_HOPOPTS 0u
+#define QV_IPPROTO_TCP 6u
+#define QV_IPPROTO_UDP 17u
+#define QV_IPPROTO_ROUTING 43u
+#define QV_IPPROTO_FRAGMENT 44u
+#define QV_IPPROTO_AH 51u
+#define QV_IPPROTO_NONE 59u
+#define QV_IPPROTO_DSTOPTS 60u
+#define QV_IPPROTO_SCTP 132u
+#define QV_IPPROTO_MH 135u
+#define QV_IPPROTO_UDPLITE 136u
+
+/* Defined in parse.c; bumped when the key a given frame produces changes. */
+extern const int qv_parse_abi_version;
+
+/* Host-order read of a big-endian 16-bit field: byte loads cannot be misaligned. */
+static inline uint16_t qv_parse_rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline int qv_parse_is_vlan_tpid(uint16_t et)
+{
+	return et == QV_ETHERTYPE_VLAN || et == QV_ETHERTYPE_QINQ || et == QV_ETHERTYPE_QINQ_OLD;
+}
+
+/* Only these protocols start with a 16-bit source and destination port pair. */
+static inline int qv_parse_has_ports(uint8_t proto)
+{
+	return proto == QV_IPPROTO_TCP || proto == QV_IPPROTO_UDP || proto == QV_IPPROTO_SCTP ||
+	       proto == QV_IPPROTO_UDPLITE;
+}
+
+/* Fills the ports when proto carries them; l4/end delimit the L3 payload, not the frame, so
+ * Ethernet padding is never taken for a port. */
+static inline int qv_parse_l4(const uint8_t *l4, const uint8_t *end, struct qv_flow_key *key)
+{
+	if (!qv_parse_has_ports(key->proto))
+		return 0;
+	/* A rule on ports must not match garbage, so a cut port pair is a bad header. */
+	if (end - l4 < 4)
+		return -1;
+	memcpy(&key->src_port, l4, 2);
+	memcpy(&key->dst_port, l4 + 2, 2);
+	return 0;
+}
+
+static inline int qv_parse_ipv4(const uint8_t *p, uint32_t rem, struct qv_flow_key *key)
+{
+	/* The fixed header must be readable before any field in it is trusted. */
+	if (rem < 20)
+		return -1;
+	/* Ethertype and version disagreeing means a corrupt or spoofed frame. */
+	if ((p[0] >> 4) != 4)
+		return -1;
+	uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4;
+	uint32_t tot = qv_parse_rd16(p + 2);
+	/* IHL < 5 would overlap the fixed header; options must fit in what was received. */
+	if (hlen < 20 || hlen > rem)
+		return -1;
+	/* total_length bounds L4; a frame shorter than it was truncated on the wire. Longer is
+	 * just Ethernet minimum-size padding. */
+	if (tot < hlen || tot > rem)
+		return -1;
+	key->ip_version = 4;
+	key->proto = p[9];
+	memcpy(&key->src_ip[0], p + 12, 4);
+	memcpy(&key->dst_ip[0], p + 16, 4);
+	/* Only the first fragment carries the L4 header; later ones keep proto for ACLs. */
+	if ((qv_parse_rd16(p + 6) & 0x1fff) != 0)
+		return 0;
+	return qv_parse_l4(p + hlen, p + tot, key);
+}
+
+static inline int qv_parse_ipv6(const uint8_t *p, uint32_t rem, struct qv_flow_key *key)
+{
+	/* The fixed 40-byte header must be readable before any field in it is trusted. */
+	if (rem < 40)
+		return -1;
+	if ((p[0] >> 4) != 6)
+		return -1;
+	uint32_t plen = qv_parse_rd16(p + 4);
+	/* Payload beyond the received bytes means truncation; less is padding. */
+	if (plen > rem - 40)
+		return -1;
+	key->ip_version = 6;
+	memcpy(key->src_ip, p + 8, 16);
+	memcpy(key->dst_ip, p + 24, 16);
+
+	const uint8_t *end = p + 40 + plen;
+	const uint8_t *h = p + 40;
+	uint8_t nh = p[6];
+	unsigned int n_ext = 0;
+
+	for (;;) {
+		uint32_t elen;
+
+		switch (nh) {
+		case QV_IPPROTO_HOPOPTS:
+		case QV_IPPROTO_ROUTING:
+		case QV_IPPROTO_DSTOPTS:
+		case QV_IPPROTO_MH:
+			/* RFC 8200 layout: 8-octet units, not counting the first. */
+			if (end - h < 2)
+				return -1;
+			elen = ((uint32_t)h[1] + 1) * 8;
+			break;
+		case QV_IPPROTO_AH:
+			/* RFC 4302 counts AH in 4-octet units minus 2, unlike the other headers. */
+			if (end - h < 2)
+				return -1;
+			elen = ((uint32_t)h[1] + 2) * 4;
+			break;
+		case QV_IPPROTO_FRAGMENT:
+			elen = 8;
+			break;
+		default:
+			/* Upper-layer (or 59, no next header): the chain is over. */
+			key->proto = nh;
+			return qv_parse_l4(h, end, key);
+		}
+		/* Bound the walk so a crafted chain cannot cost unbounded cycles per packet. */
+		if (++n_ext > QV_MAX_IPV6_EXT)
+			return -1;
+		/* A header cut by the payload end would hide the real next header. */
+		if ((uint32_t)(end - h) < elen)
+			return -1;
+		/* Non-first fragments have no L4 header: report what the fragment says follows. */
+		if (nh == QV_IPPROTO_FRAGMENT && (qv_parse_rd16(h + 2) & 0xfff8) != 0) {
+			key->proto = h[0];
+			return 0;
+		}
+		nh = h[0];
+		h += elen;
+	}
+}
+
+/* Returns 0 with key filled, -1 for a malformed or truncated header (QV_DROP_BAD_HEADER).
+ * in_port is host order. The key is zeroed first: it is hashed and memcmp'd whole. */
+static inline int qv_parse_frame(const uint8_t *frame, uint32_t len, uint16_t in_port,
+                                 struct qv_flow_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->in_port = rte_cpu_to_be_16(in_port);
+	/* Without a full Ethernet header there is no ethertype to dispatch on. */
+	if (len < QV_ETH_HLEN)
+		return -1;
+	memcpy(key->dst_mac_hi, frame, 4);
+	memcpy(key->dst_mac_lo, frame + 4, 2);
+	memcpy(key->src_mac_hi, frame + 6, 4);
+	memcpy(key->src_mac_lo, frame + 10, 2);
+
+	uint32_t off = QV_ETH_HLEN;
+	uint16_t et = qv_parse_rd16(frame + 12);
+	unsigned int n_tags = 0;
+
+	while (qv_parse_is_vlan_tpid(et)) {
+		/* Deeper stacks are not legitimate traffic and would unbound the loop. */
+		if (n_tags == QV_MAX_VLAN_TAGS)
+			return -1;
+		/* A cut tag leaves the inner ethertype unknown. */
+		if (len - off < QV_VLAN_HLEN)
+			return -1;
+		/* Only the outer tag is the switch's VLAN; PCP/DEI are not matchable, and PRESENT
+		 * keeps a priority tag (vid 0) distinct from untagged. */
+		if (n_tags == 0)
+			key->vlan_tci = rte_cpu_to_be_16(
+			    (uint16_t)((qv_parse_rd16(frame + off) & QV_VLAN_VID_MASK) |
+			               QV_VLAN_PRESENT));
+		et = qv_parse_rd16(frame + off + 2);
+		off += QV_VLAN_HLEN;
+		n_tags++;
+	}
+	key->ethertype = rte_cpu_to_be_16(et);
+
+	if (et == QV_ETHERTYPE_IPV4)
+		return qv_parse_ipv4(frame + off, len - off, key);
+	if (et == QV_ETHERTYPE_IPV6)
+		return qv_parse_ipv6(frame + off, len - off, key);
+	/* ARP, LLDP and the like are switched on L2 fields alone. */
+	return 0;
+}
+
+/* Undoes the rte_acl-friendly split of the MACs, for L2 learning and forwarding. */
+static inline void qv_flow_key_get_macs(const struct qv_flow_key *k, uint8_t dst[6], uint8_t src[6])
+{
+	memcpy(dst, k->dst_mac_hi, 4);
+	memcpy(dst + 4, k->dst_mac_lo, 2);
+	memcpy(src, k->src_mac_hi, 4);
+	memcpy(src + 4, k->src_mac_lo, 2);
+}
+
+#endif

@@ -1,0 +1,304 @@
+/* qwikvirt: the PMD loop — FAST PATH. Per burst: rx → parse → exact-match cache → rte_acl for
+ * the misses (one batch) → actions → one tx burst per output port. No locks (but a shared
+ * vhost tx queue's), no allocation, no syscalls. */
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/classifier.h"
+#include "dataplane/emc.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/l2_learn.h"
+#include "dataplane/parse.h"
+#include "dataplane/switch.h"
+
+#define PREFETCH_AHEAD 4
+#define RESULT_BAD UINT32_MAX
+
+static inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct rte_mbuf *m,
+			    enum qv_drop_reason why)
+{
+	pmd->port[in].drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline struct qv_port *port_at(uint16_t idx)
+{
+	return atomic_load_explicit(&qv_sw.ports[idx], memory_order_acquire);
+}
+
+static void pmd_flush_port(struct qv_pmd *pmd, uint16_t out)
+{
+	struct qv_port *p = port_at(out);
+	uint16_t n = pmd->txbuf[out].n, sent = 0;
+	struct rte_mbuf **pkts = pmd->txbuf[out].pkts;
+	uint64_t bytes = 0;
+
+	pmd->txbuf[out].n = 0;
+	pmd->txbuf_dirty &= ~(1ull << out);
+	for (uint16_t i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed)))
+		sent = qv_port_tx(p, pmd->index, pkts, n);
+	pmd->port[out].tx_packets += sent;
+	for (uint16_t i = sent; i < n; i++) {
+		bytes -= pkts[i]->pkt_len;
+		/* mbuf->port holds the index of the port the packet came in on */
+		pmd_drop(pmd, pkts[i]->port, pkts[i], p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
+	}
+	pmd->port[out].tx_bytes += bytes;
+}
+
+static inline void pmd_flush_all(struct qv_pmd *pmd)
+{
+	while (pmd->txbuf_dirty) {
+		uint16_t out = (uint16_t)__builtin_ctzll(pmd->txbuf_dirty);
+
+		pmd_flush_port(pmd, out);
+	}
+}
+
+static inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out, struct rte_mbuf *m)
+{
+	struct qv_port *p;
+
+	if (unlikely(out >= QV_MAX_PORTS)) {
+		pmd_drop(pmd, in, m, QV_DROP_PORT_DOWN);
+		return;
+	}
+	p = port_at(out);
+	if (unlikely(p == NULL || !atomic_load_explicit(&p->up, memory_order_relaxed) ||
+		     !atomic_load_explicit(&p->admin_up, memory_order_relaxed))) {
+		pmd_drop(pmd, in, m, QV_DROP_PORT_DOWN);
+		return;
+	}
+	pmd->txbuf[out].pkts[pmd->txbuf[out].n++] = m;
+	pmd->txbuf_dirty |= 1ull << out;
+	if (pmd->txbuf[out].n == QV_BURST)
+		pmd_flush_port(pmd, out);
+}
+
+/* Hands m to n_out ports: one reference per output (rte_vhost copies, ethdevs free after
+ * sending, so sharing the buffer is safe once no action modifies it any more). */
+static inline void pmd_output_many(struct qv_pmd *pmd, uint16_t in, const uint16_t *outs,
+				   uint16_t n_out, struct rte_mbuf *m)
+{
+	if (n_out > 1)
+		rte_mbuf_refcnt_update(m, (int16_t)(n_out - 1));
+	for (uint16_t i = 0; i < n_out; i++)
+		pmd_output(pmd, in, outs[i], m);
+}
+
+static inline bool is_vlan_tpid(uint16_t tpid_be)
+{
+	return tpid_be == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
+	       tpid_be == RTE_BE16(RTE_ETHER_TYPE_QINQ) ||
+	       tpid_be == RTE_BE16(RTE_ETHER_TYPE_QINQ1);
+}
+
+static inline int vlan_pop(struct rte_mbuf *m)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t tpid;
+
+	if (m->data_len < RTE_ETHER_HDR_LEN + 4)
+		return 0;
+	memcpy(&tpid, d + 12, 2);
+	if (!is_vlan_tpid(tpid))
+		return 0; /* untagged: nothing to pop */
+	memmove(d + 4, d, 12);
+	rte_pktmbuf_adj(m, 4);
+	return 0;
+}
+
+static inline int vlan_push(struct rte_mbuf *m, uint16_t vid)
+{
+	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, 4);
+	uint16_t tag[2] = {RTE_BE16(RTE_ETHER_TYPE_VLAN), rte_cpu_to_be_16(vid)};
+
+	if (unlikely(d == NULL))
+		return -1;
+	memmove(d, d + 4, 12);
+	memcpy(d + 12, tag, 4);
+	return 0;
+}
+
+static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv_rule *r,
+				struct rte_mbuf *m)
+{
+	uint16_t outs[QV_MAX_ACTIONS], n_out = 0;
+
+	for (uint8_t a = 0; a < r->n_actions; a++) {
+		const struct qv_action *act = &r->actions[a];
+
+		switch (act->type) {
+		case QV_ACT_OUTPUT:
+			outs[n_out++] = act->arg;
+			break;
+		case QV_ACT_PUSH_VLAN:
+			if (unlikely(vlan_push(m, act->arg) != 0)) {
+				pmd_drop(pmd, in, m, QV_DROP_NO_MBUF);
+				return;
+			}
+			break;
+		case QV_ACT_POP_VLAN:
+			vlan_pop(m);
+			break;
+		default: /* QV_ACT_DROP */
+			pmd_drop(pmd, in, m, QV_DROP_RULE_DROP);
+			return;
+		}
+	}
+	if (unlikely(n_out == 0)) {
+		pmd_drop(pmd, in, m, QV_DROP_RULE_DROP);
+		return;
+	}
+	pmd_output_many(pmd, in, outs, n_out, m);
+}
+
+/* MAC-learning switching among the ports whose default is L2, for packets no rule took. */
+static void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_key *k,
+			  struct rte_mbuf *m, uint64_t now)
+{
+	uint8_t dst[6], src[6];
+	uint16_t outs[QV_MAX_PORTS], n_out = 0;
+	int known;
+
+	qv_flow_key_get_macs(k, dst, src);
+	if (!(src[0] & 1))
+		qv_l2_learn(src, in, now);
+	if (!(dst[0] & 1)) {
+		known = qv_l2_lookup(dst, now);
+		if (known == in) {
+			pmd_drop(pmd, in, m, QV_DROP_LOOP);
+			return;
+		}
+		if (known >= 0) {
+			pmd_output(pmd, in, (uint16_t)known, m);
+			return;
+		}
+	}
+	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* flood: broadcast, multicast, unknown */
+		struct qv_port *p = port_at(i);
+
+		if (i != in && p && atomic_load_explicit(&p->up, memory_order_relaxed) &&
+		    atomic_load_explicit(&p->admin_up, memory_order_relaxed) &&
+		    atomic_load_explicit(&p->default_action, memory_order_relaxed) ==
+			    QV_PORT_DEFAULT_L2)
+			outs[n_out++] = i;
+	}
+	if (n_out == 0) {
+		pmd_drop(pmd, in, m, QV_DROP_NO_MATCH);
+		return;
+	}
+	pmd_output_many(pmd, in, outs, n_out, m);
+}
+
+static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struct qv_port *port,
+			struct rte_mbuf **pkts, uint16_t n)
+{
+	struct qv_flow_key keys[QV_BURST];
+	uint32_t hashes[QV_BURST], results[QV_BURST];
+	const struct qv_flow_key *miss_keys[QV_BURST];
+	uint32_t miss_res[QV_BURST];
+	uint16_t miss_idx[QV_BURST], n_miss = 0;
+	uint16_t in = port->index;
+	uint64_t bytes = 0, now = 0;
+	bool l2_default =
+		atomic_load_explicit(&port->default_action, memory_order_relaxed) ==
+		QV_PORT_DEFAULT_L2;
+
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		m->port = in;
+		bytes += m->pkt_len;
+		if (unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+					    in, &keys[i]) != 0)) {
+			results[i] = RESULT_BAD;
+			continue;
+		}
+		hashes[i] = qv_flow_key_hash(&keys[i]);
+		if (!qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i])) {
+			miss_idx[n_miss] = i;
+			miss_keys[n_miss++] = &keys[i];
+		}
+	}
+	pmd->port[in].rx_packets += n;
+	pmd->port[in].rx_bytes += bytes;
+	if (n_miss) {
+		qv_classifier_classify(t->cls, miss_keys, n_miss, miss_res);
+		for (uint16_t j = 0; j < n_miss; j++) {
+			uint16_t i = miss_idx[j];
+
+			results[i] = miss_res[j];
+			qv_emc_insert(pmd->emc, &keys[i], hashes[i], t->gen, miss_res[j]);
+		}
+	}
+	if (l2_default)
+		now = rte_rdtsc();
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t r = results[i];
+
+		if (likely(r != 0 && r != RESULT_BAD)) {
+			t->hits[pmd->index * t->hits_stride + r - 1]++;
+			pmd_run_rule(pmd, in, &t->rules[r - 1], pkts[i]);
+		} else if (r == RESULT_BAD) {
+			pmd_drop(pmd, in, pkts[i], QV_DROP_BAD_HEADER);
+		} else if (l2_default) {
+			pmd_l2_switch(pmd, in, &keys[i], pkts[i], now);
+		} else {
+			pmd_drop(pmd, in, pkts[i], QV_DROP_NO_MATCH);
+		}
+	}
+}
+
+int qv_pmd_main(void *arg)
+{
+	struct qv_pmd *pmd = arg;
+	struct rte_mbuf *pkts[QV_BURST];
+	uint64_t prev = rte_rdtsc();
+
+	rte_rcu_qsbr_thread_register(qv_sw.qsbr, pmd->index);
+	rte_rcu_qsbr_thread_online(qv_sw.qsbr, pmd->index);
+	while (!atomic_load_explicit(&pmd->stop, memory_order_relaxed)) {
+		const struct qv_poll_list *pl =
+			atomic_load_explicit(&pmd->poll, memory_order_acquire);
+		const struct qv_flow_table *t =
+			atomic_load_explicit(&qv_sw.table, memory_order_acquire);
+		uint64_t busy = 0, now;
+
+		for (uint16_t q = 0; pl && q < pl->n; q++) {
+			struct qv_port *p = pl->rxq[q].port;
+			uint16_t qid = pl->rxq[q].queue, n;
+			uint64_t t0, t1;
+
+			if (unlikely(!atomic_load_explicit(&p->admin_up, memory_order_relaxed)))
+				continue;
+			t0 = rte_rdtsc();
+			n = p->ops->rx_burst(p, qid, pkts, QV_BURST);
+			if (n == 0)
+				continue;
+			pmd_process(pmd, t, p, pkts, n);
+			pmd_flush_all(pmd);
+			t1 = rte_rdtsc();
+			busy += t1 - t0;
+			pmd->rxq[p->index][qid].packets += n;
+			pmd->rxq[p->index][qid].busy_cycles += t1 - t0;
+		}
+		now = rte_rdtsc();
+		pmd->busy_cycles += busy;
+		pmd->idle_cycles += now - prev - busy;
+		prev = now;
+		rte_rcu_qsbr_quiescent(qv_sw.qsbr, pmd->index);
+	}
+	rte_rcu_qsbr_thread_offline(qv_sw.qsbr, pmd->index);
+	rte_rcu_qsbr_thread_unregister(qv_sw.qsbr, pmd->index);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* qwikvirt: counter reading (see stats.h). PMDs write their counters with plain stores on
+ * their own cache lines; readers load them relaxed, as 64-bit loads are atomic on our targets. */
+#include <string.h>
+
+#include "dataplane/stats.h"
+
+static inline uint64_t rd(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void sum_port(uint16_t idx, struct qv_port_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
+		const struct qv_port_counters *c = &qv_sw.pmds[i]->port[idx];
+
+		out->rx_packets += rd(&c->rx_packets);
+		out->rx_bytes += rd(&c->rx_bytes);
+		out->tx_packets += rd(&c->tx_packets);
+		out->tx_bytes += rd(&c->tx_bytes);
+		for (int r = 0; r < QV_DROP_MAX; r++)
+			out->drops[r] += rd(&c->drops[r]);
+	}
+}
+
+void qv_stats_port(uint16_t idx, struct qv_port_counters *out)
+{
+	const struct qv_port_counters *b = &qv_sw.port_base[idx];
+
+	sum_port(idx, out);
+	out->rx_packets -= b->rx_packets;
+	out->rx_bytes -= b->rx_bytes;
+	out->tx_packets -= b->tx_packets;
+	out->tx_bytes -= b->tx_bytes;
+	for (int r = 0; r < QV_DROP_MAX; r++)
+		out->drops[r] -= b->drops[r];
+}
+
+void qv_stats_pmd(uint16_t i, uint64_t *busy, uint64_t *idle)
+{
+	*busy = rd(&qv_sw.pmds[i]->busy_cycles) - qv_sw.pmd_busy_base[i];
+	*idle = rd(&qv_sw.pmds[i]->idle_cycles) - qv_sw.pmd_idle_base[i];
+}
+
+void qv_stats_rxq(uint16_t pmd, uint16_t port, uint16_t q, struct qv_rxq_counters *out)
+{
+	const struct qv_rxq_counters *c = &qv_sw.pmds[pmd]->rxq[port][q];
+	const struct qv_rxq_counters *b = &qv_sw.rxq_base[pmd][port][q];
+
+	out->packets = rd(&c->packets) - b->packets;
+	out->busy_cycles = rd(&c->busy_cycles) - b->busy_cycles;
+}
+
+void qv_stats_drops(uint64_t totals[QV_DROP_MAX])
+{
+	struct qv_port_counters c;
+
+	memset(totals, 0, sizeof(uint64_t) * QV_DROP_MAX);
+	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
+		if (!atomic_load(&qv_sw.ports[i]))
+			continue;
+		qv_stats_port(i, &c);
+		for (int r = 0; r < QV_DROP_MAX; r++)
+			totals[r] += c.drops[r];
+	}
+}
+
+void qv_stats_clear(void)
+{
+	for (uint16_t idx = 0; idx < QV_MAX_PORTS; idx++)
+		sum_port(idx, &qv_sw.port_base[idx]);
+	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
+		qv_sw.pmd_busy_base[i] = rd(&qv_sw.pmds[i]->busy_cycles);
+		qv_sw.pmd_idle_base[i] = rd(&qv_sw.pmds[i]->idle_cycles);
+		for (uint16_t p = 0; p < QV_MAX_PORTS; p++)
+			for (uint16_t q = 0; q < QV_MAX_QUEUES; q++) {
+				qv_sw.rxq_base[i][p][q].packets = rd(&qv_sw.pmds[i]->rxq[p][q].packets);
+				qv_sw.rxq_base[i][p][q].busy_cycles =
+					rd(&qv_sw.pmds[i]->rxq[p][q].busy_cycles);
+			}
+	}
+	for (uint32_t f = 0; f < qv_sw.n_flows; f++)
+		qv_sw.flows[f].hits_base += qv_switch_flow_hits(f);
+}

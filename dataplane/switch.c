@@ -1,0 +1,406 @@
+/* qwikvirt: the switch's slow path — ports added and removed, rx queues spread over the PMDs,
+ * flow tables rebuilt and published through RCU. Runs on the control thread under qv_sw.lock. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dataplane/flow_table.h"
+#include "dataplane/l2_learn.h"
+#include "dataplane/rule_syntax.h"
+#include "dataplane/switch.h"
+#include "pmd-glue/ethdev_port.h"
+#include "vhost/vhost_port.h"
+
+struct qv_switch qv_sw = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void qv_switch_quiesce(void)
+{
+	if (qv_sw.qsbr)
+		rte_rcu_qsbr_synchronize(qv_sw.qsbr, RTE_QSBR_THRID_INVALID);
+}
+
+int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(QV_MAX_PMDS);
+
+	qv_sw.qsbr = rte_zmalloc("qv_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (!qv_sw.qsbr || rte_rcu_qsbr_init(qv_sw.qsbr, QV_MAX_PMDS) != 0) {
+		snprintf(err, errlen, "cannot set up RCU state: %s", rte_strerror(rte_errno));
+		return -1;
+	}
+	qv_vhost_quiesce = qv_switch_quiesce;
+	for (uint16_t i = 0; i < n; i++) {
+		struct qv_pmd *pmd;
+		unsigned lcore = i + 1u;
+		int numa = (int)rte_lcore_to_socket_id(lcore);
+
+		pmd = rte_zmalloc_socket("qv_pmd", sizeof(*pmd), RTE_CACHE_LINE_SIZE, numa);
+		if (pmd)
+			pmd->emc = rte_zmalloc_socket("qv_emc", sizeof(*pmd->emc),
+						      RTE_CACHE_LINE_SIZE, numa);
+		if (!pmd || !pmd->emc) {
+			snprintf(err, errlen, "out of memory for PMD on CPU %u", cpus[i]);
+			return -1;
+		}
+		pmd->lcore = lcore;
+		pmd->cpu = cpus[i];
+		pmd->numa = numa;
+		pmd->index = i;
+		qv_sw.pmds[i] = pmd;
+	}
+	qv_sw.n_pmds = n;
+	qv_sw.table_gen = 1;
+	qv_sw.next_flow_id = 1;
+	if (qv_sw.l2_aging_s == 0)
+		qv_sw.l2_aging_s = 300;
+	qv_l2_aging_tsc = (uint64_t)qv_sw.l2_aging_s * rte_get_tsc_hz();
+	return qv_switch_publish_table(err, errlen);
+}
+
+int qv_switch_start_pmds(void)
+{
+	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
+		int rc = rte_eal_remote_launch(qv_pmd_main, qv_sw.pmds[i], qv_sw.pmds[i]->lcore);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- rx queue placement ---- */
+
+/* Spreads every rx queue of every port over the PMDs: a PMD on the port's NUMA node first,
+ * the least loaded one among those; any PMD when the node has none. */
+static int publish_poll_lists(void)
+{
+	struct qv_poll_list *lists[QV_MAX_PMDS], *old[QV_MAX_PMDS];
+	uint16_t load[QV_MAX_PMDS] = {0};
+	uint16_t n = qv_sw.n_pmds;
+
+	for (uint16_t i = 0; i < n; i++) {
+		lists[i] = calloc(1, sizeof(struct qv_poll_list) +
+					     QV_MAX_PORTS * QV_MAX_QUEUES * sizeof(lists[i]->rxq[0]));
+		if (!lists[i]) {
+			while (i--)
+				free(lists[i]);
+			return -1;
+		}
+	}
+	for (uint16_t pi = 0; pi < QV_MAX_PORTS; pi++) {
+		struct qv_port *p = atomic_load(&qv_sw.ports[pi]);
+
+		if (!p)
+			continue;
+		for (uint16_t q = 0; q < p->n_rxq; q++) {
+			int best = -1;
+
+			for (int local = 1; local >= 0 && best < 0; local--)
+				for (uint16_t i = 0; i < n; i++) {
+					if (local && p->numa >= 0 && qv_sw.pmds[i]->numa != p->numa)
+						continue;
+					if (local && p->numa < 0)
+						continue;
+					if (best < 0 || load[i] < load[best])
+						best = i;
+				}
+			if (best < 0)
+				continue;
+			lists[best]->rxq[lists[best]->n].port = p;
+			lists[best]->rxq[lists[best]->n++].queue = q;
+			load[best]++;
+		}
+	}
+	for (uint16_t i = 0; i < n; i++)
+		old[i] = atomic_exchange(&qv_sw.pmds[i]->poll, lists[i]);
+	qv_switch_quiesce();
+	for (uint16_t i = 0; i < n; i++)
+		free(old[i]);
+	return 0;
+}
+
+/* ---- ports ---- */
+
+struct qv_port *qv_switch_port_by_name(const char *name)
+{
+	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
+		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+
+		if (p && strcmp(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static int port_lookup_index(const char *name)
+{
+	struct qv_port *p = qv_switch_port_by_name(name);
+
+	return p ? p->index : -1;
+}
+
+static int alloc_index(void)
+{
+	for (uint16_t k = 0; k < QV_MAX_PORTS; k++) {
+		uint16_t i = (uint16_t)((qv_sw.next_index + k) % QV_MAX_PORTS);
+
+		if (!atomic_load(&qv_sw.ports[i])) {
+			qv_sw.next_index = (uint16_t)((i + 1) % QV_MAX_PORTS);
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void reset_port_counters(uint16_t idx)
+{
+	/* No PMD writes these while the slot is empty (see qv_switch_port_del). */
+	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
+		memset(&qv_sw.pmds[i]->port[idx], 0, sizeof(qv_sw.pmds[i]->port[idx]));
+		memset(qv_sw.pmds[i]->rxq[idx], 0, sizeof(qv_sw.pmds[i]->rxq[idx]));
+		memset(qv_sw.rxq_base[i][idx], 0, sizeof(qv_sw.rxq_base[i][idx]));
+	}
+	memset(&qv_sw.port_base[idx], 0, sizeof(qv_sw.port_base[idx]));
+}
+
+int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen)
+{
+	struct qv_port *p;
+	int idx;
+
+	if (qv_switch_port_by_name(pp->name)) {
+		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", pp->name,
+			 pp->name);
+		return -1;
+	}
+	idx = alloc_index();
+	if (idx < 0) {
+		snprintf(err, errlen, "port %s: the switch already has %d ports", pp->name,
+			 QV_MAX_PORTS);
+		return -1;
+	}
+	if (strcmp(pp->type, "vhost") == 0) {
+		for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
+			struct qv_port *o = atomic_load(&qv_sw.ports[i]);
+
+			if (o && strcmp(o->ops->kind, "vhost") == 0 &&
+			    strcmp(o->where, pp->path) == 0) {
+				snprintf(err, errlen, "port %s: socket %s is already used by port %s",
+					 pp->name, pp->path, o->name);
+				return -1;
+			}
+		}
+		p = qv_vhost_port_open(pp->name, pp->path, pp->client, pp->rxq, err, errlen);
+	} else {
+		p = qv_ethdev_port_open(pp->name, pp->devargs, pp->rxq, pp->txq, err, errlen);
+	}
+	if (!p)
+		return -1;
+	p->index = (uint16_t)idx;
+	atomic_store(&p->default_action, (uint8_t)pp->dflt);
+	atomic_store(&p->admin_up, pp->admin_up);
+	p->tx_shared = qv_sw.n_pmds > p->n_txq;
+	for (uint16_t q = 0; q < QV_MAX_QUEUES; q++)
+		rte_spinlock_init(&p->tx_lock[q]);
+	reset_port_counters(p->index);
+	if (p->ops->start && p->ops->start(p, err, errlen) != 0) {
+		p->ops->close(p);
+		return -1;
+	}
+	atomic_store(&qv_sw.ports[idx], p);
+	if (publish_poll_lists() != 0 || qv_switch_publish_table(err, errlen) != 0) {
+		/* The port works; only rules naming it could not be re-attached. */
+		return 0;
+	}
+	return 0;
+}
+
+int qv_switch_port_del(const char *name, char *err, size_t errlen)
+{
+	struct qv_port *p = qv_switch_port_by_name(name);
+
+	if (!p) {
+		snprintf(err, errlen, "no port named '%s' (see qvctl show ports)", name);
+		return -1;
+	}
+	/* Unpublish first: out of the port table (outputs to it become port-down), out of every
+	 * poll list; once every PMD has passed a quiescent point nothing can touch it. */
+	atomic_store(&qv_sw.ports[p->index], NULL);
+	publish_poll_lists();
+	qv_switch_quiesce();
+	qv_switch_publish_table(err, errlen); /* rules on it go inert */
+	qv_l2_flush_port(p->index);
+	p->ops->close(p);
+	return 0;
+}
+
+int qv_switch_port_set_admin(struct qv_port *p, bool up)
+{
+	atomic_store(&p->admin_up, up);
+	return 0;
+}
+
+/* ---- flows ---- */
+
+static const char *port_name_at(uint16_t idx, void *ctx)
+{
+	struct qv_port *p;
+
+	(void)ctx;
+	if (idx >= QV_MAX_PORTS)
+		return NULL;
+	p = atomic_load(&qv_sw.ports[idx]);
+	return p ? p->name : NULL;
+}
+
+static int lookup_cb(const char *name, void *ctx)
+{
+	(void)ctx;
+	return port_lookup_index(name);
+}
+
+static void retire_hits(const struct qv_flow_table *t)
+{
+	for (uint32_t i = 0; i < t->n_rules; i++)
+		for (uint32_t f = 0; f < qv_sw.n_flows; f++)
+			if (qv_sw.flows[f].rule.id == t->rules[i].id) {
+				qv_sw.flows[f].hits += qv_flow_table_hits(t, qv_sw.n_pmds, i);
+				break;
+			}
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	const struct qv_flow_entry *x = a, *y = b;
+
+	return x->rule.id < y->rule.id ? -1 : x->rule.id > y->rule.id;
+}
+
+int qv_switch_publish_table(char *err, size_t errlen)
+{
+	struct qv_flow_table *t, *old;
+	uint32_t gen = qv_sw.table_gen + 1;
+
+	if (gen == 0)
+		gen = 1;
+	qsort(qv_sw.flows, qv_sw.n_flows, sizeof(*qv_sw.flows), cmp_entries);
+	t = qv_flow_table_build(qv_sw.flows, qv_sw.n_flows, gen, qv_sw.n_pmds, port_lookup_index,
+				err, errlen);
+	if (!t)
+		return -1;
+	qv_sw.table_gen = gen;
+	old = atomic_exchange(&qv_sw.table, t);
+	if (old) {
+		qv_switch_quiesce();
+		retire_hits(old);
+		qv_flow_table_free(old);
+	}
+	return 0;
+}
+
+int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen)
+{
+	struct qv_flow_entry e = {0};
+	uint8_t o = 0;
+
+	if (qv_rule_parse(text, lookup_cb, NULL, &e.rule, err, errlen) != 0)
+		return -1;
+	if (e.rule.match.fields & QV_M_IN_PORT)
+		snprintf(e.in_name, sizeof(e.in_name), "%s", port_name_at(e.rule.match.in_port, NULL));
+	for (uint8_t a = 0; a < e.rule.n_actions; a++)
+		if (e.rule.actions[a].type == QV_ACT_OUTPUT)
+			snprintf(e.out_name[o++], QV_PORT_NAME_MAX, "%s",
+				 port_name_at(e.rule.actions[a].arg, NULL));
+	if (qv_sw.n_flows == qv_sw.cap_flows) {
+		uint32_t cap = qv_sw.cap_flows ? qv_sw.cap_flows * 2 : 64;
+		void *nf = realloc(qv_sw.flows, cap * sizeof(*qv_sw.flows));
+
+		if (!nf) {
+			snprintf(err, errlen, "out of memory for %u flows", cap);
+			return -1;
+		}
+		qv_sw.flows = nf;
+		qv_sw.cap_flows = cap;
+	}
+	e.rule.id = qv_sw.next_flow_id;
+	qv_sw.flows[qv_sw.n_flows++] = e;
+	if (qv_switch_publish_table(err, errlen) != 0) {
+		qv_sw.n_flows--; /* nothing changed: the old table stays */
+		return -1;
+	}
+	qv_sw.next_flow_id++;
+	*id = e.rule.id;
+	return 0;
+}
+
+int qv_switch_flow_del(uint32_t id, char *err, size_t errlen)
+{
+	for (uint32_t f = 0; f < qv_sw.n_flows; f++) {
+		if (qv_sw.flows[f].rule.id != id)
+			continue;
+		struct qv_flow_entry saved = qv_sw.flows[f];
+
+		memmove(&qv_sw.flows[f], &qv_sw.flows[f + 1],
+			(qv_sw.n_flows - f - 1) * sizeof(*qv_sw.flows));
+		qv_sw.n_flows--;
+		if (qv_switch_publish_table(err, errlen) != 0) {
+			memmove(&qv_sw.flows[f + 1], &qv_sw.flows[f],
+				(qv_sw.n_flows - f) * sizeof(*qv_sw.flows));
+			qv_sw.flows[f] = saved;
+			qv_sw.n_flows++;
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "no flow with id %u (see qvctl show flows)", id);
+	return -1;
+}
+
+uint32_t qv_switch_flow_flush(void)
+{
+	uint32_t n = qv_sw.n_flows;
+	char err[256];
+
+	qv_sw.n_flows = 0;
+	if (qv_switch_publish_table(err, sizeof(err)) != 0)
+		qv_sw.n_flows = n; /* an empty table cannot fail to build short of memory */
+	return n - qv_sw.n_flows;
+}
+
+uint64_t qv_switch_flow_hits(uint32_t f)
+{
+	const struct qv_flow_table *t = atomic_load(&qv_sw.table);
+	uint64_t h = qv_sw.flows[f].hits;
+
+	for (uint32_t i = 0; t && i < t->n_rules; i++)
+		if (t->rules[i].id == qv_sw.flows[f].rule.id)
+			h += qv_flow_table_hits(t, qv_sw.n_pmds, i);
+	return h - qv_sw.flows[f].hits_base;
+}
+
+void qv_switch_stop(void)
+{
+	for (uint16_t i = 0; i < qv_sw.n_pmds; i++)
+		atomic_store(&qv_sw.pmds[i]->stop, true);
+	rte_eal_mp_wait_lcore();
+	/* PMDs are offline now: closing ports needs no grace period. */
+	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
+		struct qv_port *p = atomic_exchange(&qv_sw.ports[i], NULL);
+
+		if (p)
+			p->ops->close(p);
+	}
+	qv_flow_table_free(atomic_exchange(&qv_sw.table, NULL));
+	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
+		free(atomic_load(&qv_sw.pmds[i]->poll));
+		rte_free(qv_sw.pmds[i]->emc);
+		rte_free(qv_sw.pmds[i]);
+	}
+	free(qv_sw.flows);
+	rte_free(qv_sw.qsbr);
+}

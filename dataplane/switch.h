@@ -1,0 +1,141 @@
+/* qwikvirt: the switch object — ports, PMD threads, the published flow table — and the
+ * slow-path operations the RPC handlers call. One instance per qv-switchd process. */
+#ifndef QV_SWITCH_H
+#define QV_SWITCH_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dataplane/emc.h"
+#include "qv/drop_reason.h"
+#include "qv/port.h"
+#include "qv/rule.h"
+
+#define QV_MAX_PMDS 16
+#define QV_BURST 32
+
+/* Per PMD, per port: written only by that PMD, summed on read. One cache line apart so PMDs
+ * never share a line. */
+struct qv_port_counters {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t drops[QV_DROP_MAX]; /* packets that arrived on this port and were dropped */
+} __rte_cache_aligned;
+
+struct qv_rxq_counters {
+	uint64_t packets;
+	uint64_t busy_cycles;
+};
+
+/* What one PMD polls: published through RCU like the flow table. */
+struct qv_poll_list {
+	uint16_t n;
+	struct {
+		struct qv_port *port;
+		uint16_t queue;
+	} rxq[];
+};
+
+struct qv_flow_table;
+
+struct qv_pmd {
+	unsigned lcore; /* EAL lcore id */
+	unsigned cpu;   /* the CPU it is pinned to */
+	int numa;
+	uint16_t index; /* 0..n_pmds-1, also the RCU thread id and the tx queue selector */
+	_Atomic(struct qv_poll_list *) poll;
+	_Atomic bool stop;
+
+	/* counters, written by the PMD only */
+	uint64_t busy_cycles, idle_cycles;
+	struct qv_port_counters port[QV_MAX_PORTS];
+	struct qv_rxq_counters rxq[QV_MAX_PORTS][QV_MAX_QUEUES];
+
+	/* fast-path private state */
+	struct qv_emc *emc;
+	struct {
+		uint16_t n;
+		struct rte_mbuf *pkts[QV_BURST];
+	} txbuf[QV_MAX_PORTS];
+	uint64_t txbuf_dirty; /* bit i: txbuf[i] holds packets */
+} __rte_cache_aligned;
+
+/* A rule as the control side keeps it: port names, not indexes, so that a rule survives its
+ * port being removed and re-added (it is inert while the port is missing). */
+struct qv_flow_entry {
+	struct qv_rule rule;
+	char in_name[QV_PORT_NAME_MAX];           /* "" when the rule has no in= */
+	char out_name[QV_MAX_ACTIONS][QV_PORT_NAME_MAX]; /* for each OUTPUT action */
+	uint64_t hits;      /* hits of retired tables */
+	uint64_t hits_base; /* subtracted on read: stats.clear */
+};
+
+struct qv_switch {
+	/* Taken by the control thread (RPC) and telemetry readers; never by PMDs. */
+	pthread_mutex_t lock;
+
+	struct rte_rcu_qsbr *qsbr;
+	_Atomic(struct qv_port *) ports[QV_MAX_PORTS];
+	uint16_t next_index; /* slots are reused last, so counters of a fresh port start at 0 */
+
+	struct qv_pmd *pmds[QV_MAX_PMDS];
+	uint16_t n_pmds;
+
+	_Atomic(struct qv_flow_table *) table;
+	struct qv_flow_entry *flows;
+	uint32_t n_flows, cap_flows;
+	uint32_t next_flow_id;
+	uint32_t table_gen;
+
+	/* counter baselines for stats.clear: subtracted on read */
+	struct qv_port_counters port_base[QV_MAX_PORTS];
+	uint64_t pmd_busy_base[QV_MAX_PMDS], pmd_idle_base[QV_MAX_PMDS];
+	struct qv_rxq_counters rxq_base[QV_MAX_PMDS][QV_MAX_PORTS][QV_MAX_QUEUES];
+
+	unsigned l2_aging_s;
+};
+
+extern struct qv_switch qv_sw;
+
+/* ---- slow path (control thread, qv_sw.lock held) ---- */
+/* PMD i runs on EAL lcore i + 1, pinned to cpus[i]. */
+int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen);
+int qv_switch_start_pmds(void);
+void qv_switch_stop(void);
+
+struct qv_port_params {
+	const char *name;
+	const char *type; /* "vhost" or "dpdk" */
+	const char *path; /* vhost */
+	bool client;
+	const char *devargs; /* dpdk */
+	uint16_t rxq, txq;
+	enum qv_port_default dflt;
+	bool admin_up;
+};
+int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen);
+int qv_switch_port_del(const char *name, char *err, size_t errlen);
+struct qv_port *qv_switch_port_by_name(const char *name);
+int qv_switch_port_set_admin(struct qv_port *p, bool up);
+
+int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen);
+int qv_switch_flow_del(uint32_t id, char *err, size_t errlen);
+uint32_t qv_switch_flow_flush(void);
+/* Rebuilds and publishes the flow table from qv_sw.flows; frees the old one after a grace
+ * period. */
+int qv_switch_publish_table(char *err, size_t errlen);
+/* Waits until every PMD has passed a quiescent point. */
+void qv_switch_quiesce(void);
+
+/* Rule hits: retired tables' hits plus the live table's per-PMD counters. */
+uint64_t qv_switch_flow_hits(uint32_t flow_index);
+
+/* ---- fast path ---- */
+int qv_pmd_main(void *arg);
+
+#endif

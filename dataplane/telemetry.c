@@ -1,0 +1,130 @@
+/* qwikvirt: telemetry endpoints (see telemetry.h). They run on DPDK's telemetry thread and take
+ * qv_sw.lock, like the RPC methods, then reuse the RPC views converted to rte_tel_data. */
+#include <ctype.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <rte_telemetry.h>
+
+#include "dataplane/rpc_handlers.h"
+#include "dataplane/switch.h"
+
+/* rte_tel_data nests one level: a dict of flat dicts. Nested objects are flattened with a
+ * prefix ("drops_no_match"), reals rounded, booleans as 0/1. */
+static void add_flat(struct rte_tel_data *d, const char *prefix, json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		char name[RTE_TEL_MAX_STRING_LEN];
+
+		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "_" : "", key);
+		for (char *c = name; *c; c++) /* telemetry names: letters, digits and '_' */
+			if (!isalnum((unsigned char)*c))
+				*c = '_';
+		if (json_is_integer(v))
+			rte_tel_data_add_dict_u64(d, name, (uint64_t)json_integer_value(v));
+		else if (json_is_real(v))
+			rte_tel_data_add_dict_u64(d, name, (uint64_t)(json_real_value(v) + 0.5));
+		else if (json_is_boolean(v))
+			rte_tel_data_add_dict_int(d, name, json_is_true(v));
+		else if (json_is_string(v))
+			rte_tel_data_add_dict_string(d, name, json_string_value(v));
+		else if (json_is_object(v))
+			add_flat(d, name, v);
+	}
+}
+
+/* An array of objects becomes a dict keyed by each object's `key_field`. */
+static int emit_array(json_t *arr, const char *key_field, struct rte_tel_data *d)
+{
+	size_t i;
+	json_t *o;
+
+	rte_tel_data_start_dict(d);
+	json_array_foreach(arr, i, o) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		json_t *k = json_object_get(o, key_field);
+		char key[64];
+
+		if (!c)
+			break;
+		if (json_is_string(k))
+			snprintf(key, sizeof(key), "%s", json_string_value(k));
+		else
+			snprintf(key, sizeof(key), "%s%lld", key_field,
+				 (long long)json_integer_value(k));
+		for (char *p = key; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_')
+				*p = '_';
+		rte_tel_data_start_dict(c);
+		json_object_del(o, "rxqs"); /* too deep for telemetry; qvctl show pmd has them */
+		add_flat(c, "", o);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	json_decref(arr);
+	return 0;
+}
+
+static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	json_t *v;
+
+	(void)cmd, (void)params;
+	pthread_mutex_lock(&qv_sw.lock);
+	v = qv_view_ports();
+	pthread_mutex_unlock(&qv_sw.lock);
+	return emit_array(v, "name", d);
+}
+
+static int tel_pmds(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	json_t *v;
+
+	(void)cmd, (void)params;
+	pthread_mutex_lock(&qv_sw.lock);
+	v = qv_view_pmds();
+	pthread_mutex_unlock(&qv_sw.lock);
+	return emit_array(v, "core", d);
+}
+
+static int tel_flows(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	json_t *v;
+
+	(void)cmd, (void)params;
+	pthread_mutex_lock(&qv_sw.lock);
+	v = qv_view_flows();
+	pthread_mutex_unlock(&qv_sw.lock);
+	return emit_array(v, "id", d);
+}
+
+static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	json_t *v;
+
+	(void)cmd, (void)params;
+	pthread_mutex_lock(&qv_sw.lock);
+	v = qv_view_drops();
+	pthread_mutex_unlock(&qv_sw.lock);
+	rte_tel_data_start_dict(d);
+	add_flat(d, "", v);
+	json_decref(v);
+	return 0;
+}
+
+int qv_telemetry_register(void)
+{
+	int rc = 0;
+
+	rc |= rte_telemetry_register_cmd("/qv/ports", tel_ports,
+					 "qwikvirt ports: state and counters, by port name");
+	rc |= rte_telemetry_register_cmd("/qv/pmds", tel_pmds,
+					 "qwikvirt PMDs: busy/idle cycles, cycles per packet");
+	rc |= rte_telemetry_register_cmd("/qv/flows", tel_flows,
+					 "qwikvirt flow rules with hit counters, by id");
+	rc |= rte_telemetry_register_cmd("/qv/drops", tel_drops,
+					 "qwikvirt drops by reason, all ports");
+	return rc;
+}

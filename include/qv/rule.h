@@ -1,0 +1,74 @@
+/* qwikvirt: a flow rule as the control side sees it (host byte order): match + priority + actions.
+ * Parsed from the compact text syntax, compiled into rte_acl by the classifier. */
+#ifndef QV_RULE_H
+#define QV_RULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qv/flow_key.h"
+
+#define QV_MAX_PORTS 64
+#define QV_PORT_NAME_MAX 32
+#define QV_MAX_ACTIONS 8
+#define QV_PRIORITY_MAX 65535
+#define QV_PRIORITY_DEFAULT 32768
+
+/* Which fields of struct qv_match are set; an unset field is a wildcard. */
+enum qv_match_field {
+	QV_M_IN_PORT = 1u << 0,
+	QV_M_VLAN = 1u << 1,    /* vlan_id: packets tagged with this VLAN id */
+	QV_M_NO_VLAN = 1u << 2, /* untagged packets only ("vlan=none") */
+	QV_M_ETHERTYPE = 1u << 3,
+	QV_M_SRC_MAC = 1u << 4,
+	QV_M_DST_MAC = 1u << 5,
+	QV_M_SRC_IP = 1u << 6, /* src_ip/src_plen; ip_version says 4 or 6 */
+	QV_M_DST_IP = 1u << 7,
+	QV_M_PROTO = 1u << 8,
+	QV_M_SRC_PORT = 1u << 9, /* inclusive range src_port_lo..src_port_hi */
+	QV_M_DST_PORT = 1u << 10,
+	QV_M_IP_VERSION = 1u << 11, /* set whenever an IP field is given, or eth-type is ipv4/ipv6 */
+};
+
+struct qv_match {
+	uint32_t fields; /* enum qv_match_field bits */
+	uint16_t in_port;
+	uint16_t vlan_id;
+	uint16_t ethertype;
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+	uint8_t ip_version;
+	uint8_t src_plen, dst_plen;
+	uint8_t src_ip[16]; /* network order bytes; IPv4 uses the first 4 */
+	uint8_t dst_ip[16];
+	uint8_t proto;
+	uint16_t src_port_lo, src_port_hi;
+	uint16_t dst_port_lo, dst_port_hi;
+};
+
+enum qv_action_type {
+	QV_ACT_OUTPUT = 1, /* arg = port index */
+	QV_ACT_DROP,
+	QV_ACT_PUSH_VLAN, /* arg = VLAN id */
+	QV_ACT_POP_VLAN,
+};
+
+struct qv_action {
+	uint8_t type;
+	uint16_t arg;
+};
+
+struct qv_rule {
+	uint32_t id;      /* unique, assigned by the switch when the rule is added */
+	uint32_t priority; /* 0..QV_PRIORITY_MAX, higher wins; ties go to the lower id */
+	struct qv_match match;
+	uint8_t n_actions;
+	struct qv_action actions[QV_MAX_ACTIONS];
+};
+
+/* True when the rule's match covers the key. The reference semantics the classifier must
+ * agree with (unit tests compare rte_acl against it on random rules and packets). */
+bool qv_match_covers(const struct qv_match *m, const struct qv_flow_key *key);
+
+#endif

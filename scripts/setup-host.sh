@@ -1,0 +1,47 @@
+#!/bin/bash
+# setup-host.sh - prepare a Debian 12 machine for qwikvirt: install the build and test
+# dependencies from Debian's archive (only what is missing), allocate 2 MB hugepages and mount
+# hugetlbfs. Idempotent; never lowers a hugepage count already set. Needs root.
+#
+#   scripts/setup-host.sh [--hugepages N]     (default 1024 x 2 MB = 2 GiB)
+set -euo pipefail
+
+PAGES=1024
+case "${1:-}" in
+--hugepages) PAGES=${2:?--hugepages needs a number} ;;
+-h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+"") ;;
+*) echo "setup-host.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
+
+PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
+      libjansson-dev libyaml-dev libpcap-dev libcunit1-dev libhwloc-dev libvirt-dev
+      libnl-route-3-dev tshark jq python3 iproute2)
+
+[ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup-host: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Hugepages: DPDK's memory. Raise to PAGES if fewer are configured.
+have=$(cat /proc/sys/vm/nr_hugepages)
+if [ "$have" -lt "$PAGES" ]; then
+    echo "$PAGES" > /proc/sys/vm/nr_hugepages || true
+fi
+if ! awk '$3 == "hugetlbfs" {found=1} END {exit !found}' /proc/mounts; then
+    mkdir -p /dev/hugepages
+    mount -t hugetlbfs none /dev/hugepages
+fi
+free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+echo "setup-host: hugepages total=$(cat /proc/sys/vm/nr_hugepages) free=$free (2 MB)"
+if [ "$free" -lt 512 ]; then
+    echo "setup-host: warning: fewer than 512 free hugepages; tests may fail to start DPDK" >&2
+fi

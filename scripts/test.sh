@@ -1,0 +1,31 @@
+#!/bin/bash
+# test.sh - the README's test command: set up the host (packages, hugepages), build, and run
+# the unit and integration suites with `meson test`. With --sanitize, the same suites run
+# again on a build with AddressSanitizer + UndefinedBehaviorSanitizer; any finding fails.
+#
+#   scripts/test.sh [--sanitize] [--suite unit|integration] [meson test args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SANITIZE=0 SUITES=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --sanitize) SANITIZE=1 ;;
+    --suite) SUITES+=(--suite "$2"); shift ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) break ;;
+    esac
+    shift
+done
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(--suite unit --suite integration)
+
+scripts/setup-host.sh
+scripts/build.sh build
+meson test -C build "${SUITES[@]}" --print-errorlogs "$@"
+
+if [ $SANITIZE = 1 ]; then
+    scripts/build.sh build-asan -Dsanitize=true
+    # DPDK keeps its memory until exit by design: leaks are not findings here.
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        meson test -C build-asan "${SUITES[@]}" --print-errorlogs "$@"
+fi

@@ -1,0 +1,122 @@
+# lib.sh - shared helpers for the integration tests (source it). Each test gets a private work
+# dir, its own qv-switchd (PMD on CPU 1, everything else on CPU 0), its own DPDK file prefixes,
+# and stops every process it started, by PID, whatever happens. Waits are conditions polled
+# with a deadline, never fixed sleeps.
+set -euo pipefail
+
+: "${QV_BUILD:?run through meson test (QV_BUILD is the build dir)}"
+QVCTL_BIN=$QV_BUILD/control/qvctl/qvctl
+SWITCHD_BIN=$QV_BUILD/dataplane/qv-switchd
+PEER_BIN=$QV_BUILD/tests/tools/qv-peer
+MKPCAP=$QV_BUILD/tests/tools/qv-mkpcap
+PMD_CPU=${QV_PMD_CPU:-1}
+CTL_CPU=${QV_CTL_CPU:-0}
+
+T=$(mktemp -d /tmp/qvtest.XXXXXX)
+PIDS=()
+TEST_NAME=$(basename "$0" .sh)
+N_PASS=0
+
+log() { echo "[$(date +%T)] $TEST_NAME: $*" >&2; }
+
+stop_pid() { # TERM, then KILL after $2 s (default 10)
+    local p=$1 t=${2:-10} i
+    kill -0 "$p" 2>/dev/null || return 0
+    kill -TERM "$p" 2>/dev/null || true
+    for ((i = 0; i < t * 10; i++)); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$? p
+    set +e
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
+    wait 2>/dev/null
+    if [ $rc -ne 0 ]; then
+        for f in "$T"/*.log; do
+            [ -f "$f" ] || continue
+            echo "---- $f (last 40 lines)" >&2; tail -n 40 "$f" >&2
+        done
+        echo "$TEST_NAME: FAILED (work dir $T kept)" >&2
+    else
+        rm -rf "$T"
+        echo "$TEST_NAME: $N_PASS checks passed"
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() { log "FAIL: $*"; exit 1; }
+pass() { N_PASS=$((N_PASS + 1)); log "ok: $*"; }
+
+check_eq() { # check_eq WHAT EXPECTED ACTUAL
+    [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+    pass "$1 = $3"
+}
+
+check_contains() { # check_contains WHAT NEEDLE HAYSTACK
+    case "$3" in *"$2"*) pass "$1" ;; *) fail "$1: '$2' not in: $3" ;; esac
+}
+
+# wait_until DESCRIPTION TIMEOUT_S COMMAND... : polls COMMAND until it succeeds
+wait_until() {
+    local what=$1 t=$2 i
+    shift 2
+    for ((i = 0; i < t * 20; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    fail "timed out after ${t}s waiting for: $what"
+}
+
+qvctl() { "$QVCTL_BIN" --switch "$T/sw.sock" "$@"; }
+qjson() { qvctl --json "$@"; }
+
+# port_field PORT FIELD -> value from `qvctl --json show ports`
+port_field() { qjson show ports | jq -r --arg n "$1" ".ports[] | select(.name == \$n) | .$2"; }
+
+switch_start() { # switch_start [qv-switchd options...]
+    taskset -c "$CTL_CPU" "$SWITCHD_BIN" --socket "$T/sw.sock" --pmd-cores "$PMD_CPU" \
+        --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 "$@" >"$T/switch.log" 2>&1 &
+    SWITCH_PID=$!
+    PIDS+=("$SWITCH_PID")
+    wait_until "qv-switchd ready" 60 grep -q 'qv-switchd: ready' "$T/switch.log"
+}
+
+switch_stop() {
+    stop_pid "$SWITCH_PID" 20
+    wait "$SWITCH_PID" 2>/dev/null || true
+}
+
+# peer_cmd NAME SOCK... -- PEER-OPTIONS : the qv-peer command line with one virtio-user port per
+# socket (port 0 = first socket), confined to the control CPU.
+peer_cmd() {
+    local name=$1 i=0 vdevs=()
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        vdevs+=(--vdev "net_virtio_user$i,path=$1,queues=1,queue_size=1024,mac=02:00:00:00:0$i:00")
+        i=$((i + 1)); shift
+    done
+    shift
+    echo taskset -c "$CTL_CPU" "$PEER_BIN" --lcores "0@$CTL_CPU" --no-pci --in-memory \
+        --single-file-segments -m 256 --file-prefix "qvp${name}$$" --log-level=user1,8 \
+        "${vdevs[@]}" -- "$@"
+}
+
+peer_run() { # peer_run NAME SOCK... -- OPTS : runs to completion, output in $T/peer-NAME.log
+    local name=$1
+    $(peer_cmd "$@") >"$T/peer-$name.log" 2>&1
+}
+
+peer_bg() { # like peer_run, in the background; sets PEER_PID
+    local name=$1
+    $(peer_cmd "$@") >"$T/peer-$name.log" 2>&1 &
+    PEER_PID=$!
+    PIDS+=("$PEER_PID")
+}
+
+pcap_count() { # number of packets in a pcap
+    tshark -r "$1" 2>/dev/null | wc -l
+}

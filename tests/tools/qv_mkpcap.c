@@ -1,0 +1,696 @@
+/* qv-mkpcap: writes Ethernet pcap fixtures for the tests from short packet specs,
+ * and dumps pcap files one line per packet (--dump) for test diagnostics. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Big enough for jumbo frames; the snaplen written to the file header. */
+#define MAX_FRAME 9600
+
+#define ETH_HDR 14
+#define TAG_LEN 4
+#define ARP_LEN 28
+#define IP4_HDR 20
+#define IP6_HDR 40
+#define UDP_HDR 8
+#define TCP_HDR 20
+#define ICMP_HDR 8
+/* A 4-byte sequence number followed by this magic, so that --dump only reports a seq for
+ * packets that really carry one (and not for whatever bytes happen to sit there). */
+#define SEQ_LEN 8
+static const uint8_t seq_magic[4] = {'Q', 'V', 'S', 'Q'};
+
+#define ETYPE_IPV4 0x0800
+#define ETYPE_ARP 0x0806
+#define ETYPE_VLAN 0x8100
+#define ETYPE_QINQ 0x88a8
+#define ETYPE_QINQ_OLD 0x9100
+#define ETYPE_IPV6 0x86dd
+
+#define PROTO_ICMP 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define PROTO_ICMPV6 58
+
+struct spec {
+	int index; /* 1-based, for error messages */
+	const char *text;
+	unsigned long count;
+	unsigned long size;
+	bool size_set;
+	uint8_t eth_src[6];
+	uint8_t eth_dst[6];
+	long vlan;     /* -1: none */
+	long qinq;     /* -1: none */
+	long eth_type; /* -1: IP frame */
+	int ip_ver;
+	uint8_t ip_src[16];
+	uint8_t ip_dst[16];
+	int src_ver, dst_ver; /* 0: not given */
+	int proto;            /* as given; icmp is mapped to ICMPv6 for IPv6 when building */
+	unsigned long sport, dport;
+	unsigned long flows;
+	bool bad_trunc;
+	bool seq;
+};
+
+static const char usage_text[] =
+    "Usage: qv-mkpcap OUT.pcap SPEC [SPEC...]\n"
+    "       qv-mkpcap --dump IN.pcap\n"
+    "       qv-mkpcap --help\n"
+    "\n"
+    "Writes an Ethernet (DLT_EN10MB) pcap file. Each SPEC describes COUNT packets of the\n"
+    "same shape, as a comma-separated list of tokens; the specs are written in order.\n"
+    "\n"
+    "SPEC tokens:\n"
+    "  count=N          number of packets (default 1)\n"
+    "  size=N           frame length in bytes including all headers, no FCS (default 64,\n"
+    "                   or the header size if that is larger; an explicit size must be\n"
+    "                   at least the header size)\n"
+    "  eth-src=MAC      source MAC (default 02:00:00:00:00:01)\n"
+    "  eth-dst=MAC      destination MAC (default 02:00:00:00:00:02)\n"
+    "  vlan=ID          802.1Q tag (TPID 0x8100), ID 0..4095\n"
+    "  qinq=ID          802.1ad outer tag (TPID 0x88a8), placed before the vlan tag\n"
+    "  eth-type=arp|N   non-IP frame: 'arp' builds an ARP request (sender ip-src, target\n"
+    "                   ip-dst, IPv4), N (decimal or 0x hex) a frame of that EtherType\n"
+    "                   with a zero payload\n"
+    "  ip-src=ADDR      source IPv4 or IPv6 address (default 10.0.0.1, or fd00::1)\n"
+    "  ip-dst=ADDR      destination address (default 10.0.0.2, or fd00::2); the address\n"
+    "                   family picks IPv4 or IPv6, both must agree\n"
+    "  proto=tcp|udp|icmp|N  L4 protocol (default udp); icmp is an echo request (ICMPv6\n"
+    "                   for IPv6); N is a raw IP protocol number with no L4 header\n"
+    "  src-port=N       L4 source port (default 1024; the echo id for icmp)\n"
+    "  dst-port=N       L4 destination port (default 80)\n"
+    "  flows=N          vary the source port over N values src-port, src-port+1, ...\n"
+    "                   (packet i uses src-port + i % N): N distinct 5-tuples\n"
+    "  bad=trunc-ip     cut each frame in the middle of its IP header (L2 + 10 bytes for\n"
+    "                   IPv4, + 20 for IPv6): a malformed packet a switch must drop\n"
+    "  seq              put a 4-byte big-endian sequence number at the start of the L4\n"
+    "                   payload (after the L2 header for non-IP frames), followed by the\n"
+    "                   magic 'QVSQ'; the number counts the seq packets of the whole file\n"
+    "                   from 0, so the seq packets received must read 0, 1, 2, ...\n"
+    "\n"
+    "IPv4 header checksums and all length fields are correct; UDP, TCP and ICMP\n"
+    "checksums are computed too. IPv4 packets carry DF and TTL 64, the IP id is the\n"
+    "packet's index in its spec.\n"
+    "\n"
+    "--dump IN.pcap prints one line per packet: index, length, tags, addresses, protocol,\n"
+    "ports and the sequence number of packets made with 'seq'.\n"
+    "\n"
+    "Example:\n"
+    "  qv-mkpcap in.pcap count=100,seq,flows=10 count=5,bad=trunc-ip \\\n"
+    "      count=10,vlan=100,ip-src=fd00::1,ip-dst=fd00::2,proto=tcp,size=128,seq\n"
+    "  qv-mkpcap --dump in.pcap\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+/* Errors name the spec (its number and text) and the token, so a failing test fixture is
+ * easy to find in a long command line. */
+static void spec_error(const struct spec *s, const char *tok, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "qv-mkpcap: spec %d '%s': ", s->index, s->text);
+	if (tok)
+		fprintf(stderr, "token '%s': ", tok);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static bool parse_ulong(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*v == '\0' || *v == '-' || *v == '+')
+		return false;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 0);
+	if (errno || *end != '\0' || x > max)
+		return false;
+	*out = x;
+	return true;
+}
+
+static bool parse_mac(const char *v, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+	           &tail) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
+}
+
+static int parse_ip(const char *v, uint8_t addr[16])
+{
+	if (inet_pton(AF_INET, v, addr) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, v, addr) == 1)
+		return 6;
+	return 0;
+}
+
+static void parse_spec(struct spec *s, int index, char *text)
+{
+	memset(s, 0, sizeof(*s));
+	s->index = index;
+	s->text = strdup(text);
+	s->count = 1;
+	s->size = 64;
+	parse_mac("02:00:00:00:00:01", s->eth_src);
+	parse_mac("02:00:00:00:00:02", s->eth_dst);
+	s->vlan = s->qinq = s->eth_type = -1;
+	s->proto = PROTO_UDP;
+	s->sport = 1024;
+	s->dport = 80;
+	s->flows = 1;
+	bool proto_set = false, ports_set = false;
+
+	if (*text == '\0')
+		spec_error(s, NULL, "empty spec%s", "");
+	for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		const char *val = eq ? eq + 1 : NULL;
+		char key[32];
+		size_t klen = eq ? (size_t)(eq - tok) : strlen(tok);
+
+		if (klen >= sizeof(key))
+			spec_error(s, tok, "unknown token (see qv-mkpcap --help)%s", "");
+		memcpy(key, tok, klen);
+		key[klen] = '\0';
+
+		if (!strcmp(key, "seq")) {
+			if (val)
+				spec_error(s, tok, "'seq' takes no value%s", "");
+			s->seq = true;
+			continue;
+		}
+		if (!val || *val == '\0') {
+			static const char *const known[] = {
+			    "count",    "size",     "eth-src", "eth-dst", "vlan",
+			    "qinq",     "eth-type", "ip-src",  "ip-dst",  "proto",
+			    "src-port", "dst-port", "flows",   "bad"};
+			bool is_known = false;
+			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+				is_known |= !strcmp(key, known[k]);
+			if (is_known)
+				spec_error(s, tok, "'%s' needs a value", key);
+			spec_error(s, tok, "unknown token (see qv-mkpcap --help)%s", "");
+		}
+
+		if (!strcmp(key, "count")) {
+			if (!parse_ulong(val, 100000000UL, &s->count))
+				spec_error(s, tok, "count must be a number 0..100000000%s", "");
+		} else if (!strcmp(key, "size")) {
+			if (!parse_ulong(val, MAX_FRAME, &s->size))
+				spec_error(s, tok, "size must be a number up to %s", "9600");
+			s->size_set = true;
+		} else if (!strcmp(key, "eth-src")) {
+			if (!parse_mac(val, s->eth_src))
+				spec_error(s, tok, "not a MAC address (xx:xx:xx:xx:xx:xx)%s", "");
+		} else if (!strcmp(key, "eth-dst")) {
+			if (!parse_mac(val, s->eth_dst))
+				spec_error(s, tok, "not a MAC address (xx:xx:xx:xx:xx:xx)%s", "");
+		} else if (!strcmp(key, "vlan") || !strcmp(key, "qinq")) {
+			unsigned long id;
+			if (!parse_ulong(val, 4095, &id))
+				spec_error(s, tok, "VLAN id must be 0..4095%s", "");
+			*(!strcmp(key, "vlan") ? &s->vlan : &s->qinq) = (long)id;
+		} else if (!strcmp(key, "eth-type")) {
+			unsigned long et;
+			if (!strcmp(val, "arp"))
+				et = ETYPE_ARP;
+			else if (!parse_ulong(val, 0xffff, &et))
+				spec_error(s, tok, "eth-type must be 'arp' or a number 0..0xffff%s",
+				           "");
+			if (et == ETYPE_IPV4 || et == ETYPE_IPV6 || et == ETYPE_VLAN ||
+			    et == ETYPE_QINQ)
+				spec_error(s, tok,
+				           "use ip-src/ip-dst for IP frames and vlan/qinq for "
+				           "tags, eth-type is for other frames%s",
+				           "");
+			s->eth_type = (long)et;
+		} else if (!strcmp(key, "ip-src")) {
+			if (!(s->src_ver = parse_ip(val, s->ip_src)))
+				spec_error(s, tok, "not an IPv4 or IPv6 address%s", "");
+		} else if (!strcmp(key, "ip-dst")) {
+			if (!(s->dst_ver = parse_ip(val, s->ip_dst)))
+				spec_error(s, tok, "not an IPv4 or IPv6 address%s", "");
+		} else if (!strcmp(key, "proto")) {
+			unsigned long p;
+			if (!strcmp(val, "tcp"))
+				p = PROTO_TCP;
+			else if (!strcmp(val, "udp"))
+				p = PROTO_UDP;
+			else if (!strcmp(val, "icmp"))
+				p = PROTO_ICMP;
+			else if (!parse_ulong(val, 255, &p))
+				spec_error(s, tok, "proto must be tcp, udp, icmp or 0..255%s", "");
+			s->proto = (int)p;
+			proto_set = true;
+		} else if (!strcmp(key, "src-port")) {
+			if (!parse_ulong(val, 65535, &s->sport))
+				spec_error(s, tok, "port must be 0..65535%s", "");
+			ports_set = true;
+		} else if (!strcmp(key, "dst-port")) {
+			if (!parse_ulong(val, 65535, &s->dport))
+				spec_error(s, tok, "port must be 0..65535%s", "");
+			ports_set = true;
+		} else if (!strcmp(key, "flows")) {
+			if (!parse_ulong(val, 65536, &s->flows) || s->flows == 0)
+				spec_error(s, tok, "flows must be 1..65536%s", "");
+		} else if (!strcmp(key, "bad")) {
+			if (strcmp(val, "trunc-ip"))
+				spec_error(s, tok, "unknown bad kind (only 'trunc-ip')%s", "");
+			s->bad_trunc = true;
+		} else {
+			spec_error(s, tok, "unknown token (see qv-mkpcap --help)%s", "");
+		}
+	}
+
+	/* Cross-token checks, done once everything is known. */
+	if (s->src_ver && s->dst_ver && s->src_ver != s->dst_ver)
+		spec_error(s, NULL, "ip-src and ip-dst are of different IP versions%s", "");
+	s->ip_ver = s->src_ver ? s->src_ver : s->dst_ver ? s->dst_ver : 4;
+	if (!s->src_ver)
+		inet_pton(s->ip_ver == 4 ? AF_INET : AF_INET6,
+		          s->ip_ver == 4 ? "10.0.0.1" : "fd00::1", s->ip_src);
+	if (!s->dst_ver)
+		inet_pton(s->ip_ver == 4 ? AF_INET : AF_INET6,
+		          s->ip_ver == 4 ? "10.0.0.2" : "fd00::2", s->ip_dst);
+	if (s->eth_type >= 0) {
+		if (proto_set || ports_set || s->flows > 1 || s->bad_trunc)
+			spec_error(s, NULL,
+			           "proto, ports, flows and bad only apply to IP frames, not "
+			           "with eth-type%s",
+			           "");
+		if (s->eth_type == ETYPE_ARP && s->ip_ver != 4)
+			spec_error(s, NULL, "eth-type=arp needs IPv4 addresses%s", "");
+	}
+	bool has_ports = s->proto == PROTO_TCP || s->proto == PROTO_UDP || s->proto == PROTO_ICMP;
+	if (s->flows > 1 && !has_ports)
+		spec_error(s, NULL, "flows needs proto tcp, udp or icmp%s", "");
+	if (s->sport + s->flows - 1 > 65535)
+		spec_error(s, NULL, "src-port + flows - 1 exceeds 65535%s", "");
+	if (s->seq && s->bad_trunc)
+		spec_error(s, NULL, "seq needs a payload, it cannot go with bad=trunc-ip%s", "");
+}
+
+/* Length of everything up to the payload (the sequence number, if any, included). */
+static unsigned long l2_len(const struct spec *s)
+{
+	return ETH_HDR + (s->vlan >= 0 ? TAG_LEN : 0) + (s->qinq >= 0 ? TAG_LEN : 0);
+}
+
+static unsigned long l4_hdr_len(int proto)
+{
+	switch (proto) {
+	case PROTO_UDP:
+		return UDP_HDR;
+	case PROTO_TCP:
+		return TCP_HDR;
+	case PROTO_ICMP:
+		return ICMP_HDR;
+	default:
+		return 0;
+	}
+}
+
+static unsigned long header_len(const struct spec *s)
+{
+	unsigned long n = l2_len(s);
+
+	if (s->eth_type == ETYPE_ARP)
+		n += ARP_LEN;
+	else if (s->eth_type < 0)
+		n += (s->ip_ver == 4 ? IP4_HDR : IP6_HDR) + l4_hdr_len(s->proto);
+	return n + (s->seq ? SEQ_LEN : 0);
+}
+
+static void put16(uint8_t *p, unsigned int v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Builds packet number idx of spec s into buf; returns the frame length. */
+static unsigned long build(const struct spec *s, unsigned long idx, uint32_t seq, uint8_t *buf)
+{
+	unsigned long len = s->size;
+	unsigned long off = 12;
+
+	if (!s->size_set && len < header_len(s))
+		len = header_len(s);
+	memset(buf, 0, len);
+	memcpy(buf, s->eth_dst, 6);
+	memcpy(buf + 6, s->eth_src, 6);
+	if (s->qinq >= 0) {
+		put16(buf + off, ETYPE_QINQ);
+		put16(buf + off + 2, (unsigned int)s->qinq);
+		off += TAG_LEN;
+	}
+	if (s->vlan >= 0) {
+		put16(buf + off, ETYPE_VLAN);
+		put16(buf + off + 2, (unsigned int)s->vlan);
+		off += TAG_LEN;
+	}
+	uint8_t *l3 = buf + off + 2;
+	unsigned long l3_len = len - (off + 2);
+	uint8_t *pl;
+
+	if (s->eth_type >= 0) {
+		put16(buf + off, (unsigned int)s->eth_type);
+		pl = l3;
+		if (s->eth_type == ETYPE_ARP) {
+			put16(l3, 1); /* Ethernet */
+			put16(l3 + 2, ETYPE_IPV4);
+			l3[4] = 6;
+			l3[5] = 4;
+			put16(l3 + 6, 1); /* request */
+			memcpy(l3 + 8, s->eth_src, 6);
+			memcpy(l3 + 14, s->ip_src, 4);
+			memcpy(l3 + 24, s->ip_dst, 4);
+			pl += ARP_LEN;
+		}
+	} else {
+		unsigned int port = (unsigned int)(s->sport + idx % s->flows);
+		int proto = s->proto;
+		uint8_t *l4;
+		uint32_t pseudo;
+
+		if (s->ip_ver == 4) {
+			put16(buf + off, ETYPE_IPV4);
+			l3[0] = 0x45;
+			put16(l3 + 2, (unsigned int)l3_len);
+			put16(l3 + 4, (unsigned int)(idx & 0xffff));
+			put16(l3 + 6, 0x4000); /* DF */
+			l3[8] = 64;
+			l3[9] = (uint8_t)proto;
+			memcpy(l3 + 12, s->ip_src, 4);
+			memcpy(l3 + 16, s->ip_dst, 4);
+			put16(l3 + 10, csum_fold(csum_add(0, l3, IP4_HDR)));
+			l4 = l3 + IP4_HDR;
+			pseudo = csum_add(0, l3 + 12, 8);
+		} else {
+			if (proto == PROTO_ICMP)
+				proto = PROTO_ICMPV6;
+			put16(buf + off, ETYPE_IPV6);
+			l3[0] = 0x60;
+			put16(l3 + 4, (unsigned int)(l3_len - IP6_HDR));
+			l3[6] = (uint8_t)proto;
+			l3[7] = 64;
+			memcpy(l3 + 8, s->ip_src, 16);
+			memcpy(l3 + 24, s->ip_dst, 16);
+			l4 = l3 + IP6_HDR;
+			pseudo = csum_add(0, l3 + 8, 32);
+		}
+		unsigned long l4_len = len - (unsigned long)(l4 - buf);
+		uint8_t *ck = NULL;
+
+		pl = l4 + l4_hdr_len(s->proto);
+		switch (proto) {
+		case PROTO_UDP:
+			put16(l4, port);
+			put16(l4 + 2, (unsigned int)s->dport);
+			put16(l4 + 4, (unsigned int)l4_len);
+			ck = l4 + 6;
+			break;
+		case PROTO_TCP:
+			put16(l4, port);
+			put16(l4 + 2, (unsigned int)s->dport);
+			l4[12] = 5 << 4;
+			l4[13] = 0x18; /* PSH|ACK: an established-looking data segment */
+			put16(l4 + 14, 0xffff);
+			ck = l4 + 16;
+			break;
+		case PROTO_ICMP:
+		case PROTO_ICMPV6:
+			l4[0] = proto == PROTO_ICMP ? 8 : 128; /* echo request */
+			put16(l4 + 4, port);
+			put16(l4 + 6, (unsigned int)(idx & 0xffff));
+			ck = l4 + 2;
+			break;
+		}
+		if (s->seq) {
+			put32(pl, seq);
+			memcpy(pl + 4, seq_magic, 4);
+		}
+		if (ck) {
+			/* ICMPv4 has no pseudo-header; the others do (length and protocol). */
+			uint32_t sum = csum_add(0, l4, l4_len);
+			if (proto != PROTO_ICMP)
+				sum += pseudo + (uint32_t)proto + (uint32_t)(l4_len & 0xffff) +
+				       (uint32_t)(l4_len >> 16);
+			uint16_t c = csum_fold(sum);
+			if (proto == PROTO_UDP && c == 0)
+				c = 0xffff;
+			put16(ck, c);
+		}
+		if (s->bad_trunc)
+			return (unsigned long)(l3 - buf) + (s->ip_ver == 4 ? IP4_HDR : IP6_HDR) / 2;
+		return len;
+	}
+	if (s->seq) {
+		put32(pl, seq);
+		memcpy(pl + 4, seq_magic, 4);
+	}
+	return len;
+}
+
+static const char *proto_name(int p, char *buf, size_t n)
+{
+	switch (p) {
+	case PROTO_UDP:
+		return "udp";
+	case PROTO_TCP:
+		return "tcp";
+	case PROTO_ICMP:
+		return "icmp";
+	case PROTO_ICMPV6:
+		return "icmp6";
+	}
+	snprintf(buf, n, "%d", p);
+	return buf;
+}
+
+static unsigned int get16(const uint8_t *p)
+{
+	return (unsigned int)(p[0] << 8 | p[1]);
+}
+
+static void dump_one(unsigned long n, const struct pcap_pkthdr *h, const uint8_t *p)
+{
+	unsigned int caplen = h->caplen, off = 12;
+	char pb[8], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const uint8_t *pl = NULL;
+
+	printf("%lu len=%u", n, h->len);
+	if (caplen != h->len)
+		printf(" caplen=%u", caplen);
+	if (caplen < ETH_HDR) {
+		printf(" short-eth\n");
+		return;
+	}
+	unsigned int et = get16(p + off);
+	/* An outer tag followed by another tag is the QinQ (service) tag, whatever its TPID. */
+	while ((et == ETYPE_VLAN || et == ETYPE_QINQ || et == ETYPE_QINQ_OLD) &&
+	       caplen >= off + TAG_LEN + 2) {
+		unsigned int next = get16(p + off + TAG_LEN);
+		bool outer = et != ETYPE_VLAN || next == ETYPE_VLAN;
+		printf(" %s=%u", outer ? "qinq" : "vlan", get16(p + off + 2) & 0xfff);
+		off += TAG_LEN;
+		et = next;
+	}
+	const uint8_t *l3 = p + off + 2;
+	unsigned int l3_len = caplen - (off + 2);
+
+	if (et == ETYPE_IPV4 || et == ETYPE_IPV6) {
+		unsigned int hl = et == ETYPE_IPV4 ? (l3_len ? (l3[0] & 0xfu) * 4 : 0) : IP6_HDR;
+		int proto;
+
+		if (l3_len < (et == ETYPE_IPV4 ? IP4_HDR : IP6_HDR) || hl < 20 || l3_len < hl) {
+			printf(" %s trunc-ip\n", et == ETYPE_IPV4 ? "ipv4" : "ipv6");
+			return;
+		}
+		if (et == ETYPE_IPV4) {
+			inet_ntop(AF_INET, l3 + 12, a, sizeof(a));
+			inet_ntop(AF_INET, l3 + 16, b, sizeof(b));
+			proto = l3[9];
+		} else {
+			inet_ntop(AF_INET6, l3 + 8, a, sizeof(a));
+			inet_ntop(AF_INET6, l3 + 24, b, sizeof(b));
+			proto = l3[6];
+		}
+		printf(" src=%s dst=%s proto=%s", a, b, proto_name(proto, pb, sizeof(pb)));
+		const uint8_t *l4 = l3 + hl;
+		unsigned int l4_len = l3_len - hl;
+		if ((proto == PROTO_UDP && l4_len >= UDP_HDR) ||
+		    (proto == PROTO_TCP && l4_len >= TCP_HDR)) {
+			printf(" sport=%u dport=%u", get16(l4), get16(l4 + 2));
+			unsigned int h4 = proto == PROTO_UDP ? UDP_HDR : (l4[12] >> 4) * 4u;
+			if (h4 <= l4_len)
+				pl = l4 + h4;
+		} else if ((proto == PROTO_ICMP || proto == PROTO_ICMPV6) && l4_len >= ICMP_HDR) {
+			printf(" type=%u id=%u", l4[0], get16(l4 + 4));
+			pl = l4 + ICMP_HDR;
+		} else if (proto != PROTO_UDP && proto != PROTO_TCP && proto != PROTO_ICMP &&
+		           proto != PROTO_ICMPV6) {
+			pl = l4;
+		} else {
+			printf(" trunc-l4");
+		}
+	} else if (et == ETYPE_ARP && l3_len >= ARP_LEN) {
+		inet_ntop(AF_INET, l3 + 14, a, sizeof(a));
+		inet_ntop(AF_INET, l3 + 24, b, sizeof(b));
+		printf(" arp op=%u src=%s dst=%s", get16(l3 + 6), a, b);
+		pl = l3 + ARP_LEN;
+	} else {
+		printf(" eth-type=0x%04x", et);
+		pl = l3;
+	}
+	if (pl && pl + SEQ_LEN <= p + caplen && !memcmp(pl + 4, seq_magic, 4))
+		printf(" seq=%" PRIu32, (uint32_t)pl[0] << 24 | (uint32_t)pl[1] << 16 |
+		                            (uint32_t)pl[2] << 8 | pl[3]);
+	putchar('\n');
+}
+
+static int dump(const char *file)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(file, err);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned long n = 0;
+	int rc;
+
+	if (!pc) {
+		fprintf(stderr, "qv-mkpcap: cannot open %s: %s\n", file, err);
+		return 1;
+	}
+	if (pcap_datalink(pc) != DLT_EN10MB) {
+		fprintf(stderr, "qv-mkpcap: %s: link type %d is not Ethernet\n", file,
+		        pcap_datalink(pc));
+		pcap_close(pc);
+		return 1;
+	}
+	while ((rc = pcap_next_ex(pc, &h, &data)) == 1)
+		dump_one(n++, h, data);
+	if (rc == PCAP_ERROR) {
+		fprintf(stderr, "qv-mkpcap: %s: read error after %lu packets: %s\n", file, n,
+		        pcap_geterr(pc));
+		pcap_close(pc);
+		return 1;
+	}
+	pcap_close(pc);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t buf[MAX_FRAME];
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--dump")) {
+		if (argc != 3) {
+			fprintf(stderr, "qv-mkpcap: --dump takes one file\n");
+			return 1;
+		}
+		return dump(argv[2]);
+	}
+	if (argc < 3 || argv[1][0] == '-') {
+		usage(stderr);
+		return 1;
+	}
+
+	int nspecs = argc - 2;
+	struct spec *specs = calloc((size_t)nspecs, sizeof(*specs));
+	if (!specs) {
+		perror("qv-mkpcap");
+		return 1;
+	}
+	/* Parse every spec before creating the file, so a typo leaves no half-written fixture. */
+	for (int i = 0; i < nspecs; i++) {
+		struct spec *s = &specs[i];
+
+		parse_spec(s, i + 1, argv[i + 2]);
+		if (s->size_set && s->size < header_len(s)) {
+			char need[32];
+			snprintf(need, sizeof(need), "%lu", header_len(s));
+			spec_error(s, NULL, "size is below the header size (%s bytes)", need);
+		}
+	}
+
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, MAX_FRAME);
+	if (!pd) {
+		fprintf(stderr, "qv-mkpcap: pcap_open_dead failed\n");
+		return 1;
+	}
+	pcap_dumper_t *dumper = pcap_dump_open(pd, argv[1]);
+	if (!dumper) {
+		fprintf(stderr, "qv-mkpcap: cannot create %s: %s\n", argv[1], pcap_geterr(pd));
+		return 1;
+	}
+	uint32_t seq = 0;
+	unsigned long total = 0;
+
+	for (int i = 0; i < nspecs; i++) {
+		for (unsigned long k = 0; k < specs[i].count; k++) {
+			struct pcap_pkthdr h = {0};
+
+			h.caplen = h.len = (bpf_u_int32)build(&specs[i], k, seq, buf);
+			/* Timestamps 1 us apart keep tools that sort or diff by time happy. */
+			h.ts.tv_sec = (time_t)(total / 1000000);
+			h.ts.tv_usec = (suseconds_t)(total % 1000000);
+			pcap_dump((u_char *)dumper, &h, buf);
+			if (specs[i].seq)
+				seq++;
+			total++;
+		}
+	}
+	if (pcap_dump_flush(dumper) != 0 || ferror(pcap_dump_file(dumper))) {
+		fprintf(stderr, "qv-mkpcap: write error on %s\n", argv[1]);
+		pcap_dump_close(dumper);
+		return 1;
+	}
+	pcap_dump_close(dumper);
+	pcap_close(pd);
+	return 0;
+}

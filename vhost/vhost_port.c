@@ -1,0 +1,258 @@
+/* qwikvirt: vhost-user ports (see vhost_port.h).
+ * Device callbacks run on rte_vhost's thread; the PMD sees only `up` and `vid`, both atomics. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_net.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_vhost.h>
+
+#include "pmd-glue/mempool.h"
+#include "vhost/vhost_port.h"
+
+/* Virtqueue numbering of a vhost-user net device: queue pair q is (2q: guest rx, 2q+1: guest
+ * tx). We enqueue into the guest's rx ring and dequeue from its tx ring. */
+#define VQ_GUEST_RX 0
+#define VQ_GUEST_TX 1
+
+struct qv_vhost_port {
+	struct qv_port base;
+	_Atomic int vid;           /* -1 while no guest device is attached */
+	_Atomic uint16_t nr_qpairs; /* queue pairs the guest set up (<= base.n_rxq) */
+	struct rte_mempool *mp;
+};
+
+void (*qv_vhost_quiesce)(void);
+
+/* Callbacks find their port by socket path; ports register here. The lock is never held while
+ * calling into rte_vhost (whose unregister may call destroy_device synchronously). */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct qv_vhost_port *registry[QV_MAX_PORTS];
+
+static inline struct qv_vhost_port *to_vh(struct qv_port *p)
+{
+	return (struct qv_vhost_port *)p;
+}
+
+/* ---- fast path ---- */
+
+static uint16_t vh_rx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct qv_vhost_port *v = to_vh(p);
+	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+
+	if (vid < 0 || q >= atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed))
+		return 0;
+	return rte_vhost_dequeue_burst(vid, q * 2 + VQ_GUEST_TX, v->mp, pkts, n);
+}
+
+static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct qv_vhost_port *v = to_vh(p);
+	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+	uint16_t nq = atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed);
+	uint16_t sent;
+
+	if (vid < 0 || nq == 0)
+		return 0;
+	/* rte_vhost copies into guest buffers: the mbufs it took are ours to free. */
+	sent = rte_vhost_enqueue_burst(vid, (q % nq) * 2 + VQ_GUEST_RX, pkts, n);
+	rte_pktmbuf_free_bulk(pkts, sent);
+	return sent;
+}
+
+/* ---- slow path ---- */
+
+static struct qv_vhost_port *find_by_vid(int vid)
+{
+	char path[PATH_MAX];
+	struct qv_vhost_port *found = NULL;
+
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return NULL;
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < QV_MAX_PORTS; i++)
+		if (registry[i] && strcmp(registry[i]->base.where, path) == 0)
+			found = registry[i];
+	pthread_mutex_unlock(&registry_lock);
+	return found;
+}
+
+static int vh_new_device(int vid)
+{
+	struct qv_vhost_port *v = find_by_vid(vid);
+	uint16_t nq;
+
+	if (!v)
+		return -1;
+	nq = rte_vhost_get_vring_num(vid) / 2;
+	if (nq > v->base.n_rxq)
+		nq = v->base.n_rxq;
+	/* PMDs poll: guest kicks would only cost syscalls. */
+	for (uint16_t i = 0; i < nq * 2; i++)
+		rte_vhost_enable_guest_notification(vid, i, 0);
+	v->base.numa = rte_vhost_get_numa_node(vid);
+	atomic_store(&v->nr_qpairs, nq);
+	atomic_store_explicit(&v->vid, vid, memory_order_release);
+	atomic_store_explicit(&v->base.up, true, memory_order_release);
+	RTE_LOG(INFO, USER1, "qv: port %s: vhost device %d ready, %u queue pair(s)\n", v->base.name,
+		vid, nq);
+	return 0;
+}
+
+static void vh_destroy_device(int vid)
+{
+	struct qv_vhost_port *v = find_by_vid(vid);
+
+	if (!v)
+		return;
+	atomic_store_explicit(&v->base.up, false, memory_order_release);
+	/* A PMD may be inside enqueue/dequeue with this vid: wait until every PMD has passed a
+	 * quiescent point before rte_vhost frees the device. */
+	if (qv_vhost_quiesce)
+		qv_vhost_quiesce();
+	atomic_store_explicit(&v->vid, -1, memory_order_release);
+	atomic_store(&v->nr_qpairs, 0);
+	RTE_LOG(INFO, USER1, "qv: port %s: vhost device %d gone, port down\n", v->base.name, vid);
+}
+
+static const struct rte_vhost_device_ops vh_dev_ops = {
+	.new_device = vh_new_device,
+	.destroy_device = vh_destroy_device,
+};
+
+static bool vh_link_up(struct qv_port *p)
+{
+	return atomic_load(&p->up);
+}
+
+static void registry_set(struct qv_vhost_port *v, struct qv_vhost_port *val)
+{
+	pthread_mutex_lock(&registry_lock);
+	registry[v->base.index] = val;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static void vh_close(struct qv_port *p)
+{
+	struct qv_vhost_port *v = to_vh(p);
+
+	rte_vhost_driver_unregister(p->where); /* calls destroy_device if a guest is attached */
+	registry_set(v, NULL);
+	if (!p->client)
+		unlink(p->where);
+	free(v);
+}
+
+static int vh_start(struct qv_port *p, char *err, size_t errlen);
+
+static const struct qv_port_ops vh_ops = {
+	.start = vh_start,
+	.rx_burst = vh_rx,
+	.tx_burst = vh_tx,
+	.link_up = vh_link_up,
+	.close = vh_close,
+	.kind = "vhost",
+};
+
+/* Offloads we do not implement in the switch: the guest must hand us whole, checksummed
+ * frames. */
+static const uint64_t vh_disabled_features =
+	1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
+	1ULL << VIRTIO_NET_F_HOST_ECN | 1ULL << VIRTIO_NET_F_HOST_UFO | 1ULL << VIRTIO_NET_F_CSUM |
+	1ULL << VIRTIO_NET_F_GUEST_CSUM | 1ULL << VIRTIO_NET_F_GUEST_TSO4 |
+	1ULL << VIRTIO_NET_F_GUEST_TSO6 | 1ULL << VIRTIO_NET_F_GUEST_ECN |
+	1ULL << VIRTIO_NET_F_GUEST_UFO;
+
+static int check_socket_path(const char *name, const char *path, bool client, char *err,
+			     size_t errlen)
+{
+	struct stat st;
+
+	if (path[0] != '/') {
+		snprintf(err, errlen, "port %s: vhost socket path '%s' must be absolute", name,
+			 path);
+		return -1;
+	}
+	if (strlen(path) >= 108) {
+		snprintf(err, errlen, "port %s: vhost socket path is longer than 107 bytes", name);
+		return -1;
+	}
+	if (client)
+		return 0;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen,
+				 "port %s: %s exists and is not a socket; choose another path", name,
+				 path);
+			return -1;
+		}
+		unlink(path); /* stale socket of an earlier run */
+	}
+	return 0;
+}
+
+struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client,
+				   uint16_t queues, char *err, size_t errlen)
+{
+	struct qv_vhost_port *v;
+
+	if (queues == 0 || queues > QV_MAX_QUEUES) {
+		snprintf(err, errlen, "port %s: queues must be 1..%d", name, QV_MAX_QUEUES);
+		return NULL;
+	}
+	if (check_socket_path(name, path, client, err, errlen) != 0)
+		return NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "port %s: out of memory", name);
+		return NULL;
+	}
+	v->base.ops = &vh_ops;
+	snprintf(v->base.name, sizeof(v->base.name), "%s", name);
+	snprintf(v->base.where, sizeof(v->base.where), "%s", path);
+	v->base.client = client;
+	v->base.n_rxq = v->base.n_txq = queues;
+	v->base.numa = -1;
+	atomic_init(&v->vid, -1);
+	v->mp = qv_mempool_get(-1, err, errlen);
+	if (!v->mp) {
+		free(v);
+		return NULL;
+	}
+	return &v->base;
+}
+
+/* Second half of opening, once the switch has given the port its index: from here on the
+ * device callbacks may fire. */
+static int vh_start(struct qv_port *p, char *err, size_t errlen)
+{
+	struct qv_vhost_port *v = to_vh(p);
+	const char *path = p->where;
+	uint64_t flags = p->client ? RTE_VHOST_USER_CLIENT : 0;
+
+	registry_set(v, v);
+	if (rte_vhost_driver_register(path, flags) != 0) {
+		snprintf(err, errlen, "port %s: cannot register vhost-user socket %s (in use by "
+			 "another port?)", p->name, path);
+		registry_set(v, NULL);
+		return -1;
+	}
+	if (rte_vhost_driver_disable_features(path, vh_disabled_features) != 0 ||
+	    rte_vhost_driver_callback_register(path, &vh_dev_ops) != 0 ||
+	    rte_vhost_driver_start(path) != 0) {
+		snprintf(err, errlen,
+			 "port %s: cannot start vhost-user %s on %s (does the directory exist?)",
+			 p->name, p->client ? "client" : "server", path);
+		rte_vhost_driver_unregister(path);
+		registry_set(v, NULL);
+		return -1;
+	}
+	return 0;
+}
