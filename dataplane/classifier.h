@@ -17,16 +17,20 @@ struct qv_classifier;
  * match can never be satisfied (see qv_match_covers) are left out of the ACL.
  * Returns NULL with a message in err on failure. */
 struct qv_classifier *qv_classifier_build(const struct qv_rule *rules, uint32_t n, int socket_id,
-					  char *err, size_t errlen);
+                                          char *err, size_t errlen);
 
 /* Fast path, no allocation, safe to call from several threads on the same classifier:
  * results[i] = winning index + 1, or 0 when nothing matches. Any n works. */
 void qv_classifier_classify(const struct qv_classifier *c, const struct qv_flow_key *const *keys,
-			    uint32_t n, uint32_t *results);
+                            uint32_t n, uint32_t *results);
 
 void qv_classifier_free(struct qv_classifier *c);
 
 /* Number of rules the classifier was built over (the n given to build). */
 uint32_t qv_classifier_size(const struct qv_classifier *c);
+
+/* Testing only: most rules per rte_acl context (0 = no limit, the default). Bands are normally
+ * only split when rte_acl gives up; unit tests lower this to exercise the multi-band path. */
+extern uint32_t qv_classifier_band_limit;
 
 #endif

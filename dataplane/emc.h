@@ -65,7 +65,7 @@ static inline uint32_t qv_emc_slot1(uint32_t hash)
 /* gen is the current flow table generation (never 0): entries from older generations are misses,
  * so publishing a new table invalidates the whole cache without touching it. */
 static inline bool qv_emc_lookup(const struct qv_emc *emc, const struct qv_flow_key *k,
-				 uint32_t hash, uint32_t gen, uint32_t *result)
+                                 uint32_t hash, uint32_t gen, uint32_t *result)
 {
 	const struct qv_emc_entry *e0 = &emc->e[qv_emc_slot0(hash)];
 	const struct qv_emc_entry *e1 = &emc->e[qv_emc_slot1(hash)];
@@ -82,7 +82,7 @@ static inline bool qv_emc_lookup(const struct qv_emc *emc, const struct qv_flow_
 }
 
 static inline void qv_emc_insert(struct qv_emc *emc, const struct qv_flow_key *k, uint32_t hash,
-				 uint32_t gen, uint32_t result)
+                                 uint32_t gen, uint32_t result)
 {
 	struct qv_emc_entry *e0 = &emc->e[qv_emc_slot0(hash)];
 	struct qv_emc_entry *e1 = &emc->e[qv_emc_slot1(hash)];

@@ -60,8 +60,7 @@ bool qv_match_covers(const struct qv_match *m, const struct qv_flow_key *key)
 
 	if ((f & QV_M_IN_PORT) && rte_be_to_cpu_16(key->in_port) != m->in_port)
 		return false;
-	if ((f & QV_M_VLAN) &&
-	    (!(tci & QV_VLAN_PRESENT) || (tci & QV_VLAN_VID_MASK) != m->vlan_id))
+	if ((f & QV_M_VLAN) && (!(tci & QV_VLAN_PRESENT) || (tci & QV_VLAN_VID_MASK) != m->vlan_id))
 		return false;
 	if ((f & QV_M_NO_VLAN) && tci != 0)
 		return false;
@@ -71,8 +70,7 @@ bool qv_match_covers(const struct qv_match *m, const struct qv_flow_key *key)
 		return false;
 	if ((f & QV_M_DST_MAC) && !mac_equal(m->dst_mac, key->dst_mac_hi, key->dst_mac_lo))
 		return false;
-	if ((f & (QV_M_IP_VERSION | QV_M_SRC_IP | QV_M_DST_IP)) &&
-	    key->ip_version != m->ip_version)
+	if ((f & (QV_M_IP_VERSION | QV_M_SRC_IP | QV_M_DST_IP)) && key->ip_version != m->ip_version)
 		return false;
 	if ((f & QV_M_SRC_IP) && !prefix_covers(m->ip_version, m->src_plen, m->src_ip, key->src_ip))
 		return false;

@@ -1,11 +1,14 @@
-/* qwikvirt: libFuzzer target for the JSON-RPC framing (qv_rpc_handle_line); not built by meson:
- * clang -fsanitize=fuzzer,address -Iinclude -I. tests/fuzz/fuzz_rpc.c control/rpc/rpc_frame.c \
- *       -ljansson && ./a.out -max_len=4096 */
+/* qwikvirt: libFuzzer target for the JSON-RPC framing (qv_rpc_handle_line), not built by meson.
+ * Checks that any input bytes give one line of valid JSON-RPC response, without crash or leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "control/rpc/rpc.h"
+
+/* Build and run from the repository root:
+ *   clang -fsanitize=fuzzer,address -Iinclude -I. tests/fuzz/fuzz_rpc.c control/rpc/rpc_frame.c \
+ *         -ljansson -o fuzz_rpc && ./fuzz_rpc -max_len=4096 -max_total_time=30 */
 
 static json_t *f_echo(json_t *params, struct qv_rpc_error *err, void *ctx)
 {

@@ -130,7 +130,9 @@ static const char usage_text[] =
     "  --window W            at most W packets in flight (sent but not yet received on the\n"
     "                        --rx ports; default 0 = no limit). If nothing arrives for 1 s\n"
     "                        while the window is full, the in-flight packets are counted\n"
-    "                        as lost and sending goes on, so a run always ends\n"
+    "                        as lost and sending goes on, so a run always ends. For zero\n"
+    "                        loss keep W at most the rx ring size (virtio-user: 256 unless\n"
+    "                        the vdev has queue_size=N)\n"
     "\n"
     "Receiving (every port is polled so the switch never backs up; only --rx ports count):\n"
     "  --rx PORT:FILE.pcap   write everything received on PORT to FILE (pcap, Ethernet)\n"
@@ -633,6 +635,16 @@ static void setup_port(uint16_t p, struct rte_mempool *mp, uint32_t max_len)
 	rc = rte_eth_tx_queue_setup(p, 0, nb_txd, socket, NULL);
 	if (rc)
 		die(EXIT_RUNTIME, "port %u: tx queue setup failed: %s", p, rte_strerror(-rc));
+	/* A window larger than the ring the switch delivers into lets the switch drop packets on a
+	 * full ring, which defeats zero-loss tests: say so instead of letting a test flake. */
+	struct rte_eth_rxq_info qinfo;
+	if (ports[p].rx && opt.window && rte_eth_rx_queue_info_get(p, 0, &qinfo) == 0 &&
+	    qinfo.nb_desc && opt.window > qinfo.nb_desc)
+		fprintf(stderr,
+		        "qv-peer: warning: --window %" PRIu64 " exceeds port %u's rx ring (%u "
+		        "descriptors): the switch may drop on a full ring (virtio-user: raise it "
+		        "with the queue_size=N devarg)\n",
+		        opt.window, p, qinfo.nb_desc);
 	rc = rte_eth_dev_start(p);
 	if (rc)
 		die(EXIT_RUNTIME, "port %u (%s): start failed: %s", p, info.driver_name,

@@ -697,9 +697,13 @@ static void test_non_reading_client_dropped(void)
 		memcpy(batch + i * rl, req, rl);
 	write_all(fd, batch, rl * 24);
 	free(batch);
-	/* Encoding 16 MiB of answers takes jansson most of a second: a generous deadline so a
-	 * loaded machine does not fail the test. */
-	out = read_lines_within(fd, -1, 60000, &eof, &got);
+	/* This call is the synchronisation point: the single-threaded server answers it only
+	 * after handling the batch, which it read first. Encoding 16 MiB of answers takes
+	 * jansson most of a second, hence a generous deadline for loaded machines. */
+	CU_ASSERT_EQUAL(
+	    qv_rpc_call(sock_path, "echo", NULL, 60000, &result, &code, err, sizeof(err)), 0);
+	json_decref(result);
+	out = read_lines(fd, -1, &eof, &got);
 	CU_ASSERT_TRUE(eof);
 	CU_ASSERT_TRUE(got < 24u * 1048576);
 	free(out);

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Bad input over the control socket and through qvctl: each gets an error that names what is
+# wrong, and the switch's state (ports, flows) is exactly what it was before.
+. "$(dirname "$0")/lib.sh"
+here=$(dirname "$0")
+
+switch_start
+qvctl port add a vhost "$T/a.sock" >/dev/null
+qvctl port add b vhost "$T/b.sock" >/dev/null
+qvctl flow add 'in=a actions=output:b' >/dev/null
+state() { qjson show ports | jq -c '[.ports[] | {name, type, default, admin}]'; qjson show flows | jq -c '[.flows[] | {id, text}]'; }
+before=$(state)
+
+raw() { printf '%s\n' "$1" | python3 "$here/rpc_raw.py" "$T/sw.sock"; }
+expect_raw_error() { # expect_raw_error WHAT REQUEST CODE WORDS
+    local out
+    out=$(raw "$2")
+    check_eq "$1: error code" "$3" "$(echo "$out" | jq -r '.error.code')"
+    check_contains "$1: message" "$4" "$(echo "$out" | jq -r '.error.message')"
+}
+expect_raw_error "not JSON" '{"jsonrpc":"2.0","id":1,"method":' -32700 "parse error"
+expect_raw_error "no version" '{"id":1,"method":"port.list"}' -32600 '"jsonrpc"'
+expect_raw_error "batch" '[{"jsonrpc":"2.0","id":1,"method":"port.list"}]' -32600 "batches are not supported"
+expect_raw_error "unknown method" '{"jsonrpc":"2.0","id":1,"method":"port.ad"}' -32601 "port.ad"
+expect_raw_error "params not object" '{"jsonrpc":"2.0","id":1,"method":"port.del","params":["a"]}' -32600 "must be an object"
+expect_raw_error "unknown param" '{"jsonrpc":"2.0","id":1,"method":"port.del","params":{"nmae":"a"}}' -32602 "unknown parameter 'nmae'"
+expect_raw_error "wrong type" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"vhost","path":"/tmp/x.sock","queues":"2"}}' -32602 "'queues' must be an integer"
+expect_raw_error "bad port type" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"tap"}}' -32602 '"vhost" or "dpdk"'
+expect_raw_error "bad port name" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"a b","type":"vhost","path":"/tmp/x.sock"}}' -32602 "port name 'a b'"
+big=$(head -c 70000 /dev/zero | tr '\0' 'x')
+out=$(raw "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"port.list\",\"params\":{\"x\":\"$big\"}}")
+check_contains "oversized request refused" "larger than 65536 bytes" "$out"
+
+# through qvctl: exit status and message on stderr
+expect_cli_error() { # expect_cli_error WHAT STATUS WORDS qvctl-args...
+    local what=$1 st=$2 words=$3 out rc=0
+    shift 3
+    out=$(qvctl "$@" 2>&1) || rc=$?
+    check_eq "$what: exit status" "$st" "$rc"
+    check_contains "$what: message" "$words" "$out"
+}
+expect_cli_error "duplicate port" 1 "port a already exists" port add a vhost "$T/c.sock"
+expect_cli_error "socket in use" 1 "already used by port a" port add c vhost "$T/a.sock"
+expect_cli_error "bad devargs" 1 "cannot probe" port add c dpdk net_nosuchdriver0
+expect_cli_error "relative vhost path" 1 "must be absolute" port add c vhost rel.sock
+expect_cli_error "unknown port in flow" 1 "unknown port 'nope'" flow add 'in=nope actions=output:b'
+expect_cli_error "bad match key" 1 "unknown key 'vlna'" flow add 'in=a,vlna=5 actions=output:b'
+expect_cli_error "host bits in prefix" 1 "did you mean 10.0.0.0/8" flow add 'ip-dst=10.1.2.3/8 actions=output:b'
+expect_cli_error "vlan out of range" 1 "4096" flow add 'vlan=4096 actions=output:b'
+expect_cli_error "missing actions" 1 "actions=" flow add 'in=a'
+expect_cli_error "no such flow" 1 "no flow with id 99" flow del 99
+expect_cli_error "no such port" 1 "no port named 'zz'" port del zz
+expect_cli_error "usage error" 2 "usage" port add
+expect_cli_error "unknown command" 2 "usage" frobnicate
+expect_cli_error "switch not running" 1 "$T/nope.sock" --switch "$T/nope.sock" show ports
+check_contains "--help teaches the match syntax" "dst-port" "$(qvctl flow add --help)"
+check_contains "top-level --help lists commands" "show" "$(qvctl --help)"
+check_contains "qv-switchd --help" "--pmd-cores" "$("$SWITCHD_BIN" --help)"
+
+check_eq "state unchanged after every bad request" "$before" "$(state)"
