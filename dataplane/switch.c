@@ -288,7 +288,8 @@ int qv_switch_publish_table(char *err, size_t errlen)
 
 	if (gen == 0)
 		gen = 1;
-	qsort(qv_sw.flows, qv_sw.n_flows, sizeof(*qv_sw.flows), cmp_entries);
+	if (qv_sw.n_flows > 1)
+		qsort(qv_sw.flows, qv_sw.n_flows, sizeof(*qv_sw.flows), cmp_entries);
 	t = qv_flow_table_build(qv_sw.flows, qv_sw.n_flows, gen, qv_sw.n_pmds, port_lookup_index,
 				err, errlen);
 	if (!t)

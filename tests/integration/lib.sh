@@ -28,10 +28,24 @@ stop_pid() { # TERM, then KILL after $2 s (default 10)
 }
 
 cleanup() {
-    local rc=$? p
+    local rc=$? p st
     set +e
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
-    wait 2>/dev/null
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        stop_pid "${PIDS[$i]}"
+        wait "${PIDS[$i]}" 2>/dev/null
+        st=$?
+        # the switch must shut down cleanly on SIGTERM (exit 0), or the test fails
+        if [ "${PIDS[$i]}" = "${SWITCH_PID:-}" ] && [ $st -ne 0 ] && [ $rc -eq 0 ]; then
+            log "FAIL: qv-switchd exited with status $st on SIGTERM"
+            rc=1
+        fi
+    done
+    # a sanitizer report from any of our processes fails the test
+    if [ $rc -eq 0 ] && grep -lE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' \
+        "$T"/*.log >/dev/null 2>&1; then
+        log "FAIL: sanitizer report in $(grep -lE 'AddressSanitizer|runtime error:' "$T"/*.log | tr '\n' ' ')"
+        rc=1
+    fi
     if [ $rc -ne 0 ]; then
         for f in "$T"/*.log; do
             [ -f "$f" ] || continue
@@ -82,12 +96,20 @@ switch_start() { # switch_start [qv-switchd options...]
         --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 "$@" >"$T/switch.log" 2>&1 &
     SWITCH_PID=$!
     PIDS+=("$SWITCH_PID")
-    wait_until "qv-switchd ready" 60 grep -q 'qv-switchd: ready' "$T/switch.log"
+    local i
+    for ((i = 0; i < 1200; i++)); do
+        grep -q 'qv-switchd: ready' "$T/switch.log" && return 0
+        kill -0 "$SWITCH_PID" 2>/dev/null || fail "qv-switchd exited during start-up (see switch.log)"
+        sleep 0.05
+    done
+    fail "qv-switchd not ready after 60 s"
 }
 
-switch_stop() {
+switch_stop() { # stops the switch; fails the test unless it exits cleanly
+    local st=0
     stop_pid "$SWITCH_PID" 20
-    wait "$SWITCH_PID" 2>/dev/null || true
+    wait "$SWITCH_PID" 2>/dev/null || st=$?
+    [ $st -eq 0 ] || fail "qv-switchd exited with status $st"
 }
 
 # peer_cmd NAME SOCK... -- PEER-OPTIONS : the qv-peer command line with one virtio-user port per
