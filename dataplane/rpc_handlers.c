@@ -200,16 +200,6 @@ json_t *qv_view_pmds(void)
 	return a;
 }
 
-static const char *name_at(uint16_t idx, void *ctx)
-{
-	struct qv_port *p;
-
-	(void)ctx;
-	if (idx >= QV_MAX_PORTS)
-		return NULL;
-	p = atomic_load(&qv_sw.ports[idx]);
-	return p ? p->name : NULL;
-}
 
 /* Formats with the port names the rule was written with, so a rule whose port is missing
  * still reads as the operator wrote it. */
@@ -221,7 +211,7 @@ static const char *entry_name_at(uint16_t idx, void *ctx)
 		return e->in_name;
 	if (idx >= 0xff00 && idx - 0xff00 < QV_MAX_ACTIONS)
 		return e->out_name[idx - 0xff00];
-	return name_at(idx, NULL);
+	return qv_switch_port_name(idx);
 }
 
 json_t *qv_view_flows(void)
@@ -385,16 +375,6 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	return json_object();
 }
 
-static json_t *m_port_list(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {NULL};
-
-	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
-		return NULL;
-	return json_pack("{s:o}", "ports", qv_view_ports());
-}
-
 static json_t *m_flow_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"flow", NULL};
@@ -434,25 +414,19 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	return json_pack("{s:i}", "deleted", 1);
 }
 
-static json_t *m_flow_list(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {NULL};
-
-	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
-		return NULL;
-	return json_pack("{s:o}", "flows", qv_view_flows());
-}
-
-static json_t *m_pmd_show(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {NULL};
-
-	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
-		return NULL;
-	return json_pack("{s:o}", "pmds", qv_view_pmds());
-}
+/* Methods that take no parameters and return one view: {"KEY": VIEW()}. */
+#define VIEW_METHOD(fn, key, view)                                                         \
+	static json_t *fn(json_t *params, struct qv_rpc_error *err, void *ctx)             \
+	{                                                                                  \
+		static const char *const keys[] = {NULL};                                 \
+		(void)ctx;                                                                 \
+		if (check_keys(params, keys, err) != 0)                                    \
+			return NULL;                                                       \
+		return json_pack("{s:o}", key, view());                                    \
+	}
+VIEW_METHOD(m_port_list, "ports", qv_view_ports)
+VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
+VIEW_METHOD(m_pmd_show, "pmds", qv_view_pmds)
 
 static json_t *m_stats_get(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
@@ -494,7 +468,7 @@ static json_t *m_l2_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 		if (mp == 0 || now - seen > qv_l2_aging_tsc)
 			continue;
-		pn = name_at((uint16_t)((mp & 0xffff) - 1), NULL);
+		pn = qv_switch_port_name((uint16_t)((mp & 0xffff) - 1));
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 			 (unsigned)(mp >> 56) & 0xff, (unsigned)(mp >> 48) & 0xff,
 			 (unsigned)(mp >> 40) & 0xff, (unsigned)(mp >> 32) & 0xff,

@@ -247,11 +247,10 @@ int qv_switch_port_set_admin(struct qv_port *p, bool up)
 
 /* ---- flows ---- */
 
-static const char *port_name_at(uint16_t idx, void *ctx)
+const char *qv_switch_port_name(uint16_t idx)
 {
 	struct qv_port *p;
 
-	(void)ctx;
 	if (idx >= QV_MAX_PORTS)
 		return NULL;
 	p = atomic_load(&qv_sw.ports[idx]);
@@ -312,11 +311,11 @@ int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen)
 	if (qv_rule_parse(text, lookup_cb, NULL, &e.rule, err, errlen) != 0)
 		return -1;
 	if (e.rule.match.fields & QV_M_IN_PORT)
-		snprintf(e.in_name, sizeof(e.in_name), "%s", port_name_at(e.rule.match.in_port, NULL));
+		snprintf(e.in_name, sizeof(e.in_name), "%s", qv_switch_port_name(e.rule.match.in_port));
 	for (uint8_t a = 0; a < e.rule.n_actions; a++)
 		if (e.rule.actions[a].type == QV_ACT_OUTPUT)
 			snprintf(e.out_name[o++], QV_PORT_NAME_MAX, "%s",
-				 port_name_at(e.rule.actions[a].arg, NULL));
+				 qv_switch_port_name(e.rule.actions[a].arg));
 	if (qv_sw.n_flows == qv_sw.cap_flows) {
 		uint32_t cap = qv_sw.cap_flows ? qv_sw.cap_flows * 2 : 64;
 		void *nf = realloc(qv_sw.flows, cap * sizeof(*qv_sw.flows));

@@ -121,6 +121,8 @@ struct qv_port_params {
 int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen);
 int qv_switch_port_del(const char *name, char *err, size_t errlen);
 struct qv_port *qv_switch_port_by_name(const char *name);
+/* The name of the port in slot idx, or NULL. */
+const char *qv_switch_port_name(uint16_t idx);
 int qv_switch_port_set_admin(struct qv_port *p, bool up);
 
 int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen);
