@@ -37,7 +37,7 @@ struct qv_flow_table *qv_flow_table_build(const struct qv_flow_entry *entries, u
 			r->match.in_port = (uint16_t)idx;
 		}
 		for (uint8_t a = 0; a < r->n_actions; a++) {
-			if (r->actions[a].type != QV_ACT_OUTPUT)
+			if (!qv_action_names_port(r->actions[a].type))
 				continue;
 			int idx = lookup(e->out_name[o++]);
 

@@ -4,6 +4,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -125,10 +126,53 @@ static inline int vlan_push(struct rte_mbuf *m, uint16_t vid)
 	return 0;
 }
 
-static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv_rule *r,
-				struct rte_mbuf *m)
+/* A hash of the flow that is the same for both directions: XOR is symmetric in (src, dst). */
+static inline uint32_t flow_hash_symmetric(const struct qv_flow_key *k)
 {
-	uint16_t outs[QV_MAX_ACTIONS], n_out = 0;
+	uint32_t h = rte_hash_crc_4byte((uint32_t)k->proto << 16 | k->ethertype, 0x5bd1e995);
+
+	for (int i = 0; i < 4; i++)
+		h = rte_hash_crc_4byte(k->src_ip[i] ^ k->dst_ip[i], h);
+	h = rte_hash_crc_4byte((uint32_t)(k->src_port ^ k->dst_port), h);
+	if (k->ip_version == 0) { /* non-IP: the MAC pair */
+		uint8_t d[6], s[6];
+		uint32_t x = 0;
+
+		qv_flow_key_get_macs(k, d, s);
+		for (int i = 0; i < 6; i++)
+			x = x << 5 ^ (uint32_t)(d[i] ^ s[i]);
+		h = rte_hash_crc_4byte(x, h);
+	}
+	return h;
+}
+
+static inline bool port_usable(uint16_t idx)
+{
+	struct qv_port *p = idx < QV_MAX_PORTS ? port_at(idx) : NULL;
+
+	return p && atomic_load_explicit(&p->up, memory_order_relaxed) &&
+	       atomic_load_explicit(&p->admin_up, memory_order_relaxed);
+}
+
+/* Picks one member of the rule's group: among the live members (a dead VNF instance is
+ * skipped), by the flow's symmetric hash. */
+static inline uint16_t pick_member(const uint16_t *members, uint16_t n,
+				   const struct qv_flow_key *k)
+{
+	uint16_t live[QV_MAX_ACTIONS], n_live = 0;
+
+	for (uint16_t i = 0; i < n; i++)
+		if (port_usable(members[i]))
+			live[n_live++] = members[i];
+	if (n_live == 0)
+		return members[0]; /* counted port-down on output */
+	return live[flow_hash_symmetric(k) % n_live];
+}
+
+static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv_rule *r,
+				const struct qv_flow_key *k, struct rte_mbuf *m)
+{
+	uint16_t outs[QV_MAX_ACTIONS], n_out = 0, members[QV_MAX_ACTIONS], n_members = 0;
 
 	for (uint8_t a = 0; a < r->n_actions; a++) {
 		const struct qv_action *act = &r->actions[a];
@@ -136,6 +180,9 @@ static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv
 		switch (act->type) {
 		case QV_ACT_OUTPUT:
 			outs[n_out++] = act->arg;
+			break;
+		case QV_ACT_GROUP:
+			members[n_members++] = act->arg;
 			break;
 		case QV_ACT_PUSH_VLAN:
 			if (unlikely(vlan_push(m, act->arg) != 0)) {
@@ -151,6 +198,8 @@ static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv
 			return;
 		}
 	}
+	if (n_members)
+		outs[n_out++] = pick_member(members, n_members, k);
 	if (unlikely(n_out == 0)) {
 		pmd_drop(pmd, in, m, QV_DROP_RULE_DROP);
 		return;
@@ -248,7 +297,7 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 
 		if (likely(r != 0 && r != RESULT_BAD)) {
 			t->hits[pmd->index * t->hits_stride + r - 1]++;
-			pmd_run_rule(pmd, in, &t->rules[r - 1], pkts[i]);
+			pmd_run_rule(pmd, in, &t->rules[r - 1], &keys[i], pkts[i]);
 		} else if (r == RESULT_BAD) {
 			pmd_drop(pmd, in, pkts[i], QV_DROP_BAD_HEADER);
 		} else if (l2_default) {

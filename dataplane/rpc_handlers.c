@@ -231,7 +231,7 @@ json_t *qv_view_flows(void)
 			inert = !qv_switch_port_by_name(e->in_name);
 		}
 		for (uint8_t k = 0; k < r.n_actions; k++)
-			if (r.actions[k].type == QV_ACT_OUTPUT)
+			if (qv_action_names_port(r.actions[k].type))
 				r.actions[k].arg = (uint16_t)(0xff00 + o++);
 		qv_rule_format_match(&r, entry_name_at, (void *)e, match, sizeof(match));
 		qv_rule_format_actions(&r, entry_name_at, (void *)e, acts, sizeof(acts));

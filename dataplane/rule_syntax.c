@@ -25,7 +25,7 @@
  * legitimate one is an IPv6 address with a prefix (45 + 4 chars). */
 #define VALUE_MAX 64
 
-#define ACTION_LIST "output:PORT, drop, push-vlan:VID or pop-vlan"
+#define ACTION_LIST "output:PORT, group:PORT+PORT..., drop, push-vlan:VID or pop-vlan"
 #define RULE_EXAMPLE "'in=vhost0,proto=tcp,dst-port=80 actions=output:vhost1'"
 
 /* A piece of the rule text, kept as an offset so errors can give the column. */
@@ -537,11 +537,48 @@ static int parse_match(struct parser *p, struct span m)
 
 /* ---- actions ---- */
 
+/* "a+b+c": one QV_ACT_GROUP action per member, in order (the order is what makes a flow and
+ * its reply pick the same member index on the two directions' groups). */
+static int parse_group(struct parser *p, struct span arg)
+{
+	struct qv_rule *r = p->rule;
+	size_t start = 0;
+
+	while (start <= arg.len) {
+		long plus = span_find(p, span_sub(arg, start, arg.len - start), '+');
+		size_t len = plus < 0 ? arg.len - start : (size_t)plus;
+		struct span m = span_sub(arg, start, len);
+		char port[VALUE_MAX];
+		int idx;
+
+		if (m.len == 0)
+			return fail(p, m.pos, "empty group member: expected group:PORT+PORT...");
+		if (r->n_actions == QV_MAX_ACTIONS)
+			return fail(p, m.pos, "too many actions at group member '%.*s': at most %d per "
+			            "rule", SPAN(p, m), QV_MAX_ACTIONS);
+		if (copy_value(p, m, port, "a port name") < 0)
+			return -1;
+		idx = p->lookup ? p->lookup(port, p->ctx) : -1;
+		if (idx < 0 || idx > UINT16_MAX)
+			return fail(p, m.pos, "unknown port '%s' (see qvctl show ports)", port);
+		for (unsigned i = 0; i < r->n_actions; i++)
+			if (r->actions[i].type == QV_ACT_GROUP && r->actions[i].arg == idx)
+				return fail(p, m.pos, "port '%s' is twice in the group", port);
+		r->actions[r->n_actions].type = QV_ACT_GROUP;
+		r->actions[r->n_actions].arg = (uint16_t)idx;
+		r->n_actions++;
+		if (plus < 0)
+			break;
+		start += len + 1;
+	}
+	return 0;
+}
+
 static int parse_actions(struct parser *p, struct span a)
 {
 	struct qv_rule *r = p->rule;
 	size_t out_col[QV_MAX_ACTIONS];
-	bool had_output = false, had_drop = false;
+	bool had_output = false, had_drop = false, had_group = false;
 
 	if (a.len == 0)
 		return fail(p, a.pos, "'actions=' is empty: expected at least one of " ACTION_LIST);
@@ -555,6 +592,11 @@ static int parse_actions(struct parser *p, struct span a)
 			            " (remove the extra ',')");
 		if (had_drop)
 			return fail(p, t.pos, "'%.*s' after drop: drop must be the only action",
+			            SPAN(p, t));
+		if (had_group)
+			return fail(p, t.pos,
+			            "'%.*s' after group: a group must be the last action (it picks "
+			            "one output for the packet)",
 			            SPAN(p, t));
 		if (r->n_actions == QV_MAX_ACTIONS)
 			return fail(p, t.pos, "too many actions at '%.*s': at most %d per rule",
@@ -570,17 +612,29 @@ static int parse_actions(struct parser *p, struct span a)
 		if (span_eq(p, name, "drop") || span_eq(p, name, "pop-vlan")) {
 			if (colon >= 0)
 				return fail(p, t.pos, "'%.*s' takes no argument", SPAN(p, name));
-		} else if (span_eq(p, name, "output") || span_eq(p, name, "push-vlan")) {
+		} else if (span_eq(p, name, "output") || span_eq(p, name, "push-vlan") ||
+		           span_eq(p, name, "group")) {
 			if (arg.len == 0)
 				return fail(p, t.pos, "'%.*s' needs an argument: expected %s",
 				            SPAN(p, t),
-				            span_eq(p, name, "output") ? "output:PORT"
-				                                       : "push-vlan:VID (0..4095)");
+				            span_eq(p, name, "output")  ? "output:PORT"
+				            : span_eq(p, name, "group") ? "group:PORT+PORT..."
+				                                        : "push-vlan:VID (0..4095)");
 		} else {
 			return fail(p, t.pos, "unknown action '%.*s': expected " ACTION_LIST,
 			            SPAN(p, t));
 		}
 
+		if (span_eq(p, name, "group")) {
+			if (had_output)
+				return fail(p, t.pos,
+				            "group after output: a rule either outputs to fixed ports "
+				            "or balances over a group, not both");
+			if (parse_group(p, arg) < 0)
+				return -1;
+			had_group = had_output = true;
+			continue; /* parse_group added the members */
+		}
 		if (span_eq(p, name, "drop")) {
 			if (r->n_actions > 0)
 				return fail(p, t.pos, "'drop' must be the only action");
@@ -890,6 +944,14 @@ static void format_actions(struct writer *w, const struct qv_rule *r, qv_port_na
 			break;
 		case QV_ACT_POP_VLAN:
 			put(w, "pop-vlan");
+			break;
+		case QV_ACT_GROUP:
+			put(w, "group:");
+			put_port(w, a->arg, name, ctx);
+			while (i + 1 < r->n_actions && r->actions[i + 1].type == QV_ACT_GROUP) {
+				put(w, "+");
+				put_port(w, r->actions[++i].arg, name, ctx);
+			}
 			break;
 		default:
 			put(w, "unknown-%u", a->type);

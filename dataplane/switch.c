@@ -313,7 +313,7 @@ int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen)
 	if (e.rule.match.fields & QV_M_IN_PORT)
 		snprintf(e.in_name, sizeof(e.in_name), "%s", qv_switch_port_name(e.rule.match.in_port));
 	for (uint8_t a = 0; a < e.rule.n_actions; a++)
-		if (e.rule.actions[a].type == QV_ACT_OUTPUT)
+		if (qv_action_names_port(e.rule.actions[a].type))
 			snprintf(e.out_name[o++], QV_PORT_NAME_MAX, "%s",
 				 qv_switch_port_name(e.rule.actions[a].arg));
 	if (qv_sw.n_flows == qv_sw.cap_flows) {

@@ -70,7 +70,7 @@ struct qv_pmd {
 struct qv_flow_entry {
 	struct qv_rule rule;
 	char in_name[QV_PORT_NAME_MAX];           /* "" when the rule has no in= */
-	char out_name[QV_MAX_ACTIONS][QV_PORT_NAME_MAX]; /* for each OUTPUT action */
+	char out_name[QV_MAX_ACTIONS][QV_PORT_NAME_MAX]; /* for each OUTPUT or GROUP action */
 	uint64_t hits;      /* hits of retired tables */
 	uint64_t hits_base; /* subtracted on read: stats.clear */
 };

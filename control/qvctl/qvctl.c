@@ -60,6 +60,8 @@ static const struct {
 	"\n"                                                                                       \
 	"ACTIONS, comma-separated, at most 8:\n"                                                   \
 	"  output:PORT          send a copy out of PORT (repeat for several ports)\n"              \
+	"  group:P1+P2+...      load-balance: send to ONE live member, picked by a hash of the\n"  \
+	"                       flow that is the same for its reply (symmetric); last action\n"  \
 	"  drop                 drop the packet (must be the only action)\n"                       \
 	"  push-vlan:VID        add a VLAN tag with id VID\n"                                      \
 	"  pop-vlan             remove the outer VLAN tag\n"                                       \

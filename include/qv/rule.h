@@ -52,6 +52,10 @@ enum qv_action_type {
 	QV_ACT_DROP,
 	QV_ACT_PUSH_VLAN, /* arg = VLAN id */
 	QV_ACT_POP_VLAN,
+	/* One member of the rule's load-balancing group (arg = port index). All GROUP actions of
+	 * a rule form one group; the packet goes to ONE live member chosen by a symmetric hash
+	 * of its flow, so a flow and its reply pick the same member index. */
+	QV_ACT_GROUP,
 };
 
 struct qv_action {
@@ -66,6 +70,12 @@ struct qv_rule {
 	uint8_t n_actions;
 	struct qv_action actions[QV_MAX_ACTIONS];
 };
+
+/* Actions whose arg is a port index (resolved from a port name). */
+static inline bool qv_action_names_port(uint8_t type)
+{
+	return type == QV_ACT_OUTPUT || type == QV_ACT_GROUP;
+}
 
 /* True when the rule's match covers the key. The reference semantics the classifier must
  * agree with (unit tests compare rte_acl against it on random rules and packets). */

@@ -467,7 +467,7 @@ static void test_err_consistency(void)
 static void test_err_actions(void)
 {
 	expect_err("in=vhost0 actions=forward:vhost1", "forward", "unknown action 'forward:vhost1'",
-	           "output:PORT, drop, push-vlan:VID or pop-vlan");
+	           "output:PORT, group:PORT+PORT..., drop, push-vlan:VID or pop-vlan");
 	expect_err("actions=drop,output:vhost1", "output", "'output:vhost1' after drop",
 	           "drop must be the only action");
 	expect_err("actions=output:vhost1,drop", "drop", "'drop' must be the only action", NULL);
@@ -493,6 +493,30 @@ static void test_err_actions(void)
 	expect_err("actions=push-vlan:1,push-vlan:2,push-vlan:3,push-vlan:4,push-vlan:5,pop-vlan,"
 	           "output:vhost0,output:vhost1,output:uplink",
 	           "output:uplink", "too many actions at 'output:uplink'", "at most 8");
+}
+
+static void test_group(void)
+{
+	struct qv_rule r;
+
+	if (parse_ok("in=uplink,proto=tcp actions=pop-vlan,group:vhost0+vhost1", &r) != 0)
+		return;
+	CU_ASSERT_EQUAL(r.n_actions, 3);
+	CU_ASSERT_EQUAL(r.actions[1].type, QV_ACT_GROUP);
+	CU_ASSERT_EQUAL(r.actions[1].arg, 0);
+	CU_ASSERT_EQUAL(r.actions[2].type, QV_ACT_GROUP);
+	CU_ASSERT_EQUAL(r.actions[2].arg, 1);
+	check_match_text("in=uplink actions=group:vhost1+vhost0+uplink", "in=uplink",
+	                 "group:vhost1+vhost0+uplink");
+	round_trip("in=uplink actions=group:vhost1+vhost0");
+	round_trip("actions=push-vlan:5,group:uplink");
+	expect_err("actions=group:", "group", "'group:'", "group:PORT+PORT...");
+	expect_err("actions=group:vhost0++vhost1", "+vhost1", "empty group member", NULL);
+	expect_err("actions=group:vhost0+nope", "nope", "unknown port 'nope'", NULL);
+	expect_err_col("actions=group:vhost0+vhost0", 22, "twice in the group", NULL);
+	expect_err("actions=output:uplink,group:vhost0", "group", "group after output", NULL);
+	expect_err("actions=group:vhost0,output:uplink", "output", "after group",
+	           "must be the last action");
 }
 
 static void test_err_buffer(void)
@@ -604,6 +628,7 @@ int main(void)
 	    {"errors: consistency", test_err_consistency},
 	    {"errors: actions", test_err_actions},
 	    {"errors: buffer", test_err_buffer},
+	    {"group", test_group},
 	    {"format", test_format},
 	    {"round trips", test_round_trips},
 	};
