@@ -15,8 +15,8 @@ void pktgen_cfg_default(struct pktgen_cfg *c)
 	memset(c, 0, sizeof(*c));
 	memcpy(c->src_mac, src, 6);
 	memcpy(c->dst_mac, dst, 6);
-	c->src_ip = 0x0a000001;  /* 10.0.0.1 */
-	c->dst_ip = 0x0a800001;  /* 10.128.0.1 */
+	c->src_ip = 0x0a000001; /* 10.0.0.1 */
+	c->dst_ip = 0x0a800001; /* 10.128.0.1 */
 	c->src_port = 1024;
 	c->dst_port = 5000;
 	c->flows = 1;
@@ -155,10 +155,11 @@ int pktgen_sizes_parse(const char *s, struct pktgen_sizes *out, char *err, size_
 			return -1;
 		}
 		if (parse_len(p, &end, &out->len[out->n])) {
-			snprintf(err, errlen,
-			         "size '%s': expected frame lengths %d..%d (e.g. 64, 64,1518, imix, "
-			         "mix:64:7,1518:1)",
-			         s, PKTGEN_MIN_LEN, PKTGEN_MAX_LEN);
+			snprintf(
+			    err, errlen,
+			    "size '%s': expected frame lengths %d..%d (e.g. 64, 64,1518, imix, "
+			    "mix:64:7,1518:1)",
+			    s, PKTGEN_MIN_LEN, PKTGEN_MAX_LEN);
 			return -1;
 		}
 		out->weight[out->n] = 1;
@@ -172,8 +173,10 @@ int pktgen_sizes_parse(const char *s, struct pktgen_sizes *out, char *err, size_
 					w = 0;
 			}
 			if (w == 0 || w > 255) {
-				snprintf(err, errlen, "size '%s': mix entries are LEN:WEIGHT, weight "
-				         "1..255", s);
+				snprintf(err, errlen,
+				         "size '%s': mix entries are LEN:WEIGHT, weight "
+				         "1..255",
+				         s);
 				return -1;
 			}
 			out->weight[out->n] = (uint32_t)w;

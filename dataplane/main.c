@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 
 #include "control/rpc/rpc.h"
+#include "dataplane/capture/capture.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
 #include "dataplane/telemetry.h"
@@ -260,9 +261,13 @@ int main(int argc, char **argv)
 	} else if (!srv) {
 		rc = 1;
 	}
-	while (!stopping)
+	while (!stopping) {
 		if (qv_rpc_server_poll(srv, 200) != 0)
 			break;
+		pthread_mutex_lock(&qv_sw.lock);
+		qv_capture_reap(); /* captures that reached their count, duration or size */
+		pthread_mutex_unlock(&qv_sw.lock);
+	}
 	if (srv)
 		qv_rpc_server_close(srv);
 	pthread_mutex_lock(&qv_sw.lock);

@@ -8,12 +8,14 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "dataplane/capture/capture.h"
 #include "dataplane/classifier.h"
 #include "dataplane/emc.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
 #include "dataplane/parse.h"
 #include "dataplane/switch.h"
+#include "dataplane/trace/trace.h"
 
 #define PREFETCH_AHEAD 4
 #define RESULT_BAD UINT32_MAX
@@ -22,7 +24,73 @@ static inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct rte_mbuf *m,
 			    enum qv_drop_reason why)
 {
 	pmd->port[in].drops[why]++;
+	if (unlikely(pmd->cur_tr != NULL))
+		pmd->cur_tr->drop = (int16_t)why;
 	rte_pktmbuf_free(m);
+}
+
+/* ---- packet trace hooks: only reached while a port is being traced ---- */
+
+static void trace_output(struct qv_trace_rec *tr, uint16_t out, int16_t drop)
+{
+	if (tr->n_out < QV_TRACE_OUTS) {
+		tr->out[tr->n_out] = out;
+		tr->out_drop[tr->n_out] = drop;
+	}
+	tr->n_out++;
+}
+
+static void trace_tx_failed(struct qv_pmd *pmd, const struct rte_mbuf *m, uint16_t out,
+			    int16_t why)
+{
+	for (uint16_t j = 0; j < pmd->n_tr; j++) {
+		struct qv_trace_rec *tr = pmd->tr[j];
+
+		if (tr->mbuf != m)
+			continue;
+		for (uint8_t k = 0; k < tr->n_out && k < QV_TRACE_OUTS; k++)
+			if (tr->out[k] == out)
+				tr->out_drop[k] = why;
+	}
+}
+
+/* Claims trace records for the packets of a burst while the port's trace budget lasts. */
+static void trace_claim(struct qv_pmd *pmd, struct qv_port *port, struct rte_mbuf **pkts,
+			uint16_t n, struct qv_trace_rec **trs)
+{
+	struct qv_trace_buf *b = atomic_load_explicit(&qv_trace_cur, memory_order_acquire);
+	uint64_t now = rte_rdtsc();
+
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t left = atomic_load_explicit(&port->trace_left, memory_order_relaxed);
+		uint32_t slot;
+
+		trs[i] = NULL;
+		while (left && !atomic_compare_exchange_weak(&port->trace_left, &left, left - 1))
+			;
+		if (!left || !b)
+			continue;
+		slot = atomic_fetch_add(&b->next, 1);
+		if (slot >= b->cap)
+			continue;
+		trs[i] = &b->rec[slot];
+		trs[i]->port = port->index;
+		trs[i]->pmd = pmd->index;
+		trs[i]->len = pkts[i]->pkt_len;
+		trs[i]->tsc = now;
+		trs[i]->drop = -1;
+		trs[i]->mbuf = pkts[i];
+		pmd->tr[pmd->n_tr++] = trs[i];
+	}
+}
+
+static void trace_finish(struct qv_pmd *pmd)
+{
+	for (uint16_t j = 0; j < pmd->n_tr; j++) {
+		pmd->tr[j]->mbuf = NULL;
+		atomic_store_explicit(&pmd->tr[j]->done, 1, memory_order_release);
+	}
+	pmd->n_tr = 0;
 }
 
 static inline struct qv_port *port_at(uint16_t idx)
@@ -41,11 +109,20 @@ static void pmd_flush_port(struct qv_pmd *pmd, uint16_t out)
 	pmd->txbuf_dirty &= ~(1ull << out);
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed)))
+	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed))) {
+		const struct qv_capture_set *cs =
+			atomic_load_explicit(&p->capture, memory_order_acquire);
+
+		if (unlikely(cs != NULL))
+			qv_capture_burst(cs, pkts, n, QV_CAPTURE_TX);
 		sent = qv_port_tx(p, pmd->index, pkts, n);
+	}
 	pmd->port[out].tx_packets += sent;
 	for (uint16_t i = sent; i < n; i++) {
 		bytes -= pkts[i]->pkt_len;
+		if (unlikely(pmd->n_tr))
+			trace_tx_failed(pmd, pkts[i], out,
+					p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
 		/* mbuf->port holds the index of the port the packet came in on */
 		pmd_drop(pmd, pkts[i]->port, pkts[i], p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
 	}
@@ -65,16 +142,25 @@ static inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out, str
 {
 	struct qv_port *p;
 
-	if (unlikely(out >= QV_MAX_PORTS)) {
-		pmd_drop(pmd, in, m, QV_DROP_PORT_DOWN);
+	if (unlikely(out >= QV_MAX_PORTS)) { /* an output whose port is missing */
+		pmd->port[in].drops[QV_DROP_PORT_DOWN]++;
+		if (unlikely(pmd->cur_tr != NULL))
+			trace_output(pmd->cur_tr, out, QV_DROP_PORT_DOWN);
+		rte_pktmbuf_free(m);
 		return;
 	}
 	p = port_at(out);
 	if (unlikely(p == NULL || !atomic_load_explicit(&p->up, memory_order_relaxed) ||
 		     !atomic_load_explicit(&p->admin_up, memory_order_relaxed))) {
-		pmd_drop(pmd, in, m, QV_DROP_PORT_DOWN);
+		/* this copy only: other outputs of the packet may still go */
+		pmd->port[in].drops[QV_DROP_PORT_DOWN]++;
+		if (unlikely(pmd->cur_tr != NULL))
+			trace_output(pmd->cur_tr, out, QV_DROP_PORT_DOWN);
+		rte_pktmbuf_free(m);
 		return;
 	}
+	if (unlikely(pmd->cur_tr != NULL))
+		trace_output(pmd->cur_tr, out, -1);
 	pmd->txbuf[out].pkts[pmd->txbuf[out].n++] = m;
 	pmd->txbuf_dirty |= 1ull << out;
 	if (pmd->txbuf[out].n == QV_BURST)
@@ -225,10 +311,14 @@ static void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_
 			return;
 		}
 		if (known >= 0) {
+			if (unlikely(pmd->cur_tr != NULL))
+				pmd->cur_tr->l2 = QV_TRACE_L2_UNICAST;
 			pmd_output(pmd, in, (uint16_t)known, m);
 			return;
 		}
 	}
+	if (unlikely(pmd->cur_tr != NULL))
+		pmd->cur_tr->l2 = QV_TRACE_L2_FLOOD;
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* flood: broadcast, multicast, unknown */
 		struct qv_port *p = port_at(i);
 
@@ -254,7 +344,9 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 	uint32_t miss_res[QV_BURST];
 	uint16_t miss_idx[QV_BURST], n_miss = 0;
 	uint16_t in = port->index;
-	uint64_t bytes = 0, now = 0;
+	uint64_t bytes = 0, now = 0, miss_mask = 0;
+	struct qv_trace_rec *trs[QV_BURST];
+	bool tracing = atomic_load_explicit(&port->trace_left, memory_order_relaxed) != 0;
 	bool l2_default =
 		atomic_load_explicit(&port->default_action, memory_order_relaxed) ==
 		QV_PORT_DEFAULT_L2;
@@ -275,6 +367,7 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 		}
 		hashes[i] = qv_flow_key_hash(&keys[i]);
 		if (!qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i])) {
+			miss_mask |= 1ull << i;
 			miss_idx[n_miss] = i;
 			miss_keys[n_miss++] = &keys[i];
 		}
@@ -292,9 +385,20 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 	}
 	if (l2_default)
 		now = rte_rdtsc();
+	if (unlikely(tracing))
+		trace_claim(pmd, port, pkts, n, trs);
 	for (uint16_t i = 0; i < n; i++) {
 		uint32_t r = results[i];
 
+		if (unlikely(tracing) && trs[i]) {
+			struct qv_trace_rec *tr = trs[i];
+
+			pmd->cur_tr = tr;
+			tr->key = keys[i];
+			tr->parsed = r != RESULT_BAD;
+			tr->emc_hit = r != RESULT_BAD && !(miss_mask & (1ull << i));
+			tr->rule_id = r != RESULT_BAD && r ? t->rules[r - 1].id : 0;
+		}
 		if (likely(r != 0 && r != RESULT_BAD)) {
 			t->hits[pmd->index * t->hits_stride + r - 1]++;
 			pmd_run_rule(pmd, in, &t->rules[r - 1], &keys[i], pkts[i]);
@@ -305,6 +409,7 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 		} else {
 			pmd_drop(pmd, in, pkts[i], QV_DROP_NO_MATCH);
 		}
+		pmd->cur_tr = NULL;
 	}
 }
 
@@ -326,6 +431,7 @@ int qv_pmd_main(void *arg)
 		for (uint16_t q = 0; pl && q < pl->n; q++) {
 			struct qv_port *p = pl->rxq[q].port;
 			uint16_t qid = pl->rxq[q].queue, n;
+			const struct qv_capture_set *cs;
 			uint64_t t0, t1;
 
 			if (unlikely(!atomic_load_explicit(&p->admin_up, memory_order_relaxed)))
@@ -334,8 +440,13 @@ int qv_pmd_main(void *arg)
 			n = p->ops->rx_burst(p, qid, pkts, QV_BURST);
 			if (n == 0)
 				continue;
+			cs = atomic_load_explicit(&p->capture, memory_order_acquire);
+			if (unlikely(cs != NULL))
+				qv_capture_burst(cs, pkts, n, QV_CAPTURE_RX);
 			pmd_process(pmd, t, p, pkts, n);
 			pmd_flush_all(pmd);
+			if (unlikely(pmd->n_tr))
+				trace_finish(pmd);
 			t1 = rte_rdtsc();
 			busy += t1 - t0;
 			pmd->rxq[p->index][qid].packets += n;

@@ -8,11 +8,13 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 
+#include "dataplane/capture/capture.h"
 #include "dataplane/l2_learn.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/rule_syntax.h"
 #include "dataplane/stats.h"
 #include "dataplane/switch.h"
+#include "dataplane/trace/trace.h"
 
 /* ---- parameter helpers: each names the parameter and what it must be ---- */
 
@@ -203,44 +205,21 @@ json_t *qv_view_pmds(void)
 
 /* Formats with the port names the rule was written with, so a rule whose port is missing
  * still reads as the operator wrote it. */
-static const char *entry_name_at(uint16_t idx, void *ctx)
-{
-	const struct qv_flow_entry *e = ctx;
-
-	if (idx == 0xfffe)
-		return e->in_name;
-	if (idx >= 0xff00 && idx - 0xff00 < QV_MAX_ACTIONS)
-		return e->out_name[idx - 0xff00];
-	return qv_switch_port_name(idx);
-}
-
 json_t *qv_view_flows(void)
 {
 	json_t *a = json_array();
 
 	for (uint32_t f = 0; f < qv_sw.n_flows; f++) {
 		const struct qv_flow_entry *e = &qv_sw.flows[f];
-		struct qv_rule r = e->rule;
 		char match[1024], acts[512], text[1600];
-		bool inert = false;
-		uint8_t o = 0;
 
-		/* point port references at the names kept in the entry */
-		if (r.match.fields & QV_M_IN_PORT) {
-			r.match.in_port = 0xfffe;
-			inert = !qv_switch_port_by_name(e->in_name);
-		}
-		for (uint8_t k = 0; k < r.n_actions; k++)
-			if (qv_action_names_port(r.actions[k].type))
-				r.actions[k].arg = (uint16_t)(0xff00 + o++);
-		qv_rule_format_match(&r, entry_name_at, (void *)e, match, sizeof(match));
-		qv_rule_format_actions(&r, entry_name_at, (void *)e, acts, sizeof(acts));
-		qv_rule_format(&r, entry_name_at, (void *)e, text, sizeof(text));
-		json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id",
-						   r.id, "priority", r.priority, "match", match,
-						   "actions", acts, "text", text, "hits",
-						   (json_int_t)qv_switch_flow_hits(f), "inert",
-						   inert));
+		qv_switch_flow_format(f, match, sizeof(match), acts, sizeof(acts), text,
+				      sizeof(text));
+		json_array_append_new(
+			a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id", e->rule.id,
+				     "priority", e->rule.priority, "match", match, "actions", acts,
+				     "text", text, "hits", (json_int_t)qv_switch_flow_hits(f), "inert",
+				     e->in_name[0] && !qv_switch_port_by_name(e->in_name)));
 	}
 	return a;
 }
@@ -427,6 +406,7 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 VIEW_METHOD(m_port_list, "ports", qv_view_ports)
 VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
 VIEW_METHOD(m_pmd_show, "pmds", qv_view_pmds)
+VIEW_METHOD(m_capture_list, "captures", qv_capture_list)
 
 static json_t *m_stats_get(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
@@ -480,6 +460,117 @@ static json_t *m_l2_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	return json_pack("{s:o, s:i}", "entries", a, "aging_s", qv_sw.l2_aging_s);
 }
 
+static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"port",     "file",   "dir",    "filter", "snaplen",
+					   "count",    "duration", "max_size", "rotate", "force",
+					   NULL};
+	struct qv_capture_params cp = {.dir = QV_CAPTURE_RX | QV_CAPTURE_TX, .snaplen = 65535};
+	const char *dir;
+	long long v;
+	json_t *d;
+	char msg[512];
+	int id;
+
+	(void)ctx;
+	if (check_keys(params, keys, err) != 0 || !(cp.port = get_str(params, "port", true, err)) ||
+	    !(cp.file = get_str(params, "file", true, err)))
+		return NULL;
+	cp.filter = get_str(params, "filter", false, err);
+	if (!cp.filter && json_object_get(params, "filter"))
+		return NULL;
+	dir = get_str(params, "dir", false, err);
+	if (!dir && json_object_get(params, "dir"))
+		return NULL;
+	if (dir) {
+		if (strcmp(dir, "rx") == 0)
+			cp.dir = QV_CAPTURE_RX;
+		else if (strcmp(dir, "tx") == 0)
+			cp.dir = QV_CAPTURE_TX;
+		else if (strcmp(dir, "both") != 0)
+			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+					   "parameter 'dir' must be \"rx\", \"tx\" or \"both\"");
+	}
+	if (get_uint(params, "snaplen", 64, 65535, &v, err) < 0)
+		return NULL;
+	if (json_object_get(params, "snaplen"))
+		cp.snaplen = (uint32_t)v;
+	if (get_uint(params, "count", 1, 1LL << 40, &v, err) < 0)
+		return NULL;
+	if (json_object_get(params, "count"))
+		cp.count = (uint64_t)v;
+	if (get_uint(params, "max_size", 4096, 1LL << 40, &v, err) < 0)
+		return NULL;
+	if (json_object_get(params, "max_size"))
+		cp.max_size = (uint64_t)v;
+	d = json_object_get(params, "duration");
+	if (d && (!json_is_number(d) || json_number_value(d) <= 0 || json_number_value(d) > 1e6))
+		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+				   "parameter 'duration' must be a number of seconds > 0");
+	cp.duration_s = d ? json_number_value(d) : 0;
+	if (get_bool(params, "rotate", &cp.rotate, err) < 0 ||
+	    get_bool(params, "force", &cp.force, err) < 0)
+		return NULL;
+	if (cp.rotate && !cp.max_size)
+		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+				   "'rotate' needs 'max_size' (the size at which to start a new file)");
+	id = qv_capture_start(&cp, msg, sizeof(msg));
+	if (id < 0)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	return json_pack("{s:i, s:s}", "id", id, "file", cp.file);
+}
+
+static json_t *m_capture_stop(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"id", NULL};
+	long long id;
+	char msg[512];
+	json_t *list, *v, *found = NULL;
+	size_t i;
+
+	(void)ctx;
+	if (check_keys(params, keys, err) != 0)
+		return NULL;
+	if (get_uint(params, "id", 1, UINT32_MAX, &id, err) <= 0)
+		return err->code ? NULL
+				 : qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter 'id'");
+	if (qv_capture_stop((uint32_t)id, msg, sizeof(msg)) != 0)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	list = qv_capture_list();
+	json_array_foreach(list, i, v)
+		if (json_integer_value(json_object_get(v, "id")) == id)
+			found = v;
+	found = found ? json_incref(found) : json_object();
+	json_decref(list);
+	return found;
+}
+
+static json_t *m_trace_start(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"port", "count", NULL};
+	long long count = 10;
+	const char *port;
+	char msg[256];
+
+	(void)ctx;
+	if (check_keys(params, keys, err) != 0 || !(port = get_str(params, "port", true, err)) ||
+	    get_uint(params, "count", 1, QV_TRACE_MAX, &count, err) < 0)
+		return NULL;
+	if (qv_trace_start(port, (uint32_t)count, msg, sizeof(msg)) != 0)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	return json_pack("{s:s, s:i}", "port", port, "count", (int)count);
+}
+
+static json_t *m_trace_show(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {NULL};
+
+	(void)ctx;
+	if (check_keys(params, keys, err) != 0)
+		return NULL;
+	return qv_trace_show();
+}
+
 /* Every method runs with qv_sw.lock held: telemetry readers and the RPC thread never see a
  * half-made change. */
 #define LOCKED(fn)                                                                         \
@@ -502,6 +593,11 @@ LOCKED(m_pmd_show)
 LOCKED(m_stats_get)
 LOCKED(m_stats_clear)
 LOCKED(m_l2_show)
+LOCKED(m_capture_start)
+LOCKED(m_capture_stop)
+LOCKED(m_capture_list)
+LOCKED(m_trace_start)
+LOCKED(m_trace_show)
 
 const struct qv_rpc_method qv_switch_methods[] = {
 	{"port.add", m_port_add_locked, "add a vhost-user or DPDK port"},
@@ -515,5 +611,10 @@ const struct qv_rpc_method qv_switch_methods[] = {
 	{"stats.get", m_stats_get_locked, "ports, drops by reason and PMDs in one call"},
 	{"stats.clear", m_stats_clear_locked, "zero every counter"},
 	{"l2.show", m_l2_show_locked, "the MAC learning table"},
+	{"capture.start", m_capture_start_locked, "capture a port's packets to a pcapng file"},
+	{"capture.stop", m_capture_stop_locked, "stop a capture; its file is complete"},
+	{"capture.list", m_capture_list_locked, "running and finished captures with counters"},
+	{"trace.start", m_trace_start_locked, "trace what happens to the next N packets of a port"},
+	{"trace.show", m_trace_show_locked, "the packets traced so far, with what was done to them"},
 	{NULL, NULL, NULL},
 };

@@ -9,10 +9,12 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "dataplane/capture/capture.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
 #include "dataplane/rule_syntax.h"
 #include "dataplane/switch.h"
+#include "dataplane/trace/trace.h"
 #include "pmd-glue/ethdev_port.h"
 #include "vhost/vhost_port.h"
 
@@ -228,6 +230,7 @@ int qv_switch_port_del(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "no port named '%s' (see qvctl show ports)", name);
 		return -1;
 	}
+	qv_capture_stop_port(p->index); /* their files end complete */
 	/* Unpublish first: out of the port table (outputs to it become port-down), out of every
 	 * poll list; once every PMD has passed a quiescent point nothing can touch it. */
 	atomic_store(&qv_sw.ports[p->index], NULL);
@@ -372,6 +375,48 @@ uint32_t qv_switch_flow_flush(void)
 	return n - qv_sw.n_flows;
 }
 
+/* Port references of a flow entry point at the names kept in the entry (0xfffe: the in-port,
+ * 0xff00 + k: the k-th port-naming action), so a rule whose port is gone still prints as
+ * the operator wrote it. */
+static const char *entry_name_at(uint16_t idx, void *ctx)
+{
+	const struct qv_flow_entry *e = ctx;
+
+	if (idx == 0xfffe)
+		return e->in_name;
+	if (idx >= 0xff00 && idx - 0xff00 < QV_MAX_ACTIONS)
+		return e->out_name[idx - 0xff00];
+	return qv_switch_port_name(idx);
+}
+
+void qv_switch_flow_format(uint32_t f, char *match, size_t mlen, char *acts, size_t alen,
+			   char *text, size_t tlen)
+{
+	const struct qv_flow_entry *e = &qv_sw.flows[f];
+	struct qv_rule r = e->rule;
+	uint8_t o = 0;
+
+	if (r.match.fields & QV_M_IN_PORT)
+		r.match.in_port = 0xfffe;
+	for (uint8_t k = 0; k < r.n_actions; k++)
+		if (qv_action_names_port(r.actions[k].type))
+			r.actions[k].arg = (uint16_t)(0xff00 + o++);
+	if (match)
+		qv_rule_format_match(&r, entry_name_at, (void *)e, match, mlen);
+	if (acts)
+		qv_rule_format_actions(&r, entry_name_at, (void *)e, acts, alen);
+	if (text)
+		qv_rule_format(&r, entry_name_at, (void *)e, text, tlen);
+}
+
+int qv_switch_flow_find(uint32_t id)
+{
+	for (uint32_t f = 0; f < qv_sw.n_flows; f++)
+		if (qv_sw.flows[f].rule.id == id)
+			return (int)f;
+	return -1;
+}
+
 uint64_t qv_switch_flow_hits(uint32_t f)
 {
 	const struct qv_flow_table *t = atomic_load(&qv_sw.table);
@@ -388,6 +433,7 @@ void qv_switch_stop(void)
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++)
 		atomic_store(&qv_sw.pmds[i]->stop, true);
 	rte_eal_mp_wait_lcore();
+	qv_capture_stop_all(); /* after the PMDs: nothing is queued behind the files' end */
 	/* PMDs are offline now: closing ports needs no grace period. */
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
 		struct qv_port *p = atomic_exchange(&qv_sw.ports[i], NULL);
@@ -396,6 +442,7 @@ void qv_switch_stop(void)
 			p->ops->close(p);
 	}
 	qv_flow_table_free(atomic_exchange(&qv_sw.table, NULL));
+	qv_trace_free();
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
 		free(atomic_load(&qv_sw.pmds[i]->poll));
 		rte_free(qv_sw.pmds[i]->emc);

@@ -42,6 +42,7 @@ struct qv_poll_list {
 };
 
 struct qv_flow_table;
+struct qv_trace_rec;
 
 struct qv_pmd {
 	unsigned lcore; /* EAL lcore id */
@@ -63,6 +64,11 @@ struct qv_pmd {
 		struct rte_mbuf *pkts[QV_BURST];
 	} txbuf[QV_MAX_PORTS];
 	uint64_t txbuf_dirty; /* bit i: txbuf[i] holds packets */
+
+	/* packet trace of the current burst (see trace/trace.h); empty unless tracing */
+	struct qv_trace_rec *cur_tr; /* record of the packet being handled */
+	uint16_t n_tr;
+	struct qv_trace_rec *tr[QV_BURST];
 } __rte_cache_aligned;
 
 /* A rule as the control side keeps it: port names, not indexes, so that a rule survives its
@@ -133,6 +139,13 @@ uint32_t qv_switch_flow_flush(void);
 int qv_switch_publish_table(char *err, size_t errlen);
 /* Waits until every PMD has passed a quiescent point. */
 void qv_switch_quiesce(void);
+
+/* Formats flow entry f (index in qv_sw.flows) with the port names it was written with; any
+ * output may be NULL. */
+void qv_switch_flow_format(uint32_t f, char *match, size_t mlen, char *acts, size_t alen,
+			   char *text, size_t tlen);
+/* Index in qv_sw.flows of the flow with this id, or -1. */
+int qv_switch_flow_find(uint32_t id);
 
 /* Rule hits: retired tables' hits plus the live table's per-PMD counters. */
 uint64_t qv_switch_flow_hits(uint32_t flow_index);

@@ -15,6 +15,7 @@
 #define QV_MAX_QUEUES 8
 
 struct qv_port;
+struct qv_capture_set;
 
 struct qv_port_ops {
 	/* Fast path. Like rte_eth_rx_burst / rte_eth_tx_burst: tx takes ownership of the packets
@@ -49,6 +50,11 @@ struct qv_port {
 	_Atomic bool admin_up;          /* false: not polled, output counted as port-down */
 	/* Written by the port implementation: false while packets cannot be sent (no guest). */
 	_Atomic bool up;
+
+	/* Debugging hooks, NULL/0 when off (one load and one branch per burst):
+	 * captures of this port (RCU-published), and packets left to trace on rx. */
+	_Atomic(struct qv_capture_set *) capture;
+	_Atomic uint32_t trace_left;
 
 	/* Set when more PMDs than tx queues share the port: PMD i uses queue i % n_txq. */
 	bool tx_shared;

@@ -98,7 +98,7 @@ switch_start() { # switch_start [qv-switchd options...]
     PIDS+=("$SWITCH_PID")
     local i
     for ((i = 0; i < 1200; i++)); do
-        grep -q 'qv-switchd: ready' "$T/switch.log" && return 0
+        grep -q 'qv-switchd: ready' "$T/switch.log" 2>/dev/null && return 0
         kill -0 "$SWITCH_PID" 2>/dev/null || fail "qv-switchd exited during start-up (see switch.log)"
         sleep 0.05
     done

@@ -1,0 +1,206 @@
+/* qwikvirt: chains -> switch ports and flow rules (see chain_compile.h). Rules are built as
+ * struct qv_rule and printed by the switch's own formatter, so they always parse back. */
+#include "control/chain_compile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/chain_flow.h"
+#include "dataplane/rule_syntax.h"
+
+void qv_switch_plan_free(struct qv_switch_plan *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_ports; i++) {
+		free(p->ports[i].path);
+		free(p->ports[i].devargs);
+		free(p->ports[i].pf);
+		free(p->ports[i].vnf);
+		free(p->ports[i].iface);
+	}
+	free(p->ports);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		free(p->rules[i].text);
+		free(p->rules[i].chain);
+	}
+	free(p->rules);
+	free(p);
+}
+
+int qv_switch_plan_port(const struct qv_switch_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_ports; i++) {
+		if (strcmp(p->ports[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* strdup that keeps NULL, and notes failures in *ok. */
+static char *dup_or_null(const char *s, bool *ok)
+{
+	if (s == NULL)
+		return NULL;
+	char *d = strdup(s);
+	if (d == NULL)
+		*ok = false;
+	return d;
+}
+
+static bool declared_port(const struct qv_model_port *mp, struct qv_switch_port *p)
+{
+	bool ok = true;
+
+	snprintf(p->name, sizeof(p->name), "%s", mp->name);
+	p->type = mp->type;
+	p->vhost = mp->type == QV_PORT_VHOST;
+	p->path = dup_or_null(mp->path, &ok);
+	p->client = mp->client;
+	p->devargs = dup_or_null(mp->type == QV_PORT_PHY ? mp->pci : mp->devargs, &ok);
+	p->pf = dup_or_null(mp->pf, &ok);
+	p->vf = mp->vf;
+	p->queues = mp->queues;
+	p->dflt = mp->dflt;
+	return ok;
+}
+
+static bool vnf_port(const struct qv_model *m, const struct qv_model_vnf *v, unsigned inst,
+                     const char *iface, struct qv_switch_port *p)
+{
+	bool ok = true;
+
+	qv_model_vnf_port_name(v->name, inst, iface, p->name, sizeof(p->name));
+	p->type = QV_PORT_VHOST;
+	p->vhost = true;
+	if (asprintf(&p->path, "%s/%s.sock", m->sw.socket_dir ? m->sw.socket_dir : "/run/qwikvirt",
+	             p->name) < 0) {
+		p->path = NULL;
+		ok = false;
+	}
+	p->client = m->sw.vhost_client;
+	p->queues = 1;
+	p->dflt = QV_DEFAULT_DROP;
+	p->vnf = dup_or_null(v->name, &ok);
+	p->iface = dup_or_null(iface, &ok);
+	p->instance = inst;
+	return ok;
+}
+
+static int build_ports(const struct qv_model *m, struct qv_switch_plan *p)
+{
+	size_t n = m->n_ports;
+
+	for (size_t i = 0; i < m->n_vnfs; i++)
+		n += m->vnfs[i].instances * m->vnfs[i].n_ifaces;
+	p->ports = calloc(n + 1, sizeof(*p->ports));
+	if (p->ports == NULL)
+		return -1;
+	for (size_t i = 0; i < m->n_ports; i++) {
+		if (!declared_port(&m->ports[i], &p->ports[p->n_ports++]))
+			return -1;
+	}
+	for (size_t i = 0; i < m->n_vnfs; i++) {
+		const struct qv_model_vnf *v = &m->vnfs[i];
+		for (unsigned inst = 0; inst < v->instances; inst++) {
+			for (size_t k = 0; k < v->n_ifaces; k++) {
+				if (!vnf_port(m, v, inst, v->ifaces[k].name, &p->ports[p->n_ports++]))
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static const char *plan_port_name(uint16_t index, void *ctx)
+{
+	const struct qv_switch_plan *p = ctx;
+	return index < p->n_ports ? p->ports[index].name : NULL;
+}
+
+static int add_rule(struct qv_switch_plan *p, const struct qv_flow *f, size_t stage,
+                    const struct qv_flow_port *in)
+{
+	const struct qv_flow_stage *st = &f->stages[stage];
+	struct qv_switch_rule *out = &p->rules[p->n_rules];
+	struct qv_rule r = {.priority = QV_CHAIN_PRIORITY_BASE + f->level, .match = f->match};
+	char text[QV_RULE_TEXT_MAX + 1];
+
+	r.match.fields |= QV_M_IN_PORT;
+	r.match.in_port = (uint16_t)qv_switch_plan_port(p, in->name);
+	/* One destination: output. Several (instances of a group): the switch picks one by the
+	 * flow's symmetric hash, members listed in instance order in both directions. */
+	for (size_t i = 0; i < st->n_out; i++) {
+		r.actions[r.n_actions].type = st->n_out == 1 ? QV_ACT_OUTPUT : QV_ACT_GROUP;
+		r.actions[r.n_actions].arg = (uint16_t)qv_switch_plan_port(p, st->out[i].name);
+		r.n_actions++;
+	}
+	if (qv_rule_format(&r, plan_port_name, p, text, sizeof(text)) < 0)
+		return -1;
+	out->text = strdup(text);
+	out->chain = strdup(f->chain->name);
+	out->priority = r.priority;
+	out->reverse = f->reverse;
+	out->stage = (unsigned)stage;
+	snprintf(out->in_port, sizeof(out->in_port), "%s", in->name);
+	p->n_rules++;
+	return out->text && out->chain ? 0 : -1;
+}
+
+static int build_rules(struct qv_switch_plan *p, const struct qv_flows *flows)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < flows->n; i++) {
+		for (size_t s = 0; s < flows->v[i].n_stages; s++)
+			n += flows->v[i].stages[s].n_in;
+	}
+	p->rules = calloc(n + 1, sizeof(*p->rules));
+	if (p->rules == NULL)
+		return -1;
+	for (size_t i = 0; i < flows->n; i++) {
+		const struct qv_flow *f = &flows->v[i];
+		for (size_t s = 0; s < f->n_stages; s++) {
+			for (size_t k = 0; k < f->stages[s].n_in; k++) {
+				if (add_rule(p, f, s, &f->stages[s].in[k]) < 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int qv_chain_compile(const struct qv_model *m, struct qv_switch_plan **out, char *err,
+                     size_t errlen)
+{
+	struct qv_diags d;
+	struct qv_flows flows = {0};
+	struct qv_switch_plan *p;
+
+	*out = NULL;
+	qv_diags_init(&d);
+	/* The compiler trusts the model's references; a model built in code may not have been
+	 * through the loader, so check it here too. */
+	if (qv_model_validate(m, &d) > 0 || qv_diags_count(&d) > 0) {
+		snprintf(err, errlen, "the service definition has %zu errors, the first: %s",
+		         qv_diags_count(&d), d.n ? d.v[0].text : "out of memory");
+		qv_diags_free(&d);
+		return -1;
+	}
+	qv_diags_free(&d);
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || build_ports(m, p) < 0 || qv_flows_build(m, &flows) < 0)
+		goto oom;
+	qv_flows_level(&flows);
+	if (build_rules(p, &flows) < 0)
+		goto oom;
+	qv_flows_free(&flows);
+	*out = p;
+	return 0;
+oom:
+	qv_flows_free(&flows);
+	qv_switch_plan_free(p);
+	snprintf(err, errlen, "out of memory compiling the chains");
+	return -1;
+}

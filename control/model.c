@@ -1,0 +1,91 @@
+/* qwikvirt: ownership and lookups of the service model (see model.h). The loader fills it;
+ * everything here is plain data handling. */
+#include "control/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void free_hop(struct qv_model_hop *h)
+{
+	for (size_t i = 0; i < h->n_members; i++)
+		free(h->members[i].name);
+	free(h->members);
+	free(h->in);
+	free(h->out);
+}
+
+void qv_model_free(struct qv_model *m)
+{
+	if (m == NULL)
+		return;
+	free(m->file);
+	free(m->sw.pmd_cores);
+	free(m->sw.socket_dir);
+	free(m->sw.control_socket);
+	for (size_t i = 0; i < m->n_ports; i++) {
+		struct qv_model_port *p = &m->ports[i];
+		free(p->name);
+		free(p->pci);
+		free(p->pf);
+		free(p->devargs);
+		free(p->path);
+	}
+	free(m->ports);
+	for (size_t i = 0; i < m->n_vnfs; i++) {
+		struct qv_model_vnf *v = &m->vnfs[i];
+		free(v->name);
+		for (size_t j = 0; j < v->n_ifaces; j++)
+			free(v->ifaces[j].name);
+		free(v->ifaces);
+		free(v->image);
+		free(v->kernel);
+		free(v->initrd);
+		free(v->cmdline);
+	}
+	free(m->vnfs);
+	for (size_t i = 0; i < m->n_chains; i++) {
+		struct qv_model_chain *c = &m->chains[i];
+		free(c->name);
+		free(c->from);
+		free(c->to);
+		for (size_t j = 0; j < c->n_hops; j++)
+			free_hop(&c->hops[j]);
+		free(c->hops);
+	}
+	free(m->chains);
+	free(m);
+}
+
+const struct qv_model_port *qv_model_port_find(const struct qv_model *m, const char *name)
+{
+	for (size_t i = 0; name && i < m->n_ports; i++) {
+		if (m->ports[i].name && strcmp(m->ports[i].name, name) == 0)
+			return &m->ports[i];
+	}
+	return NULL;
+}
+
+const struct qv_model_vnf *qv_model_vnf_find(const struct qv_model *m, const char *name)
+{
+	for (size_t i = 0; name && i < m->n_vnfs; i++) {
+		if (m->vnfs[i].name && strcmp(m->vnfs[i].name, name) == 0)
+			return &m->vnfs[i];
+	}
+	return NULL;
+}
+
+int qv_model_vnf_port_name(const char *vnf, unsigned instance, const char *iface, char *buf,
+                           size_t len)
+{
+	int n = snprintf(buf, len, "%s-%u-%s", vnf, instance, iface);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+const char *qv_port_type_name(enum qv_port_type t)
+{
+	static const char *const names[] = {
+	    [QV_PORT_PHY] = "phy", [QV_PORT_VF] = "vf", [QV_PORT_VHOST] = "vhost",
+	    [QV_PORT_VDEV] = "vdev"};
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}

@@ -1,0 +1,139 @@
+/* qwikvirt: the service model (switch settings, ports, VNFs, chains) as loaded from YAML, with
+ * the file position of every value so that validation errors can point at the line. */
+#ifndef QV_MODEL_H
+#define QV_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/diag.h"
+#include "qv/rule.h"
+
+/* Limits the schema enforces (configs/README.md documents them). */
+#define QV_MODEL_MAX_QUEUES 16
+#define QV_MODEL_MAX_VCPUS 128
+#define QV_MODEL_MAX_INSTANCES 8     /* a group has at most QV_MAX_ACTIONS members */
+#define QV_MODEL_MAX_IFACES 16
+#define QV_MODEL_MAX_NUMA 63
+#define QV_MODEL_MAX_CPU 1023
+#define QV_MODEL_MAX_VF 255
+#define QV_MODEL_MIN_MEMORY (16ull << 20) /* 16 MiB */
+#define QV_MODEL_MAX_MEMORY (1ull << 40)  /* 1 TiB */
+#define QV_MODEL_NUMA_AUTO (-1)
+
+enum qv_port_type { QV_PORT_PHY, QV_PORT_VF, QV_PORT_VHOST, QV_PORT_VDEV };
+
+/* What the switch does with packets no rule takes on a port. */
+enum qv_port_default { QV_DEFAULT_DROP, QV_DEFAULT_L2 };
+
+struct qv_model_switch {
+	uint16_t *pmd_cores; /* CPU ids; none given: the switch's default */
+	size_t n_pmd_cores;
+	char *socket_dir;     /* VNF vhost-user sockets: SOCKET_DIR/PORT.sock */
+	char *control_socket; /* qv-switchd's JSON-RPC socket */
+	bool vhost_client;    /* the switch connects to the VNFs' sockets (QEMU is the server) */
+};
+
+struct qv_model_port {
+	char *name;
+	struct qv_mark mark; /* the port's mapping */
+	enum qv_port_type type;
+	char *pci;     /* phy: "0000:03:00.0" */
+	char *pf;      /* vf: PCI address of the physical function */
+	uint16_t vf;   /* vf: VF index on pf */
+	char *devargs; /* vdev: "net_pcap0,rx_pcap=in.pcap" */
+	char *path;    /* vhost: socket path */
+	bool client;   /* vhost: the switch connects (and reconnects) instead of listening */
+	uint16_t queues;
+	enum qv_port_default dflt;
+};
+
+struct qv_model_iface {
+	char *name;
+	struct qv_mark mark;
+};
+
+struct qv_model_vnf {
+	char *name;
+	struct qv_mark mark;
+	struct qv_model_iface *ifaces; /* default: in, out */
+	size_t n_ifaces;
+	uint16_t vcpus;
+	uint64_t memory; /* bytes */
+	char *image;     /* disk image; or kernel (+ initrd, cmdline) */
+	char *kernel, *initrd, *cmdline;
+	int numa; /* node, or QV_MODEL_NUMA_AUTO */
+	uint16_t instances;
+};
+
+/* A VNF named in a hop (alone, or as a group member). */
+struct qv_model_ref {
+	char *name;
+	struct qv_mark mark;
+};
+
+/* One hop: a VNF (all its instances), or a group of VNFs (all instances of each), balanced by
+ * a symmetric hash. Packets enter the hop on interface `in` and leave on `out`; the reverse
+ * direction of a bidirectional chain goes out -> in. */
+struct qv_model_hop {
+	struct qv_mark mark;
+	struct qv_model_ref *members;
+	size_t n_members;
+	bool group; /* written as {group: [...]} */
+	char *in, *out;
+	struct qv_mark in_mark, out_mark;
+};
+
+struct qv_model_chain {
+	char *name;
+	struct qv_mark mark;
+	char *from, *to; /* ports */
+	struct qv_mark from_mark, to_mark, match_mark;
+	struct qv_match match; /* never has QV_M_IN_PORT */
+	bool match_ok;         /* false when the match had an error: not compared to others */
+	struct qv_model_hop *hops;
+	size_t n_hops;
+	bool bidirectional;
+};
+
+struct qv_model {
+	char *file; /* as given to the loader; prefixes every error */
+	struct qv_model_switch sw;
+	struct qv_model_port *ports;
+	size_t n_ports;
+	struct qv_model_vnf *vnfs;
+	size_t n_vnfs;
+	struct qv_model_chain *chains;
+	size_t n_chains;
+};
+
+/* Loads and validates a service definition. Returns 0 and *out, or -1 with every error found
+ * (syntax, schema, references, chain conflicts) appended to d, "FILE:LINE:COL: message", in
+ * file order; *out is then NULL: nothing from a file with an error is usable. Errors are only
+ * appended: d must have been initialised by the caller (qv_diags_init). */
+int qv_model_load_file(const char *path, struct qv_model **out, struct qv_diags *d);
+
+/* The same on a buffer; name stands for the file in messages. */
+int qv_model_load_buffer(const char *name, const char *buf, size_t len, struct qv_model **out,
+                         struct qv_diags *d);
+
+/* The checks that need the whole model (names, references, interfaces, chains that could take
+ * each other's packets). Run by the loaders; exposed for models built in code. Returns the
+ * number of errors it appended. */
+size_t qv_model_validate(const struct qv_model *m, struct qv_diags *d);
+
+void qv_model_free(struct qv_model *m);
+
+/* Lookups by name; NULL when absent. */
+const struct qv_model_port *qv_model_port_find(const struct qv_model *m, const char *name);
+const struct qv_model_vnf *qv_model_vnf_find(const struct qv_model *m, const char *name);
+
+/* The switch port of instance `instance` of VNF vnf's interface iface: "<vnf>-<instance>-<iface>"
+ * (fw-0-in). Returns the length, or -1 if it does not fit in len bytes. */
+int qv_model_vnf_port_name(const char *vnf, unsigned instance, const char *iface, char *buf,
+                           size_t len);
+
+const char *qv_port_type_name(enum qv_port_type t);
+
+#endif

@@ -1,0 +1,508 @@
+/* qwikvirt: YAML service definition -> struct qv_model: the document, `switch:`, `ports:` and
+ * `vnfs:` (chains are in yaml_chain.c). Every error is collected; a file with any is refused. */
+#include "control/yaml_load.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/units.h"
+
+#define DEFAULT_SOCKET_DIR "/run/qwikvirt"
+#define DEFAULT_CONTROL_SOCKET "/run/qwikvirt/switchd.sock"
+#define PCI_EXPECT "a PCI address such as 0000:03:00.0"
+
+void qv_yaml_label(struct yctx *c, yaml_node_t *map, const char *kind, long index, char *buf,
+                   size_t len)
+{
+	const char *name = ytext(ymap_peek(c, map, "name"));
+	if (name && qv_name_ok(name))
+		snprintf(buf, len, "%s '%s'", kind, name);
+	else
+		snprintf(buf, len, "%s #%ld", kind, index + 1);
+}
+
+bool qv_yaml_abs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what,
+                      char **out)
+{
+	const char *s = ytext(n);
+	if (s && s[0] != '/') {
+		char lab[200];
+		snprintf(lab, sizeof(lab), "'%s' in %s", key, what);
+		yerr(c, ymark(n), "bad %s: found '%.40s', expected an absolute path", lab, s);
+		return false;
+	}
+	return ystr(c, n, key, what, "an absolute path", out);
+}
+
+static bool hex_at(const char *s, size_t from, size_t n)
+{
+	for (size_t i = from; i < from + n; i++) {
+		char ch = s[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+/* DDDD:BB:DD.F, the form sysfs and DPDK print. */
+static bool pci_ok(const char *s)
+{
+	return s && strlen(s) == 12 && hex_at(s, 0, 4) && s[4] == ':' && hex_at(s, 5, 2) &&
+	       s[7] == ':' && hex_at(s, 8, 2) && s[10] == '.' && s[11] >= '0' && s[11] <= '7';
+}
+
+static bool ypci(struct yctx *c, yaml_node_t *n, const char *key, const char *what, char **out)
+{
+	if (!pci_ok(ytext(n))) {
+		char found[64];
+		yerr(c, ymark(n), "bad '%s' in %s: found %s, expected " PCI_EXPECT, key, what,
+		     yfound(n, found, sizeof(found)));
+		return false;
+	}
+	return ystr(c, n, key, what, PCI_EXPECT, out);
+}
+
+/* ---- switch ---- */
+
+enum { SW_PMD_CORES, SW_SOCKET_DIR, SW_CONTROL_SOCKET, SW_VHOST_MODE };
+static const char *const switch_keys[] = {"pmd-cores", "socket-dir", "control-socket",
+                                          "vhost-mode", NULL};
+
+static void load_switch(struct yctx *c, yaml_node_t *n, struct qv_model_switch *sw)
+{
+	static const char *const modes[] = {"server", "client", NULL};
+	struct yfields f;
+	yaml_node_item_t *items;
+
+	if (!ymap(c, n, switch_keys, 0xf, "switch", &f))
+		return;
+	if (f.val[SW_PMD_CORES]) {
+		long cnt = ylist(c, f.val[SW_PMD_CORES], "pmd-cores", "switch", &items);
+		if (cnt > 0 && (sw->pmd_cores = calloc((size_t)cnt, sizeof(uint16_t))) == NULL)
+			yerr(c, ymark(n), "out of memory reading switch");
+		for (long i = 0; sw->pmd_cores && i < cnt; i++) {
+			yaml_node_t *it = ynode(c, items[i]);
+			unsigned long cpu;
+			if (!yuint(c, it, "pmd-cores", "switch", 0, QV_MODEL_MAX_CPU, &cpu))
+				continue;
+			bool dup = false;
+			for (size_t j = 0; j < sw->n_pmd_cores; j++)
+				dup |= sw->pmd_cores[j] == cpu;
+			if (dup) {
+				yerr(c, ymark(it), "CPU %lu is twice in 'pmd-cores' in switch", cpu);
+				continue;
+			}
+			sw->pmd_cores[sw->n_pmd_cores++] = (uint16_t)cpu;
+		}
+	}
+	if (f.val[SW_SOCKET_DIR])
+		qv_yaml_abs_path(c, f.val[SW_SOCKET_DIR], "socket-dir", "switch", &sw->socket_dir);
+	if (f.val[SW_CONTROL_SOCKET])
+		qv_yaml_abs_path(c, f.val[SW_CONTROL_SOCKET], "control-socket", "switch",
+		                 &sw->control_socket);
+	unsigned mode;
+	if (f.val[SW_VHOST_MODE] && yenum(c, f.val[SW_VHOST_MODE], "vhost-mode", "switch", modes,
+	                                  &mode))
+		sw->vhost_client = mode == 1;
+}
+
+/* ---- ports ---- */
+
+enum { P_NAME, P_TYPE, P_QUEUES, P_DEFAULT, P_PCI, P_PF, P_VF, P_DEVARGS, P_PATH, P_CLIENT };
+static const char *const port_keys[] = {"name", "type",    "queues", "default", "pci", "pf",
+                                        "vf",   "devargs", "path",   "client",  NULL};
+#define B(k) (1u << (k))
+#define PORT_COMMON (B(P_NAME) | B(P_TYPE) | B(P_QUEUES) | B(P_DEFAULT))
+static const uint32_t port_allowed[] = {
+    [QV_PORT_PHY] = PORT_COMMON | B(P_PCI),
+    [QV_PORT_VF] = PORT_COMMON | B(P_PF) | B(P_VF),
+    [QV_PORT_VHOST] = PORT_COMMON | B(P_PATH) | B(P_CLIENT),
+    [QV_PORT_VDEV] = PORT_COMMON | B(P_DEVARGS),
+};
+static const char *const port_types[] = {"phy", "vf", "vhost", "vdev", NULL};
+
+static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_model_port *p)
+{
+	static const char *const defaults[] = {"drop", "l2", NULL};
+	char what[80];
+	struct yfields f;
+	unsigned type = 0, dflt;
+	unsigned long num;
+	bool typed;
+
+	qv_yaml_label(c, n, "port", index, what, sizeof(what));
+	p->mark = ymark(n);
+	p->queues = 1;
+	/* The type decides which keys apply, so it is read first. */
+	yaml_node_t *tn = ymap_peek(c, n, "type");
+	typed = tn && yenum(c, tn, "type", what, port_types, &type);
+	if (typed) {
+		char typed_what[100];
+		snprintf(typed_what, sizeof(typed_what), "%s %s", port_types[type], what);
+		p->type = (enum qv_port_type)type;
+		if (!ymap(c, n, port_keys, port_allowed[type], typed_what, &f))
+			return;
+	} else if (!ymap(c, n, port_keys, 0xffffffffu >> (32 - P_CLIENT - 1), what, &f)) {
+		return;
+	}
+
+	if (f.val[P_NAME])
+		yname(c, f.val[P_NAME], "name", what, &p->name);
+	else
+		ymissing(c, n, "name", what, "a name for the switch port, e.g. name: uplink0");
+	if (!tn && f.key_mark[P_TYPE].line == 0)
+		ymissing(c, n, "type", what, "phy, vf, vhost or vdev");
+	if (f.val[P_QUEUES] &&
+	    yuint(c, f.val[P_QUEUES], "queues", what, 1, QV_MODEL_MAX_QUEUES, &num))
+		p->queues = (uint16_t)num;
+	if (f.val[P_DEFAULT] && yenum(c, f.val[P_DEFAULT], "default", what, defaults, &dflt))
+		p->dflt = (enum qv_port_default)dflt;
+	if (!typed)
+		return;
+
+	switch (p->type) {
+	case QV_PORT_PHY:
+		if (f.val[P_PCI])
+			ypci(c, f.val[P_PCI], "pci", what, &p->pci);
+		else
+			ymissing(c, n, "pci", what, "the NIC's " PCI_EXPECT);
+		break;
+	case QV_PORT_VF:
+		if (f.val[P_PF])
+			ypci(c, f.val[P_PF], "pf", what, &p->pf);
+		else
+			ymissing(c, n, "pf", what, "the physical function's " PCI_EXPECT);
+		if (!f.val[P_VF])
+			ymissing(c, n, "vf", what, "the VF index on pf, e.g. vf: 0");
+		else if (yuint(c, f.val[P_VF], "vf", what, 0, QV_MODEL_MAX_VF, &num))
+			p->vf = (uint16_t)num;
+		break;
+	case QV_PORT_VHOST:
+		if (f.val[P_PATH])
+			qv_yaml_abs_path(c, f.val[P_PATH], "path", what, &p->path);
+		else
+			ymissing(c, n, "path", what, "the vhost-user socket's absolute path");
+		if (f.val[P_CLIENT])
+			ybool(c, f.val[P_CLIENT], "client", what, &p->client);
+		break;
+	case QV_PORT_VDEV:
+		if (f.val[P_DEVARGS])
+			ystr(c, f.val[P_DEVARGS], "devargs", what,
+			     "a DPDK vdev string such as net_pcap0,rx_pcap=in.pcap", &p->devargs);
+		else
+			ymissing(c, n, "devargs", what,
+			         "a DPDK vdev string such as net_pcap0,rx_pcap=in.pcap");
+		break;
+	}
+}
+
+/* ---- VNFs ---- */
+
+enum { V_NAME, V_IFACES, V_VCPUS, V_MEMORY, V_IMAGE, V_KERNEL, V_INITRD, V_CMDLINE, V_NUMA,
+       V_INSTANCES };
+static const char *const vnf_keys[] = {"name",   "interfaces", "vcpus",   "memory",
+                                       "image",  "kernel",     "initrd",  "cmdline",
+                                       "numa",   "instances",  NULL};
+
+static bool add_iface(struct yctx *c, struct qv_model_vnf *v, const char *name, struct qv_mark at,
+                      const char *what)
+{
+	for (size_t j = 0; j < v->n_ifaces; j++) {
+		if (strcmp(v->ifaces[j].name, name) == 0) {
+			yerr(c, at, "duplicate interface '%s' in %s (first at line %u)", name, what,
+			     v->ifaces[j].mark.line);
+			return false;
+		}
+	}
+	v->ifaces[v->n_ifaces].name = strdup(name);
+	v->ifaces[v->n_ifaces].mark = at;
+	if (v->ifaces[v->n_ifaces].name == NULL) {
+		yerr(c, at, "out of memory reading %s", what);
+		return false;
+	}
+	v->n_ifaces++;
+	return true;
+}
+
+static void load_ifaces(struct yctx *c, yaml_node_t *n, struct qv_model_vnf *v, const char *what)
+{
+	yaml_node_item_t *items;
+	long cnt = 2;
+
+	if (n) {
+		cnt = ylist(c, n, "interfaces", what, &items);
+		if (cnt < 0)
+			return;
+		if (cnt == 0 || cnt > QV_MODEL_MAX_IFACES) {
+			yerr(c, ymark(n),
+			     "bad 'interfaces' in %s: found %ld interfaces, expected 1..%d names",
+			     what, cnt, QV_MODEL_MAX_IFACES);
+			return;
+		}
+	}
+	v->ifaces = calloc((size_t)cnt, sizeof(*v->ifaces));
+	if (v->ifaces == NULL) {
+		yerr(c, ymark(n), "out of memory reading %s", what);
+		return;
+	}
+	if (n == NULL) { /* the default: a bump in the wire */
+		add_iface(c, v, "in", v->mark, what);
+		add_iface(c, v, "out", v->mark, what);
+		return;
+	}
+	for (long i = 0; i < cnt; i++) {
+		yaml_node_t *it = ynode(c, items[i]);
+		char *name = NULL;
+		if (yname(c, it, "interfaces", what, &name))
+			add_iface(c, v, name, ymark(it), what);
+		free(name);
+	}
+}
+
+static void load_memory(struct yctx *c, yaml_node_t *n, struct qv_model_vnf *v, const char *what)
+{
+	char found[64], lo[16], hi[16];
+	uint64_t bytes;
+
+	if (!qv_parse_size(ytext(n), &bytes)) {
+		yerr(c, ymark(n), "bad 'memory' in %s: found %s, expected " QV_SIZE_EXPECT, what,
+		     yfound(n, found, sizeof(found)));
+		return;
+	}
+	qv_format_size(QV_MODEL_MIN_MEMORY, lo, sizeof(lo));
+	qv_format_size(QV_MODEL_MAX_MEMORY, hi, sizeof(hi));
+	if (bytes < QV_MODEL_MIN_MEMORY || bytes > QV_MODEL_MAX_MEMORY || bytes % (1u << 20)) {
+		yerr(c, ymark(n), "bad 'memory' in %s: found %s, expected a whole number of MiB, %s..%s",
+		     what, yfound(n, found, sizeof(found)), lo, hi);
+		return;
+	}
+	v->memory = bytes;
+}
+
+static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model_vnf *v)
+{
+	static const char *const auto_word[] = {"auto", NULL};
+	char what[80];
+	struct yfields f;
+	unsigned long num;
+
+	qv_yaml_label(c, n, "VNF", index, what, sizeof(what));
+	v->mark = ymark(n);
+	v->vcpus = 1;
+	v->memory = 1ull << 30;
+	v->numa = QV_MODEL_NUMA_AUTO;
+	v->instances = 1;
+	if (!ymap(c, n, vnf_keys, 0x3ff, what, &f))
+		return;
+
+	if (f.val[V_NAME])
+		yname(c, f.val[V_NAME], "name", what, &v->name);
+	else
+		ymissing(c, n, "name", what, "a name for the VNF, e.g. name: fw1");
+	load_ifaces(c, f.val[V_IFACES], v, what);
+	if (f.val[V_VCPUS] && yuint(c, f.val[V_VCPUS], "vcpus", what, 1, QV_MODEL_MAX_VCPUS, &num))
+		v->vcpus = (uint16_t)num;
+	if (f.val[V_MEMORY])
+		load_memory(c, f.val[V_MEMORY], v, what);
+	if (f.val[V_INSTANCES] &&
+	    yuint(c, f.val[V_INSTANCES], "instances", what, 1, QV_MODEL_MAX_INSTANCES, &num))
+		v->instances = (uint16_t)num;
+	if (f.val[V_NUMA]) {
+		unsigned dummy;
+		const char *s = ytext(f.val[V_NUMA]);
+		if (s && strcmp(s, "auto") == 0)
+			(void)yenum(c, f.val[V_NUMA], "numa", what, auto_word, &dummy);
+		else if (s && s[0] >= '0' && s[0] <= '9')
+			v->numa = yuint(c, f.val[V_NUMA], "numa", what, 0, QV_MODEL_MAX_NUMA, &num)
+			              ? (int)num
+			              : QV_MODEL_NUMA_AUTO;
+		else
+			yerr(c, ymark(f.val[V_NUMA]),
+			     "bad 'numa' in %s: found '%.40s', expected a NUMA node 0..%d or auto", what,
+			     s ? s : "nothing", QV_MODEL_MAX_NUMA);
+	}
+
+	/* Boot source: a disk image, or a kernel with optional initrd and command line. */
+	if (f.val[V_IMAGE])
+		ystr(c, f.val[V_IMAGE], "image", what, "a disk image path", &v->image);
+	if (f.val[V_KERNEL])
+		ystr(c, f.val[V_KERNEL], "kernel", what, "a kernel image path", &v->kernel);
+	if (f.val[V_INITRD])
+		ystr(c, f.val[V_INITRD], "initrd", what, "an initrd path", &v->initrd);
+	if (f.val[V_CMDLINE])
+		ystr(c, f.val[V_CMDLINE], "cmdline", what, "a kernel command line", &v->cmdline);
+	if (f.key_mark[V_IMAGE].line && f.key_mark[V_KERNEL].line)
+		yerr(c, f.key_mark[V_KERNEL],
+		     "%s has both 'image' (line %u) and 'kernel': expected one boot source", what,
+		     f.key_mark[V_IMAGE].line);
+	else if (!f.key_mark[V_IMAGE].line && !f.key_mark[V_KERNEL].line)
+		ymissing(c, n, "image", what, "a boot source: image: PATH, or kernel: PATH with "
+		                              "optional initrd and cmdline");
+	for (int k = V_INITRD; k <= V_CMDLINE; k++) {
+		if (f.key_mark[k].line && !f.key_mark[V_KERNEL].line)
+			yerr(c, f.key_mark[k], "'%s' in %s needs 'kernel' (it boots from %s)",
+			     vnf_keys[k], what, f.key_mark[V_IMAGE].line ? "'image'" : "nothing");
+	}
+}
+
+/* ---- the document ---- */
+
+enum { T_SWITCH, T_PORTS, T_VNFS, T_CHAINS };
+static const char *const top_keys[] = {"switch", "ports", "vnfs", "chains", NULL};
+
+static void load_ports(struct yctx *c, yaml_node_t *n, struct qv_model *m)
+{
+	yaml_node_item_t *items;
+	long cnt = ylist(c, n, "ports", "the file", &items);
+	if (cnt <= 0)
+		return;
+	if ((m->ports = calloc((size_t)cnt, sizeof(*m->ports))) == NULL) {
+		yerr(c, ymark(n), "out of memory reading ports");
+		return;
+	}
+	for (long i = 0; i < cnt; i++)
+		load_port(c, ynode(c, items[i]), i, &m->ports[m->n_ports++]);
+}
+
+static void load_vnfs(struct yctx *c, yaml_node_t *n, struct qv_model *m)
+{
+	yaml_node_item_t *items;
+	long cnt = ylist(c, n, "vnfs", "the file", &items);
+	if (cnt <= 0)
+		return;
+	if ((m->vnfs = calloc((size_t)cnt, sizeof(*m->vnfs))) == NULL) {
+		yerr(c, ymark(n), "out of memory reading vnfs");
+		return;
+	}
+	for (long i = 0; i < cnt; i++)
+		load_vnf(c, ynode(c, items[i]), i, &m->vnfs[m->n_vnfs++]);
+}
+
+static void load_document(struct yctx *c, struct qv_model *m)
+{
+	yaml_node_t *root = yaml_document_get_root_node(c->doc);
+	struct yfields f;
+
+	if (root == NULL || ynull(root)) {
+		yerr(c, (struct qv_mark){1, 1},
+		     "empty file: expected a mapping with keys switch, ports, vnfs, chains");
+		return;
+	}
+	if (!ymap(c, root, top_keys, 0xf, "the file", &f))
+		return;
+	if (f.val[T_SWITCH])
+		load_switch(c, f.val[T_SWITCH], &m->sw);
+	if (f.val[T_PORTS])
+		load_ports(c, f.val[T_PORTS], m);
+	if (f.val[T_VNFS])
+		load_vnfs(c, f.val[T_VNFS], m);
+	if (f.val[T_CHAINS])
+		qv_yaml_load_chains(c, f.val[T_CHAINS], m);
+}
+
+static void syntax_error(struct yctx *c, const yaml_parser_t *p)
+{
+	const yaml_mark_t *at = p->problem ? &p->problem_mark : &p->mark;
+	struct qv_mark mk = {(unsigned)at->line + 1, (unsigned)at->column + 1};
+
+	if (p->error == YAML_MEMORY_ERROR)
+		yerr(c, mk, "out of memory reading the file");
+	else if (p->context)
+		yerr(c, mk, "YAML syntax error: %s %s (line %zu)", p->problem ? p->problem : "error",
+		     p->context, p->context_mark.line + 1);
+	else
+		yerr(c, mk, "YAML syntax error: %s", p->problem ? p->problem : "bad document");
+}
+
+static int set_defaults(struct qv_model *m)
+{
+	if (m->sw.socket_dir == NULL && (m->sw.socket_dir = strdup(DEFAULT_SOCKET_DIR)) == NULL)
+		return -1;
+	if (m->sw.control_socket == NULL &&
+	    (m->sw.control_socket = strdup(DEFAULT_CONTROL_SOCKET)) == NULL)
+		return -1;
+	return 0;
+}
+
+int qv_model_load_buffer(const char *name, const char *buf, size_t len, struct qv_model **out,
+                         struct qv_diags *d)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	size_t first = d->n;
+	struct yctx c = {.file = name, .doc = &doc, .d = d};
+	struct qv_model *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (m == NULL || (m->file = strdup(name)) == NULL || !yaml_parser_initialize(&parser)) {
+		qv_diag_add(d, name, (struct qv_mark){0, 0}, "out of memory loading the file");
+		qv_model_free(m);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		syntax_error(&c, &parser);
+	} else {
+		load_document(&c, m);
+		yaml_document_delete(&doc);
+		/* A second document would be silently ignored: refuse it. */
+		if (c.n_errors == 0 && yaml_parser_load(&parser, &extra)) {
+			if (yaml_document_get_root_node(&extra))
+				yerr(&c, (struct qv_mark){(unsigned)extra.start_mark.line + 1, 1},
+				     "a second YAML document ('---'): expected one service "
+				     "definition per file");
+			yaml_document_delete(&extra);
+		} else if (c.n_errors == 0) {
+			syntax_error(&c, &parser);
+		}
+	}
+	yaml_parser_delete(&parser);
+
+	if (c.n_errors == 0 && set_defaults(m) < 0)
+		yerr(&c, (struct qv_mark){0, 0}, "out of memory loading the file");
+	/* Cross-checks only on a model that loaded cleanly would hide errors; run them anyway,
+	 * they skip what failed to load. */
+	if (!c.over_budget)
+		c.n_errors += qv_model_validate(m, d);
+	qv_diags_sort(d, first);
+	if (c.n_errors || qv_diags_count(d) > first) {
+		qv_model_free(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+int qv_model_load_file(const char *path, struct qv_model **out, struct qv_diags *d)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	if (f == NULL) {
+		qv_diag_add(d, path, (struct qv_mark){0, 0}, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	FILE *mem = open_memstream(&buf, &len);
+	char chunk[8192];
+	size_t n;
+	int rc = mem ? 0 : -1;
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = fwrite(chunk, 1, n, mem) == n ? 0 : -1;
+	if (rc == 0 && ferror(f))
+		rc = -1;
+	if (mem)
+		fclose(mem);
+	fclose(f);
+	if (rc < 0) {
+		qv_diag_add(d, path, (struct qv_mark){0, 0}, "cannot read: %s", strerror(errno));
+		free(buf);
+		return -1;
+	}
+	rc = qv_model_load_buffer(path, buf, len, out, d);
+	free(buf);
+	return rc;
+}

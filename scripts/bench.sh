@@ -1,0 +1,321 @@
+#!/bin/bash
+# bench.sh - qwikvirt against DPDK testpmd io forwarding and OVS-DPDK on the same vhost-user
+# topology, the same cores and the same generator (qv-bench), alternating over repetitions.
+#
+#   scripts/bench.sh [options]
+#
+# Topologies (--topology):
+#   v2v  qv-bench port 0 -> switch port a -> switch port b -> qv-bench port 1, and back
+#   pvp  qv-bench -> a -> VNF (testpmd io between two virtio-user ports v1, v2) -> b -> qv-bench:
+#        every packet crosses the switch twice; the VNF stand-in runs on CPU 0 with the generator
+# Switches (--switches, default "qwikvirt testpmd ovs"), each with one forwarding core (CPU 1,
+# everything else on CPU 0), started afresh for every run, stopped by PID afterwards:
+#   qwikvirt  build/dataplane/qv-switchd, rules in=a actions=output:b (and back), plus filler
+#             rules up to --rules that match no test packet (proto=tcp)
+#   testpmd   dpdk-testpmd io forwarding between net_vhost ports: the floor (no lookup at all)
+#   ovs       Debian openvswitch-switch-dpdk (ovs-vswitchd-dpdk), private db and run dir under
+#             the work dir, bridge br0 (netdev), dpdkvhostuser ports, flows in_port=a,
+#             actions=output:b (and back) plus the same filler rules
+# Each run: throughput, then latency.
+#   throughput  --method loop (default): qv-bench --mode io --tx-first 32 injects bursts that
+#               circulate generator -> switch -> generator in both directions; the rate is what
+#               the generator receives (as the anchors in ../shared/lab/anchors measured).
+#               --method gen: qv-bench gen at max rate, both directions, counting loss.
+#   cycles      the switch's busy TSC cycles per packet over the throughput phase (qvctl show
+#               pmd / ovs-appctl dpif-netdev/pmd-stats-show); testpmd: its whole run
+#               (--record-core-cycles)
+#   latency     qv-bench gen at --lat-rate pps port 0 -> 1, 1 packet in 8 stamped: p50/p99/p99.9
+# Output: one table (Mpps median/min/max, cycles/packet, latency, loss, and the ratios qwikvirt /
+# testpmd and qwikvirt / ovs per repetition and their median), results.tsv, --json FILE, and a
+# PNG plot of Mpps against frame size (gnuplot). Only ratios taken in the same run mean
+# anything: this machine's absolute figures drift by +-30 % within minutes.
+#
+# Options:
+#   --topology v2v|pvp    (default v2v)
+#   --switches LIST       space or comma separated (default "qwikvirt testpmd ovs")
+#   --reps N              repetitions, switches alternating within each (default 5)
+#   --sizes LIST          frame sizes: numbers and/or imix (default "64 1518")
+#   --duration S          throughput measuring time per run (default 10)
+#   --warmup S            traffic before measuring (default 2)
+#   --rules N             total rules in qwikvirt and OVS (default 2 = just forwarding)
+#   --flows N             flows in the generated traffic (default 1)
+#   --method loop|gen     throughput method (default loop)
+#   --lat-rate PPS        latency phase rate, e.g. 500k; 0 = skip latency (default 500k)
+#   --lat-duration S      (default 3)
+#   --out DIR             results dir (default /tmp/qv-bench/DATE)
+#   --json FILE           also write the summary there (default DIR/summary.json)
+#   --plot FILE.png       (default DIR/rate_vs_size.png)
+#   --build DIR           qwikvirt build dir (default build/, built with scripts/build.sh if
+#                         qv-bench is missing)
+#   -h, --help            this text
+# Needs root, hugepages (scripts/setup-host.sh) and installs openvswitch-switch-dpdk and
+# gnuplot-nox when missing (the package scripts are kept from starting a system OVS).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+. "$HERE/bench/lib.sh"
+
+TOPO=v2v SWITCHES="qwikvirt testpmd ovs" REPS=5 SIZES="64 1518" DUR=10 WARMUP=2 RULES=2
+FLOWS=1 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
+GEN_CPU=0 PMD_CPU=1
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--topology) TOPO=$2 ;; --switches) SWITCHES=${2//,/ } ;; --reps) REPS=$2 ;;
+	--sizes) SIZES=${2//,/ } ;; --duration) DUR=$2 ;; --warmup) WARMUP=$2 ;;
+	--rules) RULES=$2 ;; --flows) FLOWS=$2 ;; --method) METHOD=$2 ;;
+	--lat-rate) LATRATE=$2 ;; --lat-duration) LATDUR=$2 ;; --out) OUT=$2 ;;
+	--json) JSON=$2 ;; --plot) PLOT=$2 ;; --build) BUILD=$2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	[ $# -ge 2 ] || { echo "bench.sh: $1 needs a value" >&2; exit 2; }
+	shift 2
+done
+case $TOPO in v2v | pvp) ;; *) bl_die "--topology $TOPO: expected v2v or pvp" ;; esac
+case $METHOD in loop | gen) ;; *) bl_die "--method $METHOD: expected loop or gen" ;; esac
+for s in $SWITCHES; do
+	case $s in qwikvirt | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
+done
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || bl_die "--reps $REPS: expected a count"
+[[ $RULES =~ ^[0-9]+$ ]] || bl_die "--rules $RULES: expected a count"
+[ "$(id -u)" = 0 ] || bl_die "run as root (hugepages, vhost-user sockets, OVS)"
+
+OUT=${OUT:-/tmp/qv-bench/$(date +%Y%m%d-%H%M%S)}
+JSON=${JSON:-$OUT/summary.json}
+PLOT=${PLOT:-$OUT/rate_vs_size.png}
+mkdir -p "$OUT"
+BW=$(mktemp -d /tmp/qvbench.XXXXXX)   # sockets, fifos, OVS state: removed at exit
+bl_init
+BL_RM+=("$BW")
+
+bl_install openvswitch-switch-dpdk gnuplot-nox
+OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+if [ ! -x "$BUILD/bench/qv-bench" ] || [ ! -x "$BUILD/dataplane/qv-switchd" ]; then
+	bl_log "building qwikvirt into $BUILD"
+	if [ -x "$SRC/scripts/build.sh" ] && [ "$BUILD" = "$SRC/build" ]; then
+		"$SRC/scripts/build.sh" >&2
+	else
+		[ -d "$BUILD" ] || meson setup "$BUILD" "$SRC" >&2
+		ninja -C "$BUILD" >&2
+	fi
+fi
+QVB=$BUILD/bench/qv-bench SWITCHD=$BUILD/dataplane/qv-switchd QVCTL_BIN=$BUILD/control/qvctl/qvctl
+free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+[ "$free" -ge 600 ] || bl_die "only $free free 2 MB hugepages (need ~600): scripts/setup-host.sh"
+
+# Topology: the switch's ports and the pairs it forwards between (both directions).
+if [ "$TOPO" = v2v ]; then
+	SWPORTS="a b" PAIRS="a:b"
+else
+	SWPORTS="a v1 v2 b" PAIRS="a:v1 v2:b"
+fi
+
+# ---- one switch under test: start / cycles / stop ---------------------------------------------
+# sw_start NAME sets SOCK_<port> for every switch port and SW_PID.
+sw_start_qwikvirt() {
+	local sd=$BW/qv p pr i=0 a b
+	mkdir -p "$sd"
+	taskset -c "$GEN_CPU" "$SWITCHD" --socket "$sd/sw.sock" --pmd-cores "$PMD_CPU" \
+		--main-core "$GEN_CPU" --file-prefix "qvbsw$$" >"$RUNLOG.switch" 2>&1 &
+	SW_PID=$!
+	BL_PIDS+=("$SW_PID")
+	bl_wait "qv-switchd ready" 60 grep -q 'qv-switchd: ready' "$RUNLOG.switch"
+	QV="$QVCTL_BIN --switch $sd/sw.sock"
+	for p in $SWPORTS; do
+		$QV port add "$p" vhost "$sd/$p.sock" >/dev/null
+		printf -v "SOCK_$p" %s "$sd/$p.sock"
+	done
+	for pr in $PAIRS; do
+		a=${pr%:*} b=${pr#*:}
+		$QV flow add "in=$a actions=output:$b" >/dev/null
+		$QV flow add "in=$b actions=output:$a" >/dev/null
+		i=$((i + 2))
+	done
+	# Filler rules: in the classifier, matching no test packet (the traffic is UDP).
+	for ((; i < RULES; i++)); do
+		$QV flow add "in=a,proto=tcp,ip-dst=192.168.$((i / 250 % 250)).$((i % 250 + 1))/32,dst-port=$((1000 + i % 60000)) actions=drop" >/dev/null
+	done
+}
+sw_clear_qwikvirt() { $QV stats clear >/dev/null; }
+sw_cycles_qwikvirt() { $QV --json show pmd | jq '.pmds[0].cycles_per_packet'; }
+sw_rss_qwikvirt() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
+sw_stop_qwikvirt() { bl_stop_pid "$SW_PID" 20; bl_forget "$SW_PID"; }
+
+sw_start_testpmd() {
+	local sd=$BW/tp p n=0 vd=()
+	mkdir -p "$sd"
+	rm -f "$sd"/*.sock
+	# testpmd io pairs port 2k with 2k+1: list the ports pair by pair
+	for p in $(echo "$PAIRS" | tr ': ' '  '); do
+		vd+=(--vdev "net_vhost$n,iface=$sd/$p.sock,queues=1")
+		printf -v "SOCK_$p" %s "$sd/$p.sock"
+		n=$((n + 1))
+	done
+	bl_testpmd_start "$RUNLOG.switch" dpdk-testpmd --lcores "0@$GEN_CPU,1@$PMD_CPU" \
+		--file-prefix "qvbtp$$" --no-pci --in-memory --log-level=user1,8 "${vd[@]}" -- \
+		--forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --record-core-cycles \
+		--no-lsc-interrupt --no-rmv-interrupt --disable-link-check
+	SW_PID=$TP_PID
+	for p in $SWPORTS; do bl_wait "testpmd socket $p" 60 test -S "$sd/$p.sock"; done
+}
+sw_clear_testpmd() { :; }
+sw_cycles_testpmd() { echo "${TP_CYC:-null}"; }
+sw_rss_testpmd() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
+sw_stop_testpmd() {
+	bl_stop_pid "$SW_PID" 20
+	bl_forget "$SW_PID"
+	# printed on exit: "CPU cycles/packet=162.34 (busy cycles=..."
+	TP_CYC=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$RUNLOG.switch" | tail -n 1)
+}
+
+ovs_stop() {
+	local d p
+	for d in ovs-vswitchd ovsdb-server; do
+		[ -f "$OVS_RUNDIR/$d.pid" ] || continue
+		p=$(cat "$OVS_RUNDIR/$d.pid")
+		timeout 10 ovs-appctl -t "$OVS_RUNDIR/$d.ctl" exit >/dev/null 2>&1 || true
+		bl_stop_pid "$p" 10
+		rm -f "$OVS_RUNDIR/$d.pid"
+	done
+}
+sw_start_ovs() {
+	local o=$BW/ovs p pr i=0 n=1 a b
+	rm -rf "$o"
+	export OVS_RUNDIR=$o/run OVS_DBDIR=$o/db OVS_LOGDIR=$o/log
+	mkdir -p "$OVS_RUNDIR" "$OVS_DBDIR" "$OVS_LOGDIR"
+	VSCTL="ovs-vsctl --db=unix:$OVS_RUNDIR/db.sock --timeout=60"
+	APPCTL="ovs-appctl -t $OVS_RUNDIR/ovs-vswitchd.ctl"
+	ovsdb-tool create "$OVS_DBDIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+	ovsdb-server "$OVS_DBDIR/conf.db" --remote="punix:$OVS_RUNDIR/db.sock" \
+		--pidfile="$OVS_RUNDIR/ovsdb-server.pid" --unixctl="$OVS_RUNDIR/ovsdb-server.ctl" \
+		--log-file="$OVS_LOGDIR/ovsdb-server.log" --detach 2>>"$RUNLOG.switch"
+	BL_PIDS+=("$(cat "$OVS_RUNDIR/ovsdb-server.pid")")
+	[[ " ${BL_HOOKS[*]} " == *" ovs_stop "* ]] || BL_HOOKS+=("ovs_stop")
+	$VSCTL --no-wait init
+	$VSCTL --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+		other_config:dpdk-socket-mem=512 other_config:dpdk-socket-limit=1024 \
+		other_config:dpdk-lcore-mask="$(printf 0x%x $((1 << GEN_CPU)))" \
+		other_config:pmd-cpu-mask="$(printf 0x%x $((1 << PMD_CPU)))" \
+		other_config:dpdk-extra="--file-prefix=qvbovs$$ --no-pci"
+	# taskset: main, handler, revalidator and DPDK control threads on the generator's CPU;
+	# the PMD thread still goes to PMD_CPU through pmd-cpu-mask
+	taskset -c "$GEN_CPU" "$OVS_VSWITCHD" "unix:$OVS_RUNDIR/db.sock" \
+		--pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" --unixctl="$OVS_RUNDIR/ovs-vswitchd.ctl" \
+		--log-file="$OVS_LOGDIR/ovs-vswitchd.log" --detach 2>>"$RUNLOG.switch"
+	SW_PID=$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")
+	BL_PIDS+=("$SW_PID")
+	[ "$($VSCTL get Open_vSwitch . dpdk_initialized)" = true ] ||
+		bl_die "DPDK not initialized in OVS: see $OVS_LOGDIR/ovs-vswitchd.log"
+	$VSCTL add-br br0 -- set bridge br0 datapath_type=netdev
+	for p in $SWPORTS; do
+		$VSCTL add-port br0 "$p" -- set Interface "$p" type=dpdkvhostuser ofport_request=$n
+		printf -v "OFP_$p" %s "$n"
+		printf -v "SOCK_$p" %s "$OVS_RUNDIR/$p"
+		n=$((n + 1))
+	done
+	{
+		for pr in $PAIRS; do
+			a=OFP_${pr%:*} b=OFP_${pr#*:}
+			echo "priority=100,in_port=${!a},actions=output:${!b}"
+			echo "priority=100,in_port=${!b},actions=output:${!a}"
+			i=$((i + 2))
+		done
+		for ((; i < RULES; i++)); do
+			echo "priority=200,tcp,in_port=$OFP_a,nw_dst=192.168.$((i / 250 % 250)).$((i % 250 + 1)),tp_dst=$((1000 + i % 60000)),actions=drop"
+		done
+	} >"$o/flows.txt"
+	ovs-ofctl del-flows br0
+	ovs-ofctl add-flows br0 "$o/flows.txt"
+	for p in $SWPORTS; do bl_wait "OVS socket $p" 60 test -S "$OVS_RUNDIR/$p"; done
+}
+sw_clear_ovs() { $APPCTL dpif-netdev/pmd-stats-clear >/dev/null; }
+sw_cycles_ovs() {
+	$APPCTL dpif-netdev/pmd-stats-show | awk '/^pmd thread/ {p=1} /^main thread/ {p=0}
+		p && /avg processing cycles per packet:/ {v=$6} END {print (v == "" ? "null" : v)}'
+}
+sw_rss_ovs() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
+sw_stop_ovs() { ovs_stop; bl_forget "$SW_PID"; }
+
+# ---- the VNF stand-in for pvp: testpmd io between two virtio-user ports on CPU 0 -------------
+vnf_start() {
+	bl_testpmd_start "$RUNLOG.vnf" taskset -c "$GEN_CPU" dpdk-testpmd --lcores "0@$GEN_CPU,1@$GEN_CPU" \
+		--file-prefix "qvbvnf$$" --no-pci --in-memory --single-file-segments --log-level=user1,8 \
+		--vdev "net_virtio_user0,path=$SOCK_v1,queues=1,queue_size=1024" \
+		--vdev "net_virtio_user1,path=$SOCK_v2,queues=1,queue_size=1024" -- \
+		--forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --rxd=1024 --txd=1024 \
+		--no-lsc-interrupt --no-rmv-interrupt --disable-link-check
+	VNF_PID=$TP_PID
+	bl_wait "VNF forwarding" 60 grep -q 'Press enter to exit' "$RUNLOG.vnf"
+}
+vnf_stop() { bl_stop_pid "$VNF_PID" 20; bl_forget "$VNF_PID"; }
+
+# ---- qv-bench on the generator's CPU -----------------------------------------------------------
+qvbench() { # qvbench NAME OPTIONS... -> JSON in $RUNLOG.NAME.json
+	local name=$1
+	shift
+	timeout $((60 + ${DUR%.*} * 4)) taskset -c "$GEN_CPU" "$QVB" --lcores "0@$GEN_CPU" --no-pci \
+		--in-memory --single-file-segments --file-prefix "qvbgen$$" --log-level=user1,8 -- \
+		--port "virtio:$SOCK_a" --port "virtio:$SOCK_b" --flows "$FLOWS" --quiet \
+		--json "$RUNLOG.$name.json" "$@" >"$RUNLOG.$name.log" 2>&1 &
+	local pid=$!
+	BL_PIDS+=("$pid")
+	local rc=0
+	wait "$pid" || rc=$?
+	bl_forget "$pid"
+	return $rc
+}
+
+one_run() { # one_run REP SIZE SWITCH -> appends a row to results.tsv
+	local rep=$1 size=$2 sw=$3 mpps=NaN cyc=null p50=null p99=null p999=null loss=null rss=null
+	RUNLOG=$OUT/logs/r${rep}_${size}_$sw
+	sw_start_$sw
+	[ "$TOPO" = pvp ] && vnf_start
+	sw_clear_$sw
+	local thr=(--size "$size" --duration "$DUR" --warmup "$WARMUP")
+	if [ "$METHOD" = loop ]; then
+		thr+=(--mode io --tx-first 32)
+	else
+		thr+=(--mode gen --tx 0,1 --rx 0,1 --latency 0)
+	fi
+	if qvbench thr "${thr[@]}"; then
+		mpps=$(jq '.runs[0].rx_pps / 1e6' "$RUNLOG.thr.json")
+	else
+		bl_log "throughput run failed: $RUNLOG.thr.log"
+	fi
+	[ "$sw" != testpmd ] && cyc=$(sw_cycles_$sw)
+	rss=$(sw_rss_$sw)
+	if [ "$LATRATE" != 0 ]; then
+		if qvbench lat --size "$size" --mode gen --tx 0 --rx 1 --rate "$LATRATE" \
+			--duration "$LATDUR" --warmup 0.5 --latency 8; then
+			read -r p50 p99 p999 loss < <(jq -r '.runs[0] | [.latency_us.p50, .latency_us.p99,
+				.latency_us.p99_9, .loss_ratio] | map(tostring) | join(" ")' "$RUNLOG.lat.json")
+		else
+			bl_log "latency run failed: $RUNLOG.lat.log"
+		fi
+	fi
+	[ "$TOPO" = pvp ] && vnf_stop
+	sw_stop_$sw
+	[ "$sw" = testpmd ] && cyc=${TP_CYC:-null}
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date +%T)" "$rep" "$size" "$sw" \
+		"$mpps" "${cyc:-null}" "$p50" "$p99" "$p999" "$loss" "${rss:-null}" | tee -a "$OUT/results.tsv" >&2
+}
+
+mkdir -p "$OUT/logs"
+printf 'time\trep\tsize\tswitch\tmpps\tcycles_per_pkt\tlat_p50_us\tlat_p99_us\tlat_p999_us\tlat_loss\trss_kb\n' >"$OUT/results.tsv"
+bl_log "topology $TOPO, switches: $SWITCHES, sizes: $SIZES, $REPS reps, ${DUR}s, method $METHOD, results in $OUT"
+for ((rep = 1; rep <= REPS; rep++)); do
+	for size in $SIZES; do
+		for sw in $SWITCHES; do one_run "$rep" "$size" "$sw"; done
+	done
+done
+
+python3 "$HERE/bench/summary.py" --tsv "$OUT/results.tsv" --json "$JSON" --plot-data "$OUT/plot.dat" \
+	--meta "topology=$TOPO" "method=$METHOD" "reps=$REPS" "duration_s=$DUR" "rules=$RULES" \
+	"flows=$FLOWS" "lat_rate=$LATRATE" | tee "$OUT/summary.txt"
+if [ -s "$OUT/plot.dat" ]; then
+	ncols=$(head -n 1 "$OUT/plot.dat" | wc -w)
+	gnuplot -e "datafile='$OUT/plot.dat'; outfile='$PLOT'; topo='$TOPO'; ncols=$((ncols - 1))" \
+		"$HERE/bench/plot.gp" && echo "plot: $PLOT"
+fi
+echo "results: $OUT (results.tsv, summary.txt, logs/); json: $JSON"

@@ -1,0 +1,90 @@
+# scripts/bench/lib.sh - helpers for scripts/bench.sh (source it): processes recorded by PID and
+# stopped on any exit, waits polled with deadlines, package installation, testpmd and OVS start.
+BL_PIDS=()    # processes we started, stopped in reverse order on exit
+BL_HOOKS=()   # commands run first on exit (graceful OVS shutdown)
+BL_FDS=()     # fifo write ends holding a testpmd's stdin open
+BL_RM=()      # paths removed last
+
+bl_log() { echo "[$(date +%T)] bench: $*" >&2; }
+bl_die() { bl_log "ERROR: $*"; exit 1; }
+bl_alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+bl_stop_pid() { # TERM, wait up to $2 s (default 10), then KILL. Only PIDs we started.
+	local p=$1 t=${2:-10} i
+	bl_alive "$p" || return 0
+	kill -TERM "$p" 2>/dev/null
+	for ((i = 0; i < t * 10; i++)); do bl_alive "$p" || return 0; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do bl_alive "$p" || return 0; sleep 0.1; done
+}
+
+bl_cleanup() {
+	local rc=$? i h fd
+	set +e
+	trap - EXIT INT TERM
+	for h in "${BL_HOOKS[@]}"; do eval "$h" >/dev/null 2>&1; done
+	for ((i = ${#BL_PIDS[@]} - 1; i >= 0; i--)); do bl_stop_pid "${BL_PIDS[$i]}"; done
+	for fd in "${BL_FDS[@]}"; do eval "exec $fd>&-" 2>/dev/null; done
+	for h in "${BL_RM[@]}"; do rm -rf "$h"; done
+	exit $rc
+}
+
+bl_init() {
+	trap bl_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap '' PIPE
+}
+
+# bl_wait WHAT TIMEOUT_S COMMAND... : poll COMMAND until it succeeds
+bl_wait() {
+	local what=$1 t=$2 i
+	shift 2
+	for ((i = 0; i < t * 20; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	bl_die "timed out after ${t}s waiting for $what"
+}
+
+bl_forget() { # drop a stopped PID from the list
+	local p=$1 i
+	for i in "${!BL_PIDS[@]}"; do [ "${BL_PIDS[$i]}" = "$p" ] && unset 'BL_PIDS[i]'; done
+	BL_PIDS=("${BL_PIDS[@]}")
+}
+
+# Installs the Debian packages only the benchmark needs, when missing. The package scripts must
+# not start a system-wide OVS (it would take hugepages and CPUs): policy-rc.d refuses them.
+bl_install() {
+	local missing=() p tmp_policy=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || bl_die "missing packages ${missing[*]}: run as root to install them"
+	bl_log "installing ${missing[*]}"
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+		tmp_policy=1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+	local rc=$?
+	[ -n "$tmp_policy" ] && rm -f /usr/sbin/policy-rc.d
+	[ $rc -eq 0 ] || bl_die "apt-get install ${missing[*]} failed"
+}
+
+# bl_testpmd_start LOG ARGS... : a non-interactive testpmd (forwarding starts at once) whose
+# stdin is a fifo we hold open: it runs until SIGTERM, then prints its forwarding statistics.
+bl_testpmd_start() {
+	local log=$1 fifo fd
+	shift
+	fifo=$(mktemp -u "$BW/tp.fifo.XXXX")
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo"
+	BL_FDS+=("$fd")
+	stdbuf -oL -eL "$@" <"$fifo" >"$log" 2>&1 &
+	TP_PID=$!
+	BL_PIDS+=("$TP_PID")
+}
