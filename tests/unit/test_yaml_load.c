@@ -531,13 +531,13 @@ static void test_err_many_from_file(void)
 	CU_ASSERT_EQUAL(qv_model_load_file(path, &m, &d), -1);
 	CU_ASSERT_PTR_NULL(m);
 	static const char *const want[] = {
-	    ":7:12: bad 'queues' in port 'uplink0': found 'two', expected a number 1..16",
+	    ":7:13: bad 'queues' in port 'uplink0': found 'two', expected a number 1..16",
 	    ":12:13: bad 'memory' in VNF 'fw': found '1GB', expected a size with a unit, such as "
 	    "512MiB or 2GiB (units: KiB, MiB, GiB, TiB)",
-	    ":18:20: unknown VNF 'router' in hop 2 of chain 'web' (declared: fw)",
-	    ":19:5: unknown key 'bidirectionnal' in chain 'web' (expected one of: name, from, match, "
+	    ":19:9: unknown VNF 'router' in hop 2 of chain 'web' (declared: fw)",
+	    ":20:5: unknown key 'bidirectionnal' in chain 'web' (expected one of: name, from, match, "
 	    "hops, to, bidirectional)",
-	    ":21:11: unknown port 'uplink2' in 'to' of chain 'web' (declared: uplink0, uplink1)",
+	    ":21:9: unknown port 'uplink2' in 'to' of chain 'web' (declared: uplink0, uplink1)",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 	CU_ASSERT_EQUAL(d.n, n);
