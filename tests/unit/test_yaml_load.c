@@ -276,10 +276,10 @@ static void test_err_switch(void)
 {
 	expect_errors("switch:\n  pmd-cores: [1, 1, x, 5000]\n  socket-dir: run\n"
 	              "  vhost-mode: both\n  hugepages: 2\n",
-	              ERRS("t.yaml:2:17: CPU 1 is twice in 'pmd-cores' in switch",
-	                   "t.yaml:2:20: bad 'pmd-cores' in switch: found 'x', expected a number "
+	              ERRS("t.yaml:2:18: CPU 1 is twice in 'pmd-cores' in switch",
+	                   "t.yaml:2:21: bad 'pmd-cores' in switch: found 'x', expected a number "
 	                   "0..1023",
-	                   "t.yaml:2:23: bad 'pmd-cores' in switch: found '5000', expected a number "
+	                   "t.yaml:2:24: bad 'pmd-cores' in switch: found '5000', expected a number "
 	                   "0..1023",
 	                   "t.yaml:3:15: bad 'socket-dir' in switch: found 'run', expected an "
 	                   "absolute path",
@@ -300,26 +300,26 @@ static void test_err_ports(void)
 	    "  - {name: bad name, type: vhost, path: x.sock, client: yes}\n"
 	    "  - {name: e, type: phy, pci: \"0000:03:00.0\", queues: 0, default: flood}\n"
 	    "  - {name: f}\n",
-	    ERRS("t.yaml:2:46: key 'path' does not apply to phy port 'a' (expected one of: name, "
+	    ERRS("t.yaml:2:47: key 'path' does not apply to phy port 'a' (expected one of: name, "
 	         "type, queues, default, pci)",
 	         "t.yaml:3:5: duplicate port name: port 'a' has the same name as port 'a' (line 2); "
 	         "expected each port once",
-	         "t.yaml:3:30: bad 'pf' in port 'a': found '03:00.1', expected a PCI address such "
+	         "t.yaml:3:29: bad 'pf' in port 'a': found '03:00.1', expected a PCI address such "
 	         "as 0000:03:00.0",
-	         "t.yaml:3:45: bad 'vf' in port 'a': found '300', expected a number 0..255",
-	         "t.yaml:4:20: bad 'type' in port 'c': found 'tun', expected phy, vf, vhost or vdev",
+	         "t.yaml:3:44: bad 'vf' in port 'a': found '300', expected a number 0..255",
+	         "t.yaml:4:21: bad 'type' in port 'c': found 'tun', expected phy, vf, vhost or vdev",
 	         "t.yaml:5:5: missing 'name' in port #4 (expected a name for the switch port, e.g. "
 	         "name: uplink0)",
 	         "t.yaml:5:5: missing 'devargs' in port #4 (expected a DPDK vdev string such as "
 	         "net_pcap0,rx_pcap=in.pcap)",
-	         "t.yaml:6:11: bad 'name' in port #5: found 'bad name', expected a name of 1..31 "
+	         "t.yaml:6:12: bad 'name' in port #5: found 'bad name', expected a name of 1..31 "
 	         "letters, digits, '_', '.' or '-'",
-	         "t.yaml:6:40: bad 'path' in port #5: found 'x.sock', expected an absolute path",
-	         "t.yaml:6:56: bad 'client' in port #5: found 'yes', expected true or false",
+	         "t.yaml:6:41: bad 'path' in port #5: found 'x.sock', expected an absolute path",
+	         "t.yaml:6:57: bad 'client' in port #5: found 'yes', expected true or false",
 	         "t.yaml:7:5: duplicate port pci address: port 'e' has the same pci address as port "
 	         "'a' (line 2); expected each port once",
-	         "t.yaml:7:49: bad 'queues' in port 'e': found '0', expected a number 1..16",
-	         "t.yaml:7:61: bad 'default' in port 'e': found 'flood', expected drop or l2",
+	         "t.yaml:7:55: bad 'queues' in port 'e': found '0', expected a number 1..16",
+	         "t.yaml:7:67: bad 'default' in port 'e': found 'flood', expected drop or l2",
 	         "t.yaml:8:5: missing 'type' in port 'f' (expected phy, vf, vhost or vdev)"));
 }
 
@@ -332,35 +332,35 @@ static void test_err_vnfs(void)
 	    "  - {name: r, interfaces: [], image: r, numa: far, instances: 9}\n"
 	    "  - {name: s, image: s, memory: 1000KiB, numa: 64, interfaces: [x, \"a b\"]}\n"
 	    "  - {name: a-very-long-vnf-name-here, image: s, interfaces: [upstream]}\n",
-	    ERRS("t.yaml:2:22: bad 'memory' in VNF 'fw': found '1G', expected a size with a unit, "
+	    ERRS("t.yaml:2:24: bad 'memory' in VNF 'fw': found '1G', expected a size with a unit, "
 	         "such as 512MiB or 2GiB (units: KiB, MiB, GiB, TiB)",
-	         "t.yaml:2:36: VNF 'fw' has both 'image' (line 2) and 'kernel': expected one boot "
+	         "t.yaml:2:38: VNF 'fw' has both 'image' (line 2) and 'kernel': expected one boot "
 	         "source",
-	         "t.yaml:2:54: bad 'vcpus' in VNF 'fw': found '0', expected a number 1..128",
+	         "t.yaml:2:56: bad 'vcpus' in VNF 'fw': found '0', expected a number 1..128",
 	         "t.yaml:3:5: missing 'image' in VNF 'fw' (expected a boot source: image: PATH, or "
 	         "kernel: PATH with optional initrd and cmdline)",
 	         "t.yaml:3:5: duplicate VNF name 'fw' (first at line 2): expected each VNF once "
 	         "(use 'instances' for copies)",
-	         "t.yaml:3:31: duplicate interface 'in' in VNF 'fw' (first at line 3)",
-	         "t.yaml:3:44: bad 'memory' in VNF 'fw': found '8MiB', expected a whole number of "
+	         "t.yaml:3:33: duplicate interface 'in' in VNF 'fw' (first at line 3)",
+	         "t.yaml:3:46: bad 'memory' in VNF 'fw': found '8MiB', expected a whole number of "
 	         "MiB, 16MiB..1TiB",
-	         "t.yaml:3:50: 'initrd' in VNF 'fw' needs 'kernel' (it boots from nothing)",
-	         "t.yaml:4:29: bad 'interfaces' in VNF 'r': found 0 interfaces, expected 1..16 names",
-	         "t.yaml:4:50: bad 'numa' in VNF 'r': found 'far', expected a NUMA node 0..63 or "
+	         "t.yaml:3:52: 'initrd' in VNF 'fw' needs 'kernel' (it boots from nothing)",
+	         "t.yaml:4:27: bad 'interfaces' in VNF 'r': found 0 interfaces, expected 1..16 names",
+	         "t.yaml:4:47: bad 'numa' in VNF 'r': found 'far', expected a NUMA node 0..63 or "
 	         "auto",
-	         "t.yaml:4:66: bad 'instances' in VNF 'r': found '9', expected a number 1..8",
-	         "t.yaml:5:32: bad 'memory' in VNF 's': found '1000KiB', expected a whole number of "
+	         "t.yaml:4:63: bad 'instances' in VNF 'r': found '9', expected a number 1..8",
+	         "t.yaml:5:33: bad 'memory' in VNF 's': found '1000KiB', expected a whole number of "
 	         "MiB, 16MiB..1TiB",
-	         "t.yaml:5:47: bad 'numa' in VNF 's': found '64', expected a number 0..63",
-	         "t.yaml:5:67: bad 'interfaces' in VNF 's': found 'a b', expected a name of 1..31 "
+	         "t.yaml:5:48: bad 'numa' in VNF 's': found '64', expected a number 0..63",
+	         "t.yaml:5:68: bad 'interfaces' in VNF 's': found 'a b', expected a name of 1..31 "
 	         "letters, digits, '_', '.' or '-'",
-	         "t.yaml:6:65: VNF 'a-very-long-vnf-name-here' interface 'upstream' makes switch "
+	         "t.yaml:6:62: VNF 'a-very-long-vnf-name-here' interface 'upstream' makes switch "
 	         "port 'a-very-long-vnf-name-here-0-upstream', longer than 31 characters: shorten "
 	         "the VNF or interface name"));
 	/* A generated VNF port name that a declared port already has. */
 	expect_errors("ports: [{name: fw-0-in, type: vhost, path: /a}]\n"
 	              "vnfs: [{name: fw, image: x}]\n",
-	              ERRS("t.yaml:2:3: VNF 'fw' instance 0 interface 'in' makes switch port "
+	              ERRS("t.yaml:2:8: VNF 'fw' instance 0 interface 'in' makes switch port "
 	                   "'fw-0-in', which port 'fw-0-in' (line 1) already names: rename one of "
 	                   "them"));
 }
@@ -401,29 +401,29 @@ static void test_err_references(void)
 	         "p2}\n"
 	         "  - {name: d, from: p1, match: {vlan: 8}, hops: [fw, {group: [rtr, fw]}], to: "
 	         "p2}\n",
-	    ERRS("t.yaml:8:20: unknown port 'nowhere' in 'from' of chain 'a' (declared: p1, p2)",
-	         "t.yaml:8:42: unknown VNF 'nope' in hop 2 of chain 'a' (declared: fw, rtr)",
+	    ERRS("t.yaml:8:21: unknown port 'nowhere' in 'from' of chain 'a' (declared: p1, p2)",
+	         "t.yaml:8:41: unknown VNF 'nope' in hop 2 of chain 'a' (declared: fw, rtr)",
 	         "t.yaml:8:52: 'to' of chain 'a' is VNF 'fw', expected a port (declared: p1, p2): "
 	         "VNFs go in 'hops'",
 	         "t.yaml:9:5: duplicate chain name 'a' (first at line 8): expected each chain once",
-	         "t.yaml:9:58: hop 1 of chain 'a' enters and leaves by the same interface 'lan': "
+	         "t.yaml:9:57: hop 1 of chain 'a' enters and leaves by the same interface 'lan': "
 	         "expected two different interfaces ('in' and 'out')",
-	         "t.yaml:10:46: VNF 'rtr' has no interface 'in' (hop 1 of chain 'c' enters by 'in' "
+	         "t.yaml:10:50: VNF 'rtr' has no interface 'in' (hop 1 of chain 'c' enters by 'in' "
 	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
 	         "IFACE, out: IFACE}, or declare 'in'",
-	         "t.yaml:10:46: VNF 'rtr' has no interface 'out' (hop 1 of chain 'c' enters by 'in' "
+	         "t.yaml:10:50: VNF 'rtr' has no interface 'out' (hop 1 of chain 'c' enters by 'in' "
 	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
 	         "IFACE, out: IFACE}, or declare 'out'",
-	         "t.yaml:10:69: VNF 'fw' has no interface 'wan' (hop 2 of chain 'c' enters by 'in' "
+	         "t.yaml:10:70: VNF 'fw' has no interface 'wan' (hop 2 of chain 'c' enters by 'in' "
 	         "and leaves by 'wan'; its interfaces: in, out): name them with {vnf: fw, in: IFACE, "
 	         "out: IFACE}, or declare 'wan'",
-	         "t.yaml:11:61: VNF 'rtr' has no interface 'in' (hop 2 of chain 'd' enters by 'in' "
+	         "t.yaml:11:63: VNF 'rtr' has no interface 'in' (hop 2 of chain 'd' enters by 'in' "
 	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
 	         "IFACE, out: IFACE}, or declare 'in'",
-	         "t.yaml:11:61: VNF 'rtr' has no interface 'out' (hop 2 of chain 'd' enters by 'in' "
+	         "t.yaml:11:63: VNF 'rtr' has no interface 'out' (hop 2 of chain 'd' enters by 'in' "
 	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
 	         "IFACE, out: IFACE}, or declare 'out'",
-	         "t.yaml:11:66: VNF 'fw' is twice in chain 'd' (first in hop 1): a chain passes each "
+	         "t.yaml:11:68: VNF 'fw' is twice in chain 'd' (first in hop 1): a chain passes each "
 	         "VNF once"));
 }
 
@@ -442,12 +442,12 @@ static void test_err_hops(void)
 	         "      - {vnf: fw, weight: 2}\n",
 	    ERRS("t.yaml:12:19: hop 1 of chain 'a' has both 'vnf' (line 12) and 'group': expected "
 	         "one of them",
-	         "t.yaml:13:16: bad 'group' in hop 2 of chain 'a': found 0 VNFs, expected 1..8",
+	         "t.yaml:13:17: bad 'group' in hop 2 of chain 'a': found 0 VNFs, expected 1..8",
 	         "t.yaml:14:9: missing 'vnf' in hop 3 of chain 'a' (expected a VNF name (vnf: fw1), "
 	         "or a group (group: [fw1, fw2]))",
-	         "t.yaml:15:16: bad 'group' in hop 4 of chain 'a': found 'fw', expected a list",
+	         "t.yaml:15:17: bad 'group' in hop 4 of chain 'a': found 'fw', expected a list",
 	         "t.yaml:16:9: bad hop 5 of chain 'a': found a list, expected a mapping (key: value)",
-	         "t.yaml:17:18: unknown key 'weight' in hop 6 of chain 'a' (expected one of: vnf, "
+	         "t.yaml:17:19: unknown key 'weight' in hop 6 of chain 'a' (expected one of: vnf, "
 	         "group, balance, in, out)"));
 	/* 3 + 6 instances in one group: the switch balances over at most 8 ports. */
 	expect_errors("ports: [{name: p1, type: vhost, path: /a}, {name: p2, type: vhost, path: /b}]\n"
@@ -468,19 +468,19 @@ static void test_err_match(void)
 	         "  - {name: d, from: p1, hops: [], to: p2, match: {proto: udp, src-port: 9-1}}\n"
 	         "  - {name: e, from: p1, hops: [], to: p2, match: {dst-port: 80}}\n"
 	         "  - {name: f, from: p1, hops: [], to: p2, match: [vlan]}\n",
-	    ERRS("t.yaml:8:56: match of chain 'a': bad vlan '5000': expected a VLAN id 0..4095 or "
+	    ERRS("t.yaml:8:57: match of chain 'a': bad vlan '5000': expected a VLAN id 0..4095 or "
 	         "none",
-	         "t.yaml:8:62: unknown key 'in' in match of chain 'a' (expected one of: vlan, "
+	         "t.yaml:8:63: unknown key 'in' in match of chain 'a' (expected one of: vlan, "
 	         "eth-type, ip-src, ip-dst, proto, src-port, dst-port)",
-	         "t.yaml:9:58: match of chain 'b': 10.0.0.1/8 has host bits set; did you mean "
+	         "t.yaml:9:59: match of chain 'b': 10.0.0.1/8 has host bits set; did you mean "
 	         "10.0.0.0/8?",
-	         "t.yaml:9:80: bad 'dst-port' in match of chain 'b': found '1,2', expected a port "
+	         "t.yaml:9:81: bad 'dst-port' in match of chain 'b': found '1,2', expected a port "
 	         "0..65535 or a range such as 1024-2047",
-	         "t.yaml:10:78: match of chain 'c': 'ip-dst=2001:db8::/32' is IPv6 but "
+	         "t.yaml:10:79: match of chain 'c': 'ip-dst=2001:db8::/32' is IPv6 but "
 	         "'ip-src=10.0.0.0/8' is IPv4: a rule matches one IP version",
 	         "t.yaml:11:73: match of chain 'd': src-port range '9-1' is backwards: expected "
 	         "LOW-HIGH",
-	         "t.yaml:12:60: match of chain 'e': 'dst-port=80' needs proto=tcp, udp or sctp in the "
+	         "t.yaml:12:61: match of chain 'e': 'dst-port=80' needs proto=tcp, udp or sctp in the "
 	         "same rule",
 	         "t.yaml:13:50: bad match of chain 'f': found a list, expected a mapping (key: "
 	         "value)"));
