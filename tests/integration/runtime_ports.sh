@@ -37,3 +37,22 @@ check_contains "its text still names x" "output:x" "$(qvctl show flows)"
 qvctl port add x dpdk net_ring99 >/dev/null
 check_eq "rule applies again when x is back" false "$(qjson show flows | jq '.flows[] | select(.match=="in=x") | .inert')"
 check_eq "ports listed" "a b x" "$(qjson show ports | jq -r '[.ports[].name] | sort | join(" ")')"
+
+# a kernel-facing net_tap port: frames the kernel sends on the tap interface reach the switch
+tap=qvtap$$
+qvctl port add t dpdk "net_tap0,iface=$tap" --rxq 2 --txq 2 >/dev/null
+ip link show "$tap" >/dev/null 2>&1 || fail "tap interface $tap was not created"
+pass "net_tap port created interface $tap"
+python3 - "$tap" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+frame = bytes.fromhex("020000000002" "020000000001" "88b5") + bytes(50)  # local experimental ethertype
+for _ in range(5):
+    s.send(frame)
+PY
+wait_until "5 frames from the kernel counted on t" 10 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show ports | jq '.ports[] | select(.name==\"t\") | .drops[\"no-match\"]')\" -ge 5 ]"
+pass "frames sent on $tap arrived on port t"
+qvctl port del t >/dev/null
+! ip link show "$tap" >/dev/null 2>&1 || fail "tap interface $tap still exists after port del"
+pass "tap interface removed with its port"

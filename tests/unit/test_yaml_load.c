@@ -249,7 +249,7 @@ static void test_err_document(void)
 	                                   "one of: switch, ports, vnfs, chains"));
 }
 
-/* A billion laughs: aliases of aliases must not expand forever. */
+/* A billion laughs: aliases of aliases must not make the loader expand them. */
 static void test_err_alias_bomb(void)
 {
 	char text[4096];
@@ -263,10 +263,12 @@ static void test_err_alias_bomb(void)
 	struct qv_model *m;
 	qv_diags_init(&d);
 	CU_ASSERT_EQUAL(qv_model_load_buffer("t.yaml", text, strlen(text), &m, &d), -1);
-	bool found = false;
-	for (size_t i = 0; i < d.n; i++)
-		found |= strstr(d.v[i].text, "expands to more than") != NULL;
-	CU_ASSERT_TRUE(found);
+	/* The loader reads to the schema's depth only, so the expansion is never walked: one
+	 * error per alias use, not 8^9. */
+	CU_ASSERT_EQUAL(qv_diags_count(&d), 18);
+	if (d.n)
+		CU_ASSERT_STRING_EQUAL(d.v[0].text, "t.yaml:1:1: unknown key 'a0' in the file "
+		                                    "(expected one of: switch, ports, vnfs, chains)");
 	qv_diags_free(&d);
 }
 
@@ -495,20 +497,20 @@ static void test_err_conflicts(void)
 	         "  - {name: c, from: p1, match: {proto: tcp}, hops: [], to: p2}\n"
 	         "  - {name: d, from: p2, match: {vlan: 200}, hops: [], to: p1}\n"
 	         "  - {name: e, from: p2, match: {vlan: 200}, hops: [], to: p1}\n"
-	         "  - {name: f, from: p1, match: {vlan: 300}, hops: [], to: p1, bidirectional: "
+	         "  - {name: f, from: p2, match: {vlan: 300}, hops: [], to: p2, bidirectional: "
 	         "true}\n",
-	    ERRS("t.yaml:9:30: chain 'b' (match 'vlan=100,proto=tcp') and chain 'a' (line 8, match "
+	    ERRS("t.yaml:9:32: chain 'b' (match 'vlan=100,proto=tcp') and chain 'a' (line 8, match "
 	         "'vlan=100') meet on port 'fw-0-out' (VNF 'fw' interface 'out'), where the "
 	         "narrower match would take the wider one's packets: they enter at different ports "
 	         "('p2' and 'p1'); make the matches disjoint, or give the chains their own VNFs",
-	         "t.yaml:10:30: chain 'c' (match 'proto=tcp') and chain 'a' (line 8, match "
+	         "t.yaml:10:32: chain 'c' (match 'proto=tcp') and chain 'a' (line 8, match "
 	         "'vlan=100') overlap on port 'p1' and neither match contains the other: make the "
 	         "matches disjoint, or one strictly inside the other with the same 'from'",
-	         "t.yaml:12:30: chain 'e' and chain 'd' (line 11) both take packets matching "
+	         "t.yaml:12:32: chain 'e' and chain 'd' (line 11) both take packets matching "
 	         "'vlan=200' on port 'p2' and cannot be told apart: give them different matches "
 	         "(for example another vlan or dst-port)",
-	         "t.yaml:13:30: the two directions of chain 'f' both take packets matching "
-	         "'vlan=300' on port 'p1' and cannot be told apart: a bidirectional chain needs "
+	         "t.yaml:13:32: the two directions of chain 'f' both take packets matching "
+	         "'vlan=300' on port 'p2' and cannot be told apart: a bidirectional chain needs "
 	         "'from' and 'to' to differ, or a match that differs from its reply's"));
 	/* Nested matches with the same ingress, disjoint matches on a shared VNF: fine. */
 	struct qv_model *m =
