@@ -105,7 +105,8 @@ static int build_ports(const struct qv_model *m, struct qv_switch_plan *p)
 		const struct qv_model_vnf *v = &m->vnfs[i];
 		for (unsigned inst = 0; inst < v->instances; inst++) {
 			for (size_t k = 0; k < v->n_ifaces; k++) {
-				if (!vnf_port(m, v, inst, v->ifaces[k].name, &p->ports[p->n_ports++]))
+				if (!vnf_port(m, v, inst, v->ifaces[k].name,
+				              &p->ports[p->n_ports++]))
 					return -1;
 			}
 		}

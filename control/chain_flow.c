@@ -102,7 +102,8 @@ static int build_flow(const struct qv_model *m, const struct qv_model_chain *c, 
 		if (s == 0)
 			plain_port(reverse ? c->to : c->from, st->in, &st->n_in);
 		else
-			hop_ports(m, &c->hops[reverse ? h - s : s - 1], !reverse, st->in, &st->n_in);
+			hop_ports(m, &c->hops[reverse ? h - s : s - 1], !reverse, st->in,
+			          &st->n_in);
 		if (s == h)
 			plain_port(reverse ? c->from : c->to, st->out, &st->n_out);
 		else
@@ -206,11 +207,12 @@ static void report(const struct qv_model *m, const struct qv_flow *a, const stru
 		            "and 'to' to differ, or a match that differs from its reply's",
 		            b->chain->name, mb, pl);
 	else if (rel == QV_REL_EQUAL)
-		qv_diag_add(d, m->file, b->chain->match_mark,
-		            "%s and %s (line %u) both take packets matching '%s' on port %s and "
-		            "cannot be told apart: give them different matches (for example another "
-		            "vlan or dst-port)",
-		            lb, la, a->chain->mark.line, mb, pl);
+		qv_diag_add(
+		    d, m->file, b->chain->match_mark,
+		    "%s and %s (line %u) both take packets matching '%s' on port %s and "
+		    "cannot be told apart: give them different matches (for example another "
+		    "vlan or dst-port)",
+		    lb, la, a->chain->mark.line, mb, pl);
 	else if (rel == QV_REL_OVERLAP)
 		qv_diag_add(d, m->file, b->chain->match_mark,
 		            "%s (match '%s') and %s (line %u, match '%s') overlap on port %s and "
@@ -218,13 +220,14 @@ static void report(const struct qv_model *m, const struct qv_flow *a, const stru
 		            "strictly inside the other with the same 'from'",
 		            lb, mb, la, a->chain->mark.line, ma, pl);
 	else
-		qv_diag_add(d, m->file, b->chain->match_mark,
-		            "%s (match '%s') and %s (line %u, match '%s') meet on port %s, where the "
-		            "narrower match would take the wider one's packets: they enter at "
-		            "different ports ('%s' and '%s'); make the matches disjoint, or give the "
-		            "chains their own VNFs",
-		            lb, mb, la, a->chain->mark.line, ma, pl, b->stages[0].in[0].name,
-		            a->stages[0].in[0].name);
+		qv_diag_add(
+		    d, m->file, b->chain->match_mark,
+		    "%s (match '%s') and %s (line %u, match '%s') meet on port %s, where the "
+		    "narrower match would take the wider one's packets: they enter at "
+		    "different ports ('%s' and '%s'); make the matches disjoint, or give the "
+		    "chains their own VNFs",
+		    lb, mb, la, a->chain->mark.line, ma, pl, b->stages[0].in[0].name,
+		    a->stages[0].in[0].name);
 }
 
 size_t qv_flows_check(const struct qv_model *m, const struct qv_flows *f, struct qv_diags *d)

@@ -25,7 +25,7 @@ struct qv_flow_stage {
 struct qv_flow {
 	const struct qv_model_chain *chain;
 	bool reverse;
-	struct qv_match match; /* mirrored for the reverse direction */
+	struct qv_match match;        /* mirrored for the reverse direction */
 	struct qv_flow_stage *stages; /* n_hops + 1: ingress, then after each hop */
 	size_t n_stages;
 	unsigned level; /* priority level: more specific nested flows get higher levels */

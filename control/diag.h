@@ -32,7 +32,7 @@ void qv_diags_free(struct qv_diags *d);
 
 /* Appends "FILE:LINE:COL: message". */
 void qv_diag_add(struct qv_diags *d, const char *file, struct qv_mark at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Errors stored plus errors lost. */
 size_t qv_diags_count(const struct qv_diags *d);

@@ -84,8 +84,9 @@ int qv_model_vnf_port_name(const char *vnf, unsigned instance, const char *iface
 
 const char *qv_port_type_name(enum qv_port_type t)
 {
-	static const char *const names[] = {
-	    [QV_PORT_PHY] = "phy", [QV_PORT_VF] = "vf", [QV_PORT_VHOST] = "vhost",
-	    [QV_PORT_VDEV] = "vdev"};
+	static const char *const names[] = {[QV_PORT_PHY] = "phy",
+	                                    [QV_PORT_VF] = "vf",
+	                                    [QV_PORT_VHOST] = "vhost",
+	                                    [QV_PORT_VDEV] = "vdev"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }

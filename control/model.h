@@ -13,7 +13,7 @@
 /* Limits the schema enforces (configs/README.md documents them). */
 #define QV_MODEL_MAX_QUEUES 16
 #define QV_MODEL_MAX_VCPUS 128
-#define QV_MODEL_MAX_INSTANCES 8     /* a group has at most QV_MAX_ACTIONS members */
+#define QV_MODEL_MAX_INSTANCES 8 /* a group has at most QV_MAX_ACTIONS members */
 #define QV_MODEL_MAX_IFACES 16
 #define QV_MODEL_MAX_NUMA 63
 #define QV_MODEL_MAX_CPU 1023

@@ -63,11 +63,12 @@ static size_t check_ports(const struct qv_model *m, struct qv_diags *d)
 				what = "socket path";
 			if (what == NULL)
 				continue;
-			qv_diag_add(d, m->file, b->mark,
-			            "duplicate port %s: port '%s' has the same %s as port '%s' (line "
-			            "%u); expected each port once",
-			            what, b->name ? b->name : "?", what, a->name ? a->name : "?",
-			            a->mark.line);
+			qv_diag_add(
+			    d, m->file, b->mark,
+			    "duplicate port %s: port '%s' has the same %s as port '%s' (line "
+			    "%u); expected each port once",
+			    what, b->name ? b->name : "?", what, a->name ? a->name : "?",
+			    a->mark.line);
 			errors++;
 			break;
 		}
@@ -85,10 +86,11 @@ static size_t check_vnf_ports(const struct qv_model *m, struct qv_diags *d)
 		const struct qv_model_vnf *v = &m->vnfs[j];
 		for (size_t i = 0; i < j; i++) {
 			if (same(m->vnfs[i].name, v->name)) {
-				qv_diag_add(d, m->file, v->mark,
-				            "duplicate VNF name '%s' (first at line %u): expected each "
-				            "VNF once (use 'instances' for copies)",
-				            v->name, m->vnfs[i].mark.line);
+				qv_diag_add(
+				    d, m->file, v->mark,
+				    "duplicate VNF name '%s' (first at line %u): expected each "
+				    "VNF once (use 'instances' for copies)",
+				    v->name, m->vnfs[i].mark.line);
 				errors++;
 			}
 		}
@@ -96,13 +98,14 @@ static size_t check_vnf_ports(const struct qv_model *m, struct qv_diags *d)
 			continue;
 		for (size_t k = 0; k < v->n_ifaces; k++) {
 			char name[64];
-			int n = qv_model_vnf_port_name(v->name, v->instances - 1u, v->ifaces[k].name,
-			                               name, sizeof(name));
+			int n = qv_model_vnf_port_name(v->name, v->instances - 1u,
+			                               v->ifaces[k].name, name, sizeof(name));
 			if (n < 0 || n >= QV_PORT_NAME_MAX) {
-				qv_diag_add(d, m->file, v->ifaces[k].mark,
-				            "VNF '%s' interface '%s' makes switch port '%s', longer than "
-				            "%d characters: shorten the VNF or interface name",
-				            v->name, v->ifaces[k].name, name, QV_PORT_NAME_MAX - 1);
+				qv_diag_add(
+				    d, m->file, v->ifaces[k].mark,
+				    "VNF '%s' interface '%s' makes switch port '%s', longer than "
+				    "%d characters: shorten the VNF or interface name",
+				    v->name, v->ifaces[k].name, name, QV_PORT_NAME_MAX - 1);
 				errors++;
 				continue;
 			}
@@ -112,10 +115,11 @@ static size_t check_vnf_ports(const struct qv_model *m, struct qv_diags *d)
 				const struct qv_model_port *p = qv_model_port_find(m, name);
 				if (p == NULL)
 					continue;
-				qv_diag_add(d, m->file, v->ifaces[k].mark,
-				            "VNF '%s' instance %u interface '%s' makes switch port '%s', "
-				            "which port '%s' (line %u) already names: rename one of them",
-				            v->name, inst, v->ifaces[k].name, name, name, p->mark.line);
+				qv_diag_add(
+				    d, m->file, v->ifaces[k].mark,
+				    "VNF '%s' instance %u interface '%s' makes switch port '%s', "
+				    "which port '%s' (line %u) already names: rename one of them",
+				    v->name, inst, v->ifaces[k].name, name, name, p->mark.line);
 				errors++;
 			}
 		}
@@ -147,8 +151,8 @@ static size_t check_endpoint(const struct qv_model *m, const struct qv_model_cha
 }
 
 static size_t check_iface(const struct qv_model *m, const struct qv_model_chain *c, size_t h,
-                          const struct qv_model_vnf *v, const char *iface, const char *key,
-                          struct qv_mark at, struct qv_diags *d)
+                          const struct qv_model_vnf *v, const char *iface, struct qv_mark at,
+                          struct qv_diags *d)
 {
 	char names[200];
 
@@ -163,7 +167,6 @@ static size_t check_iface(const struct qv_model *m, const struct qv_model_chain 
 	            "out: IFACE}, or declare '%s'",
 	            v->name, iface, h + 1, c->name ? c->name : "?", c->hops[h].in, c->hops[h].out,
 	            names, v->name, iface);
-	(void)key;
 	return 1;
 }
 
@@ -188,8 +191,8 @@ static size_t check_hop(const struct qv_model *m, const struct qv_model_chain *c
 		if (v == NULL) {
 			join_names(names, sizeof(names), m->n_vnfs, vnf_name_at, m->vnfs);
 			qv_diag_add(d, m->file, r->mark,
-			            "unknown VNF '%s' in hop %zu of chain '%s' (declared: %s)", r->name,
-			            h + 1, cname, names);
+			            "unknown VNF '%s' in hop %zu of chain '%s' (declared: %s)",
+			            r->name, h + 1, cname, names);
 			errors++;
 			continue;
 		}
@@ -197,19 +200,20 @@ static size_t check_hop(const struct qv_model *m, const struct qv_model_chain *c
 		/* Defaulted interfaces are reported at the VNF's name. */
 		bool in_given = memcmp(&hop->in_mark, &hop->mark, sizeof(hop->mark)) != 0;
 		bool out_given = memcmp(&hop->out_mark, &hop->mark, sizeof(hop->mark)) != 0;
-		errors += check_iface(m, c, h, v, hop->in, "in", in_given ? hop->in_mark : r->mark,
-		                      d);
+		errors += check_iface(m, c, h, v, hop->in, in_given ? hop->in_mark : r->mark, d);
 		if (!same(hop->in, hop->out))
-			errors += check_iface(m, c, h, v, hop->out, "out",
+			errors += check_iface(m, c, h, v, hop->out,
 			                      out_given ? hop->out_mark : r->mark, d);
 		for (size_t h2 = 0; h2 <= h; h2++) {
 			for (size_t k2 = 0; k2 < c->hops[h2].n_members; k2++) {
-				if ((h2 == h && k2 >= k) || !same(c->hops[h2].members[k2].name, r->name))
+				if ((h2 == h && k2 >= k) ||
+				    !same(c->hops[h2].members[k2].name, r->name))
 					continue;
-				qv_diag_add(d, m->file, r->mark,
-				            "VNF '%s' is twice in chain '%s' (first in hop %zu): a chain "
-				            "passes each VNF once",
-				            r->name, cname, h2 + 1);
+				qv_diag_add(
+				    d, m->file, r->mark,
+				    "VNF '%s' is twice in chain '%s' (first in hop %zu): a chain "
+				    "passes each VNF once",
+				    r->name, cname, h2 + 1);
 				errors++;
 				h2 = h + 1;
 				break;
@@ -217,10 +221,11 @@ static size_t check_hop(const struct qv_model *m, const struct qv_model_chain *c
 		}
 	}
 	if (instances > QV_MAX_ACTIONS) {
-		qv_diag_add(d, m->file, hop->mark,
-		            "hop %zu of chain '%s' balances over %zu VNF instances, expected at most "
-		            "%d",
-		            h + 1, cname, instances, QV_MAX_ACTIONS);
+		qv_diag_add(
+		    d, m->file, hop->mark,
+		    "hop %zu of chain '%s' balances over %zu VNF instances, expected at most "
+		    "%d",
+		    h + 1, cname, instances, QV_MAX_ACTIONS);
 		errors++;
 	}
 	return errors;
@@ -234,10 +239,11 @@ static size_t check_chains(const struct qv_model *m, struct qv_diags *d)
 		const struct qv_model_chain *c = &m->chains[j];
 		for (size_t i = 0; i < j; i++) {
 			if (same(m->chains[i].name, c->name)) {
-				qv_diag_add(d, m->file, c->mark,
-				            "duplicate chain name '%s' (first at line %u): expected each "
-				            "chain once",
-				            c->name, m->chains[i].mark.line);
+				qv_diag_add(
+				    d, m->file, c->mark,
+				    "duplicate chain name '%s' (first at line %u): expected each "
+				    "chain once",
+				    c->name, m->chains[i].mark.line);
 				errors++;
 			}
 		}

@@ -10,8 +10,8 @@
 /* ---- match ---- */
 
 enum { M_VLAN, M_ETH_TYPE, M_IP_SRC, M_IP_DST, M_PROTO, M_SRC_PORT, M_DST_PORT, M_COUNT };
-static const char *const match_keys[] = {"vlan",  "eth-type", "ip-src", "ip-dst",
-                                          "proto", "src-port", "dst-port", NULL};
+static const char *const match_keys[] = {"vlan",  "eth-type", "ip-src",   "ip-dst",
+                                         "proto", "src-port", "dst-port", NULL};
 static const char *const match_expect[] = {
     [M_VLAN] = "a VLAN id 0..4095 or none",
     [M_ETH_TYPE] = "ipv4, ipv6, arp or a number such as 0x88cc",
@@ -47,8 +47,7 @@ static long error_offset(const char *err)
 	return (long)col - 1;
 }
 
-static void load_match(struct yctx *c, yaml_node_t *n, struct qv_model_chain *ch,
-                       const char *what)
+static void load_match(struct yctx *c, yaml_node_t *n, struct qv_model_chain *ch, const char *what)
 {
 	char mwhat[120], text[QV_RULE_TEXT_MAX], err[512], found[64];
 	struct yfields f;
@@ -210,8 +209,8 @@ static void load_hops(struct yctx *c, yaml_node_t *n, struct qv_model_chain *ch,
 /* ---- chains ---- */
 
 enum { C_NAME, C_FROM, C_MATCH, C_HOPS, C_TO, C_BIDIR };
-static const char *const chain_keys[] = {"name", "from", "match", "hops", "to", "bidirectional",
-                                         NULL};
+static const char *const chain_keys[] = {"name", "from",          "match", "hops",
+                                         "to",   "bidirectional", NULL};
 
 static void load_chain(struct yctx *c, yaml_node_t *n, long index, struct qv_model_chain *ch)
 {
@@ -243,8 +242,9 @@ static void load_chain(struct yctx *c, yaml_node_t *n, long index, struct qv_mod
 	if (f.val[C_HOPS])
 		load_hops(c, f.val[C_HOPS], ch, what);
 	else
-		ymissing(c, n, "hops", what,
-		         "the VNFs in order, e.g. hops: [fw1, rtr1], or hops: [] for a direct path");
+		ymissing(
+		    c, n, "hops", what,
+		    "the VNFs in order, e.g. hops: [fw1, rtr1], or hops: [] for a direct path");
 	if (f.val[C_BIDIR])
 		ybool(c, f.val[C_BIDIR], "bidirectional", what, &ch->bidirectional);
 }

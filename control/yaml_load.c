@@ -23,8 +23,7 @@ void qv_yaml_label(struct yctx *c, yaml_node_t *map, const char *kind, long inde
 		snprintf(buf, len, "%s #%ld", kind, index + 1);
 }
 
-bool qv_yaml_abs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what,
-                      char **out)
+bool qv_yaml_abs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what, char **out)
 {
 	const char *s = ytext(n);
 	if (s && s[0] != '/') {
@@ -40,7 +39,8 @@ static bool hex_at(const char *s, size_t from, size_t n)
 {
 	for (size_t i = from; i < from + n; i++) {
 		char ch = s[i];
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		      (ch >= 'A' && ch <= 'F')))
 			return false;
 	}
 	return true;
@@ -67,8 +67,8 @@ static bool ypci(struct yctx *c, yaml_node_t *n, const char *key, const char *wh
 /* ---- switch ---- */
 
 enum { SW_PMD_CORES, SW_SOCKET_DIR, SW_CONTROL_SOCKET, SW_VHOST_MODE };
-static const char *const switch_keys[] = {"pmd-cores", "socket-dir", "control-socket",
-                                          "vhost-mode", NULL};
+static const char *const switch_keys[] = {"pmd-cores", "socket-dir", "control-socket", "vhost-mode",
+                                          NULL};
 
 static void load_switch(struct yctx *c, yaml_node_t *n, struct qv_model_switch *sw)
 {
@@ -91,7 +91,8 @@ static void load_switch(struct yctx *c, yaml_node_t *n, struct qv_model_switch *
 			for (size_t j = 0; j < sw->n_pmd_cores; j++)
 				dup |= sw->pmd_cores[j] == cpu;
 			if (dup) {
-				yerr(c, ymark(it), "CPU %lu is twice in 'pmd-cores' in switch", cpu);
+				yerr(c, ymark(it), "CPU %lu is twice in 'pmd-cores' in switch",
+				     cpu);
 				continue;
 			}
 			sw->pmd_cores[sw->n_pmd_cores++] = (uint16_t)cpu;
@@ -103,8 +104,8 @@ static void load_switch(struct yctx *c, yaml_node_t *n, struct qv_model_switch *
 		qv_yaml_abs_path(c, f.val[SW_CONTROL_SOCKET], "control-socket", "switch",
 		                 &sw->control_socket);
 	unsigned mode;
-	if (f.val[SW_VHOST_MODE] && yenum(c, f.val[SW_VHOST_MODE], "vhost-mode", "switch", modes,
-	                                  &mode))
+	if (f.val[SW_VHOST_MODE] &&
+	    yenum(c, f.val[SW_VHOST_MODE], "vhost-mode", "switch", modes, &mode))
 		sw->vhost_client = mode == 1;
 }
 
@@ -200,11 +201,21 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 
 /* ---- VNFs ---- */
 
-enum { V_NAME, V_IFACES, V_VCPUS, V_MEMORY, V_IMAGE, V_KERNEL, V_INITRD, V_CMDLINE, V_NUMA,
-       V_INSTANCES };
-static const char *const vnf_keys[] = {"name",   "interfaces", "vcpus",   "memory",
-                                       "image",  "kernel",     "initrd",  "cmdline",
-                                       "numa",   "instances",  NULL};
+enum {
+	V_NAME,
+	V_IFACES,
+	V_VCPUS,
+	V_MEMORY,
+	V_IMAGE,
+	V_KERNEL,
+	V_INITRD,
+	V_CMDLINE,
+	V_NUMA,
+	V_INSTANCES
+};
+static const char *const vnf_keys[] = {"name",  "interfaces", "vcpus",  "memory",
+                                       "image", "kernel",     "initrd", "cmdline",
+                                       "numa",  "instances",  NULL};
 
 static bool add_iface(struct yctx *c, struct qv_model_vnf *v, const char *name, struct qv_mark at,
                       const char *what)
@@ -274,8 +285,9 @@ static void load_memory(struct yctx *c, yaml_node_t *n, struct qv_model_vnf *v, 
 	qv_format_size(QV_MODEL_MIN_MEMORY, lo, sizeof(lo));
 	qv_format_size(QV_MODEL_MAX_MEMORY, hi, sizeof(hi));
 	if (bytes < QV_MODEL_MIN_MEMORY || bytes > QV_MODEL_MAX_MEMORY || bytes % (1u << 20)) {
-		yerr(c, ymark(n), "bad 'memory' in %s: found %s, expected a whole number of MiB, %s..%s",
-		     what, yfound(n, found, sizeof(found)), lo, hi);
+		yerr(c, ymark(n),
+		     "bad 'memory' in %s: found %s, expected a whole number of MiB, %s..%s", what,
+		     yfound(n, found, sizeof(found)), lo, hi);
 		return;
 	}
 	v->memory = bytes;
@@ -320,8 +332,8 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 			              : QV_MODEL_NUMA_AUTO;
 		else
 			yerr(c, ymark(f.val[V_NUMA]),
-			     "bad 'numa' in %s: found '%.40s', expected a NUMA node 0..%d or auto", what,
-			     s ? s : "nothing", QV_MODEL_MAX_NUMA);
+			     "bad 'numa' in %s: found '%.40s', expected a NUMA node 0..%d or auto",
+			     what, s ? s : "nothing", QV_MODEL_MAX_NUMA);
 	}
 
 	/* Boot source: a disk image, or a kernel with optional initrd and command line. */
@@ -338,8 +350,9 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 		     "%s has both 'image' (line %u) and 'kernel': expected one boot source", what,
 		     f.key_mark[V_IMAGE].line);
 	else if (!f.key_mark[V_IMAGE].line && !f.key_mark[V_KERNEL].line)
-		ymissing(c, n, "image", what, "a boot source: image: PATH, or kernel: PATH with "
-		                              "optional initrd and cmdline");
+		ymissing(c, n, "image", what,
+		         "a boot source: image: PATH, or kernel: PATH with "
+		         "optional initrd and cmdline");
 	for (int k = V_INITRD; k <= V_CMDLINE; k++) {
 		if (f.key_mark[k].line && !f.key_mark[V_KERNEL].line)
 			yerr(c, f.key_mark[k], "'%s' in %s needs 'kernel' (it boots from %s)",
@@ -410,8 +423,8 @@ static void syntax_error(struct yctx *c, const yaml_parser_t *p)
 	if (p->error == YAML_MEMORY_ERROR)
 		yerr(c, mk, "out of memory reading the file");
 	else if (p->context)
-		yerr(c, mk, "YAML syntax error: %s %s (line %zu)", p->problem ? p->problem : "error",
-		     p->context, p->context_mark.line + 1);
+		yerr(c, mk, "YAML syntax error: %s %s (line %zu)",
+		     p->problem ? p->problem : "error", p->context, p->context_mark.line + 1);
 	else
 		yerr(c, mk, "YAML syntax error: %s", p->problem ? p->problem : "bad document");
 }

@@ -41,7 +41,8 @@ struct qv_mark ymark(const yaml_node_t *n)
 {
 	if (n == NULL)
 		return (struct qv_mark){0, 0};
-	return (struct qv_mark){(unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1};
+	return (struct qv_mark){(unsigned)n->start_mark.line + 1,
+	                        (unsigned)n->start_mark.column + 1};
 }
 
 bool ynull(const yaml_node_t *n)
@@ -88,7 +89,8 @@ static void key_list(const char *const keys[], uint32_t allowed, char *buf, size
 	buf[0] = '\0';
 	for (unsigned i = 0; keys[i] && pos < len; i++) {
 		if (allowed & (1u << i))
-			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? ", " : "", keys[i]);
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? ", " : "",
+			                        keys[i]);
 	}
 }
 
@@ -124,8 +126,8 @@ bool ymap(struct yctx *c, yaml_node_t *map, const char *const keys[], uint32_t a
 			continue;
 		}
 		if (!(allowed & (1u << i))) {
-			yerr(c, ymark(k), "key '%s' does not apply to %s (expected one of: %s)", name,
-			     what, expect);
+			yerr(c, ymark(k), "key '%s' does not apply to %s (expected one of: %s)",
+			     name, what, expect);
 			continue;
 		}
 		if (f->key_mark[i].line) {
@@ -204,8 +206,8 @@ bool qv_name_ok(const char *s)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '.' || ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
 			return false;
 	}
 	return true;
@@ -273,13 +275,15 @@ bool yenum(struct yctx *c, yaml_node_t *n, const char *key, const char *what,
 	}
 	for (unsigned i = 0; words[i] && pos < sizeof(expect); i++)
 		pos += (size_t)snprintf(expect + pos, sizeof(expect) - pos, "%s%s",
-		                        i == 0 ? "" : words[i + 1] ? ", " : " or ", words[i]);
+		                        i == 0         ? ""
+		                        : words[i + 1] ? ", "
+		                                       : " or ",
+		                        words[i]);
 	bad(c, n, key, what, expect);
 	return false;
 }
 
-void ymissing(struct yctx *c, yaml_node_t *map, const char *key, const char *what,
-              const char *hint)
+void ymissing(struct yctx *c, yaml_node_t *map, const char *key, const char *what, const char *hint)
 {
 	yerr(c, ymark(map), "missing '%s' in %s (expected %s)", key, what, hint);
 }

@@ -26,7 +26,7 @@ struct yctx {
 };
 
 void yerr(struct yctx *c, struct qv_mark at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The node with that index, or NULL (index 0, or the visit budget is spent). */
 yaml_node_t *ynode(struct yctx *c, int index);

@@ -75,35 +75,36 @@ static void expect_errors(const char *text, const char *const want[])
 
 static void test_valid_model(void)
 {
-	struct qv_model *m = load_ok("switch:\n"
-	                             "  pmd-cores: [1, 3]\n"
-	                             "  vhost-mode: client\n"
-	                             "ports:\n"
-	                             "  - {name: up0, type: phy, pci: \"0000:03:00.0\", queues: 2}\n"
-	                             "  - {name: up1, type: vf, pf: \"0000:03:00.1\", vf: 7, default: "
-	                             "l2}\n"
-	                             "  - {name: pc, type: vdev, devargs: \"net_pcap0,rx_pcap=a\"}\n"
-	                             "  - {name: vh, type: vhost, path: /run/vh.sock, client: true}\n"
-	                             "vnfs:\n"
-	                             "  - name: fw\n"
-	                             "    memory: 512MiB\n"
-	                             "    vcpus: 4\n"
-	                             "    image: fw.qcow2\n"
-	                             "    instances: 2\n"
-	                             "    numa: 1\n"
-	                             "  - name: rtr\n"
-	                             "    interfaces: [wan, lan]\n"
-	                             "    kernel: vmlinuz\n"
-	                             "    initrd: rtr.img\n"
-	                             "    cmdline: console=ttyS0\n"
-	                             "chains:\n"
-	                             "  - name: web\n"
-	                             "    from: up0\n"
-	                             "    match: {vlan: 100, proto: tcp, dst-port: 80-81, ip-dst: "
-	                             "10.0.0.0/8}\n"
-	                             "    hops: [fw, {vnf: rtr, in: lan, out: wan}]\n"
-	                             "    to: up1\n"
-	                             "    bidirectional: true\n");
+	struct qv_model *m =
+	    load_ok("switch:\n"
+	            "  pmd-cores: [1, 3]\n"
+	            "  vhost-mode: client\n"
+	            "ports:\n"
+	            "  - {name: up0, type: phy, pci: \"0000:03:00.0\", queues: 2}\n"
+	            "  - {name: up1, type: vf, pf: \"0000:03:00.1\", vf: 7, default: "
+	            "l2}\n"
+	            "  - {name: pc, type: vdev, devargs: \"net_pcap0,rx_pcap=a\"}\n"
+	            "  - {name: vh, type: vhost, path: /run/vh.sock, client: true}\n"
+	            "vnfs:\n"
+	            "  - name: fw\n"
+	            "    memory: 512MiB\n"
+	            "    vcpus: 4\n"
+	            "    image: fw.qcow2\n"
+	            "    instances: 2\n"
+	            "    numa: 1\n"
+	            "  - name: rtr\n"
+	            "    interfaces: [wan, lan]\n"
+	            "    kernel: vmlinuz\n"
+	            "    initrd: rtr.img\n"
+	            "    cmdline: console=ttyS0\n"
+	            "chains:\n"
+	            "  - name: web\n"
+	            "    from: up0\n"
+	            "    match: {vlan: 100, proto: tcp, dst-port: 80-81, ip-dst: "
+	            "10.0.0.0/8}\n"
+	            "    hops: [fw, {vnf: rtr, in: lan, out: wan}]\n"
+	            "    to: up1\n"
+	            "    bidirectional: true\n");
 	if (m == NULL)
 		return;
 	CU_ASSERT_EQUAL(m->sw.n_pmd_cores, 2);
@@ -140,8 +141,8 @@ static void test_valid_model(void)
 	CU_ASSERT_STRING_EQUAL(c->from, "up0");
 	CU_ASSERT_STRING_EQUAL(c->to, "up1");
 	CU_ASSERT_TRUE(c->bidirectional);
-	CU_ASSERT_EQUAL(c->match.fields, QV_M_VLAN | QV_M_PROTO | QV_M_DST_PORT | QV_M_DST_IP |
-	                                     QV_M_IP_VERSION);
+	CU_ASSERT_EQUAL(c->match.fields,
+	                QV_M_VLAN | QV_M_PROTO | QV_M_DST_PORT | QV_M_DST_IP | QV_M_IP_VERSION);
 	CU_ASSERT_EQUAL(c->match.dst_port_hi, 81);
 	CU_ASSERT_EQUAL(c->match.dst_plen, 8);
 	CU_ASSERT_EQUAL(c->n_hops, 2);
@@ -245,8 +246,9 @@ static void test_err_document(void)
 	              ERRS("t.yaml:1:8: bad 'ports' in the file: found a mapping, expected a list",
 	                   "t.yaml:2:7: bad 'vnfs' in the file: found 'x', expected a list",
 	                   "t.yaml:3:9: bad 'chains' in the file: found '3', expected a list"));
-	expect_errors("? [a]\n: 1\n", ERRS("t.yaml:1:3: bad key in the file: found a list, expected "
-	                                   "one of: switch, ports, vnfs, chains"));
+	expect_errors("? [a]\n: 1\n",
+	              ERRS("t.yaml:1:3: bad key in the file: found a list, expected "
+	                   "one of: switch, ports, vnfs, chains"));
 }
 
 /* A billion laughs: aliases of aliases must not make the loader expand them. */
@@ -267,8 +269,9 @@ static void test_err_alias_bomb(void)
 	 * error per alias use, not 8^9. */
 	CU_ASSERT_EQUAL(qv_diags_count(&d), 18);
 	if (d.n)
-		CU_ASSERT_STRING_EQUAL(d.v[0].text, "t.yaml:1:1: unknown key 'a0' in the file "
-		                                    "(expected one of: switch, ports, vnfs, chains)");
+		CU_ASSERT_STRING_EQUAL(d.v[0].text,
+		                       "t.yaml:1:1: unknown key 'a0' in the file "
+		                       "(expected one of: switch, ports, vnfs, chains)");
 	qv_diags_free(&d);
 }
 
@@ -276,19 +279,20 @@ static void test_err_alias_bomb(void)
 
 static void test_err_switch(void)
 {
-	expect_errors("switch:\n  pmd-cores: [1, 1, x, 5000]\n  socket-dir: run\n"
-	              "  vhost-mode: both\n  hugepages: 2\n",
-	              ERRS("t.yaml:2:18: CPU 1 is twice in 'pmd-cores' in switch",
-	                   "t.yaml:2:21: bad 'pmd-cores' in switch: found 'x', expected a number "
-	                   "0..1023",
-	                   "t.yaml:2:24: bad 'pmd-cores' in switch: found '5000', expected a number "
-	                   "0..1023",
-	                   "t.yaml:3:15: bad 'socket-dir' in switch: found 'run', expected an "
-	                   "absolute path",
-	                   "t.yaml:4:15: bad 'vhost-mode' in switch: found 'both', expected server or "
-	                   "client",
-	                   "t.yaml:5:3: unknown key 'hugepages' in switch (expected one of: "
-	                   "pmd-cores, socket-dir, control-socket, vhost-mode)"));
+	expect_errors(
+	    "switch:\n  pmd-cores: [1, 1, x, 5000]\n  socket-dir: run\n"
+	    "  vhost-mode: both\n  hugepages: 2\n",
+	    ERRS("t.yaml:2:18: CPU 1 is twice in 'pmd-cores' in switch",
+	         "t.yaml:2:21: bad 'pmd-cores' in switch: found 'x', expected a number "
+	         "0..1023",
+	         "t.yaml:2:24: bad 'pmd-cores' in switch: found '5000', expected a number "
+	         "0..1023",
+	         "t.yaml:3:15: bad 'socket-dir' in switch: found 'run', expected an "
+	         "absolute path",
+	         "t.yaml:4:15: bad 'vhost-mode' in switch: found 'both', expected server or "
+	         "client",
+	         "t.yaml:5:3: unknown key 'hugepages' in switch (expected one of: "
+	         "pmd-cores, socket-dir, control-socket, vhost-mode)"));
 }
 
 static void test_err_ports(void)
@@ -302,27 +306,28 @@ static void test_err_ports(void)
 	    "  - {name: bad name, type: vhost, path: x.sock, client: yes}\n"
 	    "  - {name: e, type: phy, pci: \"0000:03:00.0\", queues: 0, default: flood}\n"
 	    "  - {name: f}\n",
-	    ERRS("t.yaml:2:47: key 'path' does not apply to phy port 'a' (expected one of: name, "
-	         "type, queues, default, pci)",
-	         "t.yaml:3:5: duplicate port name: port 'a' has the same name as port 'a' (line 2); "
-	         "expected each port once",
-	         "t.yaml:3:29: bad 'pf' in port 'a': found '03:00.1', expected a PCI address such "
-	         "as 0000:03:00.0",
-	         "t.yaml:3:44: bad 'vf' in port 'a': found '300', expected a number 0..255",
-	         "t.yaml:4:21: bad 'type' in port 'c': found 'tun', expected phy, vf, vhost or vdev",
-	         "t.yaml:5:5: missing 'name' in port #4 (expected a name for the switch port, e.g. "
-	         "name: uplink0)",
-	         "t.yaml:5:5: missing 'devargs' in port #4 (expected a DPDK vdev string such as "
-	         "net_pcap0,rx_pcap=in.pcap)",
-	         "t.yaml:6:12: bad 'name' in port #5: found 'bad name', expected a name of 1..31 "
-	         "letters, digits, '_', '.' or '-'",
-	         "t.yaml:6:41: bad 'path' in port #5: found 'x.sock', expected an absolute path",
-	         "t.yaml:6:57: bad 'client' in port #5: found 'yes', expected true or false",
-	         "t.yaml:7:5: duplicate port pci address: port 'e' has the same pci address as port "
-	         "'a' (line 2); expected each port once",
-	         "t.yaml:7:55: bad 'queues' in port 'e': found '0', expected a number 1..16",
-	         "t.yaml:7:67: bad 'default' in port 'e': found 'flood', expected drop or l2",
-	         "t.yaml:8:5: missing 'type' in port 'f' (expected phy, vf, vhost or vdev)"));
+	    ERRS(
+	        "t.yaml:2:47: key 'path' does not apply to phy port 'a' (expected one of: name, "
+	        "type, queues, default, pci)",
+	        "t.yaml:3:5: duplicate port name: port 'a' has the same name as port 'a' (line 2); "
+	        "expected each port once",
+	        "t.yaml:3:29: bad 'pf' in port 'a': found '03:00.1', expected a PCI address such "
+	        "as 0000:03:00.0",
+	        "t.yaml:3:44: bad 'vf' in port 'a': found '300', expected a number 0..255",
+	        "t.yaml:4:21: bad 'type' in port 'c': found 'tun', expected phy, vf, vhost or vdev",
+	        "t.yaml:5:5: missing 'name' in port #4 (expected a name for the switch port, e.g. "
+	        "name: uplink0)",
+	        "t.yaml:5:5: missing 'devargs' in port #4 (expected a DPDK vdev string such as "
+	        "net_pcap0,rx_pcap=in.pcap)",
+	        "t.yaml:6:12: bad 'name' in port #5: found 'bad name', expected a name of 1..31 "
+	        "letters, digits, '_', '.' or '-'",
+	        "t.yaml:6:41: bad 'path' in port #5: found 'x.sock', expected an absolute path",
+	        "t.yaml:6:57: bad 'client' in port #5: found 'yes', expected true or false",
+	        "t.yaml:7:5: duplicate port pci address: port 'e' has the same pci address as port "
+	        "'a' (line 2); expected each port once",
+	        "t.yaml:7:55: bad 'queues' in port 'e': found '0', expected a number 1..16",
+	        "t.yaml:7:67: bad 'default' in port 'e': found 'flood', expected drop or l2",
+	        "t.yaml:8:5: missing 'type' in port 'f' (expected phy, vf, vhost or vdev)"));
 }
 
 static void test_err_vnfs(void)
@@ -334,31 +339,33 @@ static void test_err_vnfs(void)
 	    "  - {name: r, interfaces: [], image: r, numa: far, instances: 9}\n"
 	    "  - {name: s, image: s, memory: 1000KiB, numa: 64, interfaces: [x, \"a b\"]}\n"
 	    "  - {name: a-very-long-vnf-name-here, image: s, interfaces: [upstream]}\n",
-	    ERRS("t.yaml:2:24: bad 'memory' in VNF 'fw': found '1G', expected a size with a unit, "
-	         "such as 512MiB or 2GiB (units: KiB, MiB, GiB, TiB)",
-	         "t.yaml:2:38: VNF 'fw' has both 'image' (line 2) and 'kernel': expected one boot "
-	         "source",
-	         "t.yaml:2:56: bad 'vcpus' in VNF 'fw': found '0', expected a number 1..128",
-	         "t.yaml:3:5: missing 'image' in VNF 'fw' (expected a boot source: image: PATH, or "
-	         "kernel: PATH with optional initrd and cmdline)",
-	         "t.yaml:3:5: duplicate VNF name 'fw' (first at line 2): expected each VNF once "
-	         "(use 'instances' for copies)",
-	         "t.yaml:3:33: duplicate interface 'in' in VNF 'fw' (first at line 3)",
-	         "t.yaml:3:46: bad 'memory' in VNF 'fw': found '8MiB', expected a whole number of "
-	         "MiB, 16MiB..1TiB",
-	         "t.yaml:3:52: 'initrd' in VNF 'fw' needs 'kernel' (it boots from nothing)",
-	         "t.yaml:4:27: bad 'interfaces' in VNF 'r': found 0 interfaces, expected 1..16 names",
-	         "t.yaml:4:47: bad 'numa' in VNF 'r': found 'far', expected a NUMA node 0..63 or "
-	         "auto",
-	         "t.yaml:4:63: bad 'instances' in VNF 'r': found '9', expected a number 1..8",
-	         "t.yaml:5:33: bad 'memory' in VNF 's': found '1000KiB', expected a whole number of "
-	         "MiB, 16MiB..1TiB",
-	         "t.yaml:5:48: bad 'numa' in VNF 's': found '64', expected a number 0..63",
-	         "t.yaml:5:68: bad 'interfaces' in VNF 's': found 'a b', expected a name of 1..31 "
-	         "letters, digits, '_', '.' or '-'",
-	         "t.yaml:6:62: VNF 'a-very-long-vnf-name-here' interface 'upstream' makes switch "
-	         "port 'a-very-long-vnf-name-here-0-upstream', longer than 31 characters: shorten "
-	         "the VNF or interface name"));
+	    ERRS(
+	        "t.yaml:2:24: bad 'memory' in VNF 'fw': found '1G', expected a size with a unit, "
+	        "such as 512MiB or 2GiB (units: KiB, MiB, GiB, TiB)",
+	        "t.yaml:2:38: VNF 'fw' has both 'image' (line 2) and 'kernel': expected one boot "
+	        "source",
+	        "t.yaml:2:56: bad 'vcpus' in VNF 'fw': found '0', expected a number 1..128",
+	        "t.yaml:3:5: missing 'image' in VNF 'fw' (expected a boot source: image: PATH, or "
+	        "kernel: PATH with optional initrd and cmdline)",
+	        "t.yaml:3:5: duplicate VNF name 'fw' (first at line 2): expected each VNF once "
+	        "(use 'instances' for copies)",
+	        "t.yaml:3:33: duplicate interface 'in' in VNF 'fw' (first at line 3)",
+	        "t.yaml:3:46: bad 'memory' in VNF 'fw': found '8MiB', expected a whole number of "
+	        "MiB, 16MiB..1TiB",
+	        "t.yaml:3:52: 'initrd' in VNF 'fw' needs 'kernel' (it boots from nothing)",
+	        "t.yaml:4:27: bad 'interfaces' in VNF 'r': found 0 interfaces, expected 1..16 "
+	        "names",
+	        "t.yaml:4:47: bad 'numa' in VNF 'r': found 'far', expected a NUMA node 0..63 or "
+	        "auto",
+	        "t.yaml:4:63: bad 'instances' in VNF 'r': found '9', expected a number 1..8",
+	        "t.yaml:5:33: bad 'memory' in VNF 's': found '1000KiB', expected a whole number of "
+	        "MiB, 16MiB..1TiB",
+	        "t.yaml:5:48: bad 'numa' in VNF 's': found '64', expected a number 0..63",
+	        "t.yaml:5:68: bad 'interfaces' in VNF 's': found 'a b', expected a name of 1..31 "
+	        "letters, digits, '_', '.' or '-'",
+	        "t.yaml:6:62: VNF 'a-very-long-vnf-name-here' interface 'upstream' makes switch "
+	        "port 'a-very-long-vnf-name-here-0-upstream', longer than 31 characters: shorten "
+	        "the VNF or interface name"));
 	/* A generated VNF port name that a declared port already has. */
 	expect_errors("ports: [{name: fw-0-in, type: vhost, path: /a}]\n"
 	              "vnfs: [{name: fw, image: x}]\n",
@@ -381,17 +388,18 @@ static void test_err_chain_keys(void)
 	              ERRS("t.yaml:10:5: unknown key 'hopz' in chain 'web' (expected one of: name, "
 	                   "from, match, hops, to, bidirectional)",
 	                   "t.yaml:13:5: duplicate key 'to' in chain 'web' (first at line 12)"));
-	expect_errors(BASE "  - {from: p1, bidirectional: 1}\n"
-	                   "  - web\n",
-	              ERRS("t.yaml:8:5: missing 'name' in chain #1 (expected a name for the chain, "
-	                   "e.g. name: web)",
-	                   "t.yaml:8:5: missing 'to' in chain #1 (expected the egress port, e.g. to: "
-	                   "uplink1)",
-	                   "t.yaml:8:5: missing 'hops' in chain #1 (expected the VNFs in order, e.g. "
-	                   "hops: [fw1, rtr1], or hops: [] for a direct path)",
-	                   "t.yaml:8:31: bad 'bidirectional' in chain #1: found '1', expected true "
-	                   "or false",
-	                   "t.yaml:9:5: bad chain #2: found 'web', expected a mapping (key: value)"));
+	expect_errors(
+	    BASE "  - {from: p1, bidirectional: 1}\n"
+	         "  - web\n",
+	    ERRS("t.yaml:8:5: missing 'name' in chain #1 (expected a name for the chain, "
+	         "e.g. name: web)",
+	         "t.yaml:8:5: missing 'to' in chain #1 (expected the egress port, e.g. to: "
+	         "uplink1)",
+	         "t.yaml:8:5: missing 'hops' in chain #1 (expected the VNFs in order, e.g. "
+	         "hops: [fw1, rtr1], or hops: [] for a direct path)",
+	         "t.yaml:8:31: bad 'bidirectional' in chain #1: found '1', expected true "
+	         "or false",
+	         "t.yaml:9:5: bad chain #2: found 'web', expected a mapping (key: value)"));
 }
 
 static void test_err_references(void)
@@ -403,30 +411,33 @@ static void test_err_references(void)
 	         "p2}\n"
 	         "  - {name: d, from: p1, match: {vlan: 8}, hops: [fw, {group: [rtr, fw]}], to: "
 	         "p2}\n",
-	    ERRS("t.yaml:8:21: unknown port 'nowhere' in 'from' of chain 'a' (declared: p1, p2)",
-	         "t.yaml:8:41: unknown VNF 'nope' in hop 2 of chain 'a' (declared: fw, rtr)",
-	         "t.yaml:8:52: 'to' of chain 'a' is VNF 'fw', expected a port (declared: p1, p2): "
-	         "VNFs go in 'hops'",
-	         "t.yaml:9:5: duplicate chain name 'a' (first at line 8): expected each chain once",
-	         "t.yaml:9:57: hop 1 of chain 'a' enters and leaves by the same interface 'lan': "
-	         "expected two different interfaces ('in' and 'out')",
-	         "t.yaml:10:50: VNF 'rtr' has no interface 'in' (hop 1 of chain 'c' enters by 'in' "
-	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
-	         "IFACE, out: IFACE}, or declare 'in'",
-	         "t.yaml:10:50: VNF 'rtr' has no interface 'out' (hop 1 of chain 'c' enters by 'in' "
-	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
-	         "IFACE, out: IFACE}, or declare 'out'",
-	         "t.yaml:10:70: VNF 'fw' has no interface 'wan' (hop 2 of chain 'c' enters by 'in' "
-	         "and leaves by 'wan'; its interfaces: in, out): name them with {vnf: fw, in: IFACE, "
-	         "out: IFACE}, or declare 'wan'",
-	         "t.yaml:11:63: VNF 'rtr' has no interface 'in' (hop 2 of chain 'd' enters by 'in' "
-	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
-	         "IFACE, out: IFACE}, or declare 'in'",
-	         "t.yaml:11:63: VNF 'rtr' has no interface 'out' (hop 2 of chain 'd' enters by 'in' "
-	         "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
-	         "IFACE, out: IFACE}, or declare 'out'",
-	         "t.yaml:11:68: VNF 'fw' is twice in chain 'd' (first in hop 1): a chain passes each "
-	         "VNF once"));
+	    ERRS(
+	        "t.yaml:8:21: unknown port 'nowhere' in 'from' of chain 'a' (declared: p1, p2)",
+	        "t.yaml:8:41: unknown VNF 'nope' in hop 2 of chain 'a' (declared: fw, rtr)",
+	        "t.yaml:8:52: 'to' of chain 'a' is VNF 'fw', expected a port (declared: p1, p2): "
+	        "VNFs go in 'hops'",
+	        "t.yaml:9:5: duplicate chain name 'a' (first at line 8): expected each chain once",
+	        "t.yaml:9:57: hop 1 of chain 'a' enters and leaves by the same interface 'lan': "
+	        "expected two different interfaces ('in' and 'out')",
+	        "t.yaml:10:50: VNF 'rtr' has no interface 'in' (hop 1 of chain 'c' enters by 'in' "
+	        "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
+	        "IFACE, out: IFACE}, or declare 'in'",
+	        "t.yaml:10:50: VNF 'rtr' has no interface 'out' (hop 1 of chain 'c' enters by 'in' "
+	        "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
+	        "IFACE, out: IFACE}, or declare 'out'",
+	        "t.yaml:10:70: VNF 'fw' has no interface 'wan' (hop 2 of chain 'c' enters by 'in' "
+	        "and leaves by 'wan'; its interfaces: in, out): name them with {vnf: fw, in: "
+	        "IFACE, "
+	        "out: IFACE}, or declare 'wan'",
+	        "t.yaml:11:63: VNF 'rtr' has no interface 'in' (hop 2 of chain 'd' enters by 'in' "
+	        "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
+	        "IFACE, out: IFACE}, or declare 'in'",
+	        "t.yaml:11:63: VNF 'rtr' has no interface 'out' (hop 2 of chain 'd' enters by 'in' "
+	        "and leaves by 'out'; its interfaces: wan, lan): name them with {vnf: rtr, in: "
+	        "IFACE, out: IFACE}, or declare 'out'",
+	        "t.yaml:11:68: VNF 'fw' is twice in chain 'd' (first in hop 1): a chain passes "
+	        "each "
+	        "VNF once"));
 }
 
 static void test_err_hops(void)
@@ -442,34 +453,38 @@ static void test_err_hops(void)
 	         "      - {group: fw}\n"
 	         "      - [fw]\n"
 	         "      - {vnf: fw, weight: 2}\n",
-	    ERRS("t.yaml:12:19: hop 1 of chain 'a' has both 'vnf' (line 12) and 'group': expected "
-	         "one of them",
-	         "t.yaml:13:17: bad 'group' in hop 2 of chain 'a': found 0 VNFs, expected 1..8",
-	         "t.yaml:14:9: missing 'vnf' in hop 3 of chain 'a' (expected a VNF name (vnf: fw1), "
-	         "or a group (group: [fw1, fw2]))",
-	         "t.yaml:15:17: bad 'group' in hop 4 of chain 'a': found 'fw', expected a list",
-	         "t.yaml:16:9: bad hop 5 of chain 'a': found a list, expected a mapping (key: value)",
-	         "t.yaml:17:19: unknown key 'weight' in hop 6 of chain 'a' (expected one of: vnf, "
-	         "group, balance, in, out)"));
+	    ERRS(
+	        "t.yaml:12:19: hop 1 of chain 'a' has both 'vnf' (line 12) and 'group': expected "
+	        "one of them",
+	        "t.yaml:13:17: bad 'group' in hop 2 of chain 'a': found 0 VNFs, expected 1..8",
+	        "t.yaml:14:9: missing 'vnf' in hop 3 of chain 'a' (expected a VNF name (vnf: fw1), "
+	        "or a group (group: [fw1, fw2]))",
+	        "t.yaml:15:17: bad 'group' in hop 4 of chain 'a': found 'fw', expected a list",
+	        "t.yaml:16:9: bad hop 5 of chain 'a': found a list, expected a mapping (key: "
+	        "value)",
+	        "t.yaml:17:19: unknown key 'weight' in hop 6 of chain 'a' (expected one of: vnf, "
+	        "group, balance, in, out)"));
 	/* 3 + 6 instances in one group: the switch balances over at most 8 ports. */
-	expect_errors("ports: [{name: p1, type: vhost, path: /a}, {name: p2, type: vhost, path: /b}]\n"
-	              "vnfs: [{name: a, image: x, instances: 3}, {name: b, image: x, instances: 6}]\n"
-	              "chains: [{name: c, from: p1, hops: [{group: [a, b]}], to: p2}]\n",
-	              ERRS("t.yaml:3:37: hop 1 of chain 'c' balances over 9 VNF instances, "
-	                   "expected at most 8"));
+	expect_errors(
+	    "ports: [{name: p1, type: vhost, path: /a}, {name: p2, type: vhost, path: /b}]\n"
+	    "vnfs: [{name: a, image: x, instances: 3}, {name: b, image: x, instances: 6}]\n"
+	    "chains: [{name: c, from: p1, hops: [{group: [a, b]}], to: p2}]\n",
+	    ERRS("t.yaml:3:37: hop 1 of chain 'c' balances over 9 VNF instances, "
+	         "expected at most 8"));
 }
 
 static void test_err_match(void)
 {
 	expect_errors(
-	    BASE "  - {name: a, from: p1, hops: [], to: p2, match: {vlan: 5000, in: p1, proto: tcp}}\n"
-	         "  - {name: b, from: p1, hops: [], to: p2, match: {ip-src: 10.0.0.1/8, dst-port: "
-	         "\"1,2\"}}\n"
-	         "  - {name: c, from: p1, hops: [], to: p2, match: {ip-src: 10.0.0.0/8, ip-dst: "
-	         "\"2001:db8::/32\"}}\n"
-	         "  - {name: d, from: p1, hops: [], to: p2, match: {proto: udp, src-port: 9-1}}\n"
-	         "  - {name: e, from: p1, hops: [], to: p2, match: {dst-port: 80}}\n"
-	         "  - {name: f, from: p1, hops: [], to: p2, match: [vlan]}\n",
+	    BASE
+	    "  - {name: a, from: p1, hops: [], to: p2, match: {vlan: 5000, in: p1, proto: tcp}}\n"
+	    "  - {name: b, from: p1, hops: [], to: p2, match: {ip-src: 10.0.0.1/8, dst-port: "
+	    "\"1,2\"}}\n"
+	    "  - {name: c, from: p1, hops: [], to: p2, match: {ip-src: 10.0.0.0/8, ip-dst: "
+	    "\"2001:db8::/32\"}}\n"
+	    "  - {name: d, from: p1, hops: [], to: p2, match: {proto: udp, src-port: 9-1}}\n"
+	    "  - {name: e, from: p1, hops: [], to: p2, match: {dst-port: 80}}\n"
+	    "  - {name: f, from: p1, hops: [], to: p2, match: [vlan]}\n",
 	    ERRS("t.yaml:8:57: match of chain 'a': bad vlan '5000': expected a VLAN id 0..4095 or "
 	         "none",
 	         "t.yaml:8:63: unknown key 'in' in match of chain 'a' (expected one of: vlan, "
@@ -482,7 +497,8 @@ static void test_err_match(void)
 	         "'ip-src=10.0.0.0/8' is IPv4: a rule matches one IP version",
 	         "t.yaml:11:73: match of chain 'd': src-port range '9-1' is backwards: expected "
 	         "LOW-HIGH",
-	         "t.yaml:12:61: match of chain 'e': 'dst-port=80' needs proto=tcp, udp or sctp in the "
+	         "t.yaml:12:61: match of chain 'e': 'dst-port=80' needs proto=tcp, udp or sctp in "
+	         "the "
 	         "same rule",
 	         "t.yaml:13:50: bad match of chain 'f': found a list, expected a mapping (key: "
 	         "value)"));
@@ -537,7 +553,8 @@ static void test_err_many_from_file(void)
 	    ":12:13: bad 'memory' in VNF 'fw': found '1GB', expected a size with a unit, such as "
 	    "512MiB or 2GiB (units: KiB, MiB, GiB, TiB)",
 	    ":19:9: unknown VNF 'router' in hop 2 of chain 'web' (declared: fw)",
-	    ":20:5: unknown key 'bidirectionnal' in chain 'web' (expected one of: name, from, match, "
+	    ":20:5: unknown key 'bidirectionnal' in chain 'web' (expected one of: name, from, "
+	    "match, "
 	    "hops, to, bidirectional)",
 	    ":21:9: unknown port 'uplink2' in 'to' of chain 'web' (declared: uplink0, uplink1)",
 	};
@@ -547,7 +564,8 @@ static void test_err_many_from_file(void)
 		bool ok = strncmp(d.v[i].text, path, strlen(path)) == 0 &&
 		          strcmp(d.v[i].text + strlen(path), want[i]) == 0;
 		if (!ok)
-			fprintf(stderr, "\n  got    %s\n  wanted %s%s\n", d.v[i].text, path, want[i]);
+			fprintf(stderr, "\n  got    %s\n  wanted %s%s\n", d.v[i].text, path,
+			        want[i]);
 		CU_ASSERT_TRUE(ok);
 	}
 	qv_diags_free(&d);
@@ -556,8 +574,8 @@ static void test_err_many_from_file(void)
 	CU_ASSERT_EQUAL(qv_model_load_file("/nonexistent/x.yaml", &m, &d), -1);
 	CU_ASSERT_EQUAL(d.n, 1);
 	if (d.n)
-		CU_ASSERT_STRING_EQUAL(d.v[0].text,
-		                       "/nonexistent/x.yaml: cannot open: No such file or directory");
+		CU_ASSERT_STRING_EQUAL(
+		    d.v[0].text, "/nonexistent/x.yaml: cannot open: No such file or directory");
 	qv_diags_free(&d);
 }
 
