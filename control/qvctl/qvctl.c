@@ -22,7 +22,9 @@
 #define EXIT_USAGE 2 /* the command line is wrong */
 
 static struct {
-	const char *sock;
+	const char *sock;     /* qv-switchd */
+	const char *controld; /* qv-controld: apply, show chains */
+	bool to_controld;     /* the current command talks to qv-controld */
 	bool json;
 	int timeout_ms;
 } opt;
@@ -78,6 +80,8 @@ static const struct help {
      "Controls a running qv-switchd through its control socket.\n"
      "\n"
      "Options (before the command):\n"
+     "  --controld SOCKET socket of qv-controld, for apply and show chains (default\n"
+     "                    $QV_CONTROLD_SOCK, else /run/qwikvirt/controld.sock)\n"
      "  --switch SOCKET   control socket of the switch (default $QV_SWITCH_SOCK, else\n"
      "                    " DEFAULT_SOCKET ")\n"
      "  --json            print the switch's result as JSON, for scripts\n"
@@ -89,6 +93,8 @@ static const struct help {
      "  port add|del|set                manage ports\n"
      "  flow add|del                    manage flow rules\n"
      "  stats [clear]                   traffic and drop counters\n"
+     "  apply [--check] FILE            apply a YAML service definition (qv-controld)\n"
+     "  show chains                     chains hop by hop with counters (qv-controld)\n"
      "  capture start|list|stop         capture a port's packets to a pcapng file\n"
      "  trace PORT [--count N]          what the switch does with the next packets\n"
      "  call METHOD [JSON-PARAMS]       raw JSON-RPC call\n"
@@ -99,13 +105,14 @@ static const struct help {
      "  qvctl show flows\n"
      "\n"
      "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
-    {"show", "qvctl show ports|pmd|flows|drops|l2",
+    {"show", "qvctl show ports|pmd|flows|drops|l2|chains",
      "Shows the switch's state:\n"
      "  ports   ports with queues, default action and traffic counters\n"
      "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
      "  flows   flow rules with their hit counts\n"
      "  drops   dropped packets per reason, with what each reason means\n"
      "  l2      learned MAC addresses\n"
+     "  chains  (from qv-controld) each chain hop by hop with the counters of its ports\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
@@ -263,6 +270,17 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl trace vm1 --count 5\n"},
+    {"apply", "qvctl apply [--check] FILE",
+     "Sends the YAML service definition FILE (configs/README.md is the schema) to qv-controld,\n"
+     "which validates it, compiles its chains into switch ports and rules, and applies only\n"
+     "what differs from what is running (new ports and rules first, old ones removed last, so\n"
+     "chains that did not change lose no packet). With --check: print the plan, change\n"
+     "nothing. Every error in the file is reported as FILE:LINE:COLUMN, and nothing from a\n"
+     "file with an error is applied. Talks to qv-controld (--controld SOCKET).\n"
+     "\n"
+     "Examples:\n"
+     "  qvctl apply --check configs/web.yaml\n"
+     "  qvctl apply configs/web.yaml\n"},
     {"call", "qvctl call METHOD [JSON-PARAMS]",
      "Calls any method of the switch (rpc.list lists them) with params given as a JSON\n"
      "object, and prints the result as JSON.\n"
@@ -349,19 +367,27 @@ static int rpc(const char *method, json_t *params, json_t **result)
 	char err[1024] = "";
 	int code = 0;
 
-	int rc =
-	    qv_rpc_call(opt.sock, method, params, opt.timeout_ms, result, &code, err, sizeof(err));
+	const char *sock = opt.to_controld ? opt.controld : opt.sock;
+	int rc = qv_rpc_call(sock, method, params, opt.timeout_ms, result, &code, err, sizeof(err));
 	if (rc == 0)
 		return 0;
 	if (rc == 1) {
 		fprintf(stderr, "qvctl: %s\n", err);
 		return EXIT_RPC;
 	}
-	fprintf(stderr,
-	        "qvctl: %s\n"
-	        "qvctl: no answer from the switch at %s: qv-switchd may not be running; if it "
-	        "listens elsewhere, use --switch SOCKET (or set QV_SWITCH_SOCK)\n",
-	        err[0] ? err : "no answer", opt.sock);
+	if (opt.to_controld)
+		fprintf(stderr,
+		        "qvctl: %s\n"
+		        "qvctl: no answer from the control daemon at %s: qv-controld may not be "
+		        "running; if it listens elsewhere, use --controld SOCKET (or set "
+		        "QV_CONTROLD_SOCK)\n",
+		        err[0] ? err : "no answer", sock);
+	else
+		fprintf(stderr,
+		        "qvctl: %s\n"
+		        "qvctl: no answer from the switch at %s: qv-switchd may not be running; if it "
+		        "listens elsewhere, use --switch SOCKET (or set QV_SWITCH_SOCK)\n",
+		        err[0] ? err : "no answer", sock);
 	return EXIT_RPC;
 }
 
@@ -828,6 +854,8 @@ static void view_drops_result(const json_t *result)
 	view_drops(json_object_get(result, "drops"));
 }
 
+static void view_chains(const json_t *result);
+
 static int cmd_show(int argc, char **argv)
 {
 	static const struct {
@@ -841,6 +869,12 @@ static int cmd_show(int argc, char **argv)
 
 	if (argc < 1)
 		return usage_error("show", "show what?");
+	if (strcmp(argv[0], "chains") == 0) {
+		if (argc > 1)
+			return usage_error("show", "unexpected argument '%s'", argv[1]);
+		opt.to_controld = true;
+		return call_and_view("chains.show", view_chains);
+	}
 	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
 		if (strcmp(argv[0], views[i].name) != 0)
 			continue;
@@ -1133,6 +1167,154 @@ static int cmd_call(int argc, char **argv)
 }
 
 
+/* ---- service definitions (qv-controld) ---- */
+
+static char *read_whole_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n + 4096 > cap) {
+			char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void print_plan(const json_t *plan, bool applied)
+{
+	static const struct {
+		const char *key, *verb;
+	} parts[] = {{"ports_replace", "replace port"}, {"ports_add", "add port"},
+	             {"rules_add", "add rule"},         {"rules_del", "delete rule"},
+	             {"ports_del", "delete port"}};
+	size_t total = 0, i;
+	const json_t *v;
+
+	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+		json_array_foreach(json_object_get(plan, parts[k].key), i, v)
+		{
+			const char *what = json_is_string(v) ? json_string_value(v)
+			                   : json_object_get(v, "text")
+			                       ? json_string_value(json_object_get(v, "text"))
+			                       : json_string_value(json_object_get(v, "name"));
+			printf("  %-13s %s\n", parts[k].verb, what ? what : "?");
+			total++;
+		}
+	}
+	if (total == 0)
+		printf("  nothing to change: the switch already matches\n");
+	else
+		printf("%zu change(s) %s\n", total, applied ? "applied" : "planned, nothing changed");
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	bool check = false;
+	const char *file = NULL;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--check") == 0)
+			check = true;
+		else if (argv[i][0] == '-' || file)
+			return usage_error("apply", "unexpected argument '%s'", argv[i]);
+		else
+			file = argv[i];
+	}
+	if (file == NULL)
+		return usage_error("apply", "apply needs a FILE");
+	size_t len;
+	char *yaml = read_whole_file(file, &len);
+	if (yaml == NULL) {
+		fprintf(stderr, "qvctl: cannot read %s: %s\n", file, strerror(errno));
+		return EXIT_RPC;
+	}
+	json_t *result;
+	opt.to_controld = true;
+	int rc = rpc("apply", json_pack("{s:s, s:s%, s:b}", "name", file, "yaml", yaml, len, "check",
+	                                check),
+	             &result);
+	free(yaml);
+	if (rc)
+		return rc;
+	if (!json_is_true(json_object_get(result, "ok"))) {
+		const json_t *e;
+		size_t i;
+		if (opt.json)
+			print_json(result);
+		else {
+			json_array_foreach(json_object_get(result, "errors"), i, e)
+				fprintf(stderr, "%s\n", json_string_value(e));
+			fprintf(stderr, "qvctl: %s\n",
+			        json_string_value(json_object_get(result, "message")));
+		}
+		json_decref(result);
+		return EXIT_RPC;
+	}
+	if (!json_out(result)) {
+		printf("%s: %s\n", file, check ? "valid; the plan:" : "applied:");
+		print_plan(json_object_get(result, "plan"), !check);
+	}
+	json_decref(result);
+	return 0;
+}
+
+static void view_chains(const json_t *result)
+{
+	static const char *const cols[] = {"HOP", "PORT", "STATE", ">RX-PKTS", ">TX-PKTS", ">DROPS"};
+	const json_t *chains = jarray(result, "chains"), *ch, *hop, *p;
+	size_t i, j, k;
+
+	if (chains == NULL || json_array_size(chains) == 0) {
+		printf("no chains (qvctl apply FILE first)\n");
+		return;
+	}
+	json_array_foreach(chains, i, ch)
+	{
+		if (i)
+			putchar('\n');
+		printf("chain %s: ", json_string_value(json_object_get(ch, "name")));
+		json_array_foreach(json_object_get(ch, "hops"), j, hop)
+			printf("%s%s%s", j ? " -> " : "", json_string_value(json_object_get(hop, "hop")),
+			       json_is_true(json_object_get(hop, "group")) ? " (group)" : "");
+		printf("%s, %lld rule hits\n",
+		       json_is_true(json_object_get(ch, "bidirectional")) ? ", bidirectional" : "",
+		       jint(ch, "hits"));
+		struct table t;
+		table_init(&t, "  ", 6, cols);
+		json_array_foreach(json_object_get(ch, "hops"), j, hop)
+		{
+			json_array_foreach(json_object_get(hop, "ports"), k, p)
+			{
+				struct row *r = table_add(&t);
+				cell(r, 0, "%s", k ? "" : json_string_value(json_object_get(hop, "hop")));
+				jcell(r, 1, p, "port");
+				jcell(r, 2, p, "state");
+				jcell(r, 3, p, "rx_packets");
+				jcell(r, 4, p, "tx_packets");
+				jcell(r, 5, p, "drops");
+			}
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+}
+
 /* ---- capture and trace ---- */
 
 static int cmd_capture_start(int argc, char **argv)
@@ -1329,6 +1511,7 @@ static const struct command {
 } commands[] = {
     {"show", cmd_show},   {"port", cmd_port}, {"flow", cmd_flow},
     {"stats", cmd_stats}, {"call", cmd_call}, {"capture", cmd_capture}, {"trace", cmd_trace},
+    {"apply", cmd_apply},
 };
 
 static const struct command *find_command(const char *name)
@@ -1351,6 +1534,8 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	opt.sock = env && *env ? env : DEFAULT_SOCKET;
+	env = getenv("QV_CONTROLD_SOCK");
+	opt.controld = env && *env ? env : "/run/qwikvirt/controld.sock";
 	opt.timeout_ms = DEFAULT_TIMEOUT_MS;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -1364,6 +1549,10 @@ int main(int argc, char **argv)
 			if (*v == '\0')
 				return usage_error("", "--switch needs a socket path");
 			opt.sock = v;
+		} else if (!missing && (v = opt_value(argc, argv, &i, "--controld", &missing))) {
+			if (*v == '\0')
+				return usage_error("", "--controld needs a socket path");
+			opt.controld = v;
 		} else if ((v = opt_value(argc, argv, &i, "--timeout", &missing))) {
 			unsigned long ms;
 			if (!parse_uint(v, 1, 3600 * 1000, &ms))

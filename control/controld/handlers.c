@@ -1,0 +1,105 @@
+/* qwikvirt: qv-controld's JSON-RPC methods: apply (or only plan) a service definition, show
+ * the chains hop by hop, show the daemon's state. */
+#include <stdio.h>
+#include <string.h>
+
+#include "control/controld/controld.h"
+#include "control/rpc/rpc.h"
+
+extern struct qv_controld qv_cd;
+
+static int only_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(params, key, v) {
+		bool ok = false;
+
+		for (int i = 0; allowed[i]; i++)
+			ok |= strcmp(key, allowed[i]) == 0;
+		if (!ok) {
+			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "unknown parameter '%s'", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Validation errors come back as a result {"ok": false, "errors": [...]} rather than a
+ * JSON-RPC error: a file can have hundreds, each a line of its own. */
+static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"name", "yaml", "check", NULL};
+	json_t *name = json_object_get(params, "name"), *yaml = json_object_get(params, "yaml");
+	json_t *errors = NULL, *plan;
+	struct qv_desired next;
+	bool check = json_is_true(json_object_get(params, "check"));
+	char msg[512];
+
+	(void)ctx;
+	if (only_keys(params, keys, err) != 0)
+		return NULL;
+	if (!json_is_string(name) || !json_is_string(yaml))
+		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+				   "apply needs 'name' (the file name, for messages) and 'yaml' "
+				   "(its text) as strings");
+	if (qv_desired_build(json_string_value(name), json_string_value(yaml),
+			     json_string_length(yaml), &next, &errors, msg, sizeof(msg)) != 0)
+		return json_pack("{s:b, s:s, s:o}", "ok", 0, "message", msg, "errors",
+				 errors ? errors : json_array());
+	plan = qv_sync_plan(&qv_cd, qv_cd.desired.plan, next.plan, msg, sizeof(msg));
+	if (!plan) {
+		qv_desired_free(&next);
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	}
+	if (check) {
+		qv_desired_free(&next);
+		return json_pack("{s:b, s:b, s:o}", "ok", 1, "applied", 0, "plan", plan);
+	}
+	if (qv_sync_apply(&qv_cd, next.plan, plan, msg, sizeof(msg)) != 0) {
+		qv_desired_free(&next);
+		json_decref(plan);
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR,
+				   "%s (the switch may be partly changed; fix and apply again)", msg);
+	}
+	qv_desired_free(&qv_cd.desired);
+	qv_cd.desired = next;
+	if (qv_desired_save(&qv_cd, msg, sizeof(msg)) != 0)
+		fprintf(stderr, "qv-controld: warning: applied but not persisted: %s\n", msg);
+	return json_pack("{s:b, s:b, s:o}", "ok", 1, "applied", 1, "plan", plan);
+}
+
+static json_t *m_chains_show(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {NULL};
+	char msg[512];
+	json_t *v;
+
+	(void)ctx;
+	if (only_keys(params, keys, err) != 0)
+		return NULL;
+	v = qv_view_chains(&qv_cd, msg, sizeof(msg));
+	return v ? v : qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+}
+
+static json_t *m_state_show(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {NULL};
+	const struct qv_switch_plan *p = qv_cd.desired.plan;
+
+	(void)ctx;
+	if (only_keys(params, keys, err) != 0)
+		return NULL;
+	return json_pack("{s:s?, s:s, s:s, s:b, s:s, s:i, s:i}", "file", qv_cd.desired.name,
+			 "state_dir", qv_cd.state_dir, "switch", qv_cd.switch_sock, "switch_ok",
+			 qv_cd.switch_ok, "last_error", qv_cd.last_error, "ports",
+			 p ? (int)p->n_ports : 0, "rules", p ? (int)p->n_rules : 0);
+}
+
+const struct qv_rpc_method qv_controld_methods[] = {
+	{"apply", m_apply, "validate a service definition and apply it (or, check: only plan)"},
+	{"chains.show", m_chains_show, "each chain hop by hop with packet counters"},
+	{"state.show", m_state_show, "the desired state and whether the switch matches it"},
+	{NULL, NULL, NULL},
+};

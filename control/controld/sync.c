@@ -1,0 +1,214 @@
+/* qwikvirt: bringing qv-switchd to the desired plan — the difference computed against what the
+ * switch has now, applied in an order that loses no packet on chains it does not touch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "control/controld/controld.h"
+#include "control/rpc/rpc.h"
+
+static const char *str_of(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s ? s : "";
+}
+
+static json_t *sw_call(const struct qv_controld *c, const char *method, json_t *params,
+		       char *err, size_t errlen)
+{
+	json_t *result = NULL;
+	int code = 0;
+	char msg[512];
+
+	if (qv_rpc_call(c->switch_sock, method, params, c->rpc_timeout_ms, &result, &code, msg,
+			sizeof(msg)) != 0) {
+		snprintf(err, errlen, "qv-switchd %s: %s", method, msg);
+		return NULL;
+	}
+	return result;
+}
+
+static json_t *port_params(const struct qv_switch_port *p)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", p->name, "type", p->vhost ? "vhost" : "dpdk",
+			      "default", p->dflt == QV_DEFAULT_L2 ? "l2" : "drop");
+
+	if (p->vhost) {
+		json_object_set_new(o, "path", json_string(p->path));
+		json_object_set_new(o, "client", json_boolean(p->client));
+		json_object_set_new(o, "queues", json_integer(p->queues ? p->queues : 1));
+	} else {
+		json_object_set_new(o, "devargs", json_string(p->devargs ? p->devargs : ""));
+		json_object_set_new(o, "rxq", json_integer(p->queues ? p->queues : 1));
+		json_object_set_new(o, "txq", json_integer(p->queues ? p->queues : 1));
+	}
+	return o;
+}
+
+/* Does the switch's port (from port.list) already match what the plan wants? */
+static bool port_same(const json_t *have, const struct qv_switch_port *p)
+{
+	const char *type = json_string_value(json_object_get(have, "type"));
+
+	if (!type || strcmp(type, p->vhost ? "vhost" : "dpdk") != 0)
+		return false;
+	if (p->vhost)
+		return p->path &&
+		       strcmp(str_of(json_object_get(have, "path")), p->path) == 0 &&
+		       json_is_true(json_object_get(have, "client")) == p->client;
+	return p->devargs &&
+	       strcmp(str_of(json_object_get(have, "devargs")), p->devargs) == 0;
+}
+
+static const json_t *find_by(const json_t *arr, const char *key, const char *val)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (strcmp(str_of(json_object_get(v, key)), val) == 0)
+			return v;
+	return NULL;
+}
+
+static bool plan_has_rule(const struct qv_switch_plan *p, const char *text)
+{
+	for (size_t i = 0; p && i < p->n_rules; i++)
+		if (strcmp(p->rules[i].text, text) == 0)
+			return true;
+	return false;
+}
+
+json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *old,
+		     const struct qv_switch_plan *want, char *err, size_t errlen)
+{
+	json_t *ports, *flows, *out;
+	json_t *padd = json_array(), *pdel = json_array(), *prep = json_array();
+	json_t *radd = json_array(), *rdel = json_array();
+	const json_t *have_ports, *have_flows, *f;
+	size_t i;
+
+	ports = sw_call(c, "port.list", NULL, err, errlen);
+	flows = ports ? sw_call(c, "flow.list", NULL, err, errlen) : NULL;
+	if (!ports || !flows) {
+		json_decref(ports);
+		json_decref(padd), json_decref(pdel), json_decref(prep), json_decref(radd),
+			json_decref(rdel);
+		return NULL;
+	}
+	have_ports = json_object_get(ports, "ports");
+	have_flows = json_object_get(flows, "flows");
+	for (i = 0; want && i < want->n_ports; i++) {
+		const struct qv_switch_port *p = &want->ports[i];
+		const json_t *have = find_by(have_ports, "name", p->name);
+
+		if (!have)
+			json_array_append_new(padd, port_params(p));
+		else if (!port_same(have, p))
+			json_array_append_new(prep, port_params(p));
+	}
+	for (i = 0; old && i < old->n_ports; i++)
+		if ((!want || qv_switch_plan_port(want, old->ports[i].name) < 0) &&
+		    find_by(have_ports, "name", old->ports[i].name))
+			json_array_append_new(pdel, json_string(old->ports[i].name));
+	for (i = 0; want && i < want->n_rules; i++)
+		if (!find_by(have_flows, "text", want->rules[i].text))
+			json_array_append_new(radd, json_string(want->rules[i].text));
+	/* only rules we put there: the operator's own rules stay */
+	json_array_foreach(have_flows, i, f) {
+		const char *text = json_string_value(json_object_get(f, "text"));
+
+		if (text && plan_has_rule(old, text) && !plan_has_rule(want, text))
+			json_array_append_new(rdel, json_pack("{s:O, s:s}", "id",
+							      json_object_get(f, "id"), "text", text));
+	}
+	out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace", prep,
+			"rules_add", radd, "rules_del", rdel, "ports_del", pdel);
+	json_decref(ports);
+	json_decref(flows);
+	return out;
+}
+
+int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want, json_t *plan,
+		  char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v, *r;
+
+	(void)want;
+	/* 1. ports whose definition changed: their chains change anyway */
+	json_array_foreach(json_object_get(plan, "ports_replace"), i, v) {
+		r = sw_call(c, "port.del", json_pack("{s:O}", "name", json_object_get(v, "name")), err,
+			    errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+		r = sw_call(c, "port.add", json_incref(v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
+	/* 2. new ports, 3. new rules: new paths exist before anything points away from old ones */
+	json_array_foreach(json_object_get(plan, "ports_add"), i, v) {
+		r = sw_call(c, "port.add", json_incref(v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
+	json_array_foreach(json_object_get(plan, "rules_add"), i, v) {
+		r = sw_call(c, "flow.add", json_pack("{s:O}", "flow", v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
+	/* 4. rules no longer wanted, 5. ports no longer used */
+	json_array_foreach(json_object_get(plan, "rules_del"), i, v) {
+		r = sw_call(c, "flow.del", json_pack("{s:O}", "id", json_object_get(v, "id")), err,
+			    errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
+	json_array_foreach(json_object_get(plan, "ports_del"), i, v) {
+		r = sw_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
+	return 0;
+}
+
+void qv_reconcile(struct qv_controld *c)
+{
+	json_t *plan;
+	char err[512];
+
+	if (!c->desired.plan)
+		return;
+	plan = qv_sync_plan(c, c->desired.plan, c->desired.plan, err, sizeof(err));
+	if (!plan) {
+		if (c->switch_ok)
+			fprintf(stderr, "qv-controld: %s (will retry)\n", err);
+		c->switch_ok = false;
+		snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+		return;
+	}
+	if (json_array_size(json_object_get(plan, "ports_add")) ||
+	    json_array_size(json_object_get(plan, "rules_add")) ||
+	    json_array_size(json_object_get(plan, "ports_replace"))) {
+		printf("qv-controld: switch differs from the desired state: %zu port(s), %zu rule(s) "
+		       "to restore\n",
+		       json_array_size(json_object_get(plan, "ports_add")),
+		       json_array_size(json_object_get(plan, "rules_add")));
+		fflush(stdout);
+		if (qv_sync_apply(c, c->desired.plan, plan, err, sizeof(err)) != 0) {
+			fprintf(stderr, "qv-controld: reconcile: %s\n", err);
+			snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+			json_decref(plan);
+			return;
+		}
+	}
+	c->switch_ok = true;
+	c->last_error[0] = 0;
+	json_decref(plan);
+}
