@@ -92,7 +92,7 @@ static int connect_to(const char *path, char *err, size_t errlen)
 			        "the socket's group)",
 			        path, strerror(e));
 		else
-			set_err(err, errlen, "cannot connect to %s: %s (is qv-switchd running?)",
+			set_err(err, errlen, "cannot connect to %s: %s (is the daemon running?)",
 			        path, strerror(e));
 		close(fd);
 		return -1;

@@ -30,6 +30,10 @@ stop_pid() { # TERM, then KILL after $2 s (default 10)
 cleanup() {
     local rc=$? p st
     set +e
+    # on failure, what the switch saw, before anything is stopped
+    if [ $rc -ne 0 ] && [ -n "${SWITCH_PID:-}" ] && kill -0 "$SWITCH_PID" 2>/dev/null; then
+        { qvctl show ports; qvctl show flows; qvctl show drops; } >"$T/switch-state.log" 2>&1
+    fi
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${PIDS[$i]}"
         wait "${PIDS[$i]}" 2>/dev/null
@@ -141,4 +145,47 @@ peer_bg() { # like peer_run, in the background; sets PEER_PID
 
 pcap_count() { # number of packets in a pcap
     tshark -r "$1" 2>/dev/null | wc -l
+}
+
+# ---- service chains: qv-controld and VNF stand-ins ----
+
+CONTROLD_BIN=$QV_BUILD/control/qv-controld
+
+controld_start() { # controld_start [options]: state in $T/state, socket $T/cd.sock
+    "$CONTROLD_BIN" --socket "$T/cd.sock" --switch "$T/sw.sock" --state-dir "$T/state" \
+        --interval 200 "$@" >>"$T/controld.log" 2>&1 &
+    CONTROLD_PID=$!
+    PIDS+=("$CONTROLD_PID")
+    local i
+    for ((i = 0; i < 400; i++)); do
+        [ "$(grep -c 'qv-controld: ready' "$T/controld.log" 2>/dev/null)" -gt "${CONTROLD_STARTS:-0}" ] && break
+        kill -0 "$CONTROLD_PID" 2>/dev/null || fail "qv-controld exited during start-up"
+        sleep 0.05
+    done
+    CONTROLD_STARTS=$(grep -c 'qv-controld: ready' "$T/controld.log")
+}
+
+qvc() { "$QVCTL_BIN" --switch "$T/sw.sock" --controld "$T/cd.sock" "$@"; }
+
+# vnf_start NAME IN_SOCK OUT_SOCK [server]: a VNF stand-in, testpmd forwarding between two
+# virtio-user ports (io mode: every packet in on one goes out of the other, unchanged). With
+# "server", it is the vhost-user server (the switch connects as client, as with QEMU).
+vnf_start() {
+    local name=$1 a=$2 b=$3 srv=""
+    [ "${4:-}" = server ] && srv=",server=1"
+    taskset -c "$CTL_CPU" dpdk-testpmd --lcores "0@$CTL_CPU,1@$CTL_CPU" --no-pci --no-huge -m 256 \
+        --file-prefix "qvvnf$name$$" --log-level=user1,8 \
+        --vdev "net_virtio_user0,path=$a,queues=1,queue_size=1024$srv" \
+        --vdev "net_virtio_user1,path=$b,queues=1,queue_size=1024$srv" -- \
+        --forward-mode=io --auto-start --stats-period 5 --nb-cores=1 --total-num-mbufs=4096 \
+        --no-lsc-interrupt --disable-link-check >"$T/vnf-$name.log" 2>&1 &
+    PIDS+=($!)
+    eval "VNF_PID_${name//-/_}=$!"
+}
+
+vnf_wait() { # vnf_wait NAME...: until each stand-in forwards (its ports are set up)
+    local v
+    for v in "$@"; do
+        wait_until "VNF $v forwarding" 60 grep -q 'forwards packets on 2 streams' "$T/vnf-$v.log"
+    done
 }
