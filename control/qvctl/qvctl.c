@@ -105,7 +105,7 @@ static const struct help {
      "  qvctl show flows\n"
      "\n"
      "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
-    {"show", "qvctl show ports|pmd|flows|drops|l2|chains",
+    {"show", "qvctl show ports|pmd|flows|drops|l2|chains|controld",
      "Shows the switch's state:\n"
      "  ports   ports with queues, default action and traffic counters\n"
      "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
@@ -113,6 +113,7 @@ static const struct help {
      "  drops   dropped packets per reason, with what each reason means\n"
      "  l2      learned MAC addresses\n"
      "  chains  (from qv-controld) each chain hop by hop with the counters of its ports\n"
+     "  controld (from qv-controld) its desired state and whether the switch matches it\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
@@ -856,6 +857,19 @@ static void view_drops_result(const json_t *result)
 
 static void view_chains(const json_t *result);
 
+static void view_controld(const json_t *r)
+{
+	const char *file = json_string_value(json_object_get(r, "file"));
+	const char *last = json_string_value(json_object_get(r, "last_error"));
+
+	printf("desired state: %s (%lld ports, %lld rules), kept in %s\n",
+	       file ? file : "none yet (qvctl apply FILE)", jint(r, "ports"), jint(r, "rules"),
+	       json_string_value(json_object_get(r, "state_dir")));
+	printf("switch %s: %s%s%s\n", json_string_value(json_object_get(r, "switch")),
+	       json_is_true(json_object_get(r, "switch_ok")) ? "matches it" : "not in sync",
+	       last && *last ? ": " : "", last ? last : "");
+}
+
 static int cmd_show(int argc, char **argv)
 {
 	static const struct {
@@ -874,6 +888,12 @@ static int cmd_show(int argc, char **argv)
 			return usage_error("show", "unexpected argument '%s'", argv[1]);
 		opt.to_controld = true;
 		return call_and_view("chains.show", view_chains);
+	}
+	if (strcmp(argv[0], "controld") == 0) {
+		if (argc > 1)
+			return usage_error("show", "unexpected argument '%s'", argv[1]);
+		opt.to_controld = true;
+		return call_and_view("state.show", view_controld);
 	}
 	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
 		if (strcmp(argv[0], views[i].name) != 0)

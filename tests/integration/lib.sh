@@ -169,7 +169,9 @@ qvc() { "$QVCTL_BIN" --switch "$T/sw.sock" --controld "$T/cd.sock" "$@"; }
 
 # vnf_start NAME IN_SOCK OUT_SOCK [server]: a VNF stand-in, testpmd forwarding between two
 # virtio-user ports (io mode: every packet in on one goes out of the other, unchanged). With
-# "server", it is the vhost-user server (the switch connects as client, as with QEMU).
+# "server", it is the vhost-user server (the switch connects as client, as with QEMU); it
+# takes the switch back after a switch restart (virtio-user reconnects from its link-state
+# interrupt handler, so link-state interrupts stay on).
 vnf_start() {
     local name=$1 a=$2 b=$3 srv=""
     [ "${4:-}" = server ] && srv=",server=1"
@@ -178,7 +180,7 @@ vnf_start() {
         --vdev "net_virtio_user0,path=$a,queues=1,queue_size=1024$srv" \
         --vdev "net_virtio_user1,path=$b,queues=1,queue_size=1024$srv" -- \
         --forward-mode=io --auto-start --stats-period 5 --nb-cores=1 --total-num-mbufs=4096 \
-        --no-lsc-interrupt --disable-link-check >"$T/vnf-$name.log" 2>&1 &
+        --disable-link-check >"$T/vnf-$name.log" 2>&1 &
     PIDS+=($!)
     eval "VNF_PID_${name//-/_}=$!"
 }
