@@ -1,0 +1,182 @@
+/* qwikvirt: VM snapshots and revert. Diskless VNFs (kernel + initramfs) get external memory-only
+ * snapshots, the kind libvirt 9.0 takes without a disk; VMs with a qcow2 disk internal ones. */
+#include "control/vm/vm_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+static bool tag_ok(const char *tag)
+{
+	if (tag == NULL || tag[0] == '\0' || strlen(tag) > 64)
+		return false;
+	for (const char *p = tag; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-_.", *p) != NULL))
+			return false;
+	}
+	return tag[0] != '.';
+}
+
+static bool has_disk(virDomainPtr d)
+{
+	char *x = virDomainGetXMLDesc(d, 0);
+	bool disk = x != NULL && strstr(x, "device='disk'") != NULL;
+
+	free(x);
+	return disk;
+}
+
+bool qv_vm_snapshot(struct qv_vm_conn *c, const char *name, const char *tag, const char *dir,
+                    struct qv_vm_err *err)
+{
+	bool absent, disk;
+	virDomainPtr d;
+	virDomainSnapshotPtr snap;
+	char xml[QV_VM_PATH_MAX * 2 + 256], file[QV_VM_PATH_MAX + 160];
+
+	if (!tag_ok(tag))
+		return qv_vm_fail(err,
+		                  "VM %s: snapshot tag '%s' must be 1-64 letters, digits, "
+		                  "'-', '_' or '.'",
+		                  name, tag ? tag : "");
+	d = qv_vm_lookup(c, name, &absent, err);
+	if (d == NULL)
+		return false;
+	if (virDomainIsActive(d) != 1) {
+		virDomainFree(d);
+		return qv_vm_fail(err, "VM %s is not running; start it before taking snapshot %s",
+		                  name, tag);
+	}
+	disk = has_disk(d);
+	if (disk) {
+		/* internal: memory and disk state both go into the qcow2 */
+		snprintf(xml, sizeof(xml), "<domainsnapshot><name>%s</name></domainsnapshot>", tag);
+	} else {
+		if (dir == NULL || dir[0] != '/') {
+			virDomainFree(d);
+			return qv_vm_fail(err,
+			                  "VM %s has no disk: its snapshot %s needs an absolute "
+			                  "directory for the memory file",
+			                  name, tag);
+		}
+		snprintf(file, sizeof(file), "%s/%s-%s.mem", dir, name, tag);
+		if (access(file, F_OK) == 0) {
+			virDomainFree(d);
+			return qv_vm_fail(err,
+			                  "VM %s: %s already exists; delete snapshot %s first or "
+			                  "pick another tag",
+			                  name, file, tag);
+		}
+		/* names and tags are checked to [A-Za-z0-9._-], dir must not need escaping */
+		if (strpbrk(dir, "<>&'\"") != NULL) {
+			virDomainFree(d);
+			return qv_vm_fail(err,
+			                  "snapshot directory '%s' has XML special characters; "
+			                  "use a plain path",
+			                  dir);
+		}
+		snprintf(xml, sizeof(xml),
+		         "<domainsnapshot><name>%s</name>"
+		         "<memory snapshot='external' file='%s'/></domainsnapshot>",
+		         tag, file);
+	}
+	snap = virDomainSnapshotCreateXML(d, xml, 0);
+	if (snap == NULL) {
+		qv_vm_fail(err, "VM %s: snapshot %s failed: %s", name, tag, qv_vm_lv_msg());
+		virDomainFree(d);
+		return false;
+	}
+	virDomainSnapshotFree(snap);
+	virDomainFree(d);
+	return true;
+}
+
+/* The memory file of an external snapshot, or "" for an internal one. */
+static bool snap_memfile(virDomainSnapshotPtr s, char *file, size_t len)
+{
+	char *x = virDomainSnapshotGetXMLDesc(s, 0);
+	const char *m;
+	bool ext;
+
+	file[0] = '\0';
+	if (x == NULL)
+		return false;
+	m = strstr(x, "<memory snapshot='external'");
+	ext = m != NULL && qv_vm_xml_attr(m, "<memory ", "file", file, len);
+	free(x);
+	return ext;
+}
+
+static virDomainSnapshotPtr find_snap(virDomainPtr d, const char *name, const char *tag,
+                                      struct qv_vm_err *err)
+{
+	virDomainSnapshotPtr s = virDomainSnapshotLookupByName(d, tag, 0);
+
+	if (s == NULL)
+		qv_vm_fail(err, "VM %s has no snapshot %s (%s)", name, tag, qv_vm_lv_msg());
+	return s;
+}
+
+bool qv_vm_revert(struct qv_vm_conn *c, const char *name, const char *tag, struct qv_vm_err *err)
+{
+	bool absent, ok = true;
+	virDomainPtr d = qv_vm_lookup(c, name, &absent, err);
+	virDomainSnapshotPtr s;
+	char file[QV_VM_PATH_MAX + 160];
+
+	if (d == NULL)
+		return false;
+	s = find_snap(d, name, tag, err);
+	if (s == NULL) {
+		virDomainFree(d);
+		return false;
+	}
+	if (snap_memfile(s, file, sizeof(file))) {
+		/* libvirt 9.0 cannot revert to external snapshots; the memory file is a save image:
+		 * the domain goes down and comes back from it (no disk, so nothing else to roll).
+		 */
+		ok = qv_vm_dom_destroy(d, name, err);
+		if (ok && virDomainRestore(qv_vm_lv(c), file) < 0)
+			ok = qv_vm_fail(err, "VM %s: restoring snapshot %s from %s failed: %s",
+			                name, tag, file, qv_vm_lv_msg());
+	} else if (virDomainRevertToSnapshot(s, VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING) < 0) {
+		ok = qv_vm_fail(err, "VM %s: revert to snapshot %s failed: %s", name, tag,
+		                qv_vm_lv_msg());
+	}
+	virDomainSnapshotFree(s);
+	virDomainFree(d);
+	return ok;
+}
+
+bool qv_vm_snapshot_delete(struct qv_vm_conn *c, const char *name, const char *tag,
+                           struct qv_vm_err *err)
+{
+	bool absent, ext, ok = true;
+	virDomainPtr d = qv_vm_lookup(c, name, &absent, err);
+	virDomainSnapshotPtr s;
+	char file[QV_VM_PATH_MAX + 160];
+
+	if (d == NULL)
+		return false;
+	s = find_snap(d, name, tag, err);
+	if (s == NULL) {
+		virDomainFree(d);
+		return false;
+	}
+	ext = snap_memfile(s, file, sizeof(file));
+	/* libvirt 9.0 deletes external snapshots only as metadata: the file is ours to remove */
+	if (virDomainSnapshotDelete(s, ext ? VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY : 0) < 0)
+		ok = qv_vm_fail(err, "VM %s: deleting snapshot %s failed: %s", name, tag,
+		                qv_vm_lv_msg());
+	else if (ext && unlink(file) != 0 && errno != ENOENT)
+		ok = qv_vm_fail(err, "VM %s: snapshot %s deleted, but not its file %s: %s", name,
+		                tag, file, strerror(errno));
+	virDomainSnapshotFree(s);
+	virDomainFree(d);
+	return ok;
+}

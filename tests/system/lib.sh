@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# lib.sh - helpers for the system tests (source it): real VNF VMs through libvirt + QEMU on a
+# real qv-switchd. Builds on tests/integration/lib.sh (work dir, switch, qv-peer, cleanup by PID);
+# adds libvirt set-up and VMs that are destroyed and undefined whatever happens.
+: "${QV_BUILD:?run through meson test (QV_BUILD is the build dir)}"
+SYS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_DIR=$(cd "$SYS_DIR/../.." && pwd)
+. "$SRC_DIR/tests/integration/lib.sh"
+
+VMCTL_BIN=$QV_BUILD/control/vm/qv-vmctl
+GUEST_DIR=${QV_GUEST_DIR:-/var/cache/qwikvirt/guest}
+BOOT_TIMEOUT=${QV_BOOT_TIMEOUT:-150} # TCG guests on a shared 2-CPU box: be patient
+VM_CPU=${QV_VM_CPU:-$CTL_CPU}         # vCPUs and emulator threads stay off the PMD core
+VMS=()
+LIBVIRT_STARTED=none
+# unique per run: domains are host-wide, several checkouts may test at once
+VM_PREFIX="qvs$$-"
+
+vmctl() { "$VMCTL_BIN" "$@"; }
+
+sys_cleanup() {
+	local rc=$? i
+	set +e
+	for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
+		vmctl undefine "${VMS[$i]}" >/dev/null 2>&1 || log "could not remove VM ${VMS[$i]}"
+	done
+	if [ "$LIBVIRT_STARTED" != none ]; then
+		"$SRC_DIR/scripts/setup-libvirt.sh" stop >/dev/null 2>&1
+	fi
+	(exit $rc)
+	cleanup
+}
+trap sys_cleanup EXIT
+
+# libvirt_up: packages, daemons and the guest image; stops what it started at the end
+libvirt_up() {
+	local out
+	out=$("$SRC_DIR/scripts/setup-libvirt.sh" 2>&1) || { echo "$out" >&2; fail "setup-libvirt.sh"; }
+	LIBVIRT_STARTED=$(echo "$out" | sed -n 's/^SETUP-LIBVIRT: OK started=//p')
+	out=$("$SRC_DIR/scripts/build-guest.sh" "$GUEST_DIR" 2>&1) ||
+		{ echo "$out" >&2; fail "build-guest.sh"; }
+	[ -x "$VMCTL_BIN" ] || fail "$VMCTL_BIN missing: was libvirt-dev there at meson setup?"
+}
+
+# vm_up NAME [qv-vmctl spec options...]: defines + starts a diskless bridge guest pinned to
+# VM_CPU, serial log $T/NAME.serial. NICs come from the --iface options.
+vm_up() {
+	local name=$1
+	shift
+	VMS+=("$name")
+	vmctl up --name "$name" --guest "$GUEST_DIR" --vcpu-cpuset "$VM_CPU" \
+		--emulatorpin "$VM_CPU" --numa-node 0 --serial-log "$T/$name.serial" "$@" \
+		>>"$T/vmctl.log" 2>&1 || { tail -3 "$T/vmctl.log" >&2; fail "VM $name did not start"; }
+}
+
+vm_booted() { grep -aq 'QV-GUEST-READY' "$T/$1.serial" 2>/dev/null; }
+vm_running() { [ "$(vmctl state "$1" 2>/dev/null)" = running ]; }
+
+vm_wait_ready() { # vm_wait_ready NAME...: all of them print their ready line
+	local n i
+	for n in "$@"; do
+		for ((i = 0; i < BOOT_TIMEOUT * 10; i++)); do
+			vm_booted "$n" && break
+			vm_running "$n" || fail "VM $n is $(vmctl state "$n" 2>&1) before booting" \
+				"(/var/log/libvirt/qemu/$n.log: $(tail -2 "/var/log/libvirt/qemu/$n.log" 2>/dev/null))"
+			sleep 0.1
+		done
+		vm_booted "$n" || fail "VM $n: no QV-GUEST-READY after ${BOOT_TIMEOUT}s: $(tail -c 600 "$T/$n.serial" 2>/dev/null)"
+		pass "VM $n booted ($(grep -a 'QV-GUEST-READY' "$T/$n.serial" | tr -d '\r' | head -1))"
+	done
+}
+
+port_drop() { # port_drop PORT REASON -> drops on PORT under REASON (0 when none)
+	qjson show ports | jq -r --arg n "$1" --arg r "$2" \
+		'.ports[] | select(.name == $n) | (.drops[$r] // 0)'
+}
+port_ge() { [ "$(port_field "$1" "$2")" -ge "$3" ]; } # port_ge PORT FIELD N
+state_is() { [ "$(port_field "$1" state)" = "$2" ]; }

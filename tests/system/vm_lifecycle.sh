@@ -1,0 +1,82 @@
+#!/bin/bash
+# VM lifecycle through control/vm (qv-vmctl): a second 'up' adopts the running domain instead of
+# starting a duplicate; stop falls back to destroy after its timeout; snapshot + revert of a
+# diskless VM (external memory file) and of one with a qcow2 disk (internal); a clone on the same
+# base image with new MACs and sockets; traffic through a reverted VM.
+. "$(dirname "$0")/lib.sh"
+
+A=${VM_PREFIX}lca B=${VM_PREFIX}lcb C=${VM_PREFIX}lcc
+libvirt_up
+switch_start
+qemu-img create -q -f qcow2 "$T/base.qcow2" 32M
+qemu-img create -q -f qcow2 -F qcow2 -b "$T/base.qcow2" "$T/$B.qcow2"
+for vm in "$A" "$B" "$C"; do
+	for n in a b; do qvctl port add "${vm#"$VM_PREFIX"}$n" vhost "$T/$vm-$n.sock" --client >/dev/null; done
+done
+qvctl port add in vhost "$T/in.sock" >/dev/null
+qvctl port add out vhost "$T/out.sock" >/dev/null
+qvctl flow add 'in=in,proto=udp actions=output:lcaa' >/dev/null
+qvctl flow add 'in=lcab,proto=udp actions=output:out' >/dev/null
+
+SPEC_A=(--name "$A" --iface "$T/$A-a.sock" --iface "$T/$A-b.sock")
+SPEC_B=(--name "$B" --iface "$T/$B-a.sock" --iface "$T/$B-b.sock" --disk "$T/$B.qcow2"
+	--disk-base "$T/base.qcow2")
+vm_up "$A" "${SPEC_A[@]}"
+vm_up "$B" "${SPEC_B[@]}"
+vm_wait_ready "$A" "$B"
+
+# --- adopt, never duplicate ------------------------------------------------------------------
+pid=$(vmctl pid "$A")
+out=$(vmctl up --guest "$GUEST_DIR" --serial-log "$T/$A.serial" "${SPEC_A[@]}")
+check_eq "second up of a running VM" "$A adopted" "$out"
+check_eq "same QEMU after adopt" "$pid" "$(vmctl pid "$A")"
+check_eq "domains named $A" 1 "$(vmctl list "$A" | grep -c "^$A ")"
+check_eq "serial log path from the domain" "$T/$A.serial" "$(vmctl serial "$A")"
+
+# --- stop: the bridge guest has no ACPI handler, so the timeout ends in destroy ---------------
+out=$(vmctl stop "$A" --timeout 2)
+check_eq "stop after timeout" "$A stopped (destroyed after the timeout)" "$out"
+check_eq "state after stop" shutoff "$(vmctl state "$A")"
+vmctl start "$A"
+vm_wait_ready "$A"
+wait_until "lcaa up" 90 state_is lcaa up
+
+# --- diskless: external memory snapshot, revert = restore the memory image -------------------
+vmctl snapshot "$A" s1 --dir "$T"
+[ -s "$T/$A-s1.mem" ] || fail "no memory file $T/$A-s1.mem"
+pass "memory snapshot of $A written ($(stat -c %s "$T/$A-s1.mem") bytes)"
+check_eq "$A keeps running after its snapshot" running "$(vmctl state "$A")"
+pid=$(vmctl pid "$A")
+vmctl revert "$A" s1
+check_eq "$A running after revert" running "$(vmctl state "$A")"
+[ "$(vmctl pid "$A")" != "$pid" ] || fail "revert of $A did not restart QEMU"
+wait_until "lcaa up after revert" 90 state_is lcaa up
+wait_until "lcab up after revert" 90 state_is lcab up
+peer_run rev "$T/in.sock" "$T/out.sock" -- --gen 0:64:4 --count 300 --rate 1000 --window 64 \
+	--rx 1 --expect 300 --timeout 120 || fail "no traffic through $A after revert"
+pass "300 packets through $A after its revert"
+vmctl snapshot-delete "$A" s1
+[ ! -e "$T/$A-s1.mem" ] || fail "snapshot-delete left $T/$A-s1.mem"
+pass "snapshot s1 of $A deleted with its file"
+
+# --- qcow2 disk: internal snapshot, libvirt revert -------------------------------------------
+vmctl snapshot "$B" s1
+check_contains "snapshot listed" s1 "$(virsh -q -c qemu:///system snapshot-list "$B" --name)"
+vmctl revert "$B" s1
+check_eq "$B running after revert" running "$(vmctl state "$B")"
+
+# --- clone of B: new overlay on the same base, new MACs, new sockets -------------------------
+out=$(vmctl clone --guest "$GUEST_DIR" --vcpu-cpuset "$VM_CPU" --emulatorpin "$VM_CPU" \
+	--serial-log "$T/$B.serial" "${SPEC_B[@]}" --as "$C")
+VMS+=("$C")
+check_eq "clone" "$C started disk=$T/$C.qcow2" "$out"
+check_contains "clone overlay backed by the base" "backing file: $T/base.qcow2" \
+	"$(qemu-img info -U "$T/$C.qcow2")"
+xb=$(vmctl xml-of "$B") xc=$(vmctl xml-of "$C")
+check_contains "clone socket" "path='$T/$C-a.sock'" "$xc"
+macb=$(echo "$xb" | grep -o "mac address='[^']*'" | head -1)
+macc=$(echo "$xc" | grep -o "mac address='[^']*'" | head -1)
+[ -n "$macc" ] && [ "$macb" != "$macc" ] || fail "clone kept MAC $macb"
+pass "clone has its own MACs ($macc)"
+vm_wait_ready "$C"
+wait_until "clone's port lcca up" 90 state_is lcca up
