@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <linux/virtio_net.h>
+#include <rte_branch_prediction.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_vhost.h>
@@ -26,6 +27,9 @@ struct qv_vhost_port {
 	_Atomic int vid;           /* -1 while no guest device is attached */
 	_Atomic uint16_t nr_qpairs; /* queue pairs the guest set up (<= base.n_rxq) */
 	struct rte_mempool *mp;
+	/* When the guest set up fewer queue pairs than the port has tx queues, several PMD tx
+	 * queues land on one virtqueue: these serialise them (OVS does the same). */
+	rte_spinlock_t vq_lock[QV_MAX_QUEUES];
 };
 
 void (*qv_vhost_quiesce)(void);
@@ -62,7 +66,15 @@ static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uin
 	if (vid < 0 || nq == 0)
 		return 0;
 	/* rte_vhost copies into guest buffers: the mbufs it took are ours to free. */
-	sent = rte_vhost_enqueue_burst(vid, (q % nq) * 2 + VQ_GUEST_RX, pkts, n);
+	if (likely(nq >= p->n_txq)) {
+		sent = rte_vhost_enqueue_burst(vid, q * 2 + VQ_GUEST_RX, pkts, n);
+	} else {
+		uint16_t eq = q % nq;
+
+		rte_spinlock_lock(&v->vq_lock[eq]);
+		sent = rte_vhost_enqueue_burst(vid, eq * 2 + VQ_GUEST_RX, pkts, n);
+		rte_spinlock_unlock(&v->vq_lock[eq]);
+	}
 	rte_pktmbuf_free_bulk(pkts, sent);
 	return sent;
 }
@@ -221,6 +233,8 @@ struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool clie
 	v->base.n_rxq = v->base.n_txq = queues;
 	v->base.numa = -1;
 	atomic_init(&v->vid, -1);
+	for (int i = 0; i < QV_MAX_QUEUES; i++)
+		rte_spinlock_init(&v->vq_lock[i]);
 	v->mp = qv_mempool_get(-1, err, errlen);
 	if (!v->mp) {
 		free(v);
