@@ -12,6 +12,8 @@
 # everything else on CPU 0), started afresh for every run, stopped by PID afterwards:
 #   qwikvirt  build/dataplane/qv-switchd, rules in=a actions=output:b (and back), plus filler
 #             rules up to --rules that match no test packet (proto=tcp)
+#   qvcapture qwikvirt as above while capturing every packet in both directions on every port
+#             to pcapng files (qvctl capture start): what a capture costs forwarding
 #   testpmd   dpdk-testpmd io forwarding between net_vhost ports: the floor (no lookup at all)
 #   ovs       Debian openvswitch-switch-dpdk (ovs-vswitchd-dpdk), private db and run dir under
 #             the work dir, bridge br0 (netdev), dpdkvhostuser ports, flows in_port=a,
@@ -75,7 +77,7 @@ done
 case $TOPO in v2v | pvp) ;; *) bl_die "--topology $TOPO: expected v2v or pvp" ;; esac
 case $METHOD in loop | gen) ;; *) bl_die "--method $METHOD: expected loop or gen" ;; esac
 for s in $SWITCHES; do
-	case $s in qwikvirt | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
+	case $s in qwikvirt | qvcapture | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
 done
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || bl_die "--reps $REPS: expected a count"
 [[ $RULES =~ ^[0-9]+$ ]] || bl_die "--rules $RULES: expected a count"
@@ -141,6 +143,19 @@ sw_clear_qwikvirt() { $QV stats clear >/dev/null; }
 sw_cycles_qwikvirt() { $QV --json show pmd | jq '.pmds[0].cycles_per_packet'; }
 sw_rss_qwikvirt() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
 sw_stop_qwikvirt() { bl_stop_pid "$SW_PID" 20; bl_forget "$SW_PID"; }
+
+# qwikvirt with a capture of everything (rx and tx) on every port, files in the run's dir
+sw_start_qvcapture() {
+	local p
+	sw_start_qwikvirt
+	for p in $SWPORTS; do
+		$QV capture start "$p" --dir both --force --file "$BW/qv/cap-$p.pcapng" >/dev/null
+	done
+}
+sw_clear_qvcapture() { sw_clear_qwikvirt; }
+sw_cycles_qvcapture() { sw_cycles_qwikvirt; }
+sw_rss_qvcapture() { sw_rss_qwikvirt; }
+sw_stop_qvcapture() { sw_stop_qwikvirt; rm -f "$BW"/qv/cap-*.pcapng*; }
 
 sw_start_testpmd() {
 	local sd=$BW/tp p n=0 vd=()

@@ -1,11 +1,15 @@
 #!/bin/bash
 # Traffic from a real virtio-user peer steered by rules between three vhost-user ports:
 # packets land on the port their rule names, with the right headers (VLAN pushed/popped), and
-# the counters seen through `qvctl --json` agree: port rx/tx, rule hits, drops by reason.
+# the counters seen through `qvctl --json` agree: port rx/tx, rule hits, drops by reason. A
+# port with more queue pairs than its guest enables still delivers everything.
 . "$(dirname "$0")/lib.sh"
 
 switch_start
-for p in a b c; do qvctl port add $p vhost "$T/$p.sock" >/dev/null; done
+qvctl port add a vhost "$T/a.sock" >/dev/null
+# b has 2 queue pairs but its guest (the peer) enables one: both tx queues share a virtqueue
+qvctl port add b vhost "$T/b.sock" --queues 2 >/dev/null
+qvctl port add c vhost "$T/c.sock" >/dev/null
 qvctl flow add 'in=a,proto=udp,dst-port=80 actions=output:b' >/dev/null
 qvctl flow add 'in=a,proto=udp,dst-port=53 actions=push-vlan:42,output:c' >/dev/null
 qvctl flow add 'in=a,ip-dst=10.9.0.0/16,priority=40000 actions=drop' >/dev/null
