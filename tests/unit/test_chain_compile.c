@@ -7,6 +7,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/qv_unit.h"
+
 #include "control/chain_compile.h"
 #include "control/match_rel.h"
 #include "control/model.h"
@@ -536,10 +538,7 @@ out:
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct qv_unit_test tests[] = {
 	    {"two hops", test_two_hops},
 	    {"group, symmetric", test_group},
 	    {"bidirectional", test_bidirectional},
@@ -549,21 +548,5 @@ int main(void)
 	    {"brute force", test_brute_force},
 	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite suite = CU_add_suite("chain_compile", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	CU_cleanup_registry();
-	return 1;
+	return QV_UNIT_RUN("chain_compile", tests);
 }

@@ -6,6 +6,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/qv_unit.h"
+
 #include "dataplane/rule_syntax.h"
 
 /* ---- a fake port table: vhost0=0, vhost1=1, uplink=5 ---- */
@@ -610,10 +612,7 @@ static void test_round_trips(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct qv_unit_test tests[] = {
 	    {"example rule", test_example},
 	    {"in, priority, vlan", test_in_priority_vlan},
 	    {"eth-type, eth-src, eth-dst", test_eth},
@@ -633,22 +632,5 @@ int main(void)
 	    {"round trips", test_round_trips},
 	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite suite = CU_add_suite("rule_syntax", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	/* Read before cleanup, which resets the counters. */
-	unsigned failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	CU_cleanup_registry();
-	return 1;
+	return QV_UNIT_RUN("rule_syntax", tests);
 }

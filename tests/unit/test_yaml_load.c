@@ -6,6 +6,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/qv_unit.h"
+
 #include "control/chain_compile.h"
 #include "control/model.h"
 #include "control/units.h"
@@ -581,10 +583,7 @@ static void test_err_many_from_file(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct qv_unit_test tests[] = {
 	    {"valid model", test_valid_model},
 	    {"valid small files", test_valid_small},
 	    {"configs/ examples", test_examples},
@@ -602,21 +601,5 @@ int main(void)
 	    {"errors: many in one file", test_err_many_from_file},
 	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite suite = CU_add_suite("yaml_load", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	CU_cleanup_registry();
-	return 1;
+	return QV_UNIT_RUN("yaml_load", tests);
 }
