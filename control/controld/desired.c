@@ -57,63 +57,15 @@ void qv_desired_free(struct qv_desired *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int write_atomic(const char *dir, const char *file, const char *data, size_t len,
-			char *err, size_t errlen)
-{
-	char tmp[4096], path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int qv_desired_save(const struct qv_controld *c, char *err, size_t errlen)
 {
 	const struct qv_desired *d = &c->desired;
 
-	if (mkdir(c->state_dir, 0750) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create state directory %s: %s", c->state_dir,
-			 strerror(errno));
-		return -1;
-	}
 	/* the YAML first: a crash between the two writes leaves the old name on the new text,
 	 * which only affects error prefixes */
-	if (write_atomic(c->state_dir, "desired.yaml", d->yaml, strlen(d->yaml), err, errlen) != 0)
+	if (qv_state_write(c->state_dir, "desired.yaml", d->yaml, strlen(d->yaml), err, errlen) != 0)
 		return -1;
-	return write_atomic(c->state_dir, "desired.name", d->name, strlen(d->name), err, errlen);
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		buf[n] = 0;
-		*len = (size_t)n;
-	} else {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
+	return qv_state_write(c->state_dir, "desired.name", d->name, strlen(d->name), err, errlen);
 }
 
 int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
@@ -125,17 +77,19 @@ int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/desired.yaml", c->state_dir);
-	yaml = read_file(path, &len);
+	yaml = qv_state_read(path, &len);
 	if (!yaml)
 		return errno == ENOENT ? 0 : (snprintf(err, errlen, "cannot read %s: %s", path,
 						       strerror(errno)),
 					      -1);
 	snprintf(path, sizeof(path), "%s/desired.name", c->state_dir);
-	name = read_file(path, &nlen);
+	name = qv_state_read(path, &nlen);
 	rc = qv_desired_build(name ? name : "desired.yaml", yaml, len, &c->desired, &errors, err,
 			      errlen);
 	json_decref(errors);
 	free(yaml);
 	free(name);
+	if (rc == 0 && qv_vf_resolve(c, c->desired.plan, err, errlen) != 0)
+		fprintf(stderr, "qv-controld: warning: %s (the port will not come up)\n", err);
 	return rc;
 }

@@ -5,10 +5,11 @@
 
 #include "control/controld/controld.h"
 #include "control/rpc/rpc.h"
+#include "control/placement/placement.h"
 
 extern struct qv_controld qv_cd;
 
-static int only_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err)
+int qv_only_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err)
 {
 	const char *key;
 	json_t *v;
@@ -26,19 +27,36 @@ static int only_keys(json_t *params, const char *const *allowed, struct qv_rpc_e
 	return 0;
 }
 
+/* With VMs on, a model the host cannot place is refused before anything changes. */
+static bool placeable(const struct qv_desired *next, char msg[512])
+{
+	struct qv_placement *pl;
+	char e[400];
+
+	if (!qv_cd.vm.enabled)
+		return true;
+	pl = qv_cd_place(&qv_cd, next->model, e, sizeof(e));
+	if (!pl) {
+		snprintf(msg, 512, "the VNFs of %s do not fit this host: %s", next->name, e);
+		return false;
+	}
+	qv_placement_free(pl);
+	return true;
+}
+
 /* Validation errors come back as a result {"ok": false, "errors": [...]} rather than a
  * JSON-RPC error: a file can have hundreds, each a line of its own. */
 static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"name", "yaml", "check", NULL};
 	json_t *name = json_object_get(params, "name"), *yaml = json_object_get(params, "yaml");
-	json_t *errors = NULL, *plan;
+	json_t *errors = NULL, *plan, *vms, *res;
 	struct qv_desired next;
 	bool check = json_is_true(json_object_get(params, "check"));
 	char msg[512];
 
 	(void)ctx;
-	if (only_keys(params, keys, err) != 0)
+	if (qv_only_keys(params, keys, err) != 0)
 		return NULL;
 	if (!json_is_string(name) || !json_is_string(yaml))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
@@ -48,10 +66,19 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 			     json_string_length(yaml), &next, &errors, msg, sizeof(msg)) != 0)
 		return json_pack("{s:b, s:s, s:o}", "ok", 0, "message", msg, "errors",
 				 errors ? errors : json_array());
+	if (qv_vf_resolve(&qv_cd, next.plan, msg, sizeof(msg)) != 0 || !placeable(&next, msg)) {
+		qv_desired_free(&next);
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s; nothing was applied", msg);
+	}
 	plan = qv_sync_plan(&qv_cd, qv_cd.desired.plan, next.plan, msg, sizeof(msg));
 	if (!plan) {
 		qv_desired_free(&next);
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	}
+	if (qv_cd.vm.enabled) {
+		vms = qv_vms_plan(&qv_cd, next.model);
+		json_object_update(plan, vms);
+		json_decref(vms);
 	}
 	if (check) {
 		qv_desired_free(&next);
@@ -67,7 +94,11 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 	qv_cd.desired = next;
 	if (qv_desired_save(&qv_cd, msg, sizeof(msg)) != 0)
 		fprintf(stderr, "qv-controld: warning: applied but not persisted: %s\n", msg);
-	return json_pack("{s:b, s:b, s:o}", "ok", 1, "applied", 1, "plan", plan);
+	/* the VNF ports exist now: their VMs can start (and old ones go) */
+	vms = qv_vms_sync(&qv_cd, true);
+	res = json_pack("{s:b, s:b, s:o, s:O?}", "ok", 1, "applied", 1, "plan", plan, "vms", vms);
+	qv_vms_report(&qv_cd, vms);
+	return res;
 }
 
 static json_t *m_chains_show(json_t *params, struct qv_rpc_error *err, void *ctx)
@@ -77,7 +108,7 @@ static json_t *m_chains_show(json_t *params, struct qv_rpc_error *err, void *ctx
 	json_t *v;
 
 	(void)ctx;
-	if (only_keys(params, keys, err) != 0)
+	if (qv_only_keys(params, keys, err) != 0)
 		return NULL;
 	v = qv_view_chains(&qv_cd, msg, sizeof(msg));
 	return v ? v : qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
@@ -89,12 +120,14 @@ static json_t *m_state_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	const struct qv_switch_plan *p = qv_cd.desired.plan;
 
 	(void)ctx;
-	if (only_keys(params, keys, err) != 0)
+	if (qv_only_keys(params, keys, err) != 0)
 		return NULL;
-	return json_pack("{s:s?, s:s, s:s, s:b, s:s, s:i, s:i}", "file", qv_cd.desired.name,
-			 "state_dir", qv_cd.state_dir, "switch", qv_cd.switch_sock, "switch_ok",
-			 qv_cd.switch_ok, "last_error", qv_cd.last_error, "ports",
-			 p ? (int)p->n_ports : 0, "rules", p ? (int)p->n_rules : 0);
+	return json_pack("{s:s?, s:s, s:s, s:b, s:s, s:i, s:i, s:b, s:s, s:s}", "file",
+			 qv_cd.desired.name, "state_dir", qv_cd.state_dir, "switch",
+			 qv_cd.switch_sock, "switch_ok", qv_cd.switch_ok, "last_error",
+			 qv_cd.last_error, "ports", p ? (int)p->n_ports : 0, "rules",
+			 p ? (int)p->n_rules : 0, "vms", qv_cd.vm.enabled, "libvirt", qv_cd.vm.uri,
+			 "vm_error", qv_cd.vm_error);
 }
 
 const struct qv_rpc_method qv_controld_methods[] = {

@@ -1,18 +1,24 @@
 /* qwikvirt: qv-controld — holds the desired service (YAML), programs qv-switchd to match it,
  * persists it, and restores the switch after either daemon restarts. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "control/controld/controld.h"
+#include "control/placement/placement.h"
 #include "control/rpc/rpc.h"
+#include "control/vm/vm_lifecycle.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/controld.sock"
 #define DEFAULT_SWITCH "/run/qwikvirt/switchd.sock"
 #define DEFAULT_STATE "/var/lib/qwikvirt"
+#define DEFAULT_IMAGES "/var/lib/qwikvirt/images"
 
 struct qv_controld qv_cd;
 static volatile sig_atomic_t stopping;
@@ -38,6 +44,22 @@ static void usage(FILE *f)
 		"  --switch PATH        qv-switchd's control socket (default " DEFAULT_SWITCH ")\n"
 		"  --state-dir DIR      where the desired state is kept (default " DEFAULT_STATE ")\n"
 		"  --interval MS        how often the switch is checked against it (default 1000)\n"
+		"\n"
+		"VNF VMs (each VNF instance of the file runs as a libvirt domain PREFIX<vnf>-<n>,\n"
+		"started after its vhost-user ports exist, adopted when already running, removed\n"
+		"when it leaves the file; overlays, serial logs, snapshots under --state-dir):\n"
+		"  --no-vms             launch no VMs: VNF ports are vhost-user ports that something\n"
+		"                       else connects to (the integration tests' testpmd stand-ins)\n"
+		"  --libvirt-uri URI    libvirt connection (default " QV_VM_DEFAULT_URI ")\n"
+		"  --vm-prefix PREFIX   domain name prefix (default qv-)\n"
+		"  --images DIR         relative image/kernel/initrd paths of the file are under DIR\n"
+		"                       (default " DEFAULT_IMAGES ")\n"
+		"  --domain-type T      qemu (software emulation, default) or kvm\n"
+		"  --vm-memory M        memfd (default) or hugepages: shared guest memory for vhost-user\n"
+		"  --vm-stop-timeout S  graceful shutdown wait before destroy (default 10)\n"
+		"  --topology SPEC      placement input: host (default), an lstopo FILE.xml, or an\n"
+		"                       hwloc synthetic topology such as 'numa:2 core:8 pu:2'\n"
+		"  --sysfs-root DIR     sysfs for SR-IOV VFs and NIC nodes (default /sys; tests)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Example:\n"
@@ -55,6 +77,19 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The daemon's methods, then the VM ones, in one table for the RPC server. */
+static const struct qv_rpc_method *all_methods(void)
+{
+	static struct qv_rpc_method all[64];
+	size_t n = 0;
+
+	for (size_t i = 0; qv_controld_methods[i].name && n < 62; i++)
+		all[n++] = qv_controld_methods[i];
+	for (size_t i = 0; qv_vm_methods[i].name && n < 62; i++)
+		all[n++] = qv_vm_methods[i];
+	return all;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -62,11 +97,21 @@ int main(int argc, char **argv)
 		{"switch", required_argument, NULL, 'w'},
 		{"state-dir", required_argument, NULL, 'd'},
 		{"interval", required_argument, NULL, 'i'},
+		{"no-vms", no_argument, NULL, 'n'},
+		{"libvirt-uri", required_argument, NULL, 'u'},
+		{"vm-prefix", required_argument, NULL, 'p'},
+		{"images", required_argument, NULL, 'I'},
+		{"domain-type", required_argument, NULL, 'T'},
+		{"vm-memory", required_argument, NULL, 'M'},
+		{"vm-stop-timeout", required_argument, NULL, 'S'},
+		{"topology", required_argument, NULL, 't'},
+		{"sysfs-root", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = DEFAULT_SOCKET;
-	long interval = 1000;
+	long interval = 1000, interval_s;
+	static char state_abs[PATH_MAX];
 	struct qv_rpc_server *srv;
 	char err[512];
 	long long next = 0;
@@ -75,6 +120,8 @@ int main(int argc, char **argv)
 	qv_cd.switch_sock = DEFAULT_SWITCH;
 	qv_cd.state_dir = DEFAULT_STATE;
 	qv_cd.rpc_timeout_ms = 5000;
+	qv_cd.vm = (struct qv_vm_opts){.enabled = true, .uri = QV_VM_DEFAULT_URI, .prefix = "qv-",
+				       .images = DEFAULT_IMAGES, .stop_timeout_ms = 10000};
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end;
 
@@ -90,6 +137,38 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'n': qv_cd.vm.enabled = false; break;
+		case 'u': qv_cd.vm.uri = optarg; break;
+		case 'p': qv_cd.vm.prefix = optarg; break;
+		case 'I': qv_cd.vm.images = optarg; break;
+		case 't': qv_cd.vm.topology = optarg; break;
+		case 'r': qv_cd.vm.sysfs_root = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "kvm") != 0) {
+				fprintf(stderr, "qv-controld: --domain-type '%s': expected qemu or kvm\n",
+					optarg);
+				return 2;
+			}
+			qv_cd.vm.kvm = strcmp(optarg, "kvm") == 0;
+			break;
+		case 'M':
+			if (strcmp(optarg, "memfd") != 0 && strcmp(optarg, "hugepages") != 0) {
+				fprintf(stderr,
+					"qv-controld: --vm-memory '%s': expected memfd or hugepages\n",
+					optarg);
+				return 2;
+			}
+			qv_cd.vm.hugepages = strcmp(optarg, "hugepages") == 0;
+			break;
+		case 'S':
+			interval_s = strtol(optarg, &end, 10);
+			if (*end || interval_s < 0 || interval_s > 3600) {
+				fprintf(stderr, "qv-controld: --vm-stop-timeout '%s': expected 0..3600 "
+					"seconds\n", optarg);
+				return 2;
+			}
+			qv_cd.vm.stop_timeout_ms = (unsigned)interval_s * 1000u;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -101,20 +180,28 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	/* libvirt needs absolute paths (overlays, serial logs) */
+	if (mkdir(qv_cd.state_dir, 0750) != 0 && errno != EEXIST) {
+		fprintf(stderr, "qv-controld: cannot create state directory %s: %s\n",
+			qv_cd.state_dir, strerror(errno));
+		return 1;
+	}
+	if (realpath(qv_cd.state_dir, state_abs))
+		qv_cd.state_dir = state_abs;
 	if (qv_desired_restore(&qv_cd, err, sizeof(err)) != 0) {
 		fprintf(stderr, "qv-controld: cannot restore the desired state from %s: %s\n",
 			qv_cd.state_dir, err);
 		return 1;
 	}
-	srv = qv_rpc_server_open(sock, qv_controld_methods, NULL, err, sizeof(err));
+	srv = qv_rpc_server_open(sock, all_methods(), NULL, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, "qv-controld: control socket: %s\n", err);
 		qv_desired_free(&qv_cd.desired);
 		return 1;
 	}
-	printf("qv-controld: ready: socket %s, switch %s, state %s%s%s\n", sock, qv_cd.switch_sock,
-	       qv_cd.state_dir, qv_cd.desired.name ? ", restored " : "",
-	       qv_cd.desired.name ? qv_cd.desired.name : "");
+	printf("qv-controld: ready: socket %s, switch %s, state %s, VMs %s%s%s\n", sock,
+	       qv_cd.switch_sock, qv_cd.state_dir, qv_cd.vm.enabled ? qv_cd.vm.uri : "off",
+	       qv_cd.desired.name ? ", restored " : "", qv_cd.desired.name ? qv_cd.desired.name : "");
 	fflush(stdout);
 	while (!stopping) {
 		if (qv_rpc_server_poll(srv, 100) != 0)
@@ -126,6 +213,11 @@ int main(int argc, char **argv)
 	}
 	qv_rpc_server_close(srv);
 	qv_desired_free(&qv_cd.desired);
+	/* the VMs keep running: a restarted daemon adopts them */
+	qv_vm_disconnect(qv_cd.lv);
+	if (qv_cd.topo)
+		qv_topo_free(qv_cd.topo);
+	json_decref(qv_cd.vm_state);
 	printf("qv-controld: stopped\n");
 	return 0;
 }

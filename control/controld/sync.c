@@ -211,4 +211,27 @@ void qv_reconcile(struct qv_controld *c)
 	c->switch_ok = true;
 	c->last_error[0] = 0;
 	json_decref(plan);
+	qv_vms_report(c, qv_vms_sync(c, true));
+}
+
+void qv_vms_report(struct qv_controld *c, json_t *res)
+{
+	static const char *const what[] = {"started", "removed"};
+	json_t *v, *errs = json_object_get(res, "errors");
+	size_t i;
+	char now[512] = "";
+
+	if (!res)
+		return;
+	for (size_t k = 0; k < 2; k++)
+		json_array_foreach(json_object_get(res, what[k]), i, v)
+			printf("qv-controld: VM %s %s\n", json_string_value(v), what[k]);
+	json_array_foreach(errs, i, v)
+		snprintf(now + strlen(now), sizeof(now) - strlen(now), "%s%s", i ? "; " : "",
+			 json_string_value(v));
+	if (now[0] && strcmp(now, c->vm_error) != 0)
+		fprintf(stderr, "qv-controld: VMs: %s (will retry)\n", now);
+	snprintf(c->vm_error, sizeof(c->vm_error), "%s", now);
+	fflush(stdout);
+	json_decref(res);
 }

@@ -29,6 +29,9 @@ int qv_topo_load(const char *spec, struct qv_topo **out, char *err, size_t errle
 void qv_topo_free(struct qv_topo *t);
 
 /* "2 NUMA nodes, 16 cores, 32 CPUs (synthetic: numa:2 core:8 pu:2)". */
+/* How many cores (not CPUs) the topology has: callers turn share_core0 on for small hosts. */
+size_t qv_topo_n_cores(const struct qv_topo *t);
+
 void qv_topo_summary(const struct qv_topo *t, char *buf, size_t len);
 
 /* A physical NIC or VF port the switch polls or a VNF takes as a hostdev. */

@@ -167,6 +167,11 @@ void qv_topo_summary(const struct qv_topo *t, char *buf, size_t len)
 	         t->n_nodes == 1 ? "" : "s", t->n_cores, cpus, t->source);
 }
 
+size_t qv_topo_n_cores(const struct qv_topo *t)
+{
+	return t->n_cores;
+}
+
 int qv_topo_node_pos(const struct qv_topo *t, int os)
 {
 	for (size_t i = 0; i < t->n_nodes; i++)

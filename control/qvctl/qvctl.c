@@ -17,6 +17,7 @@
 
 #define DEFAULT_SOCKET "/run/qwikvirt/switchd.sock"
 #define DEFAULT_TIMEOUT_MS 5000
+#define VM_TIMEOUT_MS 180000 /* apply and vm commands: VMs boot and shut down slowly */
 
 #define EXIT_RPC 1   /* the switch refused, or could not be reached */
 #define EXIT_USAGE 2 /* the command line is wrong */
@@ -27,6 +28,7 @@ static struct {
 	bool to_controld;     /* the current command talks to qv-controld */
 	bool json;
 	int timeout_ms;
+	bool timeout_set; /* --timeout given: VM commands keep it instead of their longer wait */
 } opt;
 
 /* Drop reasons and their meanings, from the same X-macro as the switch's counters (only the
@@ -95,6 +97,9 @@ static const struct help {
      "  stats [clear]                   traffic and drop counters\n"
      "  apply [--check] FILE            apply a YAML service definition (qv-controld)\n"
      "  show chains                     chains hop by hop with counters (qv-controld)\n"
+     "  show placement                  NUMA placement of PMDs and VMs, explained (qv-controld)\n"
+     "  vm list|start|stop|restart|console|snapshot|revert|clone|delete\n"
+     "                                  the VNF VMs (qv-controld)\n"
      "  capture start|list|stop         capture a port's packets to a pcapng file\n"
      "  trace PORT [--count N]          what the switch does with the next packets\n"
      "  call METHOD [JSON-PARAMS]       raw JSON-RPC call\n"
@@ -105,7 +110,7 @@ static const struct help {
      "  qvctl show flows\n"
      "\n"
      "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
-    {"show", "qvctl show ports|pmd|flows|drops|l2|chains|controld",
+    {"show", "qvctl show ports|pmd|flows|drops|l2|chains|controld|placement",
      "Shows the switch's state:\n"
      "  ports   ports with queues, default action and traffic counters\n"
      "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
@@ -114,6 +119,8 @@ static const struct help {
      "  l2      learned MAC addresses\n"
      "  chains  (from qv-controld) each chain hop by hop with the counters of its ports\n"
      "  controld (from qv-controld) its desired state and whether the switch matches it\n"
+     "  placement (from qv-controld) where the PMDs and each VM's vCPUs, emulator threads\n"
+     "          and memory go, and why\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
@@ -282,6 +289,84 @@ static const struct help {
      "Examples:\n"
      "  qvctl apply --check configs/web.yaml\n"
      "  qvctl apply configs/web.yaml\n"},
+    {"show placement", "qvctl show placement",
+     "Asks qv-controld where the switch's PMD cores and every VNF VM of the applied file go on\n"
+     "this host (or on its --topology): the host, each NIC's NUMA node, the PMD CPUs, and per\n"
+     "VM its vCPU pins, emulator pin and memory node, one line per decision. When the host\n"
+     "cannot fit the file, says which resource is short, on which node, and by how much.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show placement\n"},
+    {"vm", "qvctl vm list|start|stop|restart|console|snapshot|revert|clone|delete ...",
+     "The VNF VMs qv-controld runs: one libvirt domain per VNF instance of the applied file\n"
+     "(named PREFIX<vnf>-<instance>, prefix qv- by default), and clones made with vm clone.\n"
+     "  list                          state, vCPUs, memory, pinning, serial log\n"
+     "  start|stop|restart NAME       lifecycle; a stopped VM stays stopped until vm start\n"
+     "  console NAME                  the tail of its serial console log\n"
+     "  snapshot NAME [TAG]           snapshot (TAG defaults to a timestamp)\n"
+     "  revert NAME TAG               back to a snapshot\n"
+     "  clone NAME NEW                a new VM from NAME: new overlay, MACs, switch ports\n"
+     "  delete NAME                   remove a clone\n"
+     "Talks to qv-controld (--controld SOCKET); waits up to 3 minutes unless --timeout.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm list\n"},
+    {"vm list", "qvctl vm list",
+     "Lists the VMs of qv-controld: name, state (running, shutoff, absent...), vCPUs, memory,\n"
+     "pinning (vCPU:CPUs, emulator CPUs, memory node), the VNF it belongs to and where its\n"
+     "serial console is logged. 'held' means stopped by vm stop: not restarted by itself.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm list\n"},
+    {"vm start", "qvctl vm start NAME",
+     "Starts VM NAME (defining it first when it is not defined) and lets qv-controld keep it\n"
+     "running again.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm start qv-fw-0\n"},
+    {"vm stop", "qvctl vm stop NAME [--timeout-s S]",
+     "Shuts VM NAME down: ACPI power button, then destroy after S seconds (default: the\n"
+     "daemon's --vm-stop-timeout). It stays stopped (qv-controld does not restart it) until\n"
+     "qvctl vm start NAME. Its switch ports stay; their chains drop packets meanwhile.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm stop qv-fw-0 --timeout-s 5\n"},
+    {"vm restart", "qvctl vm restart NAME [--timeout-s S]",
+     "Stops VM NAME (graceful, then destroy after S seconds) and starts it again.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm restart qv-fw-0\n"},
+    {"vm console", "qvctl vm console NAME [--bytes N]",
+     "Prints the last N bytes (default 4096) of VM NAME's serial console log.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm console qv-fw-0\n"},
+    {"vm snapshot", "qvctl vm snapshot NAME [TAG]",
+     "Snapshots running VM NAME as TAG (default snap-DATE-TIME): with a disk, memory and disk\n"
+     "inside its qcow2 overlay; without one (kernel + initrd), its memory into a file under\n"
+     "the daemon's state directory. Prints the tag.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm snapshot qv-fw-0 before-upgrade\n"},
+    {"vm revert", "qvctl vm revert NAME TAG",
+     "Brings VM NAME back to snapshot TAG; it runs afterwards.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm revert qv-fw-0 before-upgrade\n"},
+    {"vm clone", "qvctl vm clone NAME NEW",
+     "Makes VM NEW from VM NAME: the same VNF spec and placement, a new qcow2 overlay on the\n"
+     "same base image (when it has a disk), new MACs, and new switch ports NEW-without-prefix-\n"
+     "<interface> with their own sockets. NEW must start with the daemon's prefix. The clone\n"
+     "goes when its VNF leaves the file, or with vm delete. Add rules for its ports yourself.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm clone qv-fw-0 qv-fwcopy\n"},
+    {"vm delete", "qvctl vm delete NAME",
+     "Removes clone NAME: stopped, undefined, its overlay and switch ports removed. VMs of the\n"
+     "file go by editing the file and applying it.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm delete qv-fwcopy\n"},
     {"call", "qvctl call METHOD [JSON-PARAMS]",
      "Calls any method of the switch (rpc.list lists them) with params given as a JSON\n"
      "object, and prints the result as JSON.\n"
@@ -856,6 +941,7 @@ static void view_drops_result(const json_t *result)
 }
 
 static void view_chains(const json_t *result);
+static void view_placement(const json_t *result);
 
 static void view_controld(const json_t *r)
 {
@@ -888,6 +974,12 @@ static int cmd_show(int argc, char **argv)
 			return usage_error("show", "unexpected argument '%s'", argv[1]);
 		opt.to_controld = true;
 		return call_and_view("chains.show", view_chains);
+	}
+	if (strcmp(argv[0], "placement") == 0) {
+		if (argc > 1)
+			return usage_error("show placement", "unexpected argument '%s'", argv[1]);
+		opt.to_controld = true;
+		return call_and_view("placement.show", view_placement);
 	}
 	if (strcmp(argv[0], "controld") == 0) {
 		if (argc > 1)
@@ -1222,7 +1314,8 @@ static void print_plan(const json_t *plan, bool applied)
 		const char *key, *verb;
 	} parts[] = {{"ports_replace", "replace port"}, {"ports_add", "add port"},
 	             {"rules_add", "add rule"},         {"rules_del", "delete rule"},
-	             {"ports_del", "delete port"}};
+	             {"ports_del", "delete port"},      {"vms_start", "start VM"},
+	             {"vms_remove", "remove VM"}};
 	size_t total = 0, i;
 	const json_t *v;
 
@@ -1241,6 +1334,29 @@ static void print_plan(const json_t *plan, bool applied)
 		printf("  nothing to change: the switch already matches\n");
 	else
 		printf("%zu change(s) %s\n", total, applied ? "applied" : "planned, nothing changed");
+}
+
+/* What apply did to the VMs; errors (a VM that did not start) make the exit status 1. */
+static int print_vm_sync(const json_t *vms)
+{
+	static const char *const kinds[] = {"started", "running", "held", "removed"};
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_object(vms))
+		return 0;
+	if (!opt.json)
+		for (size_t k = 0; k < 4; k++)
+			json_array_foreach(json_object_get(vms, kinds[k]), i, v)
+				printf("  VM %-20s %s%s\n", json_string_value(v), kinds[k],
+				       k == 2 ? " (stopped by vm stop; qvctl vm start NAME)" : "");
+	json_array_foreach(json_object_get(vms, "errors"), i, v)
+		fprintf(stderr, "qvctl: %s\n", json_string_value(v));
+	if (json_array_size(json_object_get(vms, "errors")) == 0)
+		return 0;
+	fprintf(stderr, "qvctl: the switch was changed, but not every VM is as wanted; "
+	                "qv-controld retries by itself (qvctl show controld, qvctl vm list)\n");
+	return EXIT_RPC;
 }
 
 static int cmd_apply(int argc, char **argv)
@@ -1266,6 +1382,8 @@ static int cmd_apply(int argc, char **argv)
 	}
 	json_t *result;
 	opt.to_controld = true;
+	if (!opt.timeout_set)
+		opt.timeout_ms = VM_TIMEOUT_MS; /* VMs start, old ones shut down */
 	int rc = rpc("apply", json_pack("{s:s, s:s%, s:b}", "name", file, "yaml", yaml, len, "check",
 	                                check),
 	             &result);
@@ -1290,8 +1408,9 @@ static int cmd_apply(int argc, char **argv)
 		printf("%s: %s\n", file, check ? "valid; the plan:" : "applied:");
 		print_plan(json_object_get(result, "plan"), !check);
 	}
+	rc = print_vm_sync(json_object_get(result, "vms"));
 	json_decref(result);
-	return 0;
+	return rc;
 }
 
 static void view_chains(const json_t *result)
@@ -1333,6 +1452,152 @@ static void view_chains(const json_t *result)
 		table_print(&t);
 		table_free(&t);
 	}
+}
+
+
+/* ---- VNF VMs and placement (qv-controld) ---- */
+
+static void view_placement(const json_t *r)
+{
+	const json_t *v;
+	size_t i;
+
+	printf("host: %s\n", json_string_value(json_object_get(r, "host")));
+	printf("PMD CPUs: %s\n", *json_string_value(json_object_get(r, "pmd_list"))
+	                             ? json_string_value(json_object_get(r, "pmd_list"))
+	                             : "none");
+	json_array_foreach(json_object_get(r, "lines"), i, v)
+		printf("  %s\n", json_string_value(v));
+}
+
+static void view_vms(const json_t *r)
+{
+	static const char *const cols[] = {"NAME",   "STATE", ">VCPUS", ">MEMORY",
+	                                   "PINNING", "VNF",  "SERIAL LOG"};
+	const json_t *v;
+	size_t i;
+	struct table t;
+	char buf[32];
+
+	if (json_array_size(json_object_get(r, "vms")) == 0) {
+		printf("no VMs (qvctl apply FILE with vnfs first)\n");
+		return;
+	}
+	table_init(&t, "", 7, cols);
+	json_array_foreach(json_object_get(r, "vms"), i, v)
+	{
+		struct row *row = table_add(&t);
+		const char *pin = json_string_value(json_object_get(v, "vcpupin"));
+		const char *emu = json_string_value(json_object_get(v, "emulatorpin"));
+		const char *node = json_string_value(json_object_get(v, "numa"));
+
+		jcell(row, 0, v, "name");
+		cell(row, 1, "%s%s", jtext(v, "state", buf, sizeof(buf)),
+		     json_is_true(json_object_get(v, "held")) ? " (held)" : "");
+		jcell(row, 2, v, "vcpus");
+		cell(row, 3, "%lld MiB", jint(v, "memory_mib"));
+		cell(row, 4, "vcpu %s emu %s node %s", pin && *pin ? pin : "-",
+		     emu && *emu ? emu : "-", node && *node ? node : "-");
+		cell(row, 5, "%s%s", json_string_value(json_object_get(v, "vnf"))
+		                         ? json_string_value(json_object_get(v, "vnf"))
+		                         : "-",
+		     strcmp(jtext(v, "origin", buf, sizeof(buf)), "clone") == 0 ? " (clone)" : "");
+		jcell(row, 6, v, "serial_log");
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+static int cmd_vm(int argc, char **argv)
+{
+	static const struct {
+		const char *verb, *method;
+		int min, max; /* positional arguments */
+		const char *p1, *p2; /* their parameter names */
+	} verbs[] = {
+	    {"list", "vm.list", 0, 0, NULL, NULL},       {"start", "vm.start", 1, 1, "name", NULL},
+	    {"stop", "vm.stop", 1, 1, "name", NULL},     {"restart", "vm.restart", 1, 1, "name", NULL},
+	    {"console", "vm.console", 1, 1, "name", NULL},
+	    {"snapshot", "vm.snapshot", 1, 2, "name", "tag"},
+	    {"revert", "vm.revert", 2, 2, "name", "tag"}, {"clone", "vm.clone", 2, 2, "name", "new"},
+	    {"delete", "vm.delete", 1, 1, "name", NULL},
+	};
+	char key[32];
+	size_t k;
+	int npos = 0;
+
+	if (argc < 1)
+		return usage_error("vm", "vm what? (list, start, stop, ...)");
+	for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
+		if (strcmp(argv[0], verbs[k].verb) == 0)
+			break;
+	if (k == sizeof(verbs) / sizeof(verbs[0]))
+		return usage_error("vm", "unknown vm command '%s'", argv[0]);
+	snprintf(key, sizeof(key), "vm %s", verbs[k].verb);
+	json_t *params = json_object();
+	for (int i = 1; i < argc; i++) {
+		bool missing = false;
+		const char *v, *num = NULL;
+		unsigned long n;
+
+		if ((!strcmp(argv[0], "stop") || !strcmp(argv[0], "restart")) &&
+		    (v = opt_value(argc, argv, &i, "--timeout-s", &missing)))
+			num = "timeout_s";
+		else if (!missing && !strcmp(argv[0], "console") &&
+		         (v = opt_value(argc, argv, &i, "--bytes", &missing)))
+			num = "bytes";
+		if (missing) {
+			json_decref(params);
+			return usage_error(key, "%s needs a value", argv[i]);
+		}
+		if (num) {
+			if (!parse_uint(v, strcmp(num, "bytes") == 0, 1 << 20, &n)) {
+				json_decref(params);
+				return usage_error(key, "'%s': expected a number", v);
+			}
+			json_object_set_new(params, num, json_integer((json_int_t)n));
+			continue;
+		}
+		if (argv[i][0] == '-' || npos >= verbs[k].max) {
+			json_decref(params);
+			return usage_error(key, "unexpected argument '%s'", argv[i]);
+		}
+		json_object_set_new(params, npos ? verbs[k].p2 : verbs[k].p1, json_string(argv[i]));
+		npos++;
+	}
+	if (npos < verbs[k].min) {
+		json_decref(params);
+		return usage_error(key, "vm %s needs %s", verbs[k].verb,
+		                   verbs[k].min == 2 ? "two arguments" : "the VM's NAME");
+	}
+	opt.to_controld = true;
+	if (!opt.timeout_set)
+		opt.timeout_ms = VM_TIMEOUT_MS;
+	json_t *r;
+	int rc = rpc(verbs[k].method, params, &r);
+	if (rc)
+		return rc;
+	if (!json_out(r)) {
+		const char *name = json_string_value(json_object_get(r, "name"));
+		if (k == 0)
+			view_vms(r);
+		else if (!strcmp(argv[0], "console"))
+			fputs(json_string_value(json_object_get(r, "text")), stdout);
+		else if (!strcmp(argv[0], "snapshot") || !strcmp(argv[0], "revert"))
+			printf("VM %s: %s %s\n", name, !strcmp(argv[0], "revert") ? "reverted to"
+			                                                          : "snapshot",
+			       json_string_value(json_object_get(r, "tag")));
+		else if (!strcmp(argv[0], "clone"))
+			printf("VM %s cloned from %s\n", name,
+			       json_string_value(json_object_get(r, "source")));
+		else
+			printf("VM %s: %s%s\n", name, json_string_value(json_object_get(r, "done")),
+			       json_is_true(json_object_get(r, "forced"))
+			           ? " (did not shut down in time: destroyed)"
+			           : "");
+	}
+	json_decref(r);
+	return 0;
 }
 
 /* ---- capture and trace ---- */
@@ -1531,7 +1796,7 @@ static const struct command {
 } commands[] = {
     {"show", cmd_show},   {"port", cmd_port}, {"flow", cmd_flow},
     {"stats", cmd_stats}, {"call", cmd_call}, {"capture", cmd_capture}, {"trace", cmd_trace},
-    {"apply", cmd_apply},
+    {"apply", cmd_apply}, {"vm", cmd_vm},
 };
 
 static const struct command *find_command(const char *name)
@@ -1581,6 +1846,7 @@ int main(int argc, char **argv)
 				                   "1..3600000",
 				                   v);
 			opt.timeout_ms = (int)ms;
+			opt.timeout_set = true;
 		} else if (missing) {
 			return usage_error("", "%s needs a value", argv[i]);
 		} else if (strcmp(argv[i], "--") == 0) {

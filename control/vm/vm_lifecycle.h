@@ -64,6 +64,20 @@ bool qv_vm_serial_log(struct qv_vm_conn *c, const char *name, char *path, size_t
 /* QEMU's pid (running domains of the local qemu driver), or -1. */
 pid_t qv_vm_qemu_pid(const char *name);
 
+/* What a VM is now (vm_info.c). state QV_VM_ABSENT (and true) when there is no such domain. */
+struct qv_vm_info {
+	enum qv_vm_state state;
+	unsigned vcpus;
+	unsigned memory_mib;
+	char vcpupin[256];                  /* "0:1,1:1" (vCPU:cpuset), "" when not pinned */
+	char emulatorpin[QV_VM_CPUSET_MAX]; /* "" when not pinned */
+	char nodeset[QV_VM_CPUSET_MAX];     /* numatune memory nodeset, "" when none */
+	char serial_log[QV_VM_PATH_MAX];    /* "" when the serial port is not a file */
+	pid_t pid;                          /* QEMU, -1 when not running */
+};
+bool qv_vm_info_get(struct qv_vm_conn *c, const char *name, struct qv_vm_info *out,
+                    struct qv_vm_err *err);
+
 /* Snapshot TAG of a running VM. No disk: an external memory-only snapshot into dir/NAME-TAG.mem
  * (the VM keeps running). With a qcow2 disk: an internal full-system snapshot (memory + disk,
  * inside the qcow2). dir may be NULL with a disk. */

@@ -149,9 +149,12 @@ pcap_count() { # number of packets in a pcap
 
 # ---- service chains: qv-controld and VNF stand-ins ----
 
-CONTROLD_BIN=$QV_BUILD/control/qv-controld
+CONTROLD_BIN=$QV_BUILD/control/controld/qv-controld
 
 controld_start() { # controld_start [options]: state in $T/state, socket $T/cd.sock
+    # VNFs here are testpmd stand-ins (vnf_start): --no-vms, unless CONTROLD_VMS=yes
+    # (tests/system, where qv-controld launches the VNF VMs itself)
+    [ "${CONTROLD_VMS:-no}" = yes ] || set -- --no-vms "$@"
     "$CONTROLD_BIN" --socket "$T/cd.sock" --switch "$T/sw.sock" --state-dir "$T/state" \
         --interval 200 "$@" >>"$T/controld.log" 2>&1 &
     CONTROLD_PID=$!

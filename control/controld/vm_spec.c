@@ -1,0 +1,221 @@
+/* qwikvirt: the VMs qv-controld wants: one per VNF instance of the desired model (boot source,
+ * vhost-user NICs = its switch ports, pins from placement), plus the operator's clones. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/controld/controld.h"
+#include "control/placement/placement.h"
+
+#define DEFAULT_CMDLINE "console=ttyS0 quiet panic=-1 pci=nomsi"
+
+void qv_cd_vm_paths(const struct qv_controld *c, const char *name, const char *ext, char *out,
+                    size_t len)
+{
+	snprintf(out, len, "%s/vms/%s.%s", c->state_dir, name, ext);
+}
+
+static int image_path(const struct qv_controld *c, const char *vm, const char *what, const char *p,
+                      char *out, size_t len, char *err, size_t errlen)
+{
+	int n = p[0] == '/' || !c->vm.images ? snprintf(out, len, "%s", p)
+	                                     : snprintf(out, len, "%s/%s", c->vm.images, p);
+
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "VM %s: %s path %s is too long; use a shorter --images DIR",
+		         vm, what, p);
+		return -1;
+	}
+	return 0;
+}
+
+static void pin(struct qv_cd_vm *v, const struct qv_placement *p)
+{
+	for (size_t i = 0; p && i < p->n_vnfs; i++) {
+		const struct qv_place_vnf_result *r = &p->vnfs[i];
+
+		if (strcmp(r->name, v->spec.name) != 0)
+			continue;
+		for (unsigned k = 0; k < r->vcpus && k < QV_VM_MAX_VCPUS; k++)
+			snprintf(v->spec.vcpupin[k], QV_VM_CPUSET_MAX, "%s", r->vcpu_cpuset[k]);
+		snprintf(v->spec.emulatorpin, QV_VM_CPUSET_MAX, "%s", r->emulator_cpuset);
+		v->spec.numa_node = r->node;
+	}
+}
+
+static int one(struct qv_controld *c, const struct qv_model_vnf *mv, unsigned inst,
+               const struct qv_placement *pl, struct qv_cd_vm *v, char *err, size_t errlen)
+{
+	const struct qv_switch_plan *plan = c->desired.plan;
+	struct qv_vm_spec *s = &v->spec;
+	struct qv_vm_err e;
+	char name[QV_VM_NAME_MAX * 2];
+
+	memset(v, 0, sizeof(*v));
+	snprintf(name, sizeof(name), "%s%s-%u", c->vm.prefix, mv->name, inst);
+	if (strlen(name) >= QV_VM_NAME_MAX) {
+		snprintf(err, errlen,
+		         "VNF %s: VM name %s is too long; shorten the VNF name or "
+		         "--vm-prefix",
+		         mv->name, name);
+		return -1;
+	}
+	qv_vm_spec_init(s, name);
+	snprintf(v->vnf, sizeof(v->vnf), "%s", mv->name);
+	v->instance = (int)inst;
+	s->type = c->vm.kvm ? QV_VM_DOM_KVM : QV_VM_DOM_QEMU;
+	s->vcpus = mv->vcpus;
+	s->memory_mib = (unsigned)(mv->memory >> 20);
+	s->backing = c->vm.hugepages ? QV_VM_MEM_HUGEPAGES : QV_VM_MEM_MEMFD;
+	if (mv->kernel) {
+		if (image_path(c, name, "kernel", mv->kernel, s->kernel, sizeof(s->kernel), err,
+		               errlen) ||
+		    (mv->initrd && image_path(c, name, "initrd", mv->initrd, s->initrd,
+		                              sizeof(s->initrd), err, errlen)))
+			return -1;
+		snprintf(s->cmdline, sizeof(s->cmdline), "%s",
+		         mv->cmdline ? mv->cmdline : DEFAULT_CMDLINE);
+	}
+	if (mv->image) {
+		if (image_path(c, name, "image", mv->image, s->disk_base, sizeof(s->disk_base), err,
+		               errlen))
+			return -1;
+		qv_cd_vm_paths(c, name, "qcow2", s->disk, sizeof(s->disk));
+		s->no_msix = !c->vm.kvm;
+	}
+	qv_cd_vm_paths(c, name, "serial", s->serial_log, sizeof(s->serial_log));
+	s->serial_append = true;
+	for (size_t i = 0; i < plan->n_ports; i++) {
+		const struct qv_switch_port *p = &plan->ports[i];
+
+		if (!p->vnf || strcmp(p->vnf, mv->name) != 0 || p->instance != inst)
+			continue;
+		/* the switch as client (vhost-mode: client) means QEMU serves the socket */
+		if (!qv_vm_spec_add_iface(s, p->path, NULL,
+		                          p->client ? QV_VM_VHOST_SERVER : QV_VM_VHOST_CLIENT,
+		                          &e)) {
+			snprintf(err, errlen, "%s", e.msg);
+			return -1;
+		}
+		snprintf(v->ports[s->n_ifaces - 1], QV_PORT_NAME_MAX, "%s", p->name);
+		snprintf(v->ifnames[s->n_ifaces - 1], QV_PORT_NAME_MAX, "%s", p->iface);
+		v->client = p->client;
+	}
+	pin(v, pl);
+	return 0;
+}
+
+int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, const char *new_name,
+                   struct qv_cd_vm *out, char *err, size_t errlen)
+{
+	size_t pl = strlen(c->vm.prefix);
+	const char *shortn = new_name + pl;
+	struct qv_vm_spec *s = &out->spec;
+
+	if (strncmp(new_name, c->vm.prefix, pl) != 0 || !*shortn) {
+		snprintf(err, errlen,
+		         "clone name %s must start with %s (the prefix of the VMs "
+		         "qv-controld manages), e.g. %s%s-copy",
+		         new_name, c->vm.prefix, c->vm.prefix, src->vnf);
+		return -1;
+	}
+	*out = *src;
+	out->instance = -1;
+	snprintf(s->name, sizeof(s->name), "%s", new_name);
+	for (unsigned k = 0; k < s->n_ifaces; k++) {
+		char *slash = strrchr(src->spec.ifaces[k].socket, '/');
+		int dl = slash ? (int)(slash - src->spec.ifaces[k].socket) : 0;
+		int n = snprintf(out->ports[k], QV_PORT_NAME_MAX, "%s-%s", shortn, src->ifnames[k]);
+
+		if (n < 0 || n >= QV_PORT_NAME_MAX) {
+			snprintf(err, errlen,
+			         "clone %s: switch port %s-%s is longer than %d "
+			         "characters; pick a shorter name",
+			         new_name, shortn, src->ifnames[k], QV_PORT_NAME_MAX - 1);
+			return -1;
+		}
+		char path[QV_VM_PATH_MAX + QV_PORT_NAME_MAX + 8];
+
+		n = snprintf(path, sizeof(path), "%.*s/%s.sock", dl, src->spec.ifaces[k].socket,
+		             out->ports[k]);
+		if (n > 0 && (size_t)n < sizeof(s->ifaces[k].socket))
+			memcpy(s->ifaces[k].socket, path, (size_t)n + 1);
+		else
+			n = -1;
+		if (n < 0 || (size_t)n >= sizeof(s->ifaces[k].socket)) {
+			snprintf(err, errlen, "clone %s: socket path too long", new_name);
+			return -1;
+		}
+		qv_vm_mac_for(new_name, k, s->ifaces[k].mac);
+	}
+	qv_cd_vm_paths(c, new_name, "serial", s->serial_log, sizeof(s->serial_log));
+	if (s->disk[0])
+		qv_cd_vm_paths(c, new_name, "qcow2", s->disk, sizeof(s->disk));
+	return 0;
+}
+
+const struct qv_cd_vm *qv_cd_vm_find(const struct qv_cd_vm *v, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].spec.name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+int qv_cd_vms_wanted2(struct qv_controld *c, struct qv_cd_vm **out, char *place_err,
+                      size_t place_errlen, char *err, size_t errlen)
+{
+	const struct qv_model *m = c->desired.model;
+	json_t *clones = json_object_get(qv_vmstate(c), "clones"), *cl;
+	struct qv_placement *pl = NULL;
+	struct qv_cd_vm *v;
+	size_t total = 0, i;
+	int n = 0;
+
+	*out = NULL;
+	place_err[0] = 0;
+	if (!m)
+		return 0;
+	for (i = 0; i < m->n_vnfs; i++)
+		total += m->vnfs[i].instances;
+	v = calloc(total + json_array_size(clones) + 1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pl = qv_cd_place(c, m, place_err, place_errlen);
+	for (i = 0; i < m->n_vnfs; i++)
+		for (unsigned k = 0; k < m->vnfs[i].instances; k++)
+			if (one(c, &m->vnfs[i], k, pl, &v[n++], err, errlen) != 0)
+				goto fail;
+	json_array_foreach(clones, i, cl)
+	{
+		const char *name = json_string_value(json_object_get(cl, "name"));
+		const struct qv_cd_vm *src =
+		    qv_cd_vm_find(v, n, json_string_value(json_object_get(cl, "source")));
+
+		if (name && src && qv_cd_clone_of(c, src, name, &v[n], err, errlen) == 0)
+			n++;
+	}
+	qv_placement_free(pl);
+	*out = v;
+	return n;
+fail:
+	qv_placement_free(pl);
+	free(v);
+	return -1;
+}
+
+int qv_cd_vms_wanted(struct qv_controld *c, struct qv_cd_vm **out, char *err, size_t errlen)
+{
+	char perr[512];
+	int n = qv_cd_vms_wanted2(c, out, perr, sizeof(perr), err, errlen);
+
+	if (n >= 0 && perr[0]) {
+		free(*out);
+		*out = NULL;
+		snprintf(err, errlen, "placement: %s", perr);
+		return -1;
+	}
+	return n;
+}

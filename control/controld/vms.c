@@ -1,0 +1,264 @@
+/* qwikvirt: qv-controld's VMs through libvirt: every wanted VM runs (a running domain of its
+ * name is adopted, never duplicated), managed VMs that are no longer wanted are removed. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control/controld/controld.h"
+#include "control/vm/vm_lifecycle.h"
+
+struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen)
+{
+	struct qv_vm_err e;
+
+	if (!c->lv && !(c->lv = qv_vm_connect(c->vm.uri, &e)))
+		snprintf(err, errlen, "%s", e.msg);
+	return c->lv;
+}
+
+/* libvirt dropped us (libvirtd restarted): connect again next time. */
+static void lv_check(struct qv_controld *c)
+{
+	char **names = NULL;
+	struct qv_vm_err e;
+	int n = qv_vm_list(c->lv, "\x01", &names, &e);
+
+	qv_vm_names_free(names, n);
+	if (n < 0) {
+		qv_vm_disconnect(c->lv);
+		c->lv = NULL;
+	}
+}
+
+static json_t *sw_call(struct qv_controld *c, const char *method, json_t *params, char *err,
+                       size_t errlen)
+{
+	json_t *r = NULL;
+	int code;
+
+	if (qv_rpc_call(c->switch_sock, method, params, c->rpc_timeout_ms, &r, &code, err,
+	                errlen) != 0)
+		return NULL;
+	return r;
+}
+
+int qv_cd_ports_ensure(struct qv_controld *c, const struct qv_cd_vm *v, char *err, size_t errlen)
+{
+	json_t *have = sw_call(c, "port.list", NULL, err, errlen), *r;
+	size_t i;
+	json_t *p;
+
+	if (!have)
+		return -1;
+	for (unsigned k = 0; k < v->spec.n_ifaces; k++) {
+		bool found = false;
+
+		json_array_foreach(json_object_get(have, "ports"), i, p) found |=
+		    strcmp(json_string_value(json_object_get(p, "name")), v->ports[k]) == 0;
+		if (found)
+			continue;
+		r = sw_call(c, "port.add",
+		            json_pack("{s:s, s:s, s:s, s:b}", "name", v->ports[k], "type", "vhost",
+		                      "path", v->spec.ifaces[k].socket, "client", v->client),
+		            err, errlen);
+		if (!r) {
+			json_decref(have);
+			return -1;
+		}
+		json_decref(r);
+	}
+	json_decref(have);
+	return 0;
+}
+
+static void rm_snapshots(struct qv_controld *c, const char *name)
+{
+	char dir[4096], path[4400];
+	size_t nl = strlen(name);
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(dir, sizeof(dir), "%s/snapshots", c->state_dir);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, name, nl) == 0 && e->d_name[nl] == '-' &&
+		    strstr(e->d_name, ".mem")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}
+
+int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *ports, size_t n,
+                 char *err, size_t errlen)
+{
+	struct qv_vm_conn *lv = qv_cd_lv(c, err, errlen);
+	struct qv_vm_err e;
+	char path[4096];
+	bool forced;
+
+	if (!lv)
+		return -1;
+	if (!qv_vm_stop(lv, name, c->vm.stop_timeout_ms, &forced, &e) ||
+	    !qv_vm_undefine(lv, name, &e)) {
+		snprintf(err, errlen, "%s", e.msg);
+		return -1;
+	}
+	qv_cd_vm_paths(c, name, "qcow2", path, sizeof(path));
+	unlink(path);
+	qv_cd_vm_paths(c, name, "serial", path, sizeof(path));
+	unlink(path);
+	rm_snapshots(c, name);
+	for (size_t i = 0; i < n; i++)
+		json_decref(sw_call(c, "port.del", json_pack("{s:s}", "name", ports[i]), path,
+		                    sizeof(path)));
+	qv_vmstate_set(c, "held", name, false);
+	qv_vmstate_set(c, "managed", name, false);
+	return 0;
+}
+
+/* Removes the clone entry of name (its source left the file, or it was removed). */
+static void clone_forget(struct qv_controld *c, const char *name)
+{
+	json_t *arr = json_object_get(qv_vmstate(c), "clones"), *v;
+	size_t i;
+	char err[256];
+
+	json_array_foreach(arr, i,
+	                   v) if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+	{
+		json_array_remove(arr, i);
+		if (qv_vmstate_save(c, err, sizeof(err)) != 0)
+			fprintf(stderr, "qv-controld: warning: %s\n", err);
+		return;
+	}
+}
+
+static void remove_unwanted(struct qv_controld *c, const struct qv_cd_vm *want, int n, json_t *res)
+{
+	json_t *managed = json_deep_copy(json_object_get(qv_vmstate(c), "managed")), *v;
+	json_t *clones = json_object_get(qv_vmstate(c), "clones");
+	size_t i, j;
+	char err[512];
+
+	json_array_foreach(managed, i, v)
+	{
+		const char *name = json_string_value(v);
+		const char *ports[QV_VM_MAX_IFACES];
+		json_t *cl, *p;
+		size_t np = 0;
+
+		if (!name || qv_cd_vm_find(want, n, name))
+			continue;
+		/* a clone's ports are its own; an instance's went with the switch plan */
+		json_array_foreach(
+		    clones, j,
+		    cl) if (strcmp(json_string_value(json_object_get(cl, "name")), name) == 0)
+		    json_array_foreach(json_object_get(cl, "ports"), np,
+		                       p) if (np < QV_VM_MAX_IFACES) ports[np] =
+		        json_string_value(p);
+		if (np > QV_VM_MAX_IFACES)
+			np = QV_VM_MAX_IFACES;
+		if (qv_vm_remove(c, name, ports, np, err, sizeof(err)) != 0) {
+			json_array_append_new(json_object_get(res, "errors"), json_string(err));
+			continue;
+		}
+		clone_forget(c, name);
+		json_array_append_new(json_object_get(res, "removed"), json_string(name));
+	}
+	json_decref(managed);
+}
+
+static int ensure(struct qv_controld *c, const struct qv_cd_vm *v, bool *adopted, char *err,
+                  size_t errlen)
+{
+	struct qv_vm_err e;
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s/vms", c->state_dir);
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "VM %s: cannot create %.256s: %s", v->spec.name, dir,
+		         strerror(errno));
+		return -1;
+	}
+	if (v->instance < 0 && qv_cd_ports_ensure(c, v, err, errlen) != 0)
+		return -1;
+	if (v->spec.disk[0] && access(v->spec.disk, F_OK) != 0 &&
+	    !qv_vm_overlay_create(v->spec.disk_base, v->spec.disk, &e)) {
+		snprintf(err, errlen, "VM %s: %.400s", v->spec.name, e.msg);
+		return -1;
+	}
+	/* recorded first: a VM half-started before a crash is still ours to remove */
+	qv_vmstate_set(c, "managed", v->spec.name, true);
+	if (!qv_vm_ensure(c->lv, &v->spec, adopted, &e)) {
+		snprintf(err, errlen, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts (defines) the wanted VM that is not running, unless the operator stopped it. */
+static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, json_t *res)
+{
+	enum qv_vm_state st;
+	struct qv_vm_err e;
+	bool adopted;
+	char err[512];
+
+	if (!qv_vm_get_state(c->lv, v->spec.name, &st, &e)) {
+		json_array_append_new(json_object_get(res, "errors"), json_string(e.msg));
+		return;
+	}
+	if (st == QV_VM_RUNNING || st == QV_VM_PAUSED) {
+		qv_vmstate_set(c, "managed", v->spec.name, true);
+		json_array_append_new(json_object_get(res, "running"), json_string(v->spec.name));
+		return;
+	}
+	if (qv_vmstate_has(c, "held", v->spec.name)) {
+		json_array_append_new(json_object_get(res, "held"), json_string(v->spec.name));
+		return;
+	}
+	if (ensure(c, v, &adopted, err, sizeof(err)) != 0)
+		json_array_append_new(json_object_get(res, "errors"), json_string(err));
+	else
+		json_array_append_new(json_object_get(res, adopted ? "running" : "started"),
+		                      json_string(v->spec.name));
+}
+
+json_t *qv_vms_sync(struct qv_controld *c, bool starting)
+{
+	json_t *res;
+	struct qv_cd_vm *want = NULL;
+	char err[512], perr[512];
+	int n;
+
+	if (!c->vm.enabled)
+		return NULL;
+	res = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "started", "running", "held", "removed",
+	                "errors");
+	if (!qv_cd_lv(c, err, sizeof(err))) {
+		json_array_append_new(json_object_get(res, "errors"), json_string(err));
+		return res;
+	}
+	n = qv_cd_vms_wanted2(c, &want, perr, sizeof(perr), err, sizeof(err));
+	if (n < 0) {
+		json_array_append_new(json_object_get(res, "errors"), json_string(err));
+		return res;
+	}
+	remove_unwanted(c, want, n, res);
+	if (perr[0])
+		json_array_append_new(json_object_get(res, "errors"),
+		                      json_sprintf("placement: %s; the VMs are not started", perr));
+	else if (starting)
+		for (int i = 0; i < n; i++)
+			want_one(c, &want[i], res);
+	free(want);
+	if (json_array_size(json_object_get(res, "errors")))
+		lv_check(c);
+	return res;
+}
