@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <rte_hash_crc.h>
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
 
 #include "qv/flow_key.h"
 
@@ -29,25 +32,40 @@ struct qv_emc {
 	struct qv_emc_entry e[QV_EMC_ENTRIES];
 };
 
+/* CRC32-C over the 7 words in two independent chains: the crc32 instruction has a 3-cycle
+ * latency, so one chain of 7 costs ~21 cycles per packet and two interleaved ones ~12.
+ * (rte_hash_crc also re-checks the CPU's CRC support on every word.) */
 static inline uint32_t qv_flow_key_hash(const struct qv_flow_key *k)
 {
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t w[7];
+
+	memcpy(w, p, sizeof(w));
+#if defined(__SSE4_2__)
+	uint64_t a = _mm_crc32_u64(0, w[0]), b = _mm_crc32_u64(0x9e3779b9, w[1]);
+
+	a = _mm_crc32_u64(a, w[2]);
+	b = _mm_crc32_u64(b, w[3]);
+	a = _mm_crc32_u64(a, w[4]);
+	b = _mm_crc32_u64(b, w[5]);
+	a = _mm_crc32_u64(a, w[6]);
+	return (uint32_t)(a ^ (b << 7 | b >> 25));
+#else
 	return rte_hash_crc(k, sizeof(*k), 0);
+#endif
 }
 
 /* The key is 56 bytes without holes: compare as 7 words. memcpy keeps it alias-safe and
  * compiles to plain loads. */
 static inline bool qv_flow_key_equal(const struct qv_flow_key *a, const struct qv_flow_key *b)
 {
-	const uint8_t *pa = (const uint8_t *)a, *pb = (const uint8_t *)b;
-	uint64_t diff = 0;
+	uint64_t x[7], y[7];
 
-	for (unsigned int i = 0; i < sizeof(*a); i += 8) {
-		uint64_t x, y;
-		memcpy(&x, pa + i, 8);
-		memcpy(&y, pb + i, 8);
-		diff |= x ^ y;
-	}
-	return diff == 0;
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	/* written out: the compiler kept the loop, and this is on every packet */
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+		(x[5] ^ y[5]) | (x[6] ^ y[6])) == 0;
 }
 
 /* 2-way set associative: the two candidate slots come from different hash bits, so keys that
