@@ -19,12 +19,16 @@ N_PASS=0
 
 log() { echo "[$(date +%T)] $TEST_NAME: $*" >&2; }
 
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 stop_pid() { # TERM, then KILL after $2 s (default 10)
     local p=$1 t=${2:-10} i
-    kill -0 "$p" 2>/dev/null || return 0
+    alive "$p" || return 0
     kill -TERM "$p" 2>/dev/null || true
-    for ((i = 0; i < t * 10; i++)); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+    for ((i = 0; i < t * 10; i++)); do alive "$p" || return 0; sleep 0.1; done
+    log "pid $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-60)) ignored SIGTERM: killing it"
     kill -KILL "$p" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do alive "$p" || return 0; sleep 0.1; done
 }
 
 cleanup() {
@@ -36,8 +40,9 @@ cleanup() {
     fi
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${PIDS[$i]}"
-        wait "${PIDS[$i]}" 2>/dev/null
-        st=$?
+        st=0
+        # never block the cleanup on a process that would not die
+        alive "${PIDS[$i]}" || { wait "${PIDS[$i]}" 2>/dev/null; st=$?; }
         # the switch must shut down cleanly on SIGTERM (exit 0), or the test fails
         if [ "${PIDS[$i]}" = "${SWITCH_PID:-}" ] && [ $st -ne 0 ] && [ $rc -eq 0 ]; then
             log "FAIL: qv-switchd exited with status $st on SIGTERM"
@@ -112,6 +117,7 @@ switch_start() { # switch_start [qv-switchd options...]
 switch_stop() { # stops the switch; fails the test unless it exits cleanly
     local st=0
     stop_pid "$SWITCH_PID" 20
+    alive "$SWITCH_PID" && fail "qv-switchd does not stop"
     wait "$SWITCH_PID" 2>/dev/null || st=$?
     [ $st -eq 0 ] || fail "qv-switchd exited with status $st"
 }
@@ -176,14 +182,16 @@ qvc() { "$QVCTL_BIN" --switch "$T/sw.sock" --controld "$T/cd.sock" "$@"; }
 # takes the switch back after a switch restart (virtio-user reconnects from its link-state
 # interrupt handler, so link-state interrupts stay on).
 vnf_start() {
-    local name=$1 a=$2 b=$3 srv=""
-    [ "${4:-}" = server ] && srv=",server=1"
+    local name=$1 a=$2 b=$3 srv="" lsc=--no-lsc-interrupt
+    # as server it needs link-state interrupts to take a restarted switch back; as client it
+    # must not have them: testpmd then hangs closing its ports once the switch is gone
+    [ "${4:-}" = server ] && srv=",server=1" lsc=""
     taskset -c "$CTL_CPU" dpdk-testpmd --lcores "0@$CTL_CPU,1@$CTL_CPU" --no-pci --no-huge -m 256 \
         --file-prefix "qvvnf$name$$" --log-level=user1,8 \
         --vdev "net_virtio_user0,path=$a,queues=1,queue_size=1024$srv" \
         --vdev "net_virtio_user1,path=$b,queues=1,queue_size=1024$srv" -- \
         --forward-mode=io --auto-start --stats-period 5 --nb-cores=1 --total-num-mbufs=4096 \
-        --disable-link-check >"$T/vnf-$name.log" 2>&1 &
+        $lsc --disable-link-check >"$T/vnf-$name.log" 2>&1 &
     PIDS+=($!)
     eval "VNF_PID_${name//-/_}=$!"
 }
