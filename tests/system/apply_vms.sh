@@ -74,6 +74,7 @@ xml=$(virsh_q dumpxml "$FW1")
 check_contains "$FW1: QEMU serves the fw1-0-in socket" "path='$T/fw1-0-in.sock' mode='server'" "$xml"
 
 # --- traffic end to end, counters at every hop ------------------------------------------
+path_ready "$T/in.sock" "$T/out.sock"
 peer_run chain "$T/in.sock" "$T/out.sock" -- --gen 0:64:4 --count $N --rate 2000 --window 128 \
 	--rx 1 --expect $N --timeout 120 --json "$T/chain.json" ||
 	fail "in -> fw1 -> fw2 -> out did not deliver $N packets (see peer-chain.log)"

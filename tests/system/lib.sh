@@ -76,3 +76,16 @@ port_drop() { # port_drop PORT REASON -> drops on PORT under REASON (0 when none
 }
 port_ge() { [ "$(port_field "$1" "$2")" -ge "$3" ]; } # port_ge PORT FIELD N
 state_is() { [ "$(port_field "$1" state)" = "$2" ]; }
+
+# path_ready IN_SOCK OUT_SOCK: sends a trickle until packets come out of the chain, then zeroes
+# the switch's counters. A guest whose link just came up drops what arrives while its bridge
+# is still being set up; the tests then measure a chain that is ready.
+path_ready() {
+	local i
+	for ((i = 1; i <= 20; i++)); do
+		peer_run "ready$i" "$1" "$2" -- --gen 0:64:4 --count 20 --rate 200 --rx 1 --expect 20 \
+			--timeout 15 >/dev/null 2>&1 && break
+	done
+	[ $i -le 20 ] || fail "no packet came through the chain"
+	qvctl stats clear >/dev/null
+}

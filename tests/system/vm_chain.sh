@@ -41,6 +41,7 @@ for vm in "$FW1" "$FW2"; do
 done
 
 # --- traffic end to end, paced well below what two TCG guests forward ------------------------
+path_ready "$T/in.sock" "$T/out.sock"
 peer_run chain "$T/in.sock" "$T/out.sock" -- --gen 0:64:4 --count $N --rate 2000 --window 128 \
 	--rx 1 --expect $N --timeout 120 --json "$T/chain.json" ||
 	fail "in -> fw1 -> fw2 -> out did not deliver $N packets (see peer-chain.log)"
