@@ -18,30 +18,6 @@
 
 /* ---- parameter helpers: each names the parameter and what it must be ---- */
 
-static int check_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(params, key, v) {
-		bool ok = false;
-
-		for (int i = 0; allowed[i]; i++)
-			ok |= strcmp(key, allowed[i]) == 0;
-		if (!ok) {
-			char list[256] = "";
-
-			for (int i = 0; allowed[i]; i++)
-				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-					 i ? ", " : "", allowed[i]);
-			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				    "unknown parameter '%s' (expected one of: %s)", key, list);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static const char *get_str(json_t *params, const char *key, bool required,
 			   struct qv_rpc_error *err)
 {
@@ -244,7 +220,7 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 	char msg[512];
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	pp.name = get_str(params, "name", true, err);
 	if (!pp.name)
@@ -313,7 +289,7 @@ static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	char msg[512];
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0 || !(name = get_str(params, "name", true, err)))
+	if (qv_rpc_check_keys(params, keys, err) != 0 || !(name = get_str(params, "name", true, err)))
 		return NULL;
 	if (qv_switch_port_del(name, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
@@ -329,7 +305,7 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	int has_d;
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0 || !(name = get_str(params, "name", true, err)))
+	if (qv_rpc_check_keys(params, keys, err) != 0 || !(name = get_str(params, "name", true, err)))
 		return NULL;
 	p = qv_switch_port_by_name(name);
 	if (!p)
@@ -362,7 +338,7 @@ static json_t *m_flow_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 	uint32_t id;
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0 || !(text = get_str(params, "flow", true, err)))
+	if (qv_rpc_check_keys(params, keys, err) != 0 || !(text = get_str(params, "flow", true, err)))
 		return NULL;
 	if (qv_switch_flow_add(text, &id, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "%s", msg);
@@ -378,7 +354,7 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	int has_id;
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0 || get_bool(params, "all", &all, err) < 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0 || get_bool(params, "all", &all, err) < 0)
 		return NULL;
 	has_id = get_uint(params, "id", 1, UINT32_MAX, &id, err);
 	if (has_id < 0)
@@ -399,7 +375,7 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	{                                                                                  \
 		static const char *const keys[] = {NULL};                                 \
 		(void)ctx;                                                                 \
-		if (check_keys(params, keys, err) != 0)                                    \
+		if (qv_rpc_check_keys(params, keys, err) != 0)                                    \
 			return NULL;                                                       \
 		return json_pack("{s:o}", key, view());                                    \
 	}
@@ -413,7 +389,7 @@ static json_t *m_stats_get(json_t *params, struct qv_rpc_error *err, void *ctx)
 	static const char *const keys[] = {NULL};
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	return json_pack("{s:o, s:o, s:o}", "ports", qv_view_ports(), "drops", qv_view_drops(),
 			 "pmds", qv_view_pmds());
@@ -424,7 +400,7 @@ static json_t *m_stats_clear(json_t *params, struct qv_rpc_error *err, void *ctx
 	static const char *const keys[] = {NULL};
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	qv_stats_clear();
 	return json_object();
@@ -437,7 +413,7 @@ static json_t *m_l2_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	json_t *a;
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	a = json_array();
 	for (uint32_t i = 0; i < QV_L2_ENTRIES; i++) {
@@ -473,7 +449,7 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 	int id;
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0 || !(cp.port = get_str(params, "port", true, err)) ||
+	if (qv_rpc_check_keys(params, keys, err) != 0 || !(cp.port = get_str(params, "port", true, err)) ||
 	    !(cp.file = get_str(params, "file", true, err)))
 		return NULL;
 	cp.filter = get_str(params, "filter", false, err);
@@ -529,7 +505,7 @@ static json_t *m_capture_stop(json_t *params, struct qv_rpc_error *err, void *ct
 	size_t i;
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	if (get_uint(params, "id", 1, UINT32_MAX, &id, err) <= 0)
 		return err->code ? NULL
@@ -553,7 +529,7 @@ static json_t *m_trace_start(json_t *params, struct qv_rpc_error *err, void *ctx
 	char msg[256];
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0 || !(port = get_str(params, "port", true, err)) ||
+	if (qv_rpc_check_keys(params, keys, err) != 0 || !(port = get_str(params, "port", true, err)) ||
 	    get_uint(params, "count", 1, QV_TRACE_MAX, &count, err) < 0)
 		return NULL;
 	if (qv_trace_start(port, (uint32_t)count, msg, sizeof(msg)) != 0)
@@ -566,7 +542,7 @@ static json_t *m_trace_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	static const char *const keys[] = {NULL};
 
 	(void)ctx;
-	if (check_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	return qv_trace_show();
 }

@@ -142,7 +142,6 @@ json_t *qv_vms_plan(struct qv_controld *c, const struct qv_model *m);
 extern const struct qv_rpc_method qv_vm_methods[];
 
 /* handlers.c */
-int qv_only_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err);
 extern const struct qv_rpc_method qv_controld_methods[];
 
 #endif

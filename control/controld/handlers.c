@@ -9,24 +9,6 @@
 
 extern struct qv_controld qv_cd;
 
-int qv_only_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(params, key, v) {
-		bool ok = false;
-
-		for (int i = 0; allowed[i]; i++)
-			ok |= strcmp(key, allowed[i]) == 0;
-		if (!ok) {
-			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "unknown parameter '%s'", key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* With VMs on, a model the host cannot place is refused before anything changes. */
 static bool placeable(const struct qv_desired *next, char msg[512])
 {
@@ -56,7 +38,7 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 	char msg[512];
 
 	(void)ctx;
-	if (qv_only_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	if (!json_is_string(name) || !json_is_string(yaml))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
@@ -108,7 +90,7 @@ static json_t *m_chains_show(json_t *params, struct qv_rpc_error *err, void *ctx
 	json_t *v;
 
 	(void)ctx;
-	if (qv_only_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	v = qv_view_chains(&qv_cd, msg, sizeof(msg));
 	return v ? v : qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
@@ -120,7 +102,7 @@ static json_t *m_state_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	const struct qv_switch_plan *p = qv_cd.desired.plan;
 
 	(void)ctx;
-	if (qv_only_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	return json_pack("{s:s?, s:s, s:s, s:b, s:s, s:i, s:i, s:b, s:s, s:s}", "file",
 			 qv_cd.desired.name, "state_dir", qv_cd.state_dir, "switch",

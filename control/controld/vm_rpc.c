@@ -50,7 +50,7 @@ static const char *vm_arg(json_t *params, const char *const *keys, const struct 
 	enum qv_vm_state st = QV_VM_ABSENT;
 	struct qv_vm_err e;
 
-	if (qv_only_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	if (!name || !*name)
 		return FAIL("give the VM's name (qvctl vm list shows them)"), NULL;
@@ -105,7 +105,7 @@ static json_t *m_list(json_t *params, struct qv_rpc_error *err, void *ctx)
 	int nn;
 
 	(void)ctx;
-	if (qv_only_keys(params, keys, err) != 0 || !(lv = setup(&want, &n, err)))
+	if (qv_rpc_check_keys(params, keys, err) != 0 || !(lv = setup(&want, &n, err)))
 		return NULL;
 	out = json_array();
 	for (int i = 0; i < n; i++)
@@ -389,7 +389,7 @@ static json_t *m_placement(json_t *params, struct qv_rpc_error *err, void *ctx)
 	json_t *lines, *pmds, *vnfs;
 
 	(void)ctx;
-	if (qv_only_keys(params, keys, err) != 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	p = qv_cd_place(&qv_cd, m, msg, sizeof(msg));
 	if (!p)

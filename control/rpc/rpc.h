@@ -32,6 +32,11 @@ struct qv_rpc_error {
 json_t *qv_rpc_fail(struct qv_rpc_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* For handlers: fails with QV_RPC_INVALID_PARAMS naming the first parameter not in `allowed`
+ * (NULL-terminated) and listing the valid ones ("takes no parameters" when there are none).
+ * Returns 0 when every parameter is known. */
+int qv_rpc_check_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err);
+
 /* A method handler: params is the request's "params" (an object, or an empty object when the
  * request had none; borrowed). Returns a new reference to the result, or NULL with err set. */
 typedef json_t *(*qv_rpc_handler_fn)(json_t *params, struct qv_rpc_error *err, void *ctx);

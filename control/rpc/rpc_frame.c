@@ -280,3 +280,30 @@ char *qv_rpc_handle_line(const char *line, size_t len, const struct qv_rpc_metho
 	json_decref(req);
 	return resp;
 }
+
+int qv_rpc_check_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(params, key, v) {
+		bool ok = false;
+		char list[256] = "";
+
+		for (int i = 0; allowed[i]; i++)
+			ok |= strcmp(key, allowed[i]) == 0;
+		if (ok)
+			continue;
+		for (int i = 0; allowed[i]; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+				 allowed[i]);
+		if (list[0])
+			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+				    "unknown parameter '%s' (expected one of: %s)", key, list);
+		else
+			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+				    "unknown parameter '%s' (this method takes no parameters)", key);
+		return -1;
+	}
+	return 0;
+}
