@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_pause.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -26,6 +28,26 @@ void qv_switch_quiesce(void)
 		rte_rcu_qsbr_synchronize(qv_sw.qsbr, RTE_QSBR_THRID_INVALID);
 }
 
+/* For rte_vhost's device callbacks. rte_vhost may call destroy_device while it holds the
+ * device's virtqueue locks (a new memory table on a running device), and a PMD inside
+ * rte_vhost_enqueue_burst on that device then waits for those locks: a full grace period
+ * would never end. Wait at most 100 ms: when it does not end, the PMD is blocked on this
+ * very device, which rte_vhost keeps alive until the callback returns. */
+static void quiesce_for_vhost(void)
+{
+	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 10;
+	uint64_t token;
+
+	if (!qv_sw.qsbr)
+		return;
+	token = rte_rcu_qsbr_start(qv_sw.qsbr);
+	while (!rte_rcu_qsbr_check(qv_sw.qsbr, token, false)) {
+		if (rte_rdtsc() > deadline)
+			return;
+		rte_pause();
+	}
+}
+
 int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 {
 	size_t sz = rte_rcu_qsbr_get_memsize(QV_MAX_PMDS);
@@ -35,7 +57,7 @@ int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up RCU state: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	qv_vhost_quiesce = qv_switch_quiesce;
+	qv_vhost_quiesce = quiesce_for_vhost;
 	for (uint16_t i = 0; i < n; i++) {
 		struct qv_pmd *pmd;
 		unsigned lcore = i + 1u;
