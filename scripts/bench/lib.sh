@@ -7,7 +7,14 @@ BL_RM=()      # paths removed last
 
 bl_log() { echo "[$(date +%T)] bench: $*" >&2; }
 bl_die() { bl_log "ERROR: $*"; exit 1; }
-bl_alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# alive PID: running, not a zombie. The state is read from /proc only: bash reaps its children
+# asynchronously, so a zombie seen by `kill -0` may be gone by the time its stat is read, and an
+# unreadable stat means gone (reading it as "not Z" once failed a test with a stopped switch).
+bl_alive() {
+    local st
+    st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
 
 bl_stop_pid() { # TERM, wait up to $2 s (default 10), then KILL. Only PIDs we started.
 	local p=$1 t=${2:-10} i

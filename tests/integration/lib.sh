@@ -19,7 +19,14 @@ N_PASS=0
 
 log() { echo "[$(date +%T)] $TEST_NAME: $*" >&2; }
 
-alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# alive PID: running, not a zombie. The state is read from /proc only: bash reaps its children
+# asynchronously, so a zombie seen by `kill -0` may be gone by the time its stat is read, and an
+# unreadable stat means gone (reading it as "not Z" once failed a test with a stopped switch).
+alive() {
+    local st
+    st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
 
 stop_pid() { # TERM, then KILL after $2 s (default 10)
     local p=$1 t=${2:-10} i
