@@ -9,18 +9,25 @@
 #include "control/chain_flow.h"
 #include "dataplane/rule_syntax.h"
 
+static void ports_free(struct qv_switch_port *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(ports[i].path);
+		free(ports[i].devargs);
+		free(ports[i].pf);
+		free(ports[i].vf_mac);
+		free(ports[i].vnf);
+		free(ports[i].iface);
+	}
+	free(ports);
+}
+
 void qv_switch_plan_free(struct qv_switch_plan *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n_ports; i++) {
-		free(p->ports[i].path);
-		free(p->ports[i].devargs);
-		free(p->ports[i].pf);
-		free(p->ports[i].vnf);
-		free(p->ports[i].iface);
-	}
-	free(p->ports);
+	ports_free(p->ports, p->n_ports);
+	ports_free(p->hostdevs, p->n_hostdevs);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		free(p->rules[i].text);
 		free(p->rules[i].chain);
@@ -61,6 +68,10 @@ static bool declared_port(const struct qv_model_port *mp, struct qv_switch_port 
 	p->devargs = dup_or_null(mp->type == QV_PORT_PHY ? mp->pci : mp->devargs, &ok);
 	p->pf = dup_or_null(mp->pf, &ok);
 	p->vf = mp->vf;
+	p->vf_mac = dup_or_null(mp->vf_mac, &ok);
+	p->vf_vlan = mp->vf_vlan;
+	p->vf_spoofchk = mp->vf_spoofchk;
+	p->vf_trust = mp->vf_trust;
 	p->queues = mp->queues;
 	p->dflt = mp->dflt;
 	return ok;
@@ -95,10 +106,18 @@ static int build_ports(const struct qv_model *m, struct qv_switch_plan *p)
 	for (size_t i = 0; i < m->n_vnfs; i++)
 		n += m->vnfs[i].instances * m->vnfs[i].n_ifaces;
 	p->ports = calloc(n + 1, sizeof(*p->ports));
-	if (p->ports == NULL)
+	p->hostdevs = calloc(m->n_ports + 1, sizeof(*p->hostdevs));
+	if (p->ports == NULL || p->hostdevs == NULL)
 		return -1;
 	for (size_t i = 0; i < m->n_ports; i++) {
-		if (!declared_port(&m->ports[i], &p->ports[p->n_ports++]))
+		const struct qv_model_vnf *owner = qv_model_vf_owner(m, m->ports[i].name, NULL);
+		struct qv_switch_port *sp =
+		    owner ? &p->hostdevs[p->n_hostdevs++] : &p->ports[p->n_ports++];
+		bool ok = true;
+
+		if (!declared_port(&m->ports[i], sp))
+			return -1;
+		if (owner && !(sp->vnf = dup_or_null(owner->name, &ok)))
 			return -1;
 	}
 	for (size_t i = 0; i < m->n_vnfs; i++) {

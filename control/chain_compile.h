@@ -25,9 +25,12 @@ struct qv_switch_port {
 	char *devargs;          /* dpdk: PCI address or vdev string; NULL for a VF, see pf/vf */
 	char *pf;               /* vf: the daemon resolves the VF's PCI address */
 	uint16_t vf;
+	char *vf_mac; /* vf: settings for the PF to apply (NULL, QV_MODEL_UNSET: keep) */
+	int vf_vlan, vf_spoofchk, vf_trust;
 	uint16_t queues;
 	enum qv_port_default dflt;
-	char *vnf, *iface; /* VNF interfaces: owner and interface; NULL for ports of `ports:` */
+	char *vnf, *iface; /* VNF interfaces: owner and interface; NULL for ports of `ports:`;
+	                      a hostdev: the VNF whose VM takes the VF (iface NULL) */
 	unsigned instance;
 };
 
@@ -45,6 +48,10 @@ struct qv_switch_rule {
 struct qv_switch_plan {
 	struct qv_switch_port *ports;
 	size_t n_ports;
+	/* VF ports of `ports:` that a VNF's `vfs` hands to its VM (a libvirt hostdev): the daemon
+	 * resolves them like the switch's VFs, but they never become switch ports. */
+	struct qv_switch_port *hostdevs;
+	size_t n_hostdevs;
 	struct qv_switch_rule *rules;
 	size_t n_rules;
 };

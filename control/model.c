@@ -30,6 +30,7 @@ void qv_model_free(struct qv_model *m)
 		free(p->pf);
 		free(p->devargs);
 		free(p->path);
+		free(p->vf_mac);
 	}
 	free(m->ports);
 	for (size_t i = 0; i < m->n_vnfs; i++) {
@@ -42,6 +43,9 @@ void qv_model_free(struct qv_model *m)
 		free(v->kernel);
 		free(v->initrd);
 		free(v->cmdline);
+		for (size_t j = 0; j < v->n_vfs; j++)
+			free(v->vfs[j].name);
+		free(v->vfs);
 	}
 	free(m->vnfs);
 	for (size_t i = 0; i < m->n_chains; i++) {
@@ -72,6 +76,21 @@ const struct qv_model_vnf *qv_model_vnf_find(const struct qv_model *m, const cha
 		if (m->vnfs[i].name && strcmp(m->vnfs[i].name, name) == 0)
 			return &m->vnfs[i];
 	}
+	return NULL;
+}
+
+const struct qv_model_vnf *qv_model_vf_owner(const struct qv_model *m, const char *port,
+                                             struct qv_mark *at)
+{
+	const struct qv_model_port *p = qv_model_port_find(m, port);
+
+	for (size_t i = 0; p && p->type == QV_PORT_VF && i < m->n_vnfs; i++)
+		for (size_t j = 0; j < m->vnfs[i].n_vfs; j++)
+			if (m->vnfs[i].vfs[j].name && strcmp(m->vnfs[i].vfs[j].name, port) == 0) {
+				if (at)
+					*at = m->vnfs[i].vfs[j].mark;
+				return &m->vnfs[i];
+			}
 	return NULL;
 }
 

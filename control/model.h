@@ -21,6 +21,8 @@
 #define QV_MODEL_MIN_MEMORY (16ull << 20) /* 16 MiB */
 #define QV_MODEL_MAX_MEMORY (1ull << 40)  /* 1 TiB */
 #define QV_MODEL_NUMA_AUTO (-1)
+#define QV_MODEL_UNSET (-1)
+#define QV_MODEL_MAX_VFS 4 /* VFs per VNF (libvirt hostdevs, QV_VM_MAX_HOSTDEVS) */
 
 enum qv_port_type { QV_PORT_PHY, QV_PORT_VF, QV_PORT_VHOST, QV_PORT_VDEV };
 
@@ -47,9 +49,21 @@ struct qv_model_port {
 	bool client;   /* vhost: the switch connects (and reconnects) instead of listening */
 	uint16_t queues;
 	enum qv_port_default dflt;
+	/* vf: what the PF sets on the VF through netlink; QV_MODEL_UNSET: left as it is */
+	char *vf_mac;    /* "02:00:00:00:00:01" */
+	int vf_vlan;     /* 0 (none) .. 4094 */
+	int vf_spoofchk; /* 0 / 1 */
+	int vf_trust;    /* 0 / 1 */
 };
 
 struct qv_model_iface {
+	char *name;
+	struct qv_mark mark;
+};
+
+/* A name and where it was written: a VNF in a hop (alone, or as a group
+ * member), a VF port in a VNF's `vfs`. */
+struct qv_model_ref {
 	char *name;
 	struct qv_mark mark;
 };
@@ -65,12 +79,8 @@ struct qv_model_vnf {
 	char *kernel, *initrd, *cmdline;
 	int numa; /* node, or QV_MODEL_NUMA_AUTO */
 	uint16_t instances;
-};
-
-/* A VNF named in a hop (alone, or as a group member). */
-struct qv_model_ref {
-	char *name;
-	struct qv_mark mark;
+	struct qv_model_ref *vfs; /* ports of type vf handed to the VM as PCI devices (hostdev) */
+	size_t n_vfs;
 };
 
 /* One hop: a VNF (all its instances), or a group of VNFs (all instances of each), balanced by
@@ -128,6 +138,11 @@ void qv_model_free(struct qv_model *m);
 /* Lookups by name; NULL when absent. */
 const struct qv_model_port *qv_model_port_find(const struct qv_model *m, const char *name);
 const struct qv_model_vnf *qv_model_vnf_find(const struct qv_model *m, const char *name);
+
+/* The first VNF whose `vfs` names port, a port of type vf (and, in *at when not NULL, where);
+ * NULL when the switch owns the port. */
+const struct qv_model_vnf *qv_model_vf_owner(const struct qv_model *m, const char *port,
+                                             struct qv_mark *at);
 
 /* The switch port of instance `instance` of VNF vnf's interface iface: "<vnf>-<instance>-<iface>"
  * (fw-0-in). Returns the length, or -1 if it does not fit in len bytes. */

@@ -127,6 +127,58 @@ static size_t check_vnf_ports(const struct qv_model *m, struct qv_diags *d)
 	return errors;
 }
 
+/* ---- VFs handed to VNFs ---- */
+
+/* A VNF's `vfs` must name ports of type vf, each taken by one VM: one VNF, one instance. */
+static size_t check_vfs(const struct qv_model *m, struct qv_diags *d)
+{
+	char names[200];
+	size_t errors = 0;
+
+	for (size_t i = 0; i < m->n_vnfs; i++) {
+		const struct qv_model_vnf *v = &m->vnfs[i];
+
+		if (v->n_vfs && v->instances > 1) {
+			qv_diag_add(
+			    d, m->file, v->vfs[0].mark,
+			    "VNF '%s' has 'vfs' and instances: %u: a VF is one device and "
+			    "goes to one VM; expected instances: 1 (declare one VNF per VF)",
+			    v->name ? v->name : "?", v->instances);
+			errors++;
+		}
+		for (size_t j = 0; j < v->n_vfs; j++) {
+			const struct qv_model_ref *r = &v->vfs[j];
+			const struct qv_model_port *p = qv_model_port_find(m, r->name);
+			struct qv_mark first;
+			const struct qv_model_vnf *owner = qv_model_vf_owner(m, r->name, &first);
+
+			if (!p) {
+				join_names(names, sizeof(names), m->n_ports, port_name_at,
+				           m->ports);
+				qv_diag_add(d, m->file, r->mark,
+				            "unknown port '%s' in 'vfs' of VNF '%s' (declared: %s)",
+				            r->name, v->name ? v->name : "?", names);
+			} else if (p->type != QV_PORT_VF) {
+				qv_diag_add(
+				    d, m->file, r->mark,
+				    "port '%s' in 'vfs' of VNF '%s' is of type %s, expected a "
+				    "port of type vf: only an SR-IOV VF can be handed to a VM",
+				    r->name, v->name ? v->name : "?", qv_port_type_name(p->type));
+			} else if (first.line != r->mark.line || first.col != r->mark.col) {
+				qv_diag_add(
+				    d, m->file, r->mark,
+				    "VF port '%s' is already handed to VNF '%s' (line %u): a VF "
+				    "goes to one VM",
+				    r->name, owner->name ? owner->name : "?", first.line);
+			} else {
+				continue;
+			}
+			errors++;
+		}
+	}
+	return errors;
+}
+
 /* ---- chains ---- */
 
 static size_t check_endpoint(const struct qv_model *m, const struct qv_model_chain *c,
@@ -134,7 +186,17 @@ static size_t check_endpoint(const struct qv_model *m, const struct qv_model_cha
                              struct qv_diags *d)
 {
 	char names[200];
+	struct qv_mark given;
+	const struct qv_model_vnf *owner;
 
+	if (name && qv_model_port_find(m, name) && (owner = qv_model_vf_owner(m, name, &given))) {
+		qv_diag_add(d, m->file, at,
+		            "port '%s' in '%s' of chain '%s' is the VF handed to VNF '%s' (its "
+		            "'vfs', line %u): the VM owns that device, not the switch",
+		            name, key, c->name ? c->name : "?", owner->name ? owner->name : "?",
+		            given.line);
+		return 1;
+	}
 	if (name == NULL || qv_model_port_find(m, name))
 		return 0;
 	join_names(names, sizeof(names), m->n_ports, port_name_at, m->ports);
@@ -257,7 +319,8 @@ static size_t check_chains(const struct qv_model *m, struct qv_diags *d)
 
 size_t qv_model_validate(const struct qv_model *m, struct qv_diags *d)
 {
-	size_t errors = check_ports(m, d) + check_vnf_ports(m, d) + check_chains(m, d);
+	size_t errors =
+	    check_ports(m, d) + check_vnf_ports(m, d) + check_vfs(m, d) + check_chains(m, d);
 	struct qv_flows flows;
 
 	if (qv_flows_build(m, &flows) < 0) {

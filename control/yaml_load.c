@@ -2,6 +2,7 @@
  * `vnfs:` (chains are in yaml_chain.c). Every error is collected; a file with any is refused. */
 #include "control/yaml_load.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,18 +112,77 @@ static void load_switch(struct yctx *c, yaml_node_t *n, struct qv_model_switch *
 
 /* ---- ports ---- */
 
-enum { P_NAME, P_TYPE, P_QUEUES, P_DEFAULT, P_PCI, P_PF, P_VF, P_DEVARGS, P_PATH, P_CLIENT };
-static const char *const port_keys[] = {"name", "type",    "queues", "default", "pci", "pf",
-                                        "vf",   "devargs", "path",   "client",  NULL};
+enum {
+	P_NAME,
+	P_TYPE,
+	P_QUEUES,
+	P_DEFAULT,
+	P_PCI,
+	P_PF,
+	P_VF,
+	P_DEVARGS,
+	P_PATH,
+	P_CLIENT,
+	P_MAC,
+	P_VLAN,
+	P_SPOOF,
+	P_TRUST,
+	P_NKEYS
+};
+static const char *const port_keys[] = {"name", "type", "queues",      "default", "pci",
+                                        "pf",   "vf",   "devargs",     "path",    "client",
+                                        "mac",  "vlan", "spoof-check", "trust",   NULL};
 #define B(k) (1u << (k))
 #define PORT_COMMON (B(P_NAME) | B(P_TYPE) | B(P_QUEUES) | B(P_DEFAULT))
 static const uint32_t port_allowed[] = {
     [QV_PORT_PHY] = PORT_COMMON | B(P_PCI),
-    [QV_PORT_VF] = PORT_COMMON | B(P_PF) | B(P_VF),
+    [QV_PORT_VF] = PORT_COMMON | B(P_PF) | B(P_VF) | B(P_MAC) | B(P_VLAN) | B(P_SPOOF) | B(P_TRUST),
     [QV_PORT_VHOST] = PORT_COMMON | B(P_PATH) | B(P_CLIENT),
     [QV_PORT_VDEV] = PORT_COMMON | B(P_DEVARGS),
 };
 static const char *const port_types[] = {"phy", "vf", "vhost", "vdev", NULL};
+
+/* A unicast MAC written xx:xx:xx:xx:xx:xx (what `ip link set PF vf N mac` takes). */
+static bool mac_ok(const char *s)
+{
+	unsigned b[6];
+	char end;
+
+	if (!s || strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+	           &end) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		if (!isxdigit((unsigned char)s[i * 3]) || !isxdigit((unsigned char)s[i * 3 + 1]) ||
+		    (i < 5 && s[i * 3 + 2] != ':'))
+			return false;
+	return (b[0] & 1) == 0 && (b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) != 0;
+}
+
+/* The VF settings the PF applies (ip link set PF vf N mac/vlan/spoofchk/trust). */
+static void load_vf_settings(struct yctx *c, const struct yfields *f, struct qv_model_port *p,
+                             const char *what)
+{
+	unsigned long num;
+	bool b;
+
+	if (f->val[P_MAC]) {
+		char found[64];
+		if (mac_ok(ytext(f->val[P_MAC])))
+			ystr(c, f->val[P_MAC], "mac", what, "a MAC address", &p->vf_mac);
+		else
+			yerr(c, ymark(f->val[P_MAC]),
+			     "bad 'mac' in %s: found %s, expected a unicast MAC address "
+			     "xx:xx:xx:xx:xx:xx (quote it)",
+			     what, yfound(f->val[P_MAC], found, sizeof(found)));
+	}
+	if (f->val[P_VLAN] && yuint(c, f->val[P_VLAN], "vlan", what, 0, 4094, &num))
+		p->vf_vlan = (int)num;
+	if (f->val[P_SPOOF] && ybool(c, f->val[P_SPOOF], "spoof-check", what, &b))
+		p->vf_spoofchk = b;
+	if (f->val[P_TRUST] && ybool(c, f->val[P_TRUST], "trust", what, &b))
+		p->vf_trust = b;
+}
 
 static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_model_port *p)
 {
@@ -136,6 +196,7 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 	qv_yaml_label(c, n, "port", index, what, sizeof(what));
 	p->mark = ymark(n);
 	p->queues = 1;
+	p->vf_vlan = p->vf_spoofchk = p->vf_trust = QV_MODEL_UNSET;
 	/* The type decides which keys apply, so it is read first. */
 	yaml_node_t *tn = ymap_peek(c, n, "type");
 	typed = tn && yenum(c, tn, "type", what, port_types, &type);
@@ -145,7 +206,7 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 		p->type = (enum qv_port_type)type;
 		if (!ymap(c, n, port_keys, port_allowed[type], typed_what, &f))
 			return;
-	} else if (!ymap(c, n, port_keys, 0xffffffffu >> (32 - P_CLIENT - 1), what, &f)) {
+	} else if (!ymap(c, n, port_keys, 0xffffffffu >> (32 - P_NKEYS), what, &f)) {
 		return;
 	}
 
@@ -179,6 +240,7 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 			ymissing(c, n, "vf", what, "the VF index on pf, e.g. vf: 0");
 		else if (yuint(c, f.val[P_VF], "vf", what, 0, QV_MODEL_MAX_VF, &num))
 			p->vf = (uint16_t)num;
+		load_vf_settings(c, &f, p, what);
 		break;
 	case QV_PORT_VHOST:
 		if (f.val[P_PATH])
@@ -211,11 +273,12 @@ enum {
 	V_INITRD,
 	V_CMDLINE,
 	V_NUMA,
-	V_INSTANCES
+	V_INSTANCES,
+	V_VFS
 };
 static const char *const vnf_keys[] = {"name",  "interfaces", "vcpus",  "memory",
                                        "image", "kernel",     "initrd", "cmdline",
-                                       "numa",  "instances",  NULL};
+                                       "numa",  "instances",  "vfs",    NULL};
 
 static bool add_iface(struct yctx *c, struct qv_model_vnf *v, const char *name, struct qv_mark at,
                       const char *what)
@@ -293,6 +356,32 @@ static void load_memory(struct yctx *c, yaml_node_t *n, struct qv_model_vnf *v, 
 	v->memory = bytes;
 }
 
+/* vfs: [PORT, ...]: ports of type vf the VM gets as PCI devices; checked against ports: by
+ * qv_model_validate. */
+static void load_vfs(struct yctx *c, yaml_node_t *n, struct qv_model_vnf *v, const char *what)
+{
+	yaml_node_item_t *items;
+	long cnt = ylist(c, n, "vfs", what, &items);
+
+	if (cnt <= 0)
+		return;
+	if (cnt > QV_MODEL_MAX_VFS) {
+		yerr(c, ymark(n), "bad 'vfs' in %s: found %ld ports, expected at most %d", what,
+		     cnt, QV_MODEL_MAX_VFS);
+		return;
+	}
+	if (!(v->vfs = calloc((size_t)cnt, sizeof(*v->vfs)))) {
+		yerr(c, ymark(n), "out of memory reading %s", what);
+		return;
+	}
+	for (long i = 0; i < cnt; i++) {
+		yaml_node_t *it = ynode(c, items[i]);
+
+		if (yname(c, it, "vfs", what, &v->vfs[v->n_vfs].name))
+			v->vfs[v->n_vfs++].mark = ymark(it);
+	}
+}
+
 static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model_vnf *v)
 {
 	static const char *const auto_word[] = {"auto", NULL};
@@ -306,7 +395,7 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	v->memory = 1ull << 30;
 	v->numa = QV_MODEL_NUMA_AUTO;
 	v->instances = 1;
-	if (!ymap(c, n, vnf_keys, 0x3ff, what, &f))
+	if (!ymap(c, n, vnf_keys, 0x7ff, what, &f))
 		return;
 
 	if (f.val[V_NAME])
@@ -321,6 +410,8 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	if (f.val[V_INSTANCES] &&
 	    yuint(c, f.val[V_INSTANCES], "instances", what, 1, QV_MODEL_MAX_INSTANCES, &num))
 		v->instances = (uint16_t)num;
+	if (f.val[V_VFS])
+		load_vfs(c, f.val[V_VFS], v, what);
 	if (f.val[V_NUMA]) {
 		unsigned dummy;
 		const char *s = ytext(f.val[V_NUMA]);

@@ -32,8 +32,8 @@ struct qv_vm_opts {
 	const char *images;   /* relative image/kernel/initrd paths are under it */
 	const char *topology; /* placement input: NULL = the host */
 	const char *sysfs_root;
-	bool kvm;             /* domain type kvm instead of qemu (TCG) */
-	bool hugepages;       /* guest memory on hugepages instead of memfd */
+	bool kvm;       /* domain type kvm instead of qemu (TCG) */
+	bool hugepages; /* guest memory on hugepages instead of memfd */
 	unsigned stop_timeout_ms;
 };
 
@@ -45,27 +45,27 @@ struct qv_controld {
 	bool switch_ok;            /* last reconcile reached the switch */
 	char last_error[512];      /* last reconcile problem, for state.show */
 	struct qv_vm_opts vm;
-	struct qv_vm_conn *lv;  /* libvirt, connected on first use */
-	struct qv_topo *topo;   /* loaded on first use */
-	json_t *vm_state;       /* persisted: {"managed": [NAME], "held": [NAME], "clones": [..]} */
-	char vm_error[512];     /* last VM reconcile problem */
+	struct qv_vm_conn *lv; /* libvirt, connected on first use */
+	struct qv_topo *topo;  /* loaded on first use */
+	json_t *vm_state;      /* persisted: {"managed": [NAME], "held": [NAME], "clones": [..]} */
+	char vm_error[512];    /* last VM reconcile problem */
 };
 
 /* One VM qv-controld wants: a VNF instance of the file, or a clone of one. */
 struct qv_cd_vm {
 	struct qv_vm_spec spec;
 	char vnf[64];
-	int instance; /* -1 for a clone */
+	int instance;                                   /* -1 for a clone */
 	char ports[QV_VM_MAX_IFACES][QV_PORT_NAME_MAX]; /* its switch ports, NIC order */
 	char ifnames[QV_VM_MAX_IFACES][QV_PORT_NAME_MAX];
-	bool client;                                   /* the switch is the vhost-user client */
+	bool client; /* the switch is the vhost-user client */
 };
 
 /* desired.c */
 /* Loads and compiles; on error returns -1 with every message in *errors (new JSON array of
  * strings) or err. */
 int qv_desired_build(const char *name, const char *yaml, size_t len, struct qv_desired *out,
-		     json_t **errors, char *err, size_t errlen);
+                     json_t **errors, char *err, size_t errlen);
 void qv_desired_free(struct qv_desired *d);
 /* state_dir/desired.yaml + desired.name, written atomically. */
 int qv_desired_save(const struct qv_controld *c, char *err, size_t errlen);
@@ -77,11 +77,11 @@ int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen);
  * switch as it is now. Returns {"ports_add":[...], "ports_del":[...], "rules_add":[...],
  * "rules_del":[...]} or NULL with err (switch unreachable). */
 json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *old,
-		     const struct qv_switch_plan *want, char *err, size_t errlen);
+                     const struct qv_switch_plan *want, char *err, size_t errlen);
 /* Carries a plan out in the order that loses no packet on untouched chains: ports added, rules
  * added, rules deleted, ports deleted. 0, or -1 with err naming the step that failed. */
 int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want, json_t *plan,
-		  char *err, size_t errlen);
+                  char *err, size_t errlen);
 /* Brings the switch to the desired state (after either daemon restarted). */
 void qv_reconcile(struct qv_controld *c);
 
@@ -90,7 +90,7 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen);
 
 /* state.c: files under the state directory */
 int qv_state_write(const char *dir, const char *file, const char *data, size_t len, char *err,
-		   size_t errlen);
+                   size_t errlen);
 char *qv_state_read(const char *path, size_t *len);
 /* vms.json: loaded once (empty when absent), saved after every change. */
 json_t *qv_vmstate(struct qv_controld *c);
@@ -98,14 +98,15 @@ int qv_vmstate_save(struct qv_controld *c, char *err, size_t errlen);
 bool qv_vmstate_has(struct qv_controld *c, const char *list, const char *name);
 void qv_vmstate_set(struct qv_controld *c, const char *list, const char *name, bool on);
 
-/* vf.c: VF ports get the PCI address of their VF (created through sysfs when missing). */
+/* vf.c: VF ports (the switch's and those handed to VMs) get the PCI address of their VF
+ * (created through sysfs when missing) after its netlink settings are applied. */
 int qv_vf_resolve(const struct qv_controld *c, struct qv_switch_plan *plan, char *err,
-		  size_t errlen);
+                  size_t errlen);
 
 /* place.c: placement of the switch's PMDs and of every VNF instance; NULL with err (what is
  * short) when the host cannot fit the model. */
 struct qv_placement *qv_cd_place(struct qv_controld *c, const struct qv_model *m, char *err,
-				 size_t errlen);
+                                 size_t errlen);
 
 /* vm_spec.c: the VMs wanted for the desired model (instances, then clones). Returns the count
  * (*out malloc'd) or -1 with err. */
@@ -113,13 +114,13 @@ int qv_cd_vms_wanted(struct qv_controld *c, struct qv_cd_vm **out, char *err, si
 /* Where placement failed, the VMs are still listed (so nothing is removed by mistake) without
  * pins, and *place_err says why; they must not be started. */
 int qv_cd_vms_wanted2(struct qv_controld *c, struct qv_cd_vm **out, char *place_err,
-		      size_t place_errlen, char *err, size_t errlen);
+                      size_t place_errlen, char *err, size_t errlen);
 const struct qv_cd_vm *qv_cd_vm_find(const struct qv_cd_vm *v, int n, const char *name);
 /* The spec of a clone NEW of wanted VM src (new MACs, sockets, ports, overlay path). */
 int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, const char *new_name,
-		   struct qv_cd_vm *out, char *err, size_t errlen);
+                   struct qv_cd_vm *out, char *err, size_t errlen);
 void qv_cd_vm_paths(const struct qv_controld *c, const char *name, const char *ext, char *out,
-		    size_t len);
+                    size_t len);
 
 /* vms.c: brings libvirt to the wanted VMs: starts missing ones (adopting running domains),
  * removes managed ones no longer wanted. starting: also start defined-but-stopped VMs the
@@ -131,7 +132,7 @@ void qv_vms_report(struct qv_controld *c, json_t *res);
 struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen);
 /* Stops (graceful, then destroy) and undefines VM name, removes its overlay and ports. */
 int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *ports, size_t n,
-		 char *err, size_t errlen);
+                 char *err, size_t errlen);
 /* Adds the switch ports of a clone that the switch lacks. */
 int qv_cd_ports_ensure(struct qv_controld *c, const struct qv_cd_vm *v, char *err, size_t errlen);
 

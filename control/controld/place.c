@@ -73,7 +73,7 @@ struct qv_placement *qv_cd_place(struct qv_controld *c, const struct qv_model *m
 		total += m->vnfs[i].instances;
 	vnfs = calloc(total + 1, sizeof(*vnfs));
 	vname = calloc(total + 1, sizeof(*vname));
-	names = calloc(m->n_vnfs * m->n_chains * 2 + 1, sizeof(*names));
+	names = calloc(m->n_vnfs * (m->n_chains * 2 + QV_MODEL_MAX_VFS) + 1, sizeof(*names));
 	if (!vnfs || !vname || !names) {
 		snprintf(err, errlen, "placement: out of memory");
 		goto out;
@@ -91,6 +91,8 @@ struct qv_placement *qv_cd_place(struct qv_controld *c, const struct qv_model *m
 			if (is_nic(m, m->chains[j].to))
 				ports[np++] = m->chains[j].to;
 		}
+		for (size_t j = 0; j < v->n_vfs; j++) /* its own VFs: the VM is their user */
+			ports[np++] = v->vfs[j].name;
 		/* a port named twice is one port */
 		for (size_t a = 0; a < np; a++)
 			for (size_t b = a + 1; b < np; b++)

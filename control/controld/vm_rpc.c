@@ -84,6 +84,13 @@ static json_t *vm_entry(struct qv_vm_conn *lv, const char *name, const struct qv
 	                    json_string(!v                ? "unmanaged"
 	                                : v->instance < 0 ? "clone"
 	                                                  : "file"));
+	if (v) {
+		json_t *hd = json_array();
+
+		for (unsigned k = 0; k < v->spec.n_hostdevs; k++)
+			json_array_append_new(hd, json_string(v->spec.hostdevs[k]));
+		json_object_set_new(o, "hostdevs", hd);
+	}
 	if (in.state == QV_VM_ABSENT && v) {
 		/* not defined yet: what it will be */
 		json_object_set_new(o, "vcpus", json_integer(v->spec.vcpus));
@@ -379,6 +386,40 @@ out:
 	return res;
 }
 
+/* The domain XML libvirt holds for the VM, or the one qv-controld would define for it. */
+static json_t *m_xml(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"name", NULL};
+	const struct qv_cd_vm *v;
+	struct qv_cd_vm *want;
+	struct qv_vm_conn *lv;
+	struct qv_vm_err e;
+	enum qv_vm_state st = QV_VM_ABSENT;
+	const char *name;
+	char *xml = NULL;
+	json_t *res = NULL;
+	int n;
+
+	(void)ctx;
+	if (!(lv = setup(&want, &n, err)))
+		return NULL;
+	if (!(name = vm_arg(params, keys, want, n, true, &v, err)))
+		goto out;
+	if (qv_vm_get_state(lv, name, &st, &e) && st != QV_VM_ABSENT)
+		xml = qv_vm_xml(lv, name, &e);
+	else if (v)
+		xml = qv_vm_domain_xml(&v->spec, &e);
+	if (!xml)
+		FAIL("VM %s: %s", name, e.msg);
+	else
+		res = json_pack("{s:s, s:s, s:b}", "name", name, "xml", xml, "defined",
+		                st != QV_VM_ABSENT);
+	free(xml);
+out:
+	free(want);
+	return res;
+}
+
 static json_t *m_placement(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {NULL};
@@ -431,6 +472,7 @@ const struct qv_rpc_method qv_vm_methods[] = {
     {"vm.snapshot", m_snapshot, "snapshot VM {name} as {tag} (default: a timestamp)"},
     {"vm.revert", m_revert, "VM {name} back to snapshot {tag}"},
     {"vm.clone", m_clone, "a new VM {new} from VM {name}: overlay, MACs, switch ports"},
+    {"vm.xml", m_xml, "VM {name}'s domain XML: libvirt's, or what qv-controld would define"},
     {"vm.delete", m_delete, "remove clone {name}: VM, overlay, switch ports"},
     {"placement.show", m_placement, "NUMA placement of the PMDs and VMs, explained"},
     {NULL, NULL, NULL},

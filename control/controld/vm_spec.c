@@ -101,6 +101,18 @@ static int one(struct qv_controld *c, const struct qv_model_vnf *mv, unsigned in
 		snprintf(v->ifnames[s->n_ifaces - 1], QV_PORT_NAME_MAX, "%s", p->iface);
 		v->client = p->client;
 	}
+	for (size_t i = 0; i < plan->n_hostdevs; i++) {
+		const struct qv_switch_port *p = &plan->hostdevs[i];
+
+		if (strcmp(p->vnf, mv->name) != 0)
+			continue;
+		if (!p->devargs || s->n_hostdevs >= QV_VM_MAX_HOSTDEVS) {
+			snprintf(err, errlen, "VNF %s: VF port %s %s", mv->name, p->name,
+			         p->devargs ? "is one host device too many" : "was not resolved");
+			return -1;
+		}
+		snprintf(s->hostdevs[s->n_hostdevs++], sizeof(s->hostdevs[0]), "%s", p->devargs);
+	}
 	pin(v, pl);
 	return 0;
 }
@@ -117,6 +129,13 @@ int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, cons
 		         "clone name %s must start with %s (the prefix of the VMs "
 		         "qv-controld manages), e.g. %s%s-copy",
 		         new_name, c->vm.prefix, c->vm.prefix, src->vnf);
+		return -1;
+	}
+	if (src->spec.n_hostdevs) {
+		snprintf(err, errlen,
+		         "VM %s has VF %s as a host device: a VF goes to one VM, so it cannot be "
+		         "cloned; declare another VNF with its own VF",
+		         src->spec.name, src->spec.hostdevs[0]);
 		return -1;
 	}
 	*out = *src;

@@ -67,7 +67,7 @@ static const struct {
 	"ACTIONS, comma-separated, at most 8:\n"                                                   \
 	"  output:PORT          send a copy out of PORT (repeat for several ports)\n"              \
 	"  group:P1+P2+...      load-balance: send to ONE live member, picked by a hash of the\n"  \
-	"                       flow that is the same for its reply (symmetric); last action\n"  \
+	"                       flow that is the same for its reply (symmetric); last action\n"    \
 	"  drop                 drop the packet (must be the only action)\n"                       \
 	"  push-vlan:VID        add a VLAN tag with id VID\n"                                      \
 	"  pop-vlan             remove the outer VLAN tag\n"                                       \
@@ -242,7 +242,8 @@ static const struct help {
      "  capture stop ID\n"
      "\n"
      "Example:\n"
-     "  qvctl capture start vm1 --dir rx --filter 'tcp port 80' --count 1000 --file /tmp/vm1.pcapng\n"},
+     "  qvctl capture start vm1 --dir rx --filter 'tcp port 80' --count 1000 --file "
+     "/tmp/vm1.pcapng\n"},
     {"capture start",
      "qvctl capture start PORT --file PATH [--dir rx|tx|both] [--filter 'BPF'] [--snaplen N]\n"
      "                   [--count N] [--duration S] [--max-size BYTES [--rotate]] [--force]",
@@ -297,7 +298,7 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl show placement\n"},
-    {"vm", "qvctl vm list|start|stop|restart|console|snapshot|revert|clone|delete ...",
+    {"vm", "qvctl vm list|start|stop|restart|console|snapshot|revert|clone|delete|xml ...",
      "The VNF VMs qv-controld runs: one libvirt domain per VNF instance of the applied file\n"
      "(named PREFIX<vnf>-<instance>, prefix qv- by default), and clones made with vm clone.\n"
      "  list                          state, vCPUs, memory, pinning, serial log\n"
@@ -307,14 +308,16 @@ static const struct help {
      "  revert NAME TAG               back to a snapshot\n"
      "  clone NAME NEW                a new VM from NAME: new overlay, MACs, switch ports\n"
      "  delete NAME                   remove a clone\n"
+     "  xml NAME                      its libvirt domain XML\n"
      "Talks to qv-controld (--controld SOCKET); waits up to 3 minutes unless --timeout.\n"
      "\n"
      "Example:\n"
      "  qvctl vm list\n"},
     {"vm list", "qvctl vm list",
      "Lists the VMs of qv-controld: name, state (running, shutoff, absent...), vCPUs, memory,\n"
-     "pinning (vCPU:CPUs, emulator CPUs, memory node), the VNF it belongs to and where its\n"
-     "serial console is logged. 'held' means stopped by vm stop: not restarted by itself.\n"
+     "pinning (vCPU:CPUs, emulator CPUs, memory node), the VNF it belongs to (and the VF it\n"
+     "takes as a host device, if any) and where its serial console is logged. 'held' means stopped "
+     "by vm stop: not restarted by itself.\n"
      "\n"
      "Example:\n"
      "  qvctl vm list\n"},
@@ -361,6 +364,12 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl vm clone qv-fw-0 qv-fwcopy\n"},
+    {"vm xml", "qvctl vm xml NAME",
+     "Prints VM NAME's libvirt domain XML: the one libvirt holds when the VM is defined, else\n"
+     "the one qv-controld would define (vhost-user NICs, pinning, VFs as <hostdev>).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vm xml qv-fw-0 | grep -A3 hostdev\n"},
     {"vm delete", "qvctl vm delete NAME",
      "Removes clone NAME: stopped, undefined, its overlay and switch ports removed. VMs of the\n"
      "file go by editing the file and applying it.\n"
@@ -469,11 +478,12 @@ static int rpc(const char *method, json_t *params, json_t **result)
 		        "QV_CONTROLD_SOCK)\n",
 		        err[0] ? err : "no answer", sock);
 	else
-		fprintf(stderr,
-		        "qvctl: %s\n"
-		        "qvctl: no answer from the switch at %s: qv-switchd may not be running; if it "
-		        "listens elsewhere, use --switch SOCKET (or set QV_SWITCH_SOCK)\n",
-		        err[0] ? err : "no answer", sock);
+		fprintf(
+		    stderr,
+		    "qvctl: %s\n"
+		    "qvctl: no answer from the switch at %s: qv-switchd may not be running; if it "
+		    "listens elsewhere, use --switch SOCKET (or set QV_SWITCH_SOCK)\n",
+		    err[0] ? err : "no answer", sock);
 	return EXIT_RPC;
 }
 
@@ -1124,7 +1134,8 @@ static int cmd_port_set(int argc, char **argv)
 		def = v;
 	}
 	if (def == NULL && admin == NULL)
-		return usage_error("port set", "nothing to set: give --default drop|l2, --up or --down");
+		return usage_error("port set",
+		                   "nothing to set: give --default drop|l2, --up or --down");
 	json_t *result, *params = json_pack("{s:s}", "name", argv[0]);
 	if (def)
 		json_object_set_new(params, "default", json_string(def));
@@ -1278,7 +1289,6 @@ static int cmd_call(int argc, char **argv)
 	return 0;
 }
 
-
 /* ---- service definitions (qv-controld) ---- */
 
 static char *read_whole_file(const char *path, size_t *len)
@@ -1333,7 +1343,8 @@ static void print_plan(const json_t *plan, bool applied)
 	if (total == 0)
 		printf("  nothing to change: the switch already matches\n");
 	else
-		printf("%zu change(s) %s\n", total, applied ? "applied" : "planned, nothing changed");
+		printf("%zu change(s) %s\n", total,
+		       applied ? "applied" : "planned, nothing changed");
 }
 
 /* What apply did to the VMs; errors (a VM that did not start) make the exit status 1. */
@@ -1348,10 +1359,10 @@ static int print_vm_sync(const json_t *vms)
 	if (!opt.json)
 		for (size_t k = 0; k < 4; k++)
 			json_array_foreach(json_object_get(vms, kinds[k]), i, v)
-				printf("  VM %-20s %s%s\n", json_string_value(v), kinds[k],
-				       k == 2 ? " (stopped by vm stop; qvctl vm start NAME)" : "");
+			    printf("  VM %-20s %s%s\n", json_string_value(v), kinds[k],
+			           k == 2 ? " (stopped by vm stop; qvctl vm start NAME)" : "");
 	json_array_foreach(json_object_get(vms, "errors"), i, v)
-		fprintf(stderr, "qvctl: %s\n", json_string_value(v));
+	    fprintf(stderr, "qvctl: %s\n", json_string_value(v));
 	if (json_array_size(json_object_get(vms, "errors")) == 0)
 		return 0;
 	fprintf(stderr, "qvctl: the switch was changed, but not every VM is as wanted; "
@@ -1384,8 +1395,8 @@ static int cmd_apply(int argc, char **argv)
 	opt.to_controld = true;
 	if (!opt.timeout_set)
 		opt.timeout_ms = VM_TIMEOUT_MS; /* VMs start, old ones shut down */
-	int rc = rpc("apply", json_pack("{s:s, s:s%, s:b}", "name", file, "yaml", yaml, len, "check",
-	                                check),
+	int rc = rpc("apply",
+	             json_pack("{s:s, s:s%, s:b}", "name", file, "yaml", yaml, len, "check", check),
 	             &result);
 	free(yaml);
 	if (rc)
@@ -1397,7 +1408,7 @@ static int cmd_apply(int argc, char **argv)
 			print_json(result);
 		else {
 			json_array_foreach(json_object_get(result, "errors"), i, e)
-				fprintf(stderr, "%s\n", json_string_value(e));
+			    fprintf(stderr, "%s\n", json_string_value(e));
 			fprintf(stderr, "qvctl: %s\n",
 			        json_string_value(json_object_get(result, "message")));
 		}
@@ -1415,7 +1426,8 @@ static int cmd_apply(int argc, char **argv)
 
 static void view_chains(const json_t *result)
 {
-	static const char *const cols[] = {"HOP", "PORT", "STATE", ">RX-PKTS", ">TX-PKTS", ">DROPS"};
+	static const char *const cols[] = {"HOP",      "PORT",     "STATE",
+	                                   ">RX-PKTS", ">TX-PKTS", ">DROPS"};
 	const json_t *chains = jarray(result, "chains"), *ch, *hop, *p;
 	size_t i, j, k;
 
@@ -1428,9 +1440,9 @@ static void view_chains(const json_t *result)
 		if (i)
 			putchar('\n');
 		printf("chain %s: ", json_string_value(json_object_get(ch, "name")));
-		json_array_foreach(json_object_get(ch, "hops"), j, hop)
-			printf("%s%s%s", j ? " -> " : "", json_string_value(json_object_get(hop, "hop")),
-			       json_is_true(json_object_get(hop, "group")) ? " (group)" : "");
+		json_array_foreach(json_object_get(ch, "hops"), j, hop) printf(
+		    "%s%s%s", j ? " -> " : "", json_string_value(json_object_get(hop, "hop")),
+		    json_is_true(json_object_get(hop, "group")) ? " (group)" : "");
 		printf("%s, %lld rule hits\n",
 		       json_is_true(json_object_get(ch, "bidirectional")) ? ", bidirectional" : "",
 		       jint(ch, "hits"));
@@ -1441,7 +1453,8 @@ static void view_chains(const json_t *result)
 			json_array_foreach(json_object_get(hop, "ports"), k, p)
 			{
 				struct row *r = table_add(&t);
-				cell(r, 0, "%s", k ? "" : json_string_value(json_object_get(hop, "hop")));
+				cell(r, 0, "%s",
+				     k ? "" : json_string_value(json_object_get(hop, "hop")));
 				jcell(r, 1, p, "port");
 				jcell(r, 2, p, "state");
 				jcell(r, 3, p, "rx_packets");
@@ -1453,7 +1466,6 @@ static void view_chains(const json_t *result)
 		table_free(&t);
 	}
 }
-
 
 /* ---- VNF VMs and placement (qv-controld) ---- */
 
@@ -1467,13 +1479,13 @@ static void view_placement(const json_t *r)
 	                             ? json_string_value(json_object_get(r, "pmd_list"))
 	                             : "none");
 	json_array_foreach(json_object_get(r, "lines"), i, v)
-		printf("  %s\n", json_string_value(v));
+	    printf("  %s\n", json_string_value(v));
 }
 
 static void view_vms(const json_t *r)
 {
-	static const char *const cols[] = {"NAME",   "STATE", ">VCPUS", ">MEMORY",
-	                                   "PINNING", "VNF",  "SERIAL LOG"};
+	static const char *const cols[] = {"NAME",    "STATE", ">VCPUS",    ">MEMORY",
+	                                   "PINNING", "VNF",   "SERIAL LOG"};
 	const json_t *v;
 	size_t i;
 	struct table t;
@@ -1498,10 +1510,14 @@ static void view_vms(const json_t *r)
 		cell(row, 3, "%lld MiB", jint(v, "memory_mib"));
 		cell(row, 4, "vcpu %s emu %s node %s", pin && *pin ? pin : "-",
 		     emu && *emu ? emu : "-", node && *node ? node : "-");
-		cell(row, 5, "%s%s", json_string_value(json_object_get(v, "vnf"))
-		                         ? json_string_value(json_object_get(v, "vnf"))
-		                         : "-",
-		     strcmp(jtext(v, "origin", buf, sizeof(buf)), "clone") == 0 ? " (clone)" : "");
+		const json_t *hd = json_object_get(v, "hostdevs");
+		cell(row, 5, "%s%s%s%s",
+		     json_string_value(json_object_get(v, "vnf"))
+		         ? json_string_value(json_object_get(v, "vnf"))
+		         : "-",
+		     strcmp(jtext(v, "origin", buf, sizeof(buf)), "clone") == 0 ? " (clone)" : "",
+		     json_array_size(hd) ? ", VF " : "",
+		     json_array_size(hd) ? json_string_value(json_array_get(hd, 0)) : "");
 		jcell(row, 6, v, "serial_log");
 	}
 	table_print(&t);
@@ -1512,15 +1528,19 @@ static int cmd_vm(int argc, char **argv)
 {
 	static const struct {
 		const char *verb, *method;
-		int min, max; /* positional arguments */
+		int min, max;        /* positional arguments */
 		const char *p1, *p2; /* their parameter names */
 	} verbs[] = {
-	    {"list", "vm.list", 0, 0, NULL, NULL},       {"start", "vm.start", 1, 1, "name", NULL},
-	    {"stop", "vm.stop", 1, 1, "name", NULL},     {"restart", "vm.restart", 1, 1, "name", NULL},
+	    {"list", "vm.list", 0, 0, NULL, NULL},
+	    {"start", "vm.start", 1, 1, "name", NULL},
+	    {"stop", "vm.stop", 1, 1, "name", NULL},
+	    {"restart", "vm.restart", 1, 1, "name", NULL},
 	    {"console", "vm.console", 1, 1, "name", NULL},
 	    {"snapshot", "vm.snapshot", 1, 2, "name", "tag"},
-	    {"revert", "vm.revert", 2, 2, "name", "tag"}, {"clone", "vm.clone", 2, 2, "name", "new"},
+	    {"revert", "vm.revert", 2, 2, "name", "tag"},
+	    {"clone", "vm.clone", 2, 2, "name", "new"},
 	    {"delete", "vm.delete", 1, 1, "name", NULL},
+	    {"xml", "vm.xml", 1, 1, "name", NULL},
 	};
 	char key[32];
 	size_t k;
@@ -1583,9 +1603,11 @@ static int cmd_vm(int argc, char **argv)
 			view_vms(r);
 		else if (!strcmp(argv[0], "console"))
 			fputs(json_string_value(json_object_get(r, "text")), stdout);
+		else if (!strcmp(argv[0], "xml"))
+			fputs(json_string_value(json_object_get(r, "xml")), stdout);
 		else if (!strcmp(argv[0], "snapshot") || !strcmp(argv[0], "revert"))
-			printf("VM %s: %s %s\n", name, !strcmp(argv[0], "revert") ? "reverted to"
-			                                                          : "snapshot",
+			printf("VM %s: %s %s\n", name,
+			       !strcmp(argv[0], "revert") ? "reverted to" : "snapshot",
 			       json_string_value(json_object_get(r, "tag")));
 		else if (!strcmp(argv[0], "clone"))
 			printf("VM %s cloned from %s\n", name,
@@ -1645,12 +1667,14 @@ static int cmd_capture_start(int argc, char **argv)
 				                   nums[k][0], v);
 			}
 			if (v)
-				json_object_set_new(params, nums[k][1], json_integer((json_int_t)n));
+				json_object_set_new(params, nums[k][1],
+				                    json_integer((json_int_t)n));
 		}
 		if (missing || !v) {
 			json_decref(params);
-			return usage_error(key, missing ? "%s needs a value" : "unexpected argument '%s'",
-			                   argv[i]);
+			return usage_error(
+			    key, missing ? "%s needs a value" : "unexpected argument '%s'",
+			    argv[i]);
 		}
 	}
 	if (!have_file) {
@@ -1670,8 +1694,8 @@ static int cmd_capture_start(int argc, char **argv)
 
 static void view_captures(const json_t *result)
 {
-	static const char *const cols[] = {">ID", "PORT", "DIR", "STATE", ">PACKETS", ">DROPS",
-	                                   "FILE", "FILTER", "END"};
+	static const char *const cols[] = {">ID",    "PORT", "DIR",    "STATE", ">PACKETS",
+	                                   ">DROPS", "FILE", "FILTER", "END"};
 	const json_t *caps = jarray(result, "captures"), *c;
 	size_t i;
 	struct table t;
@@ -1718,7 +1742,8 @@ static int cmd_capture(int argc, char **argv)
 		if (rc)
 			return rc;
 		if (!json_out(result))
-			printf("capture %lu stopped: %lld packets in %s\n", id, jint(result, "packets"),
+			printf("capture %lu stopped: %lld packets in %s\n", id,
+			       jint(result, "packets"),
 			       json_string_value(json_object_get(result, "file")));
 		json_decref(result);
 		return 0;
@@ -1734,7 +1759,7 @@ static void print_trace(const json_t *result)
 	json_array_foreach(json_object_get(result, "records"), i, rec)
 	{
 		json_array_foreach(json_object_get(rec, "lines"), j, line)
-			printf("%s\n", json_string_value(line));
+		    printf("%s\n", json_string_value(line));
 	}
 }
 
@@ -1754,15 +1779,14 @@ static int cmd_trace(int argc, char **argv)
 			if (!parse_uint(v, 1, 3600, &timeout_s))
 				return usage_error("trace", "--timeout '%s': expected seconds", v);
 		} else {
-			return usage_error("trace", missing ? "%s needs a value"
-			                                    : "unexpected argument '%s'",
-			                   argv[i]);
+			return usage_error(
+			    "trace", missing ? "%s needs a value" : "unexpected argument '%s'",
+			    argv[i]);
 		}
 	}
 	json_t *result;
-	int rc = rpc("trace.start", json_pack("{s:s, s:I}", "port", argv[0], "count",
-	                                      (json_int_t)count),
-	             &result);
+	int rc = rpc("trace.start",
+	             json_pack("{s:s, s:I}", "port", argv[0], "count", (json_int_t)count), &result);
 	if (rc)
 		return rc;
 	json_decref(result);
@@ -1779,8 +1803,8 @@ static int cmd_trace(int argc, char **argv)
 			if (!json_out(result)) {
 				print_trace(result);
 				if (got < count)
-					printf("(%zu of %lu packets arrived on %s within %lu s)\n", got,
-					       count, argv[0], timeout_s);
+					printf("(%zu of %lu packets arrived on %s within %lu s)\n",
+					       got, count, argv[0], timeout_s);
 			}
 			json_decref(result);
 			return 0;
@@ -1794,9 +1818,9 @@ static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"show", cmd_show},   {"port", cmd_port}, {"flow", cmd_flow},
-    {"stats", cmd_stats}, {"call", cmd_call}, {"capture", cmd_capture}, {"trace", cmd_trace},
-    {"apply", cmd_apply}, {"vm", cmd_vm},
+    {"show", cmd_show},   {"port", cmd_port},   {"flow", cmd_flow},
+    {"stats", cmd_stats}, {"call", cmd_call},   {"capture", cmd_capture},
+    {"trace", cmd_trace}, {"apply", cmd_apply}, {"vm", cmd_vm},
 };
 
 static const struct command *find_command(const char *name)

@@ -240,6 +240,44 @@ out:
 	qv_model_free(m);
 }
 
+/* A VF in a VNF's vfs is the VM's: no switch port, no rule; it is carried as a hostdev with
+ * its netlink settings. */
+static void test_vf_hostdev(void)
+{
+	struct qv_model *m = load("ports:\n"
+	                          "  - {name: up0, type: phy, pci: \"0000:03:00.0\"}\n"
+	                          "  - {name: lan, type: vhost, path: /run/lan.sock}\n"
+	                          "  - {name: vf3, type: vf, pf: \"0000:03:00.1\", vf: 3, mac: "
+	                          "\"02:00:00:00:03:01\", vlan: 100, spoof-check: false}\n"
+	                          "vnfs:\n"
+	                          "  - {name: fw, image: fw.qcow2, vfs: [vf3]}\n"
+	                          "chains:\n"
+	                          "  - {name: a, from: up0, hops: [fw], to: lan}\n");
+	struct qv_switch_plan *p = compile(m);
+
+	if (p == NULL)
+		goto out;
+	CU_ASSERT_EQUAL(p->n_ports, 4); /* up0, lan, fw-0-in, fw-0-out */
+	CU_ASSERT_EQUAL(qv_switch_plan_port(p, "vf3"), -1);
+	CU_ASSERT_EQUAL(p->n_hostdevs, 1);
+	if (p->n_hostdevs == 1) {
+		const struct qv_switch_port *h = &p->hostdevs[0];
+		CU_ASSERT_STRING_EQUAL(h->name, "vf3");
+		CU_ASSERT_STRING_EQUAL(h->vnf, "fw");
+		CU_ASSERT_STRING_EQUAL(h->pf, "0000:03:00.1");
+		CU_ASSERT_EQUAL(h->vf, 3);
+		CU_ASSERT_STRING_EQUAL(h->vf_mac, "02:00:00:00:03:01");
+		CU_ASSERT_EQUAL(h->vf_vlan, 100);
+		CU_ASSERT_EQUAL(h->vf_spoofchk, 0);
+		CU_ASSERT_EQUAL(h->vf_trust, QV_MODEL_UNSET);
+	}
+	for (size_t i = 0; i < p->n_rules; i++)
+		CU_ASSERT_PTR_NULL(strstr(p->rules[i].text, "vf3"));
+out:
+	qv_switch_plan_free(p);
+	qv_model_free(m);
+}
+
 static void test_match_relation(void)
 {
 	static const struct {
@@ -544,6 +582,7 @@ int main(void)
 	    {"bidirectional", test_bidirectional},
 	    {"shared ingress", test_shared_ingress},
 	    {"ports and determinism", test_ports_and_determinism},
+	    {"VF handed to a VNF", test_vf_hostdev},
 	    {"match relations", test_match_relation},
 	    {"brute force", test_brute_force},
 	};

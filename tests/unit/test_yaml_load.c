@@ -180,7 +180,8 @@ static void test_valid_small(void)
 
 static void test_examples(void)
 {
-	static const char *const files[] = {"web.yaml", "fw-group.yaml", "sdwan.yaml"};
+	static const char *const files[] = {"web.yaml", "fw-group.yaml", "sdwan.yaml",
+	                                    "vf-passthrough.yaml"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[512], err[512];
 		struct qv_diags d;
@@ -374,6 +375,54 @@ static void test_err_vnfs(void)
 	              ERRS("t.yaml:2:8: VNF 'fw' instance 0 interface 'in' makes switch port "
 	                   "'fw-0-in', which port 'fw-0-in' (line 1) already names: rename one of "
 	                   "them"));
+}
+
+/* VFs: settings of the PF's VF, and `vfs` handing one to a VNF's VM. */
+static void test_vfs(void)
+{
+	struct qv_model *m = load_ok("ports:\n"
+	                             "  - {name: v0, type: vf, pf: \"0000:03:00.1\", vf: 0, mac: "
+	                             "\"02:aa:00:00:00:01\", vlan: 0, spoof-check: true, trust: "
+	                             "false}\n"
+	                             "  - {name: v1, type: vf, pf: \"0000:03:00.1\", vf: 1}\n"
+	                             "vnfs: [{name: fw, image: x, vfs: [v0]}]\n");
+	if (m) {
+		CU_ASSERT_STRING_EQUAL(m->ports[0].vf_mac, "02:aa:00:00:00:01");
+		CU_ASSERT_EQUAL(m->ports[0].vf_vlan, 0);
+		CU_ASSERT_EQUAL(m->ports[0].vf_spoofchk, 1);
+		CU_ASSERT_EQUAL(m->ports[0].vf_trust, 0);
+		CU_ASSERT_PTR_NULL(m->ports[1].vf_mac);
+		CU_ASSERT_EQUAL(m->ports[1].vf_vlan, QV_MODEL_UNSET);
+		CU_ASSERT_EQUAL(m->vnfs[0].n_vfs, 1);
+		CU_ASSERT_PTR_EQUAL(qv_model_vf_owner(m, "v0", NULL), &m->vnfs[0]);
+		CU_ASSERT_PTR_NULL(qv_model_vf_owner(m, "v1", NULL));
+	}
+	qv_model_free(m);
+	expect_errors(
+	    "ports:\n"
+	    "  - {name: v0, type: vf, pf: \"0000:03:00.1\", vf: 0, mac: \"01:00:5e:00:00:01\"}\n"
+	    "  - {name: v1, type: vf, pf: \"0000:03:00.1\", vf: 1, vlan: 4095, trust: maybe}\n"
+	    "  - {name: h, type: vhost, path: /h.sock, mac: \"02:00:00:00:00:01\"}\n"
+	    "vnfs:\n"
+	    "  - {name: a, image: x, vfs: [v0, h, nope], instances: 2}\n"
+	    "  - {name: b, image: x, vfs: [v0]}\n"
+	    "chains:\n"
+	    "  - {name: c, from: v0, hops: [b], to: h}\n",
+	    ERRS("t.yaml:2:58: bad 'mac' in port 'v0': found '01:00:5e:00:00:01', expected a "
+	         "unicast MAC address xx:xx:xx:xx:xx:xx (quote it)",
+	         "t.yaml:3:59: bad 'vlan' in port 'v1': found '4095', expected a number 0..4094",
+	         "t.yaml:3:72: bad 'trust' in port 'v1': found 'maybe', expected true or false",
+	         "t.yaml:4:43: key 'mac' does not apply to vhost port 'h' (expected one of: name, "
+	         "type, queues, default, path, client)",
+	         "t.yaml:6:31: VNF 'a' has 'vfs' and instances: 2: a VF is one device and goes to "
+	         "one VM; expected instances: 1 (declare one VNF per VF)",
+	         "t.yaml:6:35: port 'h' in 'vfs' of VNF 'a' is of type vhost, expected a port of "
+	         "type vf: only an SR-IOV VF can be handed to a VM",
+	         "t.yaml:6:38: unknown port 'nope' in 'vfs' of VNF 'a' (declared: v0, v1, h)",
+	         "t.yaml:7:31: VF port 'v0' is already handed to VNF 'a' (line 6): a VF goes to "
+	         "one VM",
+	         "t.yaml:9:21: port 'v0' in 'from' of chain 'c' is the VF handed to VNF 'a' (its "
+	         "'vfs', line 6): the VM owns that device, not the switch"));
 }
 
 /* ---- errors: chains ---- */
@@ -593,6 +642,7 @@ int main(void)
 	    {"errors: switch", test_err_switch},
 	    {"errors: ports", test_err_ports},
 	    {"errors: vnfs", test_err_vnfs},
+	    {"VFs: settings, handed to VNFs", test_vfs},
 	    {"errors: chain keys", test_err_chain_keys},
 	    {"errors: references", test_err_references},
 	    {"errors: hops", test_err_hops},

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SR-IOV VFs through qv-controld: a VF port a VNF takes with `vfs:` is no switch port; it becomes
+# a <hostdev> at the VF's PCI address (read from sysfs) in the VNF's domain, shown by vm list
+# and vm xml, and the VM cannot be cloned. VF settings go through netlink on the PF's netdev.
+# No SR-IOV device can exist here, so the seams are the narrowest ones: sysfs is a tree under
+# --sysfs-root, libvirt is its test driver (test:///default: the real libvirt API without a
+# hypervisor, which could not start a VM on a fake PCI device anyway), and the PF's netdev is
+# `lo`, which refuses VF settings as every device without SR-IOV does: the apply fails with
+# the kernel's reason and changes nothing.
+. "$(dirname "$0")/lib.sh"
+CONTROLD_VMS=yes
+S=$T/sys PF=0000:03:00.1 PFDIR=devices/pci0000:00/0000:03:00.1
+mkdir -p "$S/bus/pci/devices" "$S/$PFDIR/net/lo"
+ln -s "../../../$PFDIR" "$S/bus/pci/devices/$PF"
+echo 8 >"$S/$PFDIR/sriov_totalvfs"
+echo 5 >"$S/$PFDIR/sriov_numvfs"
+for i in 0 1 2 3 4; do # five VFs exist: 0000:03:02.0 .. 0000:03:02.4
+	mkdir -p "$S/devices/pci0000:00/0000:03:02.$i"
+	ln -s "../0000:03:02.$i" "$S/$PFDIR/virtfn$i"
+done
+: >"$T/vmlinuz" # test driver: nothing boots it
+service() { # service [EXTRA-MIRROR-KEYS]
+	cat <<Y
+switch: {socket-dir: $T, vhost-mode: client}
+ports:
+  - {name: lan, type: vhost, path: $T/lan.sock}
+  - {name: wan, type: vhost, path: $T/wan.sock}
+  - {name: mirror, type: vf, pf: "$PF", vf: 4${1:+, $1}}
+vnfs:
+  - {name: dpi, kernel: vmlinuz, memory: 64MiB, vfs: [mirror]}
+chains:
+  - {name: inspect, from: lan, hops: [dpi], to: wan}
+Y
+}
+VM=qvt-dpi-0
+switch_start
+controld_start --libvirt-uri test:///default --sysfs-root "$S" --vm-prefix qvt- --images "$T"
+
+service >"$T/svc.yaml"
+out=$(qvc apply "$T/svc.yaml") || fail "apply: $out"
+check_contains "apply started the VNF's VM" "VM $VM" "$out"
+xml=$(qvc vm xml "$VM") || fail "vm xml: $xml"
+check_contains "the VF is a hostdev of the domain" "<hostdev mode='subsystem' type='pci' managed='yes'>" "$xml"
+check_contains "at VF 4's PCI address (sysfs virtfn4)" \
+	"<address domain='0x0000' bus='0x03' slot='0x02' function='0x4'/>" "$xml"
+check_eq "vm list: the VM's host devices" '["0000:03:02.4"]' "$(qvc --json vm list | jq -c --arg n "$VM" '.vms[] | select(.name == $n) | .hostdevs')"
+check_contains "vm list shows the VF" "dpi, VF 0000:03:02.4" "$(qvc vm list)"
+ports=$(qjson show ports | jq -r '[.ports[].name] | sort | join(" ")')
+check_eq "the switch got the VNF's vhost ports, not the VF" "dpi-0-in dpi-0-out lan wan" "$ports"
+check_eq "no VF was created: five were there" 5 "$(cat "$S/$PFDIR/sriov_numvfs")"
+out=$(qvc vm clone "$VM" qvt-dpi-copy 2>&1) && fail "a VM with a VF was cloned: $out"
+check_contains "clone refused" "has VF 0000:03:02.4 as a host device: a VF goes to one VM" "$out"
+
+# --- VF settings the device cannot take: a clear error, nothing applied --------------------
+flows=$(qjson show flows | jq -c '[.flows[].text] | sort')
+service 'mac: "02:00:00:00:04:01", vlan: 200' >"$T/svc2.yaml"
+out=$(qvc apply "$T/svc2.yaml" 2>&1) && fail "apply of VF settings on lo succeeded: $out"
+log "error: $out"
+check_contains "the error names the port, PF, VF and setting" \
+	"port mirror: PF lo ($PF) VF 4: setting MAC 02:00:00:00:04:01 failed: " "$out"
+check_eq "rules unchanged" "$flows" "$(qjson show flows | jq -c '[.flows[].text] | sort')"
+check_contains "the applied file is still the first" "svc.yaml" "$(qvc show controld)"
+
+# --- a VF the PF does not have yet: created through sriov_numvfs ---------------------------
+sed 's/vf: 4/vf: 6/' "$T/svc.yaml" >"$T/svc3.yaml"
+out=$(qvc apply "$T/svc3.yaml" 2>&1) && fail "apply of a VF whose link never appears succeeded: $out"
+check_eq "sriov_numvfs raised to 7 (a VF 6 needs 7)" 7 "$(cat "$S/$PFDIR/sriov_numvfs")"
+log "error: $out"
+check_contains "the error names the port and the missing VF" "port mirror: VF 6 of PF $PF:" "$out"
+check_contains "the VM keeps its VF" "function='0x4'" "$(qvc vm xml "$VM")"
+controld_stop_clean() { stop_pid "$CONTROLD_PID"; wait "$CONTROLD_PID" || fail "qv-controld exited with $?"; }
+controld_stop_clean
+switch_stop
