@@ -173,6 +173,36 @@ int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, cons
 	return 0;
 }
 
+/* Instance k > 0 of a VNF is a clone of instance 0 (qv_cd_clone_of: the same spec, a new name,
+ * new MACs, its own overlay on the same base image), which is how `apply` raises a group's
+ * count; its switch ports and sockets are the ones the chain compiler planned for it, and its
+ * pins the placement's for it. */
+static int instance_clone(struct qv_controld *c, const struct qv_model_vnf *mv, unsigned k,
+                          const struct qv_cd_vm *first, const struct qv_placement *pl,
+                          struct qv_cd_vm *v, char *err, size_t errlen)
+{
+	char name[QV_VM_NAME_MAX * 2];
+
+	snprintf(name, sizeof(name), "%s%s-%u", c->vm.prefix, mv->name, k);
+	if (qv_cd_clone_of(c, first, name, v, err, errlen) != 0)
+		return -1;
+	v->instance = (int)k;
+	for (unsigned j = 0; j < v->spec.n_ifaces; j++) {
+		int pi = qv_switch_plan_port(c->desired.plan, v->ports[j]);
+
+		if (pi < 0 ||
+		    strcmp(c->desired.plan->ports[pi].path, v->spec.ifaces[j].socket) != 0) {
+			snprintf(err, errlen,
+			         "VNF %s instance %u: clone port %s does not match the switch plan "
+			         "(a bug: please report it)",
+			         mv->name, k, v->ports[j]);
+			return -1;
+		}
+	}
+	pin(v, pl);
+	return 0;
+}
+
 const struct qv_cd_vm *qv_cd_vm_find(const struct qv_cd_vm *v, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
@@ -203,10 +233,16 @@ int qv_cd_vms_wanted2(struct qv_controld *c, struct qv_cd_vm **out, char *place_
 		return -1;
 	}
 	pl = qv_cd_place(c, m, place_err, place_errlen);
-	for (i = 0; i < m->n_vnfs; i++)
-		for (unsigned k = 0; k < m->vnfs[i].instances; k++)
-			if (one(c, &m->vnfs[i], k, pl, &v[n++], err, errlen) != 0)
+	for (i = 0; i < m->n_vnfs; i++) {
+		int first = n;
+
+		if (one(c, &m->vnfs[i], 0, pl, &v[n++], err, errlen) != 0)
+			goto fail;
+		for (unsigned k = 1; k < m->vnfs[i].instances; k++)
+			if (instance_clone(c, &m->vnfs[i], k, &v[first], pl, &v[n++], err,
+			                   errlen) != 0)
 				goto fail;
+	}
 	json_array_foreach(clones, i, cl)
 	{
 		const char *name = json_string_value(json_object_get(cl, "name"));

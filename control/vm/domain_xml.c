@@ -454,6 +454,8 @@ char *qv_vm_domain_xml(const struct qv_vm_spec *s, struct qv_vm_err *err)
 	xw_open(&w, "domain", "type", s->type == QV_VM_DOM_KVM ? "kvm" : "qemu", "xmlns:qemu",
 	        ovr ? "http://libvirt.org/schemas/domain/qemu/1.0" : NULL, NULL);
 	xw_leaf(&w, "name", s->name, NULL);
+	if (s->uuid[0])
+		xw_leaf(&w, "uuid", s->uuid, NULL);
 	xw_open(&w, "metadata", NULL);
 	xw_leaf(&w, "qv:vnf", NULL, "xmlns:qv", "https://qwikvirt.invalid/vm/1", "base",
 	        s->disk_base[0] ? s->disk_base : NULL, NULL);

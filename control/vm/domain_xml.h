@@ -81,6 +81,10 @@ struct qv_vm_spec {
 
 	char hostdevs[QV_VM_MAX_HOSTDEVS][16]; /* VF PCI addresses "0000:03:10.2" */
 	unsigned n_hostdevs;
+
+	/* Empty: libvirt picks one. Set to a defined domain's UUID to redefine it (libvirt refuses
+	 * a second definition of a name under another UUID). */
+	char uuid[40];
 };
 
 /* A spec with the defaults: type qemu, 1 vCPU, 256 MiB, memfd, no NUMA node. */

@@ -191,9 +191,28 @@ bool qv_vm_ensure(struct qv_vm_conn *c, const struct qv_vm_spec *s, bool *adopte
 		virDomainFree(d);
 		return true;
 	}
-	if (d != NULL)
-		virDomainFree(d);
-	return qv_vm_define(c, s, err) && qv_vm_start(c, s->name, err);
+	if (d == NULL)
+		return qv_vm_define(c, s, err) && qv_vm_start(c, s->name, err);
+	/* defined and shut off (vm stop, a crash): redefine it from the spec, which may have
+	 * changed, under its own UUID, then start it */
+	struct qv_vm_spec *again = malloc(sizeof(*again));
+	bool ok = again != NULL;
+
+	if (!ok)
+		qv_vm_fail(err, "VM %s: out of memory", s->name);
+	else if (virDomainGetUUIDString(d, again->uuid) < 0)
+		ok = qv_vm_fail(err, "VM %s: cannot read its UUID: %s", s->name, qv_vm_lv_msg());
+	if (ok) {
+		char uuid[sizeof(again->uuid)];
+
+		memcpy(uuid, again->uuid, sizeof(uuid));
+		*again = *s;
+		memcpy(again->uuid, uuid, sizeof(uuid));
+		ok = qv_vm_define(c, again, err) && qv_vm_start(c, s->name, err);
+	}
+	free(again);
+	virDomainFree(d);
+	return ok;
 }
 
 bool qv_vm_dom_destroy(virDomainPtr d, const char *name, struct qv_vm_err *err)

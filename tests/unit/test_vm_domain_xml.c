@@ -121,8 +121,10 @@ static void test_disk_hugepages_numa_hostdev(void)
 	s.ifaces[0].queues = 2;
 	snprintf(s.hostdevs[0], sizeof(s.hostdevs[0]), "0000:03:10.3");
 	s.n_hostdevs = 1;
+	snprintf(s.uuid, sizeof(s.uuid), "2370b15f-1b66-4a38-867b-28f0c550e98d"); /* a redefine */
 	x = render(&s);
 	CU_ASSERT(schema_ok(x, "disk_huge"));
+	HAS(x, "<name>rtr-2</name>\n  <uuid>2370b15f-1b66-4a38-867b-28f0c550e98d</uuid>");
 	HAS(x, "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>");
 	HAS(x, "<page size='2048' unit='KiB' nodeset='1'/>");
 	HAS(x, "<vcpu placement='static'>4</vcpu>");
