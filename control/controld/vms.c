@@ -202,6 +202,24 @@ static int ensure(struct qv_controld *c, const struct qv_cd_vm *v, bool *adopted
 	return 0;
 }
 
+/* A running VM whose size the file changed keeps running as it is (restarting a VNF is the
+ * operator's call): say what differs and how to apply it. vm start/restart redefine it from
+ * the file. */
+static void outdated(struct qv_controld *c, const struct qv_cd_vm *v, json_t *res)
+{
+	struct qv_vm_info in;
+	struct qv_vm_err e;
+
+	if (!qv_vm_info_get(c->lv, v->spec.name, &in, &e) ||
+	    (in.vcpus == v->spec.vcpus && in.memory_mib == v->spec.memory_mib))
+		return;
+	json_array_append_new(json_object_get(res, "outdated"),
+	                      json_sprintf("VM %s runs with %u vCPU(s) and %u MiB, the file says "
+	                                   "%u and %u MiB: qvctl vm restart %s applies it",
+	                                   v->spec.name, in.vcpus, in.memory_mib, v->spec.vcpus,
+	                                   v->spec.memory_mib, v->spec.name));
+}
+
 /* Starts (defines) the wanted VM that is not running, unless the operator stopped it. */
 static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, json_t *res)
 {
@@ -217,6 +235,7 @@ static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, json_t *re
 	if (st == QV_VM_RUNNING || st == QV_VM_PAUSED) {
 		qv_vmstate_set(c, "managed", v->spec.name, true);
 		json_array_append_new(json_object_get(res, "running"), json_string(v->spec.name));
+		outdated(c, v, res);
 		return;
 	}
 	if (qv_vmstate_has(c, "held", v->spec.name)) {
@@ -239,8 +258,8 @@ json_t *qv_vms_sync(struct qv_controld *c, bool starting)
 
 	if (!c->vm.enabled)
 		return NULL;
-	res = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "started", "running", "held", "removed",
-	                "errors");
+	res = json_pack("{s:[], s:[], s:[], s:[], s:[], s:[]}", "started", "running", "held",
+	                "removed", "outdated", "errors");
 	if (!qv_cd_lv(c, err, sizeof(err))) {
 		json_array_append_new(json_object_get(res, "errors"), json_string(err));
 		return res;

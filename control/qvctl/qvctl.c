@@ -1361,6 +1361,9 @@ static int print_vm_sync(const json_t *vms)
 			json_array_foreach(json_object_get(vms, kinds[k]), i, v)
 			    printf("  VM %-20s %s%s\n", json_string_value(v), kinds[k],
 			           k == 2 ? " (stopped by vm stop; qvctl vm start NAME)" : "");
+	if (!opt.json)
+		json_array_foreach(json_object_get(vms, "outdated"), i, v)
+		    printf("  %s\n", json_string_value(v));
 	json_array_foreach(json_object_get(vms, "errors"), i, v)
 	    fprintf(stderr, "qvctl: %s\n", json_string_value(v));
 	if (json_array_size(json_object_get(vms, "errors")) == 0)

@@ -29,14 +29,14 @@ has_port() { qjson show ports | jq -e --arg n "$1" 'any(.ports[]; .name == $n)' 
 
 kernel=vmlinux
 [ -f "$GUEST_DIR/$kernel" ] || kernel=vmlinuz
-service() { # service INSTANCES
+service() { # service INSTANCES [MEMORY]
 	cat <<Y
 switch: {socket-dir: $T, vhost-mode: client}
 ports:
   - {name: in, type: vhost, path: $T/in.sock}
   - {name: out, type: vhost, path: $T/out.sock}
 vnfs:
-  - {name: fw, vcpus: 1, memory: 256MiB, kernel: $kernel, initrd: initrd.img, instances: $1,
+  - {name: fw, vcpus: 1, memory: ${2:-256MiB}, kernel: $kernel, initrd: initrd.img, instances: $1,
      cmdline: "$(cat "$GUEST_DIR/cmdline")"}
 chains:
   - {name: web, from: in, match: {proto: udp}, hops: [fw], to: out}
@@ -137,12 +137,22 @@ for i in 0 1; do
 	pass "instance $i carried $n of the 1000 packets"
 done
 
-# --- lowered again: instance 1's VM and ports go, the chain keeps forwarding ----------------
-service 1 >"$T/svc.yaml"
+# --- lowered again: instance 1's VM and ports go, the chain keeps forwarding; a new memory
+# size is reported for the running instance 0, which keeps running until it is restarted ----
+pid=$(vm_pid "$FW0")
+service 1 320MiB >"$T/svc.yaml"
 out=$(qvc apply "$T/svc.yaml") || fail "apply instances: 1: $out"
 check_contains "apply removed $FW1" "VM $FW1" "$out"
+check_contains "apply says $FW0 runs with the old size" \
+	"VM $FW0 runs with 1 vCPU(s) and 256 MiB, the file says 1 and 320 MiB: qvctl vm restart $FW0 applies it" "$out"
+check_eq "$FW0 not restarted by the apply" "$pid" "$(vm_pid "$FW0")"
 check_eq "$FW1 is no domain any more" absent "$(vmctl state "$FW1" 2>&1)"
 for p in fw-1-in fw-1-out; do ! has_port $p || fail "switch port $p outlived instance 1"; done
 check_contains "the hop is instance 0 alone" "output:fw-0-in" "$(qvctl show flows)"
 traffic one-instance-again 300 64
+qvc vm restart "$FW0" >/dev/null || fail "vm restart of $FW0 failed"
+check_eq "vm restart applied the file's memory" 320 "$(qvc --json vm list | jq -r --arg n "$FW0" '.vms[] | select(.name == $n) | .memory_mib')"
+fw_up "$FW0" 4
+path_ready "$T/in.sock" "$T/out.sock"
+traffic after-resize 300
 check_eq "only one instance VM left" 1 "$(virsh_q list --all --name | grep -c "^$P")"
