@@ -8,10 +8,17 @@
 #   v2v  qv-bench port 0 -> switch port a -> switch port b -> qv-bench port 1, and back
 #   pvp  qv-bench -> a -> VNF (testpmd io between two virtio-user ports v1, v2) -> b -> qv-bench:
 #        every packet crosses the switch twice; the VNF stand-in runs on CPU 0 with the generator
+#   pvvp qv-bench -> a -> VNF 1 (v1, v2) -> VNF 2 (w1, w2) -> b -> qv-bench: a two-hop chain,
+#        every packet crosses the switch three times; both stand-ins on CPU 0
+#   (VNFs are testpmd stand-ins: a TCG guest here forwards tens of kpps, which would measure
+#   the guest, not the switch)
 # Switches (--switches, default "qwikvirt testpmd ovs"), each with one forwarding core (CPU 1,
 # everything else on CPU 0), started afresh for every run, stopped by PID afterwards:
 #   qwikvirt  build/dataplane/qv-switchd, rules in=a actions=output:b (and back), plus filler
 #             rules up to --rules that match no test packet (proto=tcp)
+#   qvrules   qwikvirt with --heavy-rules wildcard rules (default 1000) and traffic of
+#             --heavy-flows flows (default 10000; more than a PMD's exact-match cache holds),
+#             against qwikvirt's own figure in the same run (the table's qvrules / qwikvirt)
 #   qvcapture qwikvirt as above while capturing every packet in both directions on every port
 #             to pcapng files (qvctl capture start): what a capture costs forwarding
 #   testpmd   dpdk-testpmd io forwarding between net_vhost ports: the floor (no lookup at all)
@@ -33,7 +40,7 @@
 # anything: this machine's absolute figures drift by +-30 % within minutes.
 #
 # Options:
-#   --topology v2v|pvp    (default v2v)
+#   --topology v2v|pvp|pvvp (default v2v)
 #   --switches LIST       space or comma separated (default "qwikvirt testpmd ovs")
 #   --reps N              repetitions, switches alternating within each (default 5)
 #   --sizes LIST          frame sizes: numbers and/or imix (default "64 1518")
@@ -41,6 +48,9 @@
 #   --warmup S            traffic before measuring (default 2)
 #   --rules N             total rules in qwikvirt and OVS (default 2 = just forwarding)
 #   --flows N             flows in the generated traffic (default 1)
+#   --heavy-rules N       rules for qvrules (default 1000): half proto=tcp host routes, half
+#                         proto=udp /24 source prefixes, none matching the test traffic
+#   --heavy-flows N       flows for qvrules (default 10000)
 #   --method loop|gen     throughput method (default loop)
 #   --lat-rate PPS        latency phase rate, e.g. 500k; 0 = skip latency (default 500k)
 #   --lat-duration S      (default 3)
@@ -58,7 +68,7 @@ SRC=$(cd "$HERE/.." && pwd)
 . "$HERE/bench/lib.sh"
 
 TOPO=v2v SWITCHES="qwikvirt testpmd ovs" REPS=5 SIZES="64 1518" DUR=10 WARMUP=2 RULES=2
-FLOWS=1 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
+FLOWS=1 HEAVY_RULES=1000 HEAVY_FLOWS=10000 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
 GEN_CPU=0 PMD_CPU=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -66,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--topology) TOPO=$2 ;; --switches) SWITCHES=${2//,/ } ;; --reps) REPS=$2 ;;
 	--sizes) SIZES=${2//,/ } ;; --duration) DUR=$2 ;; --warmup) WARMUP=$2 ;;
 	--rules) RULES=$2 ;; --flows) FLOWS=$2 ;; --method) METHOD=$2 ;;
+	--heavy-rules) HEAVY_RULES=$2 ;; --heavy-flows) HEAVY_FLOWS=$2 ;;
 	--lat-rate) LATRATE=$2 ;; --lat-duration) LATDUR=$2 ;; --out) OUT=$2 ;;
 	--json) JSON=$2 ;; --plot) PLOT=$2 ;; --build) BUILD=$2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -74,13 +85,15 @@ while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || { echo "bench.sh: $1 needs a value" >&2; exit 2; }
 	shift 2
 done
-case $TOPO in v2v | pvp) ;; *) bl_die "--topology $TOPO: expected v2v or pvp" ;; esac
+case $TOPO in v2v | pvp | pvvp) ;; *) bl_die "--topology $TOPO: expected v2v, pvp or pvvp" ;; esac
 case $METHOD in loop | gen) ;; *) bl_die "--method $METHOD: expected loop or gen" ;; esac
 for s in $SWITCHES; do
-	case $s in qwikvirt | qvcapture | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
+	case $s in qwikvirt | qvrules | qvcapture | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
 done
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || bl_die "--reps $REPS: expected a count"
-[[ $RULES =~ ^[0-9]+$ ]] || bl_die "--rules $RULES: expected a count"
+for v in RULES HEAVY_RULES FLOWS HEAVY_FLOWS; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || bl_die "--$(echo "$v" | tr 'A-Z_' 'a-z-') ${!v}: expected a count"
+done
 [ "$(id -u)" = 0 ] || bl_die "run as root (hugepages, vhost-user sockets, OVS)"
 
 OUT=${OUT:-/tmp/qv-bench/$(date +%Y%m%d-%H%M%S)}
@@ -107,11 +120,24 @@ free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
 [ "$free" -ge 600 ] || bl_die "only $free free 2 MB hugepages (need ~600): scripts/setup-host.sh"
 
 # Topology: the switch's ports and the pairs it forwards between (both directions).
-if [ "$TOPO" = v2v ]; then
-	SWPORTS="a b" PAIRS="a:b"
-else
-	SWPORTS="a v1 v2 b" PAIRS="a:v1 v2:b"
-fi
+case $TOPO in
+v2v) SWPORTS="a b" PAIRS="a:b" ;;
+pvp) SWPORTS="a v1 v2 b" PAIRS="a:v1 v2:b" ;;
+pvvp) SWPORTS="a v1 v2 w1 w2 b" PAIRS="a:v1 v2:w1 w2:b" ;;
+esac
+# Per run: the rules a switch gets and the flows the generator sends (qvrules: the heavy ones).
+RUN_RULES=$RULES RUN_FLOWS=$FLOWS
+
+# filler I: rule I (from 2 on) of the fillers, matching no test packet (UDP from 10.0.0.0/8):
+# "tcp HOST PORT" or "udp PREFIX/24 PORT", written by each switch in its own syntax
+filler() {
+	local i=$1
+	if ((i % 2)); then
+		echo "udp 172.$((16 + i / 65536 % 16)).$((i / 256 % 256)).0/24 $((2000 + i % 50000))"
+	else
+		echo "tcp 192.168.$((i / 250 % 250)).$((i % 250 + 1))/32 $((1000 + i % 60000))"
+	fi
+}
 
 # ---- one switch under test: start / cycles / stop ---------------------------------------------
 # sw_start NAME sets SOCK_<port> for every switch port and SW_PID.
@@ -134,11 +160,24 @@ sw_start_qwikvirt() {
 		$QV flow add "in=$b actions=output:$a" >/dev/null
 		i=$((i + 2))
 	done
-	# Filler rules: in the classifier, matching no test packet (the traffic is UDP).
-	for ((; i < RULES; i++)); do
-		$QV flow add "in=a,proto=tcp,ip-dst=192.168.$((i / 250 % 250)).$((i % 250 + 1))/32,dst-port=$((1000 + i % 60000)) actions=drop" >/dev/null
-	done
+	# Filler rules, in the classifier, matching no test packet: one RPC connection for all
+	local proto pfx port
+	for ((; i < RUN_RULES; i++)); do
+		read -r proto pfx port < <(filler $i)
+		if [ "$proto" = tcp ]; then
+			echo "in=a,proto=tcp,ip-dst=$pfx,dst-port=$port actions=drop"
+		else
+			echo "in=a,proto=udp,ip-src=$pfx,dst-port=$port actions=drop"
+		fi
+	done >"$sd/filler.txt"
+	[ ! -s "$sd/filler.txt" ] || python3 "$HERE/bench/flows_add.py" "$sd/sw.sock" "$sd/filler.txt"
 }
+# qwikvirt with many wildcard rules and many flows (RUN_RULES, RUN_FLOWS set by one_run)
+sw_start_qvrules() { sw_start_qwikvirt; }
+sw_clear_qvrules() { sw_clear_qwikvirt; }
+sw_cycles_qvrules() { sw_cycles_qwikvirt; }
+sw_rss_qvrules() { sw_rss_qwikvirt; }
+sw_stop_qvrules() { sw_stop_qwikvirt; }
 sw_clear_qwikvirt() { $QV stats clear >/dev/null; }
 sw_cycles_qwikvirt() { $QV --json show pmd | jq '.pmds[0].cycles_per_packet'; }
 sw_rss_qwikvirt() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
@@ -236,8 +275,14 @@ sw_start_ovs() {
 			echo "priority=100,in_port=${!b},actions=output:${!a}"
 			i=$((i + 2))
 		done
-		for ((; i < RULES; i++)); do
-			echo "priority=200,tcp,in_port=$OFP_a,nw_dst=192.168.$((i / 250 % 250)).$((i % 250 + 1)),tp_dst=$((1000 + i % 60000)),actions=drop"
+		local proto pfx port
+		for ((; i < RUN_RULES; i++)); do
+			read -r proto pfx port < <(filler $i)
+			if [ "$proto" = tcp ]; then
+				echo "priority=200,tcp,in_port=$OFP_a,nw_dst=${pfx%/32},tp_dst=$port,actions=drop"
+			else
+				echo "priority=200,udp,in_port=$OFP_a,nw_src=$pfx,tp_dst=$port,actions=drop"
+			fi
 		done
 	} >"$o/flows.txt"
 	ovs-ofctl del-flows br0
@@ -252,18 +297,30 @@ sw_cycles_ovs() {
 sw_rss_ovs() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
 sw_stop_ovs() { ovs_stop; bl_forget "$SW_PID"; }
 
-# ---- the VNF stand-in for pvp: testpmd io between two virtio-user ports on CPU 0 -------------
-vnf_start() {
-	bl_testpmd_start "$RUNLOG.vnf" taskset -c "$GEN_CPU" dpdk-testpmd --lcores "0@$GEN_CPU,1@$GEN_CPU" \
-		--file-prefix "qvbvnf$$" --no-pci --in-memory --single-file-segments --log-level=user1,8 \
-		--vdev "net_virtio_user0,path=$SOCK_v1,queues=1,queue_size=1024" \
-		--vdev "net_virtio_user1,path=$SOCK_v2,queues=1,queue_size=1024" -- \
+# ---- the VNF stand-ins for pvp/pvvp: testpmd io between two virtio-user ports on CPU 0 -------
+VNF_PIDS=()
+vnf_one() { # vnf_one NAME IN-SOCK OUT-SOCK
+	bl_testpmd_start "$RUNLOG.$1" taskset -c "$GEN_CPU" dpdk-testpmd --lcores "0@$GEN_CPU,1@$GEN_CPU" \
+		--file-prefix "qvb$1$$" --no-pci --in-memory --single-file-segments --log-level=user1,8 \
+		--vdev "net_virtio_user0,path=$2,queues=1,queue_size=1024" \
+		--vdev "net_virtio_user1,path=$3,queues=1,queue_size=1024" -- \
 		--forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --rxd=1024 --txd=1024 \
 		--no-lsc-interrupt --no-rmv-interrupt --disable-link-check
-	VNF_PID=$TP_PID
-	bl_wait "VNF forwarding" 60 grep -q 'Press enter to exit' "$RUNLOG.vnf"
+	VNF_PIDS+=("$TP_PID")
+	bl_wait "VNF $1 forwarding" 60 grep -q 'Press enter to exit' "$RUNLOG.$1"
 }
-vnf_stop() { bl_stop_pid "$VNF_PID" 20; bl_forget "$VNF_PID"; }
+vnf_start() {
+	VNF_PIDS=()
+	case $TOPO in
+	pvp) vnf_one vnf "$SOCK_v1" "$SOCK_v2" ;;
+	pvvp) vnf_one vnf1 "$SOCK_v1" "$SOCK_v2" && vnf_one vnf2 "$SOCK_w1" "$SOCK_w2" ;;
+	esac
+}
+vnf_stop() {
+	local p
+	for p in "${VNF_PIDS[@]}"; do bl_stop_pid "$p" 20; bl_forget "$p"; done
+	VNF_PIDS=()
+}
 
 # ---- qv-bench on the generator's CPU -----------------------------------------------------------
 qvbench() { # qvbench NAME OPTIONS... -> JSON in $RUNLOG.NAME.json
@@ -271,7 +328,7 @@ qvbench() { # qvbench NAME OPTIONS... -> JSON in $RUNLOG.NAME.json
 	shift
 	timeout $((60 + ${DUR%.*} * 4)) taskset -c "$GEN_CPU" "$QVB" --lcores "0@$GEN_CPU" --no-pci \
 		--in-memory --single-file-segments --file-prefix "qvbgen$$" --log-level=user1,8 -- \
-		--port "virtio:$SOCK_a" --port "virtio:$SOCK_b" --flows "$FLOWS" --quiet \
+		--port "virtio:$SOCK_a" --port "virtio:$SOCK_b" --flows "$RUN_FLOWS" --quiet \
 		--json "$RUNLOG.$name.json" "$@" >"$RUNLOG.$name.log" 2>&1 &
 	local pid=$!
 	BL_PIDS+=("$pid")
@@ -284,8 +341,10 @@ qvbench() { # qvbench NAME OPTIONS... -> JSON in $RUNLOG.NAME.json
 one_run() { # one_run REP SIZE SWITCH -> appends a row to results.tsv
 	local rep=$1 size=$2 sw=$3 mpps=NaN cyc=null p50=null p99=null p999=null loss=null rss=null
 	RUNLOG=$OUT/logs/r${rep}_${size}_$sw
+	RUN_RULES=$RULES RUN_FLOWS=$FLOWS
+	[ "$sw" = qvrules ] && RUN_RULES=$HEAVY_RULES RUN_FLOWS=$HEAVY_FLOWS
 	sw_start_$sw
-	[ "$TOPO" = pvp ] && vnf_start
+	vnf_start
 	sw_clear_$sw
 	local thr=(--size "$size" --duration "$DUR" --warmup "$WARMUP")
 	if [ "$METHOD" = loop ]; then
@@ -309,7 +368,7 @@ one_run() { # one_run REP SIZE SWITCH -> appends a row to results.tsv
 			bl_log "latency run failed: $RUNLOG.lat.log"
 		fi
 	fi
-	[ "$TOPO" = pvp ] && vnf_stop
+	vnf_stop
 	sw_stop_$sw
 	[ "$sw" = testpmd ] && cyc=${TP_CYC:-null}
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date +%T)" "$rep" "$size" "$sw" \
@@ -327,7 +386,7 @@ done
 
 python3 "$HERE/bench/summary.py" --tsv "$OUT/results.tsv" --json "$JSON" --plot-data "$OUT/plot.dat" \
 	--meta "topology=$TOPO" "method=$METHOD" "reps=$REPS" "duration_s=$DUR" "rules=$RULES" \
-	"flows=$FLOWS" "lat_rate=$LATRATE" | tee "$OUT/summary.txt"
+	"flows=$FLOWS" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" "lat_rate=$LATRATE" | tee "$OUT/summary.txt"
 if [ -s "$OUT/plot.dat" ]; then
 	ncols=$(head -n 1 "$OUT/plot.dat" | wc -w)
 	gnuplot -e "datafile='$OUT/plot.dat'; outfile='$PLOT'; topo='$TOPO'; ncols=$((ncols - 1))" \

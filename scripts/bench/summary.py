@@ -65,11 +65,17 @@ def main():
             if sw != "qwikvirt" and (s, "qwikvirt") in by:
                 qv = by[(s, "qwikvirt")]
                 rs = []
+                # qvrules is qwikvirt under load: its ratio is the other way round
+                inverse = sw == "qvrules"
                 for rep, r in sorted(reps.items()):
                     q, o = num(qv.get(rep, {}).get("mpps")), num(r["mpps"])
+                    if inverse:
+                        q, o = o, q
                     rs.append(q / o if q is not None and o else None)
-                e["ratio_qwikvirt_over_this"] = {"per_rep": rs, "median": med(rs)}
-                ratio_txt = " ".join("%.2f" % x if x is not None else "-" for x in rs)
+                key = "ratio_this_over_qwikvirt" if inverse else "ratio_qwikvirt_over_this"
+                e[key] = {"per_rep": rs, "median": med(rs)}
+                ratio_txt = "(this / qwikvirt) " if inverse else ""
+                ratio_txt += " ".join("%.2f" % x if x is not None else "-" for x in rs)
                 if med(rs) is not None:
                     ratio_txt += " -> %.2f" % med(rs)
             out["results"].append(e)
