@@ -366,11 +366,16 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 			continue;
 		}
 		hashes[i] = qv_flow_key_hash(&keys[i]);
-		if (!qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i])) {
-			miss_mask |= 1ull << i;
-			miss_idx[n_miss] = i;
-			miss_keys[n_miss++] = &keys[i];
-		}
+		qv_emc_prefetch(pmd->emc, hashes[i]);
+	}
+	/* second pass: the slots prefetched above have had the rest of the burst to arrive */
+	for (uint16_t i = 0; i < n; i++) {
+		if (results[i] == RESULT_BAD ||
+		    qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i]))
+			continue;
+		miss_mask |= 1ull << i;
+		miss_idx[n_miss] = i;
+		miss_keys[n_miss++] = &keys[i];
 	}
 	pmd->port[in].rx_packets += n;
 	pmd->port[in].rx_bytes += bytes;
