@@ -138,6 +138,18 @@ static inline void pmd_flush_all(struct qv_pmd *pmd)
 	}
 }
 
+static inline bool pmd_port_usable(const struct qv_port *p)
+{
+	return p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed) &&
+	       atomic_load_explicit(&p->admin_up, memory_order_relaxed);
+}
+
+/* Output port out (an action's argument) exists and takes packets now. */
+static inline bool pmd_port_ready(uint16_t out)
+{
+	return out < QV_MAX_PORTS && pmd_port_usable(port_at(out));
+}
+
 static inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out, struct rte_mbuf *m)
 {
 	struct qv_port *p;
@@ -150,8 +162,7 @@ static inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out, str
 		return;
 	}
 	p = port_at(out);
-	if (unlikely(p == NULL || !atomic_load_explicit(&p->up, memory_order_relaxed) ||
-		     !atomic_load_explicit(&p->admin_up, memory_order_relaxed))) {
+	if (unlikely(!pmd_port_usable(p))) {
 		/* this copy only: other outputs of the packet may still go */
 		pmd->port[in].drops[QV_DROP_PORT_DOWN]++;
 		if (unlikely(pmd->cur_tr != NULL))
@@ -343,6 +354,8 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 	const struct qv_flow_key *miss_keys[QV_BURST];
 	uint32_t miss_res[QV_BURST];
 	uint16_t miss_idx[QV_BURST], n_miss = 0;
+	uint8_t same[QV_BURST]; /* same[i]: the first packet of i's run of equal keys (i itself) */
+	int last = -1;          /* the last packet that parsed */
 	uint16_t in = port->index;
 	uint64_t bytes = 0, now = 0, miss_mask = 0;
 	struct qv_trace_rec *trs[QV_BURST];
@@ -360,17 +373,34 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		m->port = in;
 		bytes += m->pkt_len;
+		same[i] = (uint8_t)i;
 		if (unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 					    in, &keys[i]) != 0)) {
 			results[i] = RESULT_BAD;
 			continue;
 		}
+		results[i] = 0;
+	}
+	/* The parser stores the key in pieces of 1 to 4 bytes; reading it back as 8-byte words
+	 * right away stalls on store forwarding, so keys are compared and hashed in a pass of
+	 * their own, after the whole burst is parsed. */
+	for (uint16_t i = 0; i < n; i++) {
+		if (results[i] == RESULT_BAD)
+			continue;
+		/* Packets of one flow come in trains: a key equal to the previous packet's takes its
+		 * result, without hashing or a cache lookup of its own. */
+		if (last >= 0 && qv_flow_key_equal(&keys[i], &keys[last])) {
+			same[i] = same[last];
+			last = i;
+			continue;
+		}
+		last = i;
 		hashes[i] = qv_flow_key_hash(&keys[i]);
 		qv_emc_prefetch(pmd->emc, hashes[i]);
 	}
-	/* second pass: the slots prefetched above have had the rest of the burst to arrive */
+	/* then the lookups: the slots prefetched above have had the rest of the burst to arrive */
 	for (uint16_t i = 0; i < n; i++) {
-		if (results[i] == RESULT_BAD ||
+		if (results[i] == RESULT_BAD || same[i] != i ||
 		    qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i]))
 			continue;
 		miss_mask |= 1ull << i;
@@ -392,8 +422,21 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 		now = rte_rdtsc();
 	if (unlikely(tracing))
 		trace_claim(pmd, port, pkts, n, trs);
+	uint64_t *hits = &t->hits[pmd->index * t->hits_stride];
+	uint32_t run_r = 0, run_hits = 0;  /* hits of the rule of the current run of packets */
+	uint16_t run_out = QV_MAX_PORTS;   /* its one output port when checked usable, or none */
 	for (uint16_t i = 0; i < n; i++) {
-		uint32_t r = results[i];
+		uint32_t r = results[same[i]];
+
+		/* The common case: the same rule as the previous packet, outputting to one port
+		 * already found usable in this burst: straight into its tx buffer. */
+		if (r == run_r && run_out != QV_MAX_PORTS && likely(!tracing)) {
+			run_hits++;
+			pmd->txbuf[run_out].pkts[pmd->txbuf[run_out].n++] = pkts[i];
+			if (unlikely(pmd->txbuf[run_out].n == QV_BURST))
+				pmd_flush_port(pmd, run_out);
+			continue;
+		}
 
 		if (unlikely(tracing) && trs[i]) {
 			struct qv_trace_rec *tr = trs[i];
@@ -401,12 +444,24 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 			pmd->cur_tr = tr;
 			tr->key = keys[i];
 			tr->parsed = r != RESULT_BAD;
-			tr->emc_hit = r != RESULT_BAD && !(miss_mask & (1ull << i));
+			tr->emc_hit = r != RESULT_BAD && !(miss_mask & (1ull << same[i]));
 			tr->rule_id = r != RESULT_BAD && r ? t->rules[r - 1].id : 0;
 		}
 		if (likely(r != 0 && r != RESULT_BAD)) {
-			t->hits[pmd->index * t->hits_stride + r - 1]++;
-			pmd_run_rule(pmd, in, &t->rules[r - 1], &keys[i], pkts[i]);
+			const struct qv_rule *rule = &t->rules[r - 1];
+
+			if (r != run_r) {
+				if (run_r)
+					hits[run_r - 1] += run_hits;
+				run_r = r;
+				run_hits = 0;
+			}
+			run_hits++;
+			pmd_run_rule(pmd, in, rule, &keys[i], pkts[i]);
+			run_out = QV_MAX_PORTS;
+			if (rule->n_actions == 1 && rule->actions[0].type == QV_ACT_OUTPUT &&
+			    pmd_port_ready(rule->actions[0].arg))
+				run_out = rule->actions[0].arg;
 		} else if (r == RESULT_BAD) {
 			pmd_drop(pmd, in, pkts[i], QV_DROP_BAD_HEADER);
 		} else if (l2_default) {
@@ -416,6 +471,8 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 		}
 		pmd->cur_tr = NULL;
 	}
+	if (run_r)
+		hits[run_r - 1] += run_hits;
 }
 
 int qv_pmd_main(void *arg)
