@@ -8,29 +8,13 @@
 N=2000
 P=$VM_PREFIX # domains are PREFIXfw1-0, PREFIXfw2-0
 FW1=${P}fw1-0 FW2=${P}fw2-0
-CONTROLD_VMS=yes
+controld_vms
 VMS+=("$FW1" "$FW2") # removed by sys_cleanup whatever happens
-
-apply_cleanup() { # qv-controld first: it would start the VMs again behind sys_cleanup's back
-	local rc=$?
-	set +e
-	[ -z "${CONTROLD_PID:-}" ] || stop_pid "$CONTROLD_PID"
-	(exit $rc)
-	sys_cleanup
-}
-trap apply_cleanup EXIT
-
-# --interval 1000: TCG guests share CPU 0 with everything; no need to poll libvirt 5x a second
-cd_start() { controld_start --vm-prefix "$P" --vm-stop-timeout 2 --images "$GUEST_DIR" --interval 1000; }
 cd_synced() { [ "$(qvc --json show controld | jq -r '.switch_ok and .vm_error == ""')" = true ]; }
-virsh_q() { virsh -q -c qemu:///system "$@"; }
 our_domains() { virsh_q list --all --name | grep -c "^$P" || true; }
-serial() { echo "$T/state/vms/$1.serial"; }
 booted() { grep -aq 'QV-GUEST-READY' "$(serial "$1")" 2>/dev/null; }
-vm_field() { qvc --json vm list | jq -r --arg n "$1" ".vms[] | select(.name == \$n) | .$2"; }
 
-kernel=vmlinux
-[ -f "$GUEST_DIR/$kernel" ] || kernel=vmlinuz
+kernel=$(guest_kernel)
 vnf() { # vnf NAME: a bridge guest, paths relative to --images
 	echo "  - {name: $1, vcpus: 1, memory: 256MiB, kernel: $kernel, initrd: initrd.img," \
 		"cmdline: \"$(cat "$GUEST_DIR/cmdline")\"}"

@@ -89,3 +89,27 @@ path_ready() {
 	[ $i -le 20 ] || fail "no packet came through the chain"
 	qvctl stats clear >/dev/null
 }
+
+# --- tests where qv-controld launches the VMs itself ------------------------------------------
+# controld_vms: from here on qv-controld (cd_start) manages VMs named $VM_PREFIX...; at exit it is
+# stopped before sys_cleanup removes them, or it would start them again behind its back.
+controld_vms() {
+	CONTROLD_VMS=yes
+	trap controld_vms_cleanup EXIT
+}
+controld_vms_cleanup() {
+	local rc=$?
+	set +e
+	[ -z "${CONTROLD_PID:-}" ] || stop_pid "$CONTROLD_PID"
+	(exit $rc)
+	sys_cleanup
+}
+# --interval 1000: TCG guests share CPU 0 with everything; no need to poll libvirt 5x a second
+cd_start() {
+	controld_start --vm-prefix "$VM_PREFIX" --vm-stop-timeout 2 --images "$GUEST_DIR" --interval 1000
+}
+virsh_q() { virsh -q -c qemu:///system "$@"; }
+serial() { echo "$T/state/vms/$1.serial"; } # serial VM: its serial log, kept by qv-controld
+vm_field() { qvc --json vm list | jq -r --arg n "$1" ".vms[] | select(.name == \$n) | .$2"; }
+# the bridge guest's kernel, as a path relative to --images (build-guest.sh makes one of them)
+guest_kernel() { if [ -f "$GUEST_DIR/vmlinux" ]; then echo vmlinux; else echo vmlinuz; fi; }

@@ -7,28 +7,16 @@
 . "$(dirname "$0")/lib.sh"
 P=$VM_PREFIX
 FW0=${P}fw-0 FW1=${P}fw-1 FWC=${P}fwc
-CONTROLD_VMS=yes
+controld_vms
 VMS+=("$FW0" "$FW1" "$FWC") # removed by sys_cleanup whatever happens
-ops_cleanup() { # qv-controld first: it would start the VMs again behind sys_cleanup's back
-	local rc=$?
-	set +e
-	[ -z "${CONTROLD_PID:-}" ] || stop_pid "$CONTROLD_PID"
-	(exit $rc)
-	sys_cleanup
-}
-trap ops_cleanup EXIT
-cd_start() { controld_start --vm-prefix "$P" --vm-stop-timeout 2 --images "$GUEST_DIR" --interval 1000; }
-virsh_q() { virsh -q -c qemu:///system "$@"; }
-serial() { echo "$T/state/vms/$1.serial"; }
 readies() { grep -ac 'QV-GUEST-READY' "$(serial "$1")" 2>/dev/null || true; }
 booted_n() { [ "$(readies "$1")" -ge "$2" ]; } # booted_n VM N: its serial log has N ready lines
-vm_state() { qvc --json vm list | jq -r --arg n "$1" '.vms[] | select(.name == $n) | .state'; }
-vm_pid() { qvc --json vm list | jq -r --arg n "$1" '.vms[] | select(.name == $n) | .pid'; }
+vm_state() { vm_field "$1" state; }
+vm_pid() { vm_field "$1" pid; }
 macs() { qvc vm xml "$1" | sed -n "s/.*<mac address='\([^']*\)'.*/\1/p" | tr '\n' ' '; }
 has_port() { qjson show ports | jq -e --arg n "$1" 'any(.ports[]; .name == $n)' >/dev/null; }
 
-kernel=vmlinux
-[ -f "$GUEST_DIR/$kernel" ] || kernel=vmlinuz
+kernel=$(guest_kernel)
 service() { # service INSTANCES [MEMORY]
 	cat <<Y
 switch: {socket-dir: $T, vhost-mode: client}
@@ -68,7 +56,7 @@ traffic first 300
 out=$(qvc vm stop "$FW0" 2>&1) || fail "vm stop: $out"
 check_contains "vm stop says what it did" "VM $FW0:" "$out"
 check_eq "stopped" shutoff "$(vm_state "$FW0")"
-check_eq "vm list: held" true "$(qvc --json vm list | jq -r --arg n "$FW0" '.vms[] | select(.name == $n) | .held')"
+check_eq "vm list: held" true "$(vm_field "$FW0" held)"
 qvc apply "$T/svc.yaml" >/dev/null || fail "re-apply failed"
 check_eq "an apply does not start a held VM" shutoff "$(vm_state "$FW0")"
 check_contains "vm list marks it" "shutoff (held)" "$(qvc vm list)"
@@ -112,7 +100,7 @@ pass "the clone has switch ports fwc-in, fwc-out"
 [ "$(macs "$FWC")" != "$(macs "$FW0")" ] || fail "the clone has $FW0's MACs: $(macs "$FWC")"
 pass "the clone's MACs differ ($(macs "$FWC"))"
 check_contains "the clone serves its own socket" "path='$T/fwc-in.sock' mode='server'" "$(qvc vm xml "$FWC")"
-check_eq "vm list: origin clone" clone "$(qvc --json vm list | jq -r --arg n "$FWC" '.vms[] | select(.name == $n) | .origin')"
+check_eq "vm list: origin clone" clone "$(vm_field "$FWC" origin)"
 out=$(qvc vm delete "$FW0" 2>&1) && fail "vm delete of a file's VM succeeded"
 check_contains "an instance of the file is not deleted by hand" "remove the VNF" "$out"
 qvc vm delete "$FWC" >/dev/null || fail "vm delete of the clone failed"
@@ -151,7 +139,7 @@ for p in fw-1-in fw-1-out; do ! has_port $p || fail "switch port $p outlived ins
 check_contains "the hop is instance 0 alone" "output:fw-0-in" "$(qvctl show flows)"
 traffic one-instance-again 300 64
 qvc vm restart "$FW0" >/dev/null || fail "vm restart of $FW0 failed"
-check_eq "vm restart applied the file's memory" 320 "$(qvc --json vm list | jq -r --arg n "$FW0" '.vms[] | select(.name == $n) | .memory_mib')"
+check_eq "vm restart applied the file's memory" 320 "$(vm_field "$FW0" memory_mib)"
 fw_up "$FW0" 4
 path_ready "$T/in.sock" "$T/out.sock"
 traffic after-resize 300
