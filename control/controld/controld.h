@@ -122,11 +122,12 @@ int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, cons
 void qv_cd_vm_paths(const struct qv_controld *c, const char *name, const char *ext, char *out,
                     size_t len);
 
-/* vms.c: brings libvirt to the wanted VMs: starts missing ones (adopting running domains),
- * removes managed ones no longer wanted. starting: also start defined-but-stopped VMs the
- * operator did not stop. Result {"started", "adopted", "removed", "errors"}; NULL when VMs
- * are off. */
-json_t *qv_vms_sync(struct qv_controld *c, bool starting);
+/* vms.c: brings libvirt to the wanted VMs: starts missing ones (adopting running domains, and
+ * leaving alone the ones the operator stopped), removes managed ones no longer wanted.
+ * apply: the operator applied a file: also list the running VMs whose size it changed (one
+ * libvirt XML read per VM, not worth doing every reconcile). Result {"started", "running",
+ * "held", "removed", "outdated", "errors"}; NULL when VMs are off. */
+json_t *qv_vms_sync(struct qv_controld *c, bool apply);
 /* Logs what a sync did (errors once until they change) and frees res. */
 void qv_vms_report(struct qv_controld *c, json_t *res);
 struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen);

@@ -211,7 +211,7 @@ void qv_reconcile(struct qv_controld *c)
 	c->switch_ok = true;
 	c->last_error[0] = 0;
 	json_decref(plan);
-	qv_vms_report(c, qv_vms_sync(c, true));
+	qv_vms_report(c, qv_vms_sync(c, false));
 }
 
 void qv_vms_report(struct qv_controld *c, json_t *res)

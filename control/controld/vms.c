@@ -221,7 +221,7 @@ static void outdated(struct qv_controld *c, const struct qv_cd_vm *v, json_t *re
 }
 
 /* Starts (defines) the wanted VM that is not running, unless the operator stopped it. */
-static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, json_t *res)
+static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, bool apply, json_t *res)
 {
 	enum qv_vm_state st;
 	struct qv_vm_err e;
@@ -235,7 +235,8 @@ static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, json_t *re
 	if (st == QV_VM_RUNNING || st == QV_VM_PAUSED) {
 		qv_vmstate_set(c, "managed", v->spec.name, true);
 		json_array_append_new(json_object_get(res, "running"), json_string(v->spec.name));
-		outdated(c, v, res);
+		if (apply)
+			outdated(c, v, res);
 		return;
 	}
 	if (qv_vmstate_has(c, "held", v->spec.name)) {
@@ -249,7 +250,7 @@ static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, json_t *re
 		                      json_string(v->spec.name));
 }
 
-json_t *qv_vms_sync(struct qv_controld *c, bool starting)
+json_t *qv_vms_sync(struct qv_controld *c, bool apply)
 {
 	json_t *res;
 	struct qv_cd_vm *want = NULL;
@@ -273,9 +274,9 @@ json_t *qv_vms_sync(struct qv_controld *c, bool starting)
 	if (perr[0])
 		json_array_append_new(json_object_get(res, "errors"),
 		                      json_sprintf("placement: %s; the VMs are not started", perr));
-	else if (starting)
+	else
 		for (int i = 0; i < n; i++)
-			want_one(c, &want[i], res);
+			want_one(c, &want[i], apply, res);
 	free(want);
 	if (json_array_size(json_object_get(res, "errors")))
 		lv_check(c);
