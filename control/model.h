@@ -33,7 +33,8 @@ struct qv_model_switch {
 	uint16_t *pmd_cores; /* CPU ids; none given: the switch's default */
 	size_t n_pmd_cores;
 	char *socket_dir;     /* VNF vhost-user sockets: SOCKET_DIR/PORT.sock */
-	char *control_socket; /* qv-switchd's JSON-RPC socket */
+	char *control_socket; /* qv-switchd's JSON-RPC socket; NULL: not given (qv-controld's
+	                         --switch is the one used; a different one here is warned about) */
 	bool vhost_client;    /* the switch connects to the VNFs' sockets (QEMU is the server) */
 };
 

@@ -11,7 +11,6 @@
 #include "control/units.h"
 
 #define DEFAULT_SOCKET_DIR "/run/qwikvirt"
-#define DEFAULT_CONTROL_SOCKET "/run/qwikvirt/switchd.sock"
 #define PCI_EXPECT "a PCI address such as 0000:03:00.0"
 
 void qv_yaml_label(struct yctx *c, yaml_node_t *map, const char *kind, long index, char *buf,
@@ -523,9 +522,6 @@ static void syntax_error(struct yctx *c, const yaml_parser_t *p)
 static int set_defaults(struct qv_model *m)
 {
 	if (m->sw.socket_dir == NULL && (m->sw.socket_dir = strdup(DEFAULT_SOCKET_DIR)) == NULL)
-		return -1;
-	if (m->sw.control_socket == NULL &&
-	    (m->sw.control_socket = strdup(DEFAULT_CONTROL_SOCKET)) == NULL)
 		return -1;
 	return 0;
 }

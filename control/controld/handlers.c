@@ -26,6 +26,44 @@ static bool placeable(const struct qv_desired *next, char msg[512])
 	return true;
 }
 
+/* Switch settings of the file that qv-controld does not own: qv-switchd's socket and PMD cores
+ * are its command line's. A file that says otherwise is applied, with a warning that says
+ * what differs and what to do. */
+static json_t *switch_warnings(const struct qv_model *m)
+{
+	json_t *w = json_array(), *r = NULL, *v;
+	char have[256] = "", want[256] = "", e[256];
+	size_t i, hl = 0, wl = 0;
+	int code;
+
+	if (m->sw.control_socket && strcmp(m->sw.control_socket, qv_cd.switch_sock) != 0)
+		json_array_append_new(
+		    w, json_sprintf("switch.control-socket is %s, but qv-controld drives the "
+		                    "qv-switchd at %s (its --switch): the file's value is not used",
+		                    m->sw.control_socket, qv_cd.switch_sock));
+	if (!m->sw.n_pmd_cores || qv_rpc_call(qv_cd.switch_sock, "pmd.show", NULL,
+	                                      qv_cd.rpc_timeout_ms, &r, &code, e, sizeof(e)) != 0)
+		return w;
+	json_array_foreach(json_object_get(r, "pmds"), i, v)
+	{
+		if (json_is_integer(json_object_get(v, "core")) && hl < sizeof(have) - 8)
+			hl +=
+			    (size_t)snprintf(have + hl, sizeof(have) - hl, "%s%lld", hl ? "," : "",
+			                     json_integer_value(json_object_get(v, "core")));
+	}
+	for (i = 0; i < m->sw.n_pmd_cores && wl < sizeof(want) - 8; i++)
+		wl += (size_t)snprintf(want + wl, sizeof(want) - wl, "%s%u", wl ? "," : "",
+		                       m->sw.pmd_cores[i]);
+	if (strcmp(have, want) != 0)
+		json_array_append_new(
+		    w, json_sprintf("switch.pmd-cores is [%s], but qv-switchd polls on CPU(s) %s: "
+		                    "restart it with --pmd-cores %s (VMs are placed off the file's "
+		                    "cores)",
+		                    want, have[0] ? have : "none", want));
+	json_decref(r);
+	return w;
+}
+
 /* Validation errors come back as a result {"ok": false, "errors": [...]} rather than a
  * JSON-RPC error: a file can have hundreds, each a line of its own. */
 static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
@@ -42,12 +80,12 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 		return NULL;
 	if (!json_is_string(name) || !json_is_string(yaml))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "apply needs 'name' (the file name, for messages) and 'yaml' "
-				   "(its text) as strings");
+		                   "apply needs 'name' (the file name, for messages) and 'yaml' "
+		                   "(its text) as strings");
 	if (qv_desired_build(json_string_value(name), json_string_value(yaml),
-			     json_string_length(yaml), &next, &errors, msg, sizeof(msg)) != 0)
+	                     json_string_length(yaml), &next, &errors, msg, sizeof(msg)) != 0)
 		return json_pack("{s:b, s:s, s:o}", "ok", 0, "message", msg, "errors",
-				 errors ? errors : json_array());
+		                 errors ? errors : json_array());
 	if (qv_vf_resolve(&qv_cd, next.plan, msg, sizeof(msg)) != 0 || !placeable(&next, msg)) {
 		qv_desired_free(&next);
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s; nothing was applied", msg);
@@ -62,6 +100,7 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 		json_object_update(plan, vms);
 		json_decref(vms);
 	}
+	json_object_set_new(plan, "warnings", switch_warnings(next.model));
 	if (check) {
 		qv_desired_free(&next);
 		return json_pack("{s:b, s:b, s:o}", "ok", 1, "applied", 0, "plan", plan);
@@ -70,7 +109,8 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 		qv_desired_free(&next);
 		json_decref(plan);
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR,
-				   "%s (the switch may be partly changed; fix and apply again)", msg);
+		                   "%s (the switch may be partly changed; fix and apply again)",
+		                   msg);
 	}
 	qv_desired_free(&qv_cd.desired);
 	qv_cd.desired = next;
@@ -105,16 +145,16 @@ static json_t *m_state_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	return json_pack("{s:s?, s:s, s:s, s:b, s:s, s:i, s:i, s:b, s:s, s:s}", "file",
-			 qv_cd.desired.name, "state_dir", qv_cd.state_dir, "switch",
-			 qv_cd.switch_sock, "switch_ok", qv_cd.switch_ok, "last_error",
-			 qv_cd.last_error, "ports", p ? (int)p->n_ports : 0, "rules",
-			 p ? (int)p->n_rules : 0, "vms", qv_cd.vm.enabled, "libvirt", qv_cd.vm.uri,
-			 "vm_error", qv_cd.vm_error);
+	                 qv_cd.desired.name, "state_dir", qv_cd.state_dir, "switch",
+	                 qv_cd.switch_sock, "switch_ok", qv_cd.switch_ok, "last_error",
+	                 qv_cd.last_error, "ports", p ? (int)p->n_ports : 0, "rules",
+	                 p ? (int)p->n_rules : 0, "vms", qv_cd.vm.enabled, "libvirt", qv_cd.vm.uri,
+	                 "vm_error", qv_cd.vm_error);
 }
 
 const struct qv_rpc_method qv_controld_methods[] = {
-	{"apply", m_apply, "validate a service definition and apply it (or, check: only plan)"},
-	{"chains.show", m_chains_show, "each chain hop by hop with packet counters"},
-	{"state.show", m_state_show, "the desired state and whether the switch matches it"},
-	{NULL, NULL, NULL},
+    {"apply", m_apply, "validate a service definition and apply it (or, check: only plan)"},
+    {"chains.show", m_chains_show, "each chain hop by hop with packet counters"},
+    {"state.show", m_state_show, "the desired state and whether the switch matches it"},
+    {NULL, NULL, NULL},
 };

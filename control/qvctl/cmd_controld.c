@@ -113,8 +113,13 @@ int cmd_apply(int argc, char **argv)
 		return EXIT_RPC;
 	}
 	if (!json_out(result)) {
+		const json_t *w;
+		size_t i;
+
 		printf("%s: %s\n", file, check ? "valid; the plan:" : "applied:");
 		print_plan(json_object_get(result, "plan"), !check);
+		json_array_foreach(json_object_get(json_object_get(result, "plan"), "warnings"), i,
+		                   w) fprintf(stderr, "qvctl: warning: %s\n", json_string_value(w));
 	}
 	rc = print_vm_sync(json_object_get(result, "vms"));
 	json_decref(result);

@@ -33,6 +33,12 @@ check_eq "ports created" "fw-0-in fw-0-out fw-1-in fw-1-out lan rtr-0-in rtr-0-o
     "$(qjson show ports | jq -r '[.ports[].name] | sort | join(" ")')"
 check_eq "rules created" 8 "$(qjson show flows | jq '.flows | length')"
 check_contains "applying again changes nothing" "nothing to change" "$(qvc apply "$T/svc.yaml")"
+# switch settings the daemons take from their command lines: applied with a warning that says so
+sed "s|^  socket-dir: $T|  socket-dir: $T\\n  pmd-cores: [$CTL_CPU]\\n  control-socket: /run/elsewhere.sock|" \
+    "$T/svc.yaml" >"$T/svc-sw.yaml"
+err=$(qvc apply --check "$T/svc-sw.yaml" 2>&1 >/dev/null) || fail "check with switch settings: $err"
+check_contains "warning: PMD cores" "qvctl: warning: switch.pmd-cores is [$CTL_CPU], but qv-switchd polls on CPU(s) $PMD_CPU: restart it with --pmd-cores $CTL_CPU" "$err"
+check_contains "warning: control socket" "qvctl: warning: switch.control-socket is /run/elsewhere.sock, but qv-controld drives the qv-switchd at $T/sw.sock" "$err"
 
 for v in fw-0 fw-1 rtr-0; do vnf_start "$v" "$T/$v-in.sock" "$T/$v-out.sock"; done
 vnf_wait fw-0 fw-1 rtr-0
