@@ -68,7 +68,7 @@ static inline bool qv_flow_key_equal(const struct qv_flow_key *a, const struct q
 	memcpy(y, b, sizeof(y));
 	/* written out: the compiler kept the loop, and this is on every packet */
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
-		(x[5] ^ y[5]) | (x[6] ^ y[6])) == 0;
+	        (x[5] ^ y[5]) | (x[6] ^ y[6])) == 0;
 }
 
 /* 2-way set associative: the two candidate slots come from different hash bits, so keys that

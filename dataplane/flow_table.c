@@ -10,9 +10,8 @@
 #include "dataplane/switch.h"
 
 struct qv_flow_table *qv_flow_table_build(const struct qv_flow_entry *entries, uint32_t n,
-					  uint32_t gen, uint16_t n_pmds,
-					  int (*lookup)(const char *name), char *err,
-					  size_t errlen)
+                                          uint32_t gen, uint16_t n_pmds,
+                                          int (*lookup)(const char *name), char *err, size_t errlen)
 {
 	struct qv_flow_table *t = calloc(1, sizeof(*t));
 	uint32_t k = 0;
@@ -50,8 +49,8 @@ struct qv_flow_table *qv_flow_table_build(const struct qv_flow_entry *entries, u
 	t->hits_stride = (k + 7) & ~7u;
 	if (t->hits_stride == 0)
 		t->hits_stride = 8;
-	t->hits = rte_zmalloc("qv_hits", sizeof(uint64_t) * t->hits_stride * n_pmds,
-			      RTE_CACHE_LINE_SIZE);
+	t->hits =
+	    rte_zmalloc("qv_hits", sizeof(uint64_t) * t->hits_stride * n_pmds, RTE_CACHE_LINE_SIZE);
 	if (!t->hits && n_pmds)
 		goto nomem;
 	t->cls = qv_classifier_build(t->rules, k, (int)rte_socket_id(), err, errlen);

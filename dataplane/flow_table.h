@@ -26,9 +26,9 @@ struct qv_flow_table {
  * a rule whose in-port is missing is left out, an output to a missing port becomes
  * QV_PORT_NONE), and builds the classifier. NULL with err on failure. */
 struct qv_flow_table *qv_flow_table_build(const struct qv_flow_entry *entries, uint32_t n,
-					  uint32_t gen, uint16_t n_pmds,
-					  int (*lookup)(const char *name), char *err,
-					  size_t errlen);
+                                          uint32_t gen, uint16_t n_pmds,
+                                          int (*lookup)(const char *name), char *err,
+                                          size_t errlen);
 void qv_flow_table_free(struct qv_flow_table *t);
 /* Sum of a rule's hits over the PMDs; idx is the rule's index in t->rules. */
 uint64_t qv_flow_table_hits(const struct qv_flow_table *t, uint16_t n_pmds, uint32_t idx);

@@ -31,36 +31,36 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: qv-switchd [OPTIONS] [-- EAL-ARGS]\n"
-		"\n"
-		"The qwikvirt polling vswitch: vhost-user and DPDK ports, a flow table, one PMD\n"
-		"thread per core. It starts with no ports and no rules; program it with qvctl\n"
-		"(or --startup FILE) over its control socket.\n"
-		"\n"
-		"Options:\n"
-		"  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
-		"  --pmd-cores LIST    CPUs for PMD threads, comma separated (default: 1 when the\n"
-		"                      host has 2+ CPUs, else 0). Each PMD busy-polls its CPU.\n"
-		"  --main-core N       CPU for the control thread and DPDK's helper threads\n"
-		"                      (default 0); keep it off the PMD cores\n"
-		"  --mbufs N           packet buffers per NUMA node (default 16384)\n"
-		"  --no-huge           use 4 KB pages instead of hugepages (slower; for hosts\n"
-		"                      without hugepages)\n"
-		"  --mem MB            memory to use with --no-huge (default 1024)\n"
-		"  --file-prefix NAME  DPDK runtime name (default qvsw); dpdk-telemetry.py -f NAME\n"
-		"                      reads the /qv/... telemetry endpoints\n"
-		"  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
-		"                      switch exits if one fails\n"
-		"  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
-		"\n"
-		"Example:\n"
-		"  qv-switchd --pmd-cores 1 --socket /run/qwikvirt/switchd.sock &\n"
-		"  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock\n"
-		"  qvctl flow add 'in=vm1 actions=output:uplink'\n");
+	fprintf(
+	    f, "usage: qv-switchd [OPTIONS] [-- EAL-ARGS]\n"
+	       "\n"
+	       "The qwikvirt polling vswitch: vhost-user and DPDK ports, a flow table, one PMD\n"
+	       "thread per core. It starts with no ports and no rules; program it with qvctl\n"
+	       "(or --startup FILE) over its control socket.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
+	       "  --pmd-cores LIST    CPUs for PMD threads, comma separated (default: 1 when the\n"
+	       "                      host has 2+ CPUs, else 0). Each PMD busy-polls its CPU.\n"
+	       "  --main-core N       CPU for the control thread and DPDK's helper threads\n"
+	       "                      (default 0); keep it off the PMD cores\n"
+	       "  --mbufs N           packet buffers per NUMA node (default 16384)\n"
+	       "  --no-huge           use 4 KB pages instead of hugepages (slower; for hosts\n"
+	       "                      without hugepages)\n"
+	       "  --mem MB            memory to use with --no-huge (default 1024)\n"
+	       "  --file-prefix NAME  DPDK runtime name (default qvsw); dpdk-telemetry.py -f NAME\n"
+	       "                      reads the /qv/... telemetry endpoints\n"
+	       "  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
+	       "                      switch exits if one fails\n"
+	       "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
+	       "  -h, --help          this text\n"
+	       "\n"
+	       "EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
+	       "\n"
+	       "Example:\n"
+	       "  qv-switchd --pmd-cores 1 --socket /run/qwikvirt/switchd.sock &\n"
+	       "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock\n"
+	       "  qvctl flow add 'in=vm1 actions=output:uplink'\n");
 }
 
 struct opts {
@@ -80,8 +80,10 @@ static int parse_cores(const char *s, struct opts *o)
 		unsigned long v = strtoul(tok, &end, 10);
 
 		if (*end || end == tok || v >= 1024 || o->n_pmd == QV_MAX_PMDS) {
-			fprintf(stderr, "qv-switchd: --pmd-cores '%s': '%s' is not a CPU number "
-				"(expected e.g. 1 or 1,2; at most %d)\n", s, tok, QV_MAX_PMDS);
+			fprintf(stderr,
+			        "qv-switchd: --pmd-cores '%s': '%s' is not a CPU number "
+			        "(expected e.g. 1 or 1,2; at most %d)\n",
+			        s, tok, QV_MAX_PMDS);
 			rc = -1;
 			break;
 		}
@@ -111,40 +113,69 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 {
 	static const struct option lo[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"pmd-cores", required_argument, NULL, 'p'},
-		{"main-core", required_argument, NULL, 'm'},
-		{"mbufs", required_argument, NULL, 'b'},
-		{"no-huge", no_argument, NULL, 'n'},
-		{"mem", required_argument, NULL, 'M'},
-		{"file-prefix", required_argument, NULL, 'f'},
-		{"startup", required_argument, NULL, 'S'},
-		{"l2-aging", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"pmd-cores", required_argument, NULL, 'p'},
+	    {"main-core", required_argument, NULL, 'm'},
+	    {"mbufs", required_argument, NULL, 'b'},
+	    {"no-huge", no_argument, NULL, 'n'},
+	    {"mem", required_argument, NULL, 'M'},
+	    {"file-prefix", required_argument, NULL, 'f'},
+	    {"startup", required_argument, NULL, 'S'},
+	    {"l2-aging", required_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket = optarg; break;
-		case 'p': if (parse_cores(optarg, o)) return -1; break;
-		case 'm': if (parse_uint("--main-core", optarg, 0, 1023, &o->main_core)) return -1; break;
-		case 'b': if (parse_uint("--mbufs", optarg, 1024, 1u << 24, &qv_mempool_size)) return -1; break;
-		case 'n': o->no_huge = true; break;
-		case 'M': if (parse_uint("--mem", optarg, 64, 1u << 20, &o->mem_mb)) return -1; break;
-		case 'f': o->file_prefix = optarg; break;
-		case 'S': o->startup = optarg; break;
-		case 'a': if (parse_uint("--l2-aging", optarg, 1, 86400, &qv_sw.l2_aging_s)) return -1; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'p':
+			if (parse_cores(optarg, o))
+				return -1;
+			break;
+		case 'm':
+			if (parse_uint("--main-core", optarg, 0, 1023, &o->main_core))
+				return -1;
+			break;
+		case 'b':
+			if (parse_uint("--mbufs", optarg, 1024, 1u << 24, &qv_mempool_size))
+				return -1;
+			break;
+		case 'n':
+			o->no_huge = true;
+			break;
+		case 'M':
+			if (parse_uint("--mem", optarg, 64, 1u << 20, &o->mem_mb))
+				return -1;
+			break;
+		case 'f':
+			o->file_prefix = optarg;
+			break;
+		case 'S':
+			o->startup = optarg;
+			break;
+		case 'a':
+			if (parse_uint("--l2-aging", optarg, 1, 86400, &qv_sw.l2_aging_s))
+				return -1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	*eal_start = optind;
 	for (unsigned i = 0; i < o->n_pmd; i++)
 		if (o->pmd[i] == o->main_core)
-			fprintf(stderr, "qv-switchd: warning: PMD core %u is also the main core: the "
-				"control thread will compete with a busy-polling PMD\n", o->pmd[i]);
+			fprintf(stderr,
+			        "qv-switchd: warning: PMD core %u is also the main core: the "
+			        "control thread will compete with a busy-polling PMD\n",
+			        o->pmd[i]);
 	return 0;
 }
 
@@ -173,8 +204,8 @@ static int run_startup(const char *path)
 		r = resp ? json_loads(resp, 0, NULL) : NULL;
 		if (r && json_object_get(r, "error")) {
 			fprintf(stderr, "qv-switchd: %s:%d: %s\n", path, lineno,
-				json_string_value(json_object_get(json_object_get(r, "error"),
-								  "message")));
+			        json_string_value(
+			            json_object_get(json_object_get(r, "error"), "message")));
 			rc = -1;
 		}
 		json_decref(r);
@@ -204,7 +235,8 @@ int main(int argc, char **argv)
 	/* lcore 0 is the main thread on --main-core; lcores 1.. are the PMDs on their CPUs. */
 	off = (size_t)snprintf(lcores, sizeof(lcores), "0@%u", o.main_core);
 	for (unsigned i = 0; i < o.n_pmd; i++)
-		off += (size_t)snprintf(lcores + off, sizeof(lcores) - off, ",%u@%u", i + 1, o.pmd[i]);
+		off +=
+		    (size_t)snprintf(lcores + off, sizeof(lcores) - off, ",%u@%u", i + 1, o.pmd[i]);
 	eal[n++] = argv[0];
 	eal[n++] = "--lcores";
 	eal[n++] = lcores;
@@ -224,9 +256,10 @@ int main(int argc, char **argv)
 
 	rc = rte_eal_init(n, eal);
 	if (rc < 0) {
-		fprintf(stderr, "qv-switchd: DPDK initialisation failed: %s (are hugepages "
-			"allocated? see scripts/setup-host.sh, or run with --no-huge)\n",
-			rte_strerror(rte_errno));
+		fprintf(stderr,
+		        "qv-switchd: DPDK initialisation failed: %s (are hugepages "
+		        "allocated? see scripts/setup-host.sh, or run with --no-huge)\n",
+		        rte_strerror(rte_errno));
 		return 1;
 	}
 	signal(SIGINT, on_signal);

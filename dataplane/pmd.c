@@ -21,7 +21,7 @@
 #define RESULT_BAD UINT32_MAX
 
 static inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct rte_mbuf *m,
-			    enum qv_drop_reason why)
+                            enum qv_drop_reason why)
 {
 	pmd->port[in].drops[why]++;
 	if (unlikely(pmd->cur_tr != NULL))
@@ -40,8 +40,7 @@ static void trace_output(struct qv_trace_rec *tr, uint16_t out, int16_t drop)
 	tr->n_out++;
 }
 
-static void trace_tx_failed(struct qv_pmd *pmd, const struct rte_mbuf *m, uint16_t out,
-			    int16_t why)
+static void trace_tx_failed(struct qv_pmd *pmd, const struct rte_mbuf *m, uint16_t out, int16_t why)
 {
 	for (uint16_t j = 0; j < pmd->n_tr; j++) {
 		struct qv_trace_rec *tr = pmd->tr[j];
@@ -56,7 +55,7 @@ static void trace_tx_failed(struct qv_pmd *pmd, const struct rte_mbuf *m, uint16
 
 /* Claims trace records for the packets of a burst while the port's trace budget lasts. */
 static void trace_claim(struct qv_pmd *pmd, struct qv_port *port, struct rte_mbuf **pkts,
-			uint16_t n, struct qv_trace_rec **trs)
+                        uint16_t n, struct qv_trace_rec **trs)
 {
 	struct qv_trace_buf *b = atomic_load_explicit(&qv_trace_cur, memory_order_acquire);
 	uint64_t now = rte_rdtsc();
@@ -111,7 +110,7 @@ static void pmd_flush_port(struct qv_pmd *pmd, uint16_t out)
 		bytes += pkts[i]->pkt_len;
 	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed))) {
 		const struct qv_capture_set *cs =
-			atomic_load_explicit(&p->capture, memory_order_acquire);
+		    atomic_load_explicit(&p->capture, memory_order_acquire);
 
 		if (unlikely(cs != NULL))
 			qv_capture_burst(cs, pkts, n, QV_CAPTURE_TX);
@@ -121,8 +120,7 @@ static void pmd_flush_port(struct qv_pmd *pmd, uint16_t out)
 	for (uint16_t i = sent; i < n; i++) {
 		bytes -= pkts[i]->pkt_len;
 		if (unlikely(pmd->n_tr))
-			trace_tx_failed(pmd, pkts[i], out,
-					p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
+			trace_tx_failed(pmd, pkts[i], out, p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
 		/* mbuf->port holds the index of the port the packet came in on */
 		pmd_drop(pmd, pkts[i]->port, pkts[i], p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
 	}
@@ -181,7 +179,7 @@ static inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out, str
 /* Hands m to n_out ports: one reference per output (rte_vhost copies, ethdevs free after
  * sending, so sharing the buffer is safe once no action modifies it any more). */
 static inline void pmd_output_many(struct qv_pmd *pmd, uint16_t in, const uint16_t *outs,
-				   uint16_t n_out, struct rte_mbuf *m)
+                                   uint16_t n_out, struct rte_mbuf *m)
 {
 	if (n_out > 1)
 		rte_mbuf_refcnt_update(m, (int16_t)(n_out - 1));
@@ -253,8 +251,7 @@ static inline bool port_usable(uint16_t idx)
 
 /* Picks one member of the rule's group: among the live members (a dead VNF instance is
  * skipped), by the flow's symmetric hash. */
-static inline uint16_t pick_member(const uint16_t *members, uint16_t n,
-				   const struct qv_flow_key *k)
+static inline uint16_t pick_member(const uint16_t *members, uint16_t n, const struct qv_flow_key *k)
 {
 	uint16_t live[QV_MAX_ACTIONS], n_live = 0;
 
@@ -267,7 +264,7 @@ static inline uint16_t pick_member(const uint16_t *members, uint16_t n,
 }
 
 static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv_rule *r,
-				const struct qv_flow_key *k, struct rte_mbuf *m)
+                                const struct qv_flow_key *k, struct rte_mbuf *m)
 {
 	uint16_t outs[QV_MAX_ACTIONS], n_out = 0, members[QV_MAX_ACTIONS], n_members = 0;
 
@@ -306,7 +303,7 @@ static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv
 
 /* MAC-learning switching among the ports whose default is L2, for packets no rule took. */
 static void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_key *k,
-			  struct rte_mbuf *m, uint64_t now)
+                          struct rte_mbuf *m, uint64_t now)
 {
 	uint8_t dst[6], src[6];
 	uint16_t outs[QV_MAX_PORTS], n_out = 0;
@@ -336,7 +333,7 @@ static void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_
 		if (i != in && p && atomic_load_explicit(&p->up, memory_order_relaxed) &&
 		    atomic_load_explicit(&p->admin_up, memory_order_relaxed) &&
 		    atomic_load_explicit(&p->default_action, memory_order_relaxed) ==
-			    QV_PORT_DEFAULT_L2)
+		        QV_PORT_DEFAULT_L2)
 			outs[n_out++] = i;
 	}
 	if (n_out == 0) {
@@ -347,7 +344,7 @@ static void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_
 }
 
 static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struct qv_port *port,
-			struct rte_mbuf **pkts, uint16_t n)
+                        struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_flow_key keys[QV_BURST];
 	uint32_t hashes[QV_BURST], results[QV_BURST];
@@ -361,8 +358,7 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 	struct qv_trace_rec *trs[QV_BURST];
 	bool tracing = atomic_load_explicit(&port->trace_left, memory_order_relaxed) != 0;
 	bool l2_default =
-		atomic_load_explicit(&port->default_action, memory_order_relaxed) ==
-		QV_PORT_DEFAULT_L2;
+	    atomic_load_explicit(&port->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
 
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -374,8 +370,8 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 		m->port = in;
 		bytes += m->pkt_len;
 		same[i] = (uint8_t)i;
-		if (unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					    in, &keys[i]) != 0)) {
+		if (unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, in,
+		                            &keys[i]) != 0)) {
 			results[i] = RESULT_BAD;
 			continue;
 		}
@@ -387,8 +383,8 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 	for (uint16_t i = 0; i < n; i++) {
 		if (results[i] == RESULT_BAD)
 			continue;
-		/* Packets of one flow come in trains: a key equal to the previous packet's takes its
-		 * result, without hashing or a cache lookup of its own. */
+		/* Packets of one flow come in trains: a key equal to the previous packet's takes
+		 * its result, without hashing or a cache lookup of its own. */
 		if (last >= 0 && qv_flow_key_equal(&keys[i], &keys[last])) {
 			same[i] = same[last];
 			last = i;
@@ -423,8 +419,8 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 	if (unlikely(tracing))
 		trace_claim(pmd, port, pkts, n, trs);
 	uint64_t *hits = &t->hits[pmd->index * t->hits_stride];
-	uint32_t run_r = 0, run_hits = 0;  /* hits of the rule of the current run of packets */
-	uint16_t run_out = QV_MAX_PORTS;   /* its one output port when checked usable, or none */
+	uint32_t run_r = 0, run_hits = 0; /* hits of the rule of the current run of packets */
+	uint16_t run_out = QV_MAX_PORTS;  /* its one output port when checked usable, or none */
 	for (uint16_t i = 0; i < n; i++) {
 		uint32_t r = results[same[i]];
 
@@ -485,9 +481,9 @@ int qv_pmd_main(void *arg)
 	rte_rcu_qsbr_thread_online(qv_sw.qsbr, pmd->index);
 	while (!atomic_load_explicit(&pmd->stop, memory_order_relaxed)) {
 		const struct qv_poll_list *pl =
-			atomic_load_explicit(&pmd->poll, memory_order_acquire);
+		    atomic_load_explicit(&pmd->poll, memory_order_acquire);
 		const struct qv_flow_table *t =
-			atomic_load_explicit(&qv_sw.table, memory_order_acquire);
+		    atomic_load_explicit(&qv_sw.table, memory_order_acquire);
 		uint64_t busy = 0, now;
 
 		for (uint16_t q = 0; pl && q < pl->n; q++) {

@@ -18,8 +18,7 @@
 
 /* ---- parameter helpers: each names the parameter and what it must be ---- */
 
-static const char *get_str(json_t *params, const char *key, bool required,
-			   struct qv_rpc_error *err)
+static const char *get_str(json_t *params, const char *key, bool required, struct qv_rpc_error *err)
 {
 	json_t *v = json_object_get(params, key);
 
@@ -37,15 +36,15 @@ static const char *get_str(json_t *params, const char *key, bool required,
 
 /* 1 = present and valid, 0 = absent (dflt kept), -1 = error. */
 static int get_uint(json_t *params, const char *key, long long lo, long long hi, long long *out,
-		    struct qv_rpc_error *err)
+                    struct qv_rpc_error *err)
 {
 	json_t *v = json_object_get(params, key);
 
 	if (!v)
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "parameter '%s' must be an integer %lld..%lld",
-			    key, lo, hi);
+		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+		            "parameter '%s' must be an integer %lld..%lld", key, lo, hi);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -59,7 +58,8 @@ static int get_bool(json_t *params, const char *key, bool *out, struct qv_rpc_er
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v)) {
-		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "parameter '%s' must be true or false", key);
+		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "parameter '%s' must be true or false",
+		            key);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -78,7 +78,7 @@ static int get_default(json_t *params, enum qv_port_default *out, struct qv_rpc_
 		*out = QV_PORT_DEFAULT_L2;
 	else {
 		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-			    "parameter 'default' must be \"drop\" or \"l2\", not \"%s\"", d);
+		            "parameter 'default' must be \"drop\" or \"l2\", not \"%s\"", d);
 		return -1;
 	}
 	return 1;
@@ -114,14 +114,14 @@ static json_t *port_json(struct qv_port *p)
 
 	qv_stats_port(p->index, &c);
 	o = json_pack("{s:s, s:i, s:s, s:s, s:b, s:s, s:s, s:i, s:i, s:i, s:s, s:I, s:I, s:I, s:I}",
-		      "name", p->name, "index", p->index, "type", p->ops->kind,
-		      strcmp(p->ops->kind, "vhost") == 0 ? "path" : "devargs", p->where, "client",
-		      p->client, "state", atomic_load(&p->up) ? "up" : "down", "admin",
-		      atomic_load(&p->admin_up) ? "up" : "down", "numa", p->numa, "rxq", p->n_rxq,
-		      "txq", p->n_txq, "default",
-		      atomic_load(&p->default_action) == QV_PORT_DEFAULT_L2 ? "l2" : "drop",
-		      "rx_packets", (json_int_t)c.rx_packets, "rx_bytes", (json_int_t)c.rx_bytes,
-		      "tx_packets", (json_int_t)c.tx_packets, "tx_bytes", (json_int_t)c.tx_bytes);
+	              "name", p->name, "index", p->index, "type", p->ops->kind,
+	              strcmp(p->ops->kind, "vhost") == 0 ? "path" : "devargs", p->where, "client",
+	              p->client, "state", atomic_load(&p->up) ? "up" : "down", "admin",
+	              atomic_load(&p->admin_up) ? "up" : "down", "numa", p->numa, "rxq", p->n_rxq,
+	              "txq", p->n_txq, "default",
+	              atomic_load(&p->default_action) == QV_PORT_DEFAULT_L2 ? "l2" : "drop",
+	              "rx_packets", (json_int_t)c.rx_packets, "rx_bytes", (json_int_t)c.rx_bytes,
+	              "tx_packets", (json_int_t)c.tx_packets, "tx_bytes", (json_int_t)c.tx_bytes);
 	json_object_set_new(o, "drops", drops_object(c.drops));
 	return o;
 }
@@ -161,23 +161,21 @@ json_t *qv_view_pmds(void)
 			qv_stats_rxq(i, pl->rxq[q].port->index, pl->rxq[q].queue, &c);
 			pkts += c.packets;
 			json_array_append_new(
-				rxqs, json_pack("{s:s, s:i, s:I, s:I, s:f}", "port",
-						pl->rxq[q].port->name, "queue", pl->rxq[q].queue,
-						"packets", (json_int_t)c.packets, "busy_cycles",
-						(json_int_t)c.busy_cycles, "cycles_per_packet",
-						per(c.busy_cycles, c.packets)));
+			    rxqs,
+			    json_pack("{s:s, s:i, s:I, s:I, s:f}", "port", pl->rxq[q].port->name,
+			              "queue", pl->rxq[q].queue, "packets", (json_int_t)c.packets,
+			              "busy_cycles", (json_int_t)c.busy_cycles, "cycles_per_packet",
+			              per(c.busy_cycles, c.packets)));
 		}
 		json_array_append_new(
-			a, json_pack("{s:i, s:i, s:I, s:I, s:f, s:I, s:f, s:I, s:o}", "core",
-				     pmd->cpu, "numa", pmd->numa, "busy_cycles", (json_int_t)busy,
-				     "idle_cycles", (json_int_t)idle, "busy_pct",
-				     100.0 * per(busy, busy + idle), "packets", (json_int_t)pkts,
-				     "cycles_per_packet", per(busy, pkts), "tsc_hz",
-				     (json_int_t)rte_get_tsc_hz(), "rxqs", rxqs));
+		    a, json_pack("{s:i, s:i, s:I, s:I, s:f, s:I, s:f, s:I, s:o}", "core", pmd->cpu,
+		                 "numa", pmd->numa, "busy_cycles", (json_int_t)busy, "idle_cycles",
+		                 (json_int_t)idle, "busy_pct", 100.0 * per(busy, busy + idle),
+		                 "packets", (json_int_t)pkts, "cycles_per_packet", per(busy, pkts),
+		                 "tsc_hz", (json_int_t)rte_get_tsc_hz(), "rxqs", rxqs));
 	}
 	return a;
 }
-
 
 /* Formats with the port names the rule was written with, so a rule whose port is missing
  * still reads as the operator wrote it. */
@@ -190,12 +188,12 @@ json_t *qv_view_flows(void)
 		char match[1024], acts[512], text[1600];
 
 		qv_switch_flow_format(f, match, sizeof(match), acts, sizeof(acts), text,
-				      sizeof(text));
+		                      sizeof(text));
 		json_array_append_new(
-			a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id", e->rule.id,
-				     "priority", e->rule.priority, "match", match, "actions", acts,
-				     "text", text, "hits", (json_int_t)qv_switch_flow_hits(f), "inert",
-				     e->in_name[0] && !qv_switch_port_by_name(e->in_name)));
+		    a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id", e->rule.id,
+		                 "priority", e->rule.priority, "match", match, "actions", acts,
+		                 "text", text, "hits", (json_int_t)qv_switch_flow_hits(f), "inert",
+		                 e->in_name[0] && !qv_switch_port_by_name(e->in_name)));
 	}
 	return a;
 }
@@ -212,8 +210,8 @@ json_t *qv_view_drops(void)
 
 static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
-	static const char *const keys[] = {"name",    "type", "path", "client", "queues",
-					   "devargs", "rxq",  "txq",  "default", "admin", NULL};
+	static const char *const keys[] = {"name", "type", "path",    "client", "queues", "devargs",
+	                                   "rxq",  "txq",  "default", "admin",  NULL};
 	struct qv_port_params pp = {.rxq = 1, .txq = 1, .admin_up = true};
 	long long v;
 	const char *admin;
@@ -227,8 +225,8 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 		return NULL;
 	if (!valid_port_name(pp.name))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "port name '%s' must be 1..%d characters of A-Z a-z 0-9 _ . -",
-				   pp.name, QV_PORT_NAME_MAX - 1);
+		                   "port name '%s' must be 1..%d characters of A-Z a-z 0-9 _ . -",
+		                   pp.name, QV_PORT_NAME_MAX - 1);
 	pp.type = get_str(params, "type", true, err);
 	if (!pp.type)
 		return NULL;
@@ -239,14 +237,14 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 		return NULL;
 	if (admin && strcmp(admin, "up") && strcmp(admin, "down"))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "parameter 'admin' must be \"up\" or \"down\"");
+		                   "parameter 'admin' must be \"up\" or \"down\"");
 	pp.admin_up = !admin || strcmp(admin, "up") == 0;
 	if (strcmp(pp.type, "vhost") == 0) {
 		if (json_object_get(params, "devargs") || json_object_get(params, "rxq") ||
 		    json_object_get(params, "txq"))
 			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-					   "a vhost port takes 'path', 'client' and 'queues', not "
-					   "'devargs', 'rxq' or 'txq'");
+			                   "a vhost port takes 'path', 'client' and 'queues', not "
+			                   "'devargs', 'rxq' or 'txq'");
 		pp.path = get_str(params, "path", true, err);
 		if (!pp.path || get_bool(params, "client", &pp.client, err) < 0)
 			return NULL;
@@ -258,8 +256,8 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 		if (json_object_get(params, "path") || json_object_get(params, "client") ||
 		    json_object_get(params, "queues"))
 			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-					   "a dpdk port takes 'devargs', 'rxq' and 'txq', not "
-					   "'path', 'client' or 'queues'");
+			                   "a dpdk port takes 'devargs', 'rxq' and 'txq', not "
+			                   "'path', 'client' or 'queues'");
 		pp.devargs = get_str(params, "devargs", true, err);
 		if (!pp.devargs)
 			return NULL;
@@ -273,13 +271,13 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 			pp.txq = (uint16_t)v;
 	} else {
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "parameter 'type' must be \"vhost\" or \"dpdk\", not \"%s\"",
-				   pp.type);
+		                   "parameter 'type' must be \"vhost\" or \"dpdk\", not \"%s\"",
+		                   pp.type);
 	}
 	if (qv_switch_port_add(&pp, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
 	return json_pack("{s:s, s:i}", "name", pp.name, "index",
-			 qv_switch_port_by_name(pp.name)->index);
+	                 qv_switch_port_by_name(pp.name)->index);
 }
 
 static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
@@ -289,7 +287,8 @@ static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	char msg[512];
 
 	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 || !(name = get_str(params, "name", true, err)))
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(name = get_str(params, "name", true, err)))
 		return NULL;
 	if (qv_switch_port_del(name, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
@@ -305,12 +304,13 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	int has_d;
 
 	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 || !(name = get_str(params, "name", true, err)))
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(name = get_str(params, "name", true, err)))
 		return NULL;
 	p = qv_switch_port_by_name(name);
 	if (!p)
-		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "no port named '%s' (see qvctl show ports)",
-				   name);
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR,
+		                   "no port named '%s' (see qvctl show ports)", name);
 	has_d = get_default(params, &d, err);
 	if (has_d < 0)
 		return NULL;
@@ -319,10 +319,10 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 		return NULL;
 	if (admin && strcmp(admin, "up") && strcmp(admin, "down"))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "parameter 'admin' must be \"up\" or \"down\"");
+		                   "parameter 'admin' must be \"up\" or \"down\"");
 	if (!has_d && !admin)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "nothing to set: give 'default' (drop|l2) or 'admin' (up|down)");
+		                   "nothing to set: give 'default' (drop|l2) or 'admin' (up|down)");
 	if (has_d)
 		atomic_store(&p->default_action, (uint8_t)d);
 	if (admin)
@@ -338,7 +338,8 @@ static json_t *m_flow_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 	uint32_t id;
 
 	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 || !(text = get_str(params, "flow", true, err)))
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(text = get_str(params, "flow", true, err)))
 		return NULL;
 	if (qv_switch_flow_add(text, &id, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "%s", msg);
@@ -361,7 +362,7 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 		return NULL;
 	if (all == (has_id == 1))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "give either 'id' (a flow id from flow.list) or 'all': true");
+		                   "give either 'id' (a flow id from flow.list) or 'all': true");
 	if (all)
 		return json_pack("{s:i}", "deleted", qv_switch_flow_flush());
 	if (qv_switch_flow_del((uint32_t)id, msg, sizeof(msg)) != 0)
@@ -370,14 +371,14 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 }
 
 /* Methods that take no parameters and return one view: {"KEY": VIEW()}. */
-#define VIEW_METHOD(fn, key, view)                                                         \
-	static json_t *fn(json_t *params, struct qv_rpc_error *err, void *ctx)             \
-	{                                                                                  \
-		static const char *const keys[] = {NULL};                                 \
-		(void)ctx;                                                                 \
-		if (qv_rpc_check_keys(params, keys, err) != 0)                                    \
-			return NULL;                                                       \
-		return json_pack("{s:o}", key, view());                                    \
+#define VIEW_METHOD(fn, key, view)                                                                 \
+	static json_t *fn(json_t *params, struct qv_rpc_error *err, void *ctx)                     \
+	{                                                                                          \
+		static const char *const keys[] = {NULL};                                          \
+		(void)ctx;                                                                         \
+		if (qv_rpc_check_keys(params, keys, err) != 0)                                     \
+			return NULL;                                                               \
+		return json_pack("{s:o}", key, view());                                            \
 	}
 VIEW_METHOD(m_port_list, "ports", qv_view_ports)
 VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
@@ -392,7 +393,7 @@ static json_t *m_stats_get(json_t *params, struct qv_rpc_error *err, void *ctx)
 	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	return json_pack("{s:o, s:o, s:o}", "ports", qv_view_ports(), "drops", qv_view_drops(),
-			 "pmds", qv_view_pmds());
+	                 "pmds", qv_view_pmds());
 }
 
 static json_t *m_stats_clear(json_t *params, struct qv_rpc_error *err, void *ctx)
@@ -426,21 +427,21 @@ static json_t *m_l2_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 			continue;
 		pn = qv_switch_port_name((uint16_t)((mp & 0xffff) - 1));
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 (unsigned)(mp >> 56) & 0xff, (unsigned)(mp >> 48) & 0xff,
-			 (unsigned)(mp >> 40) & 0xff, (unsigned)(mp >> 32) & 0xff,
-			 (unsigned)(mp >> 24) & 0xff, (unsigned)(mp >> 16) & 0xff);
+		         (unsigned)(mp >> 56) & 0xff, (unsigned)(mp >> 48) & 0xff,
+		         (unsigned)(mp >> 40) & 0xff, (unsigned)(mp >> 32) & 0xff,
+		         (unsigned)(mp >> 24) & 0xff, (unsigned)(mp >> 16) & 0xff);
 		json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "mac", mac, "port",
-						   pn ? pn : "?", "age_s",
-						   (double)(now - seen) / (double)hz));
+		                                   pn ? pn : "?", "age_s",
+		                                   (double)(now - seen) / (double)hz));
 	}
 	return json_pack("{s:o, s:i}", "entries", a, "aging_s", qv_sw.l2_aging_s);
 }
 
 static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
-	static const char *const keys[] = {"port",     "file",   "dir",    "filter", "snaplen",
-					   "count",    "duration", "max_size", "rotate", "force",
-					   NULL};
+	static const char *const keys[] = {"port",    "file",  "dir",      "filter",
+	                                   "snaplen", "count", "duration", "max_size",
+	                                   "rotate",  "force", NULL};
 	struct qv_capture_params cp = {.dir = QV_CAPTURE_RX | QV_CAPTURE_TX, .snaplen = 65535};
 	const char *dir;
 	long long v;
@@ -449,7 +450,8 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 	int id;
 
 	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 || !(cp.port = get_str(params, "port", true, err)) ||
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(cp.port = get_str(params, "port", true, err)) ||
 	    !(cp.file = get_str(params, "file", true, err)))
 		return NULL;
 	cp.filter = get_str(params, "filter", false, err);
@@ -465,7 +467,7 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 			cp.dir = QV_CAPTURE_TX;
 		else if (strcmp(dir, "both") != 0)
 			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-					   "parameter 'dir' must be \"rx\", \"tx\" or \"both\"");
+			                   "parameter 'dir' must be \"rx\", \"tx\" or \"both\"");
 	}
 	if (get_uint(params, "snaplen", 64, 65535, &v, err) < 0)
 		return NULL;
@@ -482,14 +484,15 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 	d = json_object_get(params, "duration");
 	if (d && (!json_is_number(d) || json_number_value(d) <= 0 || json_number_value(d) > 1e6))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "parameter 'duration' must be a number of seconds > 0");
+		                   "parameter 'duration' must be a number of seconds > 0");
 	cp.duration_s = d ? json_number_value(d) : 0;
 	if (get_bool(params, "rotate", &cp.rotate, err) < 0 ||
 	    get_bool(params, "force", &cp.force, err) < 0)
 		return NULL;
 	if (cp.rotate && !cp.max_size)
-		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				   "'rotate' needs 'max_size' (the size at which to start a new file)");
+		return qv_rpc_fail(
+		    err, QV_RPC_INVALID_PARAMS,
+		    "'rotate' needs 'max_size' (the size at which to start a new file)");
 	id = qv_capture_start(&cp, msg, sizeof(msg));
 	if (id < 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
@@ -508,14 +511,14 @@ static json_t *m_capture_stop(json_t *params, struct qv_rpc_error *err, void *ct
 	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
 	if (get_uint(params, "id", 1, UINT32_MAX, &id, err) <= 0)
-		return err->code ? NULL
-				 : qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter 'id'");
+		return err->code
+		           ? NULL
+		           : qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter 'id'");
 	if (qv_capture_stop((uint32_t)id, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
 	list = qv_capture_list();
-	json_array_foreach(list, i, v)
-		if (json_integer_value(json_object_get(v, "id")) == id)
-			found = v;
+	json_array_foreach(list, i, v) if (json_integer_value(json_object_get(v, "id")) == id)
+	    found = v;
 	found = found ? json_incref(found) : json_object();
 	json_decref(list);
 	return found;
@@ -529,7 +532,8 @@ static json_t *m_trace_start(json_t *params, struct qv_rpc_error *err, void *ctx
 	char msg[256];
 
 	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 || !(port = get_str(params, "port", true, err)) ||
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(port = get_str(params, "port", true, err)) ||
 	    get_uint(params, "count", 1, QV_TRACE_MAX, &count, err) < 0)
 		return NULL;
 	if (qv_trace_start(port, (uint32_t)count, msg, sizeof(msg)) != 0)
@@ -549,14 +553,14 @@ static json_t *m_trace_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 /* Every method runs with qv_sw.lock held: telemetry readers and the RPC thread never see a
  * half-made change. */
-#define LOCKED(fn)                                                                         \
-	static json_t *fn##_locked(json_t *params, struct qv_rpc_error *err, void *ctx)    \
-	{                                                                                  \
-		json_t *r;                                                                 \
-		pthread_mutex_lock(&qv_sw.lock);                                           \
-		r = fn(params, err, ctx);                                                  \
-		pthread_mutex_unlock(&qv_sw.lock);                                         \
-		return r;                                                                  \
+#define LOCKED(fn)                                                                                 \
+	static json_t *fn##_locked(json_t *params, struct qv_rpc_error *err, void *ctx)            \
+	{                                                                                          \
+		json_t *r;                                                                         \
+		pthread_mutex_lock(&qv_sw.lock);                                                   \
+		r = fn(params, err, ctx);                                                          \
+		pthread_mutex_unlock(&qv_sw.lock);                                                 \
+		return r;                                                                          \
 	}
 LOCKED(m_port_add)
 LOCKED(m_port_del)
@@ -576,21 +580,21 @@ LOCKED(m_trace_start)
 LOCKED(m_trace_show)
 
 const struct qv_rpc_method qv_switch_methods[] = {
-	{"port.add", m_port_add_locked, "add a vhost-user or DPDK port"},
-	{"port.del", m_port_del_locked, "remove a port (its rules stay, inert, until it is back)"},
-	{"port.set", m_port_set_locked, "set a port's default (drop|l2) or admin state (up|down)"},
-	{"port.list", m_port_list_locked, "list ports with state and counters"},
-	{"flow.add", m_flow_add_locked, "add a rule in the compact syntax"},
-	{"flow.del", m_flow_del_locked, "delete a rule by id, or all rules"},
-	{"flow.list", m_flow_list_locked, "list rules with hit counters"},
-	{"pmd.show", m_pmd_show_locked, "PMD load and cycles per packet, per rx queue"},
-	{"stats.get", m_stats_get_locked, "ports, drops by reason and PMDs in one call"},
-	{"stats.clear", m_stats_clear_locked, "zero every counter"},
-	{"l2.show", m_l2_show_locked, "the MAC learning table"},
-	{"capture.start", m_capture_start_locked, "capture a port's packets to a pcapng file"},
-	{"capture.stop", m_capture_stop_locked, "stop a capture; its file is complete"},
-	{"capture.list", m_capture_list_locked, "running and finished captures with counters"},
-	{"trace.start", m_trace_start_locked, "trace what happens to the next N packets of a port"},
-	{"trace.show", m_trace_show_locked, "the packets traced so far, with what was done to them"},
-	{NULL, NULL, NULL},
+    {"port.add", m_port_add_locked, "add a vhost-user or DPDK port"},
+    {"port.del", m_port_del_locked, "remove a port (its rules stay, inert, until it is back)"},
+    {"port.set", m_port_set_locked, "set a port's default (drop|l2) or admin state (up|down)"},
+    {"port.list", m_port_list_locked, "list ports with state and counters"},
+    {"flow.add", m_flow_add_locked, "add a rule in the compact syntax"},
+    {"flow.del", m_flow_del_locked, "delete a rule by id, or all rules"},
+    {"flow.list", m_flow_list_locked, "list rules with hit counters"},
+    {"pmd.show", m_pmd_show_locked, "PMD load and cycles per packet, per rx queue"},
+    {"stats.get", m_stats_get_locked, "ports, drops by reason and PMDs in one call"},
+    {"stats.clear", m_stats_clear_locked, "zero every counter"},
+    {"l2.show", m_l2_show_locked, "the MAC learning table"},
+    {"capture.start", m_capture_start_locked, "capture a port's packets to a pcapng file"},
+    {"capture.stop", m_capture_stop_locked, "stop a capture; its file is complete"},
+    {"capture.list", m_capture_list_locked, "running and finished captures with counters"},
+    {"trace.start", m_trace_start_locked, "trace what happens to the next N packets of a port"},
+    {"trace.show", m_trace_show_locked, "the packets traced so far, with what was done to them"},
+    {NULL, NULL, NULL},
 };

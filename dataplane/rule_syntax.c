@@ -554,8 +554,10 @@ static int parse_group(struct parser *p, struct span arg)
 		if (m.len == 0)
 			return fail(p, m.pos, "empty group member: expected group:PORT+PORT...");
 		if (r->n_actions == QV_MAX_ACTIONS)
-			return fail(p, m.pos, "too many actions at group member '%.*s': at most %d per "
-			            "rule", SPAN(p, m), QV_MAX_ACTIONS);
+			return fail(p, m.pos,
+			            "too many actions at group member '%.*s': at most %d per "
+			            "rule",
+			            SPAN(p, m), QV_MAX_ACTIONS);
 		if (copy_value(p, m, port, "a port name") < 0)
 			return -1;
 		idx = p->lookup ? p->lookup(port, p->ctx) : -1;
@@ -615,11 +617,11 @@ static int parse_actions(struct parser *p, struct span a)
 		} else if (span_eq(p, name, "output") || span_eq(p, name, "push-vlan") ||
 		           span_eq(p, name, "group")) {
 			if (arg.len == 0)
-				return fail(p, t.pos, "'%.*s' needs an argument: expected %s",
-				            SPAN(p, t),
-				            span_eq(p, name, "output")  ? "output:PORT"
-				            : span_eq(p, name, "group") ? "group:PORT+PORT..."
-				                                        : "push-vlan:VID (0..4095)");
+				return fail(
+				    p, t.pos, "'%.*s' needs an argument: expected %s", SPAN(p, t),
+				    span_eq(p, name, "output")  ? "output:PORT"
+				    : span_eq(p, name, "group") ? "group:PORT+PORT..."
+				                                : "push-vlan:VID (0..4095)");
 		} else {
 			return fail(p, t.pos, "unknown action '%.*s': expected " ACTION_LIST,
 			            SPAN(p, t));
@@ -627,9 +629,10 @@ static int parse_actions(struct parser *p, struct span a)
 
 		if (span_eq(p, name, "group")) {
 			if (had_output)
-				return fail(p, t.pos,
-				            "group after output: a rule either outputs to fixed ports "
-				            "or balances over a group, not both");
+				return fail(
+				    p, t.pos,
+				    "group after output: a rule either outputs to fixed ports "
+				    "or balances over a group, not both");
 			if (parse_group(p, arg) < 0)
 				return -1;
 			had_group = had_output = true;

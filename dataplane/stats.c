@@ -75,9 +75,10 @@ void qv_stats_clear(void)
 		qv_sw.pmd_idle_base[i] = rd(&qv_sw.pmds[i]->idle_cycles);
 		for (uint16_t p = 0; p < QV_MAX_PORTS; p++)
 			for (uint16_t q = 0; q < QV_MAX_QUEUES; q++) {
-				qv_sw.rxq_base[i][p][q].packets = rd(&qv_sw.pmds[i]->rxq[p][q].packets);
+				qv_sw.rxq_base[i][p][q].packets =
+				    rd(&qv_sw.pmds[i]->rxq[p][q].packets);
 				qv_sw.rxq_base[i][p][q].busy_cycles =
-					rd(&qv_sw.pmds[i]->rxq[p][q].busy_cycles);
+				    rd(&qv_sw.pmds[i]->rxq[p][q].busy_cycles);
 			}
 	}
 	for (uint32_t f = 0; f < qv_sw.n_flows; f++)

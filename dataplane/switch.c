@@ -66,7 +66,7 @@ int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 		pmd = rte_zmalloc_socket("qv_pmd", sizeof(*pmd), RTE_CACHE_LINE_SIZE, numa);
 		if (pmd)
 			pmd->emc = rte_zmalloc_socket("qv_emc", sizeof(*pmd->emc),
-						      RTE_CACHE_LINE_SIZE, numa);
+			                              RTE_CACHE_LINE_SIZE, numa);
 		if (!pmd || !pmd->emc) {
 			snprintf(err, errlen, "out of memory for PMD on CPU %u", cpus[i]);
 			return -1;
@@ -109,7 +109,7 @@ static int publish_poll_lists(void)
 
 	for (uint16_t i = 0; i < n; i++) {
 		lists[i] = calloc(1, sizeof(struct qv_poll_list) +
-					     QV_MAX_PORTS * QV_MAX_QUEUES * sizeof(lists[i]->rxq[0]));
+		                         QV_MAX_PORTS * QV_MAX_QUEUES * sizeof(lists[i]->rxq[0]));
 		if (!lists[i]) {
 			while (i--)
 				free(lists[i]);
@@ -199,13 +199,13 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 
 	if (qv_switch_port_by_name(pp->name)) {
 		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", pp->name,
-			 pp->name);
+		         pp->name);
 		return -1;
 	}
 	idx = alloc_index();
 	if (idx < 0) {
 		snprintf(err, errlen, "port %s: the switch already has %d ports", pp->name,
-			 QV_MAX_PORTS);
+		         QV_MAX_PORTS);
 		return -1;
 	}
 	if (strcmp(pp->type, "vhost") == 0) {
@@ -214,8 +214,9 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 
 			if (o && strcmp(o->ops->kind, "vhost") == 0 &&
 			    strcmp(o->where, pp->path) == 0) {
-				snprintf(err, errlen, "port %s: socket %s is already used by port %s",
-					 pp->name, pp->path, o->name);
+				snprintf(err, errlen,
+				         "port %s: socket %s is already used by port %s", pp->name,
+				         pp->path, o->name);
 				return -1;
 			}
 		}
@@ -315,7 +316,7 @@ int qv_switch_publish_table(char *err, size_t errlen)
 	if (qv_sw.n_flows > 1)
 		qsort(qv_sw.flows, qv_sw.n_flows, sizeof(*qv_sw.flows), cmp_entries);
 	t = qv_flow_table_build(qv_sw.flows, qv_sw.n_flows, gen, qv_sw.n_pmds, port_lookup_index,
-				err, errlen);
+	                        err, errlen);
 	if (!t)
 		return -1;
 	qv_sw.table_gen = gen;
@@ -336,11 +337,12 @@ int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen)
 	if (qv_rule_parse(text, lookup_cb, NULL, &e.rule, err, errlen) != 0)
 		return -1;
 	if (e.rule.match.fields & QV_M_IN_PORT)
-		snprintf(e.in_name, sizeof(e.in_name), "%s", qv_switch_port_name(e.rule.match.in_port));
+		snprintf(e.in_name, sizeof(e.in_name), "%s",
+		         qv_switch_port_name(e.rule.match.in_port));
 	for (uint8_t a = 0; a < e.rule.n_actions; a++)
 		if (qv_action_names_port(e.rule.actions[a].type))
 			snprintf(e.out_name[o++], QV_PORT_NAME_MAX, "%s",
-				 qv_switch_port_name(e.rule.actions[a].arg));
+			         qv_switch_port_name(e.rule.actions[a].arg));
 	if (qv_sw.n_flows == qv_sw.cap_flows) {
 		uint32_t cap = qv_sw.cap_flows ? qv_sw.cap_flows * 2 : 64;
 		void *nf = realloc(qv_sw.flows, cap * sizeof(*qv_sw.flows));
@@ -371,11 +373,11 @@ int qv_switch_flow_del(uint32_t id, char *err, size_t errlen)
 		struct qv_flow_entry saved = qv_sw.flows[f];
 
 		memmove(&qv_sw.flows[f], &qv_sw.flows[f + 1],
-			(qv_sw.n_flows - f - 1) * sizeof(*qv_sw.flows));
+		        (qv_sw.n_flows - f - 1) * sizeof(*qv_sw.flows));
 		qv_sw.n_flows--;
 		if (qv_switch_publish_table(err, errlen) != 0) {
 			memmove(&qv_sw.flows[f + 1], &qv_sw.flows[f],
-				(qv_sw.n_flows - f) * sizeof(*qv_sw.flows));
+			        (qv_sw.n_flows - f) * sizeof(*qv_sw.flows));
 			qv_sw.flows[f] = saved;
 			qv_sw.n_flows++;
 			return -1;
@@ -412,7 +414,7 @@ static const char *entry_name_at(uint16_t idx, void *ctx)
 }
 
 void qv_switch_flow_format(uint32_t f, char *match, size_t mlen, char *acts, size_t alen,
-			   char *text, size_t tlen)
+                           char *text, size_t tlen)
 {
 	const struct qv_flow_entry *e = &qv_sw.flows[f];
 	struct qv_rule r = e->rule;

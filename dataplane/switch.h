@@ -75,10 +75,10 @@ struct qv_pmd {
  * port being removed and re-added (it is inert while the port is missing). */
 struct qv_flow_entry {
 	struct qv_rule rule;
-	char in_name[QV_PORT_NAME_MAX];           /* "" when the rule has no in= */
+	char in_name[QV_PORT_NAME_MAX];                  /* "" when the rule has no in= */
 	char out_name[QV_MAX_ACTIONS][QV_PORT_NAME_MAX]; /* for each OUTPUT or GROUP action */
-	uint64_t hits;      /* hits of retired tables */
-	uint64_t hits_base; /* subtracted on read: stats.clear */
+	uint64_t hits;                                   /* hits of retired tables */
+	uint64_t hits_base;                              /* subtracted on read: stats.clear */
 };
 
 struct qv_switch {
@@ -143,7 +143,7 @@ void qv_switch_quiesce(void);
 /* Formats flow entry f (index in qv_sw.flows) with the port names it was written with; any
  * output may be NULL. */
 void qv_switch_flow_format(uint32_t f, char *match, size_t mlen, char *acts, size_t alen,
-			   char *text, size_t tlen);
+                           char *text, size_t tlen);
 /* Index in qv_sw.flows of the flow with this id, or -1. */
 int qv_switch_flow_find(uint32_t id);
 

@@ -16,7 +16,8 @@ static void add_flat(struct rte_tel_data *d, const char *prefix, json_t *obj)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		char name[RTE_TEL_MAX_STRING_LEN];
 
 		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "_" : "", key);
@@ -43,7 +44,8 @@ static int emit_array(json_t *arr, const char *key_field, struct rte_tel_data *d
 	json_t *o;
 
 	rte_tel_data_start_dict(d);
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		struct rte_tel_data *c = rte_tel_data_alloc();
 		json_t *k = json_object_get(o, key_field);
 		char key[64];
@@ -54,7 +56,7 @@ static int emit_array(json_t *arr, const char *key_field, struct rte_tel_data *d
 			snprintf(key, sizeof(key), "%s", json_string_value(k));
 		else
 			snprintf(key, sizeof(key), "%s%lld", key_field,
-				 (long long)json_integer_value(k));
+			         (long long)json_integer_value(k));
 		for (char *p = key; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_')
 				*p = '_';
@@ -119,12 +121,12 @@ int qv_telemetry_register(void)
 	int rc = 0;
 
 	rc |= rte_telemetry_register_cmd("/qv/ports", tel_ports,
-					 "qwikvirt ports: state and counters, by port name");
+	                                 "qwikvirt ports: state and counters, by port name");
 	rc |= rte_telemetry_register_cmd("/qv/pmds", tel_pmds,
-					 "qwikvirt PMDs: busy/idle cycles, cycles per packet");
+	                                 "qwikvirt PMDs: busy/idle cycles, cycles per packet");
 	rc |= rte_telemetry_register_cmd("/qv/flows", tel_flows,
-					 "qwikvirt flow rules with hit counters, by id");
+	                                 "qwikvirt flow rules with hit counters, by id");
 	rc |= rte_telemetry_register_cmd("/qv/drops", tel_drops,
-					 "qwikvirt drops by reason, all ports");
+	                                 "qwikvirt drops by reason, all ports");
 	return rc;
 }

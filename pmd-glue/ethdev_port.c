@@ -71,11 +71,11 @@ static void eth_close(struct qv_port *p)
 }
 
 static const struct qv_port_ops eth_ops = {
-	.rx_burst = eth_rx,
-	.tx_burst = eth_tx,
-	.link_up = eth_link_up,
-	.close = eth_close,
-	.kind = "dpdk",
+    .rx_burst = eth_rx,
+    .tx_burst = eth_tx,
+    .link_up = eth_link_up,
+    .close = eth_close,
+    .kind = "dpdk",
 };
 
 /* "0000:03:00.0" (or "03:00.0") is a PCI device; anything else is a vdev devargs string whose
@@ -101,14 +101,14 @@ static int setup_queues(struct qv_ethdev_port *e, char *err, size_t errlen)
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: cannot read device info: %s", e->base.name,
-			 rte_strerror(-rc));
+		         rte_strerror(-rc));
 		return -1;
 	}
 	if (e->base.n_rxq > info.max_rx_queues || e->base.n_txq > info.max_tx_queues) {
 		snprintf(err, errlen,
-			 "port %s: device %s supports at most %u rx and %u tx queues (asked %u/%u)",
-			 e->base.name, e->devname, info.max_rx_queues, info.max_tx_queues,
-			 e->base.n_rxq, e->base.n_txq);
+		         "port %s: device %s supports at most %u rx and %u tx queues (asked %u/%u)",
+		         e->base.name, e->devname, info.max_rx_queues, info.max_tx_queues,
+		         e->base.n_rxq, e->base.n_txq);
 		return -1;
 	}
 	socket = rte_eth_dev_socket_id(pid);
@@ -121,38 +121,38 @@ static int setup_queues(struct qv_ethdev_port *e, char *err, size_t errlen)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: cannot configure %s: %s", e->base.name, e->devname,
-			 rte_strerror(-rc));
+		         rte_strerror(-rc));
 		return -1;
 	}
 	for (uint16_t q = 0; q < e->base.n_rxq; q++) {
 		rc = rte_eth_rx_queue_setup(pid, q, nrx, socket, NULL, mp);
 		if (rc != 0) {
-			snprintf(err, errlen, "port %s: rx queue %u setup failed: %s",
-				 e->base.name, q, rte_strerror(-rc));
+			snprintf(err, errlen, "port %s: rx queue %u setup failed: %s", e->base.name,
+			         q, rte_strerror(-rc));
 			return -1;
 		}
 	}
 	for (uint16_t q = 0; q < e->base.n_txq; q++) {
 		rc = rte_eth_tx_queue_setup(pid, q, ntx, socket, NULL);
 		if (rc != 0) {
-			snprintf(err, errlen, "port %s: tx queue %u setup failed: %s",
-				 e->base.name, q, rte_strerror(-rc));
+			snprintf(err, errlen, "port %s: tx queue %u setup failed: %s", e->base.name,
+			         q, rte_strerror(-rc));
 			return -1;
 		}
 	}
 	rc = rte_eth_dev_start(pid);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: cannot start %s: %s", e->base.name, e->devname,
-			 rte_strerror(-rc));
+		         rte_strerror(-rc));
 		return -1;
 	}
 	rte_eth_promiscuous_enable(pid); /* not every vdev supports it; a switch port wants it */
-	atomic_store(&e->base.up, true);   /* a NIC with its link down drops in hardware */
+	atomic_store(&e->base.up, true); /* a NIC with its link down drops in hardware */
 	return 0;
 }
 
 struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint16_t nrxq,
-				    uint16_t ntxq, char *err, size_t errlen)
+                                    uint16_t ntxq, char *err, size_t errlen)
 {
 	struct qv_ethdev_port *e;
 	size_t n;
@@ -175,7 +175,7 @@ struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint1
 	n = strcspn(devargs, ",");
 	if (n == 0 || n >= sizeof(e->devname)) {
 		snprintf(err, errlen, "port %s: devargs '%s' do not start with a device name", name,
-			 devargs);
+		         devargs);
 		free(e);
 		return NULL;
 	}
@@ -185,7 +185,7 @@ struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint1
 	if (rte_eth_dev_get_port_by_name(e->devname, &e->port_id) == 0) {
 		if (port_id_used[e->port_id]) {
 			snprintf(err, errlen, "port %s: device %s is already used by another port",
-				 name, e->devname);
+			         name, e->devname);
 			free(e);
 			return NULL;
 		}
@@ -195,9 +195,9 @@ struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint1
 	}
 	if (rc != 0) {
 		snprintf(err, errlen,
-			 "port %s: cannot probe '%s': %s (check the devargs: a PCI address bound "
-			 "to vfio-pci, or a vdev such as net_pcap0,rx_pcap=FILE)",
-			 name, devargs, rte_strerror(-rc));
+		         "port %s: cannot probe '%s': %s (check the devargs: a PCI address bound "
+		         "to vfio-pci, or a vdev such as net_pcap0,rx_pcap=FILE)",
+		         name, devargs, rte_strerror(-rc));
 		free(e);
 		return NULL;
 	}

@@ -12,6 +12,6 @@
  * it. Returns NULL with a message in err (naming the device and the DPDK error) on failure,
  * leaving nothing probed behind. */
 struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint16_t nrxq,
-				    uint16_t ntxq, char *err, size_t errlen);
+                                    uint16_t ntxq, char *err, size_t errlen);
 
 #endif

@@ -25,15 +25,15 @@ struct rte_mempool *qv_mempool_get(int socket, char *err, size_t errlen)
 		return pools[socket];
 	snprintf(name, sizeof(name), "qv_mbuf_n%d", socket);
 	mp = rte_pktmbuf_pool_create(name, qv_mempool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				     socket);
+	                             socket);
 	if (!mp) /* the node may have no hugepages: any node beats no port at all */
 		mp = rte_pktmbuf_pool_create(name, qv_mempool_size, 256, 0,
-					     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		                             RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (!mp) {
 		snprintf(err, errlen,
-			 "cannot create a pool of %u mbufs on NUMA node %d: %s (more hugepages, "
-			 "or a smaller --mbufs)",
-			 qv_mempool_size, socket, rte_strerror(rte_errno));
+		         "cannot create a pool of %u mbufs on NUMA node %d: %s (more hugepages, "
+		         "or a smaller --mbufs)",
+		         qv_mempool_size, socket, rte_strerror(rte_errno));
 		return NULL;
 	}
 	pools[socket] = mp;

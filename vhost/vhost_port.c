@@ -24,7 +24,7 @@
 
 struct qv_vhost_port {
 	struct qv_port base;
-	_Atomic int vid;           /* -1 while no guest device is attached */
+	_Atomic int vid;            /* -1 while no guest device is attached */
 	_Atomic uint16_t nr_qpairs; /* queue pairs the guest set up (<= base.n_rxq) */
 	struct rte_mempool *mp;
 	/* When the guest set up fewer queue pairs than the port has tx queues, several PMD tx
@@ -114,7 +114,7 @@ static int vh_new_device(int vid)
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
 	atomic_store_explicit(&v->base.up, true, memory_order_release);
 	RTE_LOG(INFO, USER1, "qv: port %s: vhost device %d ready, %u queue pair(s)\n", v->base.name,
-		vid, nq);
+	        vid, nq);
 	return 0;
 }
 
@@ -135,8 +135,8 @@ static void vh_destroy_device(int vid)
 }
 
 static const struct rte_vhost_device_ops vh_dev_ops = {
-	.new_device = vh_new_device,
-	.destroy_device = vh_destroy_device,
+    .new_device = vh_new_device,
+    .destroy_device = vh_destroy_device,
 };
 
 static bool vh_link_up(struct qv_port *p)
@@ -165,31 +165,31 @@ static void vh_close(struct qv_port *p)
 static int vh_start(struct qv_port *p, char *err, size_t errlen);
 
 static const struct qv_port_ops vh_ops = {
-	.start = vh_start,
-	.rx_burst = vh_rx,
-	.tx_burst = vh_tx,
-	.link_up = vh_link_up,
-	.close = vh_close,
-	.kind = "vhost",
+    .start = vh_start,
+    .rx_burst = vh_rx,
+    .tx_burst = vh_tx,
+    .link_up = vh_link_up,
+    .close = vh_close,
+    .kind = "vhost",
 };
 
 /* Offloads we do not implement in the switch: the guest must hand us whole, checksummed
  * frames. */
 static const uint64_t vh_disabled_features =
-	1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
-	1ULL << VIRTIO_NET_F_HOST_ECN | 1ULL << VIRTIO_NET_F_HOST_UFO | 1ULL << VIRTIO_NET_F_CSUM |
-	1ULL << VIRTIO_NET_F_GUEST_CSUM | 1ULL << VIRTIO_NET_F_GUEST_TSO4 |
-	1ULL << VIRTIO_NET_F_GUEST_TSO6 | 1ULL << VIRTIO_NET_F_GUEST_ECN |
-	1ULL << VIRTIO_NET_F_GUEST_UFO;
+    1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
+    1ULL << VIRTIO_NET_F_HOST_ECN | 1ULL << VIRTIO_NET_F_HOST_UFO | 1ULL << VIRTIO_NET_F_CSUM |
+    1ULL << VIRTIO_NET_F_GUEST_CSUM | 1ULL << VIRTIO_NET_F_GUEST_TSO4 |
+    1ULL << VIRTIO_NET_F_GUEST_TSO6 | 1ULL << VIRTIO_NET_F_GUEST_ECN |
+    1ULL << VIRTIO_NET_F_GUEST_UFO;
 
 static int check_socket_path(const char *name, const char *path, bool client, char *err,
-			     size_t errlen)
+                             size_t errlen)
 {
 	struct stat st;
 
 	if (path[0] != '/') {
 		snprintf(err, errlen, "port %s: vhost socket path '%s' must be absolute", name,
-			 path);
+		         path);
 		return -1;
 	}
 	if (strlen(path) >= 108) {
@@ -201,8 +201,8 @@ static int check_socket_path(const char *name, const char *path, bool client, ch
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(err, errlen,
-				 "port %s: %s exists and is not a socket; choose another path", name,
-				 path);
+			         "port %s: %s exists and is not a socket; choose another path",
+			         name, path);
 			return -1;
 		}
 		unlink(path); /* stale socket of an earlier run */
@@ -210,8 +210,8 @@ static int check_socket_path(const char *name, const char *path, bool client, ch
 	return 0;
 }
 
-struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client,
-				   uint16_t queues, char *err, size_t errlen)
+struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client, uint16_t queues,
+                                   char *err, size_t errlen)
 {
 	struct qv_vhost_port *v;
 
@@ -253,8 +253,10 @@ static int vh_start(struct qv_port *p, char *err, size_t errlen)
 
 	registry_set(v, v);
 	if (rte_vhost_driver_register(path, flags) != 0) {
-		snprintf(err, errlen, "port %s: cannot register vhost-user socket %s (in use by "
-			 "another port?)", p->name, path);
+		snprintf(err, errlen,
+		         "port %s: cannot register vhost-user socket %s (in use by "
+		         "another port?)",
+		         p->name, path);
 		registry_set(v, NULL);
 		return -1;
 	}
@@ -262,8 +264,8 @@ static int vh_start(struct qv_port *p, char *err, size_t errlen)
 	    rte_vhost_driver_callback_register(path, &vh_dev_ops) != 0 ||
 	    rte_vhost_driver_start(path) != 0) {
 		snprintf(err, errlen,
-			 "port %s: cannot start vhost-user %s on %s (does the directory exist?)",
-			 p->name, p->client ? "client" : "server", path);
+		         "port %s: cannot start vhost-user %s on %s (does the directory exist?)",
+		         p->name, p->client ? "client" : "server", path);
 		rte_vhost_driver_unregister(path);
 		registry_set(v, NULL);
 		return -1;

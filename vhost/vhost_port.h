@@ -16,7 +16,7 @@ extern void (*qv_vhost_quiesce)(void);
 
 /* Slow path: registers the socket (server: creates it, removing a stale socket file first;
  * client: connects, and reconnects whenever the peer restarts). NULL with err on failure. */
-struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client,
-				   uint16_t queues, char *err, size_t errlen);
+struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client, uint16_t queues,
+                                   char *err, size_t errlen);
 
 #endif

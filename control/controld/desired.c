@@ -11,7 +11,7 @@
 #include "control/controld/controld.h"
 
 int qv_desired_build(const char *name, const char *yaml, size_t len, struct qv_desired *out,
-		     json_t **errors, char *err, size_t errlen)
+                     json_t **errors, char *err, size_t errlen)
 {
 	struct qv_diags d;
 	struct qv_model *m = NULL;
@@ -25,9 +25,10 @@ int qv_desired_build(const char *name, const char *yaml, size_t len, struct qv_d
 		for (size_t i = 0; i < d.n; i++)
 			json_array_append_new(*errors, json_string(d.v[i].text));
 		if (d.lost)
-			json_array_append_new(*errors, json_sprintf("... and %zu more errors", d.lost));
+			json_array_append_new(*errors,
+			                      json_sprintf("... and %zu more errors", d.lost));
 		snprintf(err, errlen, "%s: %zu error(s); nothing was applied", name,
-			 qv_diags_count(&d));
+		         qv_diags_count(&d));
 		qv_diags_free(&d);
 		return -1;
 	}
@@ -63,7 +64,8 @@ int qv_desired_save(const struct qv_controld *c, char *err, size_t errlen)
 
 	/* the YAML first: a crash between the two writes leaves the old name on the new text,
 	 * which only affects error prefixes */
-	if (qv_state_write(c->state_dir, "desired.yaml", d->yaml, strlen(d->yaml), err, errlen) != 0)
+	if (qv_state_write(c->state_dir, "desired.yaml", d->yaml, strlen(d->yaml), err, errlen) !=
+	    0)
 		return -1;
 	return qv_state_write(c->state_dir, "desired.name", d->name, strlen(d->name), err, errlen);
 }
@@ -79,13 +81,14 @@ int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/desired.yaml", c->state_dir);
 	yaml = qv_state_read(path, &len);
 	if (!yaml)
-		return errno == ENOENT ? 0 : (snprintf(err, errlen, "cannot read %s: %s", path,
-						       strerror(errno)),
-					      -1);
+		return errno == ENOENT
+		           ? 0
+		           : (snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno)),
+		              -1);
 	snprintf(path, sizeof(path), "%s/desired.name", c->state_dir);
 	name = qv_state_read(path, &nlen);
 	rc = qv_desired_build(name ? name : "desired.yaml", yaml, len, &c->desired, &errors, err,
-			      errlen);
+	                      errlen);
 	json_decref(errors);
 	free(yaml);
 	free(name);

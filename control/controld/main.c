@@ -31,42 +31,44 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: qv-controld [OPTIONS]\n"
-		"\n"
-		"The qwikvirt control daemon: takes a YAML service definition (qvctl apply FILE),\n"
-		"compiles its chains into qv-switchd ports and rules, applies only what changed,\n"
-		"keeps the desired state under --state-dir, and brings the switch back to it by\n"
-		"itself whenever the switch (or this daemon) restarts.\n"
-		"\n"
-		"Options:\n"
-		"  --socket PATH        its control socket (default " DEFAULT_SOCKET ")\n"
-		"  --switch PATH        qv-switchd's control socket (default " DEFAULT_SWITCH ")\n"
-		"  --state-dir DIR      where the desired state is kept (default " DEFAULT_STATE ")\n"
-		"  --interval MS        how often the switch is checked against it (default 1000)\n"
-		"\n"
-		"VNF VMs (each VNF instance of the file runs as a libvirt domain PREFIX<vnf>-<n>,\n"
-		"started after its vhost-user ports exist, adopted when already running, removed\n"
-		"when it leaves the file; overlays, serial logs, snapshots under --state-dir):\n"
-		"  --no-vms             launch no VMs: VNF ports are vhost-user ports that something\n"
-		"                       else connects to (the integration tests' testpmd stand-ins)\n"
-		"  --libvirt-uri URI    libvirt connection (default " QV_VM_DEFAULT_URI ")\n"
-		"  --vm-prefix PREFIX   domain name prefix (default qv-)\n"
-		"  --images DIR         relative image/kernel/initrd paths of the file are under DIR\n"
-		"                       (default " DEFAULT_IMAGES ")\n"
-		"  --domain-type T      qemu (software emulation, default) or kvm\n"
-		"  --vm-memory M        memfd (default) or hugepages: shared guest memory for vhost-user\n"
-		"  --vm-stop-timeout S  graceful shutdown wait before destroy (default 10)\n"
-		"  --topology SPEC      placement input: host (default), an lstopo FILE.xml, or an\n"
-		"                       hwloc synthetic topology such as 'numa:2 core:8 pu:2'\n"
-		"  --sysfs-root DIR     sysfs for SR-IOV VFs and NIC nodes (default /sys; tests)\n"
-		"  -h, --help           this text\n"
-		"\n"
-		"Example:\n"
-		"  qv-controld --state-dir /var/lib/qwikvirt &\n"
-		"  qvctl apply --check configs/web.yaml     # the plan, nothing changed\n"
-		"  qvctl apply configs/web.yaml\n"
-		"  qvctl show chains\n");
+	fprintf(
+	    f,
+	    "usage: qv-controld [OPTIONS]\n"
+	    "\n"
+	    "The qwikvirt control daemon: takes a YAML service definition (qvctl apply FILE),\n"
+	    "compiles its chains into qv-switchd ports and rules, applies only what changed,\n"
+	    "keeps the desired state under --state-dir, and brings the switch back to it by\n"
+	    "itself whenever the switch (or this daemon) restarts.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --socket PATH        its control socket (default " DEFAULT_SOCKET ")\n"
+	    "  --switch PATH        qv-switchd's control socket (default " DEFAULT_SWITCH ")\n"
+	    "  --state-dir DIR      where the desired state is kept (default " DEFAULT_STATE ")\n"
+	    "  --interval MS        how often the switch is checked against it (default 1000)\n"
+	    "\n"
+	    "VNF VMs (each VNF instance of the file runs as a libvirt domain PREFIX<vnf>-<n>,\n"
+	    "started after its vhost-user ports exist, adopted when already running, removed\n"
+	    "when it leaves the file; overlays, serial logs, snapshots under --state-dir):\n"
+	    "  --no-vms             launch no VMs: VNF ports are vhost-user ports that something\n"
+	    "                       else connects to (the integration tests' testpmd stand-ins)\n"
+	    "  --libvirt-uri URI    libvirt connection (default " QV_VM_DEFAULT_URI ")\n"
+	    "  --vm-prefix PREFIX   domain name prefix (default qv-)\n"
+	    "  --images DIR         relative image/kernel/initrd paths of the file are under DIR\n"
+	    "                       (default " DEFAULT_IMAGES ")\n"
+	    "  --domain-type T      qemu (software emulation, default) or kvm\n"
+	    "  --vm-memory M        memfd (default) or hugepages: shared guest memory for "
+	    "vhost-user\n"
+	    "  --vm-stop-timeout S  graceful shutdown wait before destroy (default 10)\n"
+	    "  --topology SPEC      placement input: host (default), an lstopo FILE.xml, or an\n"
+	    "                       hwloc synthetic topology such as 'numa:2 core:8 pu:2'\n"
+	    "  --sysfs-root DIR     sysfs for SR-IOV VFs and NIC nodes (default /sys; tests)\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "Example:\n"
+	    "  qv-controld --state-dir /var/lib/qwikvirt &\n"
+	    "  qvctl apply --check configs/web.yaml     # the plan, nothing changed\n"
+	    "  qvctl apply configs/web.yaml\n"
+	    "  qvctl show chains\n");
 }
 
 static long long now_ms(void)
@@ -93,21 +95,21 @@ static const struct qv_rpc_method *all_methods(void)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"switch", required_argument, NULL, 'w'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"interval", required_argument, NULL, 'i'},
-		{"no-vms", no_argument, NULL, 'n'},
-		{"libvirt-uri", required_argument, NULL, 'u'},
-		{"vm-prefix", required_argument, NULL, 'p'},
-		{"images", required_argument, NULL, 'I'},
-		{"domain-type", required_argument, NULL, 'T'},
-		{"vm-memory", required_argument, NULL, 'M'},
-		{"vm-stop-timeout", required_argument, NULL, 'S'},
-		{"topology", required_argument, NULL, 't'},
-		{"sysfs-root", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"switch", required_argument, NULL, 'w'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"no-vms", no_argument, NULL, 'n'},
+	    {"libvirt-uri", required_argument, NULL, 'u'},
+	    {"vm-prefix", required_argument, NULL, 'p'},
+	    {"images", required_argument, NULL, 'I'},
+	    {"domain-type", required_argument, NULL, 'T'},
+	    {"vm-memory", required_argument, NULL, 'M'},
+	    {"vm-stop-timeout", required_argument, NULL, 'S'},
+	    {"topology", required_argument, NULL, 't'},
+	    {"sysfs-root", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *sock = DEFAULT_SOCKET;
 	long interval = 1000, interval_s;
@@ -120,42 +122,66 @@ int main(int argc, char **argv)
 	qv_cd.switch_sock = DEFAULT_SWITCH;
 	qv_cd.state_dir = DEFAULT_STATE;
 	qv_cd.rpc_timeout_ms = 5000;
-	qv_cd.vm = (struct qv_vm_opts){.enabled = true, .uri = QV_VM_DEFAULT_URI, .prefix = "qv-",
-				       .images = DEFAULT_IMAGES, .stop_timeout_ms = 10000};
+	qv_cd.vm = (struct qv_vm_opts){.enabled = true,
+	                               .uri = QV_VM_DEFAULT_URI,
+	                               .prefix = "qv-",
+	                               .images = DEFAULT_IMAGES,
+	                               .stop_timeout_ms = 10000};
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
-		case 's': sock = optarg; break;
-		case 'w': qv_cd.switch_sock = optarg; break;
-		case 'd': qv_cd.state_dir = optarg; break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'w':
+			qv_cd.switch_sock = optarg;
+			break;
+		case 'd':
+			qv_cd.state_dir = optarg;
+			break;
 		case 'i':
 			interval = strtol(optarg, &end, 10);
 			if (*end || interval < 50 || interval > 600000) {
-				fprintf(stderr, "qv-controld: --interval '%s': expected 50..600000 ms\n",
-					optarg);
+				fprintf(stderr,
+				        "qv-controld: --interval '%s': expected 50..600000 ms\n",
+				        optarg);
 				return 2;
 			}
 			break;
-		case 'n': qv_cd.vm.enabled = false; break;
-		case 'u': qv_cd.vm.uri = optarg; break;
-		case 'p': qv_cd.vm.prefix = optarg; break;
-		case 'I': qv_cd.vm.images = optarg; break;
-		case 't': qv_cd.vm.topology = optarg; break;
-		case 'r': qv_cd.vm.sysfs_root = optarg; break;
+		case 'n':
+			qv_cd.vm.enabled = false;
+			break;
+		case 'u':
+			qv_cd.vm.uri = optarg;
+			break;
+		case 'p':
+			qv_cd.vm.prefix = optarg;
+			break;
+		case 'I':
+			qv_cd.vm.images = optarg;
+			break;
+		case 't':
+			qv_cd.vm.topology = optarg;
+			break;
+		case 'r':
+			qv_cd.vm.sysfs_root = optarg;
+			break;
 		case 'T':
 			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "kvm") != 0) {
-				fprintf(stderr, "qv-controld: --domain-type '%s': expected qemu or kvm\n",
-					optarg);
+				fprintf(stderr,
+				        "qv-controld: --domain-type '%s': expected qemu or kvm\n",
+				        optarg);
 				return 2;
 			}
 			qv_cd.vm.kvm = strcmp(optarg, "kvm") == 0;
 			break;
 		case 'M':
 			if (strcmp(optarg, "memfd") != 0 && strcmp(optarg, "hugepages") != 0) {
-				fprintf(stderr,
-					"qv-controld: --vm-memory '%s': expected memfd or hugepages\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "qv-controld: --vm-memory '%s': expected memfd or hugepages\n",
+				    optarg);
 				return 2;
 			}
 			qv_cd.vm.hugepages = strcmp(optarg, "hugepages") == 0;
@@ -163,18 +189,25 @@ int main(int argc, char **argv)
 		case 'S':
 			interval_s = strtol(optarg, &end, 10);
 			if (*end || interval_s < 0 || interval_s > 3600) {
-				fprintf(stderr, "qv-controld: --vm-stop-timeout '%s': expected 0..3600 "
-					"seconds\n", optarg);
+				fprintf(stderr,
+				        "qv-controld: --vm-stop-timeout '%s': expected 0..3600 "
+				        "seconds\n",
+				        optarg);
 				return 2;
 			}
 			qv_cd.vm.stop_timeout_ms = (unsigned)interval_s * 1000u;
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "qv-controld: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "qv-controld: unexpected argument '%s' (see --help)\n",
+		        argv[optind]);
 		return 2;
 	}
 	signal(SIGINT, on_signal);
@@ -183,14 +216,14 @@ int main(int argc, char **argv)
 	/* libvirt needs absolute paths (overlays, serial logs) */
 	if (mkdir(qv_cd.state_dir, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, "qv-controld: cannot create state directory %s: %s\n",
-			qv_cd.state_dir, strerror(errno));
+		        qv_cd.state_dir, strerror(errno));
 		return 1;
 	}
 	if (realpath(qv_cd.state_dir, state_abs))
 		qv_cd.state_dir = state_abs;
 	if (qv_desired_restore(&qv_cd, err, sizeof(err)) != 0) {
 		fprintf(stderr, "qv-controld: cannot restore the desired state from %s: %s\n",
-			qv_cd.state_dir, err);
+		        qv_cd.state_dir, err);
 		return 1;
 	}
 	srv = qv_rpc_server_open(sock, all_methods(), NULL, err, sizeof(err));
@@ -201,7 +234,8 @@ int main(int argc, char **argv)
 	}
 	printf("qv-controld: ready: socket %s, switch %s, state %s, VMs %s%s%s\n", sock,
 	       qv_cd.switch_sock, qv_cd.state_dir, qv_cd.vm.enabled ? qv_cd.vm.uri : "off",
-	       qv_cd.desired.name ? ", restored " : "", qv_cd.desired.name ? qv_cd.desired.name : "");
+	       qv_cd.desired.name ? ", restored " : "",
+	       qv_cd.desired.name ? qv_cd.desired.name : "");
 	fflush(stdout);
 	while (!stopping) {
 		if (qv_rpc_server_poll(srv, 100) != 0)

@@ -13,15 +13,15 @@ static const char *str_of(const json_t *v)
 	return s ? s : "";
 }
 
-static json_t *sw_call(const struct qv_controld *c, const char *method, json_t *params,
-		       char *err, size_t errlen)
+static json_t *sw_call(const struct qv_controld *c, const char *method, json_t *params, char *err,
+                       size_t errlen)
 {
 	json_t *result = NULL;
 	int code = 0;
 	char msg[512];
 
 	if (qv_rpc_call(c->switch_sock, method, params, c->rpc_timeout_ms, &result, &code, msg,
-			sizeof(msg)) != 0) {
+	                sizeof(msg)) != 0) {
 		snprintf(err, errlen, "qv-switchd %s: %s", method, msg);
 		return NULL;
 	}
@@ -30,8 +30,9 @@ static json_t *sw_call(const struct qv_controld *c, const char *method, json_t *
 
 static json_t *port_params(const struct qv_switch_port *p)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "name", p->name, "type", p->vhost ? "vhost" : "dpdk",
-			      "default", p->dflt == QV_DEFAULT_L2 ? "l2" : "drop");
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s}", "name", p->name, "type", p->vhost ? "vhost" : "dpdk",
+	              "default", p->dflt == QV_DEFAULT_L2 ? "l2" : "drop");
 
 	if (p->vhost) {
 		json_object_set_new(o, "path", json_string(p->path));
@@ -53,11 +54,9 @@ static bool port_same(const json_t *have, const struct qv_switch_port *p)
 	if (!type || strcmp(type, p->vhost ? "vhost" : "dpdk") != 0)
 		return false;
 	if (p->vhost)
-		return p->path &&
-		       strcmp(str_of(json_object_get(have, "path")), p->path) == 0 &&
+		return p->path && strcmp(str_of(json_object_get(have, "path")), p->path) == 0 &&
 		       json_is_true(json_object_get(have, "client")) == p->client;
-	return p->devargs &&
-	       strcmp(str_of(json_object_get(have, "devargs")), p->devargs) == 0;
+	return p->devargs && strcmp(str_of(json_object_get(have, "devargs")), p->devargs) == 0;
 }
 
 static const json_t *find_by(const json_t *arr, const char *key, const char *val)
@@ -65,9 +64,8 @@ static const json_t *find_by(const json_t *arr, const char *key, const char *val
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if (strcmp(str_of(json_object_get(v, key)), val) == 0)
-			return v;
+	json_array_foreach(arr, i,
+	                   v) if (strcmp(str_of(json_object_get(v, key)), val) == 0) return v;
 	return NULL;
 }
 
@@ -80,7 +78,7 @@ static bool plan_has_rule(const struct qv_switch_plan *p, const char *text)
 }
 
 json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *old,
-		     const struct qv_switch_plan *want, char *err, size_t errlen)
+                     const struct qv_switch_plan *want, char *err, size_t errlen)
 {
 	json_t *ports, *flows, *out;
 	json_t *padd = json_array(), *pdel = json_array(), *prep = json_array();
@@ -93,7 +91,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	if (!ports || !flows) {
 		json_decref(ports);
 		json_decref(padd), json_decref(pdel), json_decref(prep), json_decref(radd),
-			json_decref(rdel);
+		    json_decref(rdel);
 		return NULL;
 	}
 	have_ports = json_object_get(ports, "ports");
@@ -115,31 +113,34 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 		if (!find_by(have_flows, "text", want->rules[i].text))
 			json_array_append_new(radd, json_string(want->rules[i].text));
 	/* only rules we put there: the operator's own rules stay */
-	json_array_foreach(have_flows, i, f) {
+	json_array_foreach(have_flows, i, f)
+	{
 		const char *text = json_string_value(json_object_get(f, "text"));
 
 		if (text && plan_has_rule(old, text) && !plan_has_rule(want, text))
-			json_array_append_new(rdel, json_pack("{s:O, s:s}", "id",
-							      json_object_get(f, "id"), "text", text));
+			json_array_append_new(
+			    rdel,
+			    json_pack("{s:O, s:s}", "id", json_object_get(f, "id"), "text", text));
 	}
 	out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace", prep,
-			"rules_add", radd, "rules_del", rdel, "ports_del", pdel);
+	                "rules_add", radd, "rules_del", rdel, "ports_del", pdel);
 	json_decref(ports);
 	json_decref(flows);
 	return out;
 }
 
 int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want, json_t *plan,
-		  char *err, size_t errlen)
+                  char *err, size_t errlen)
 {
 	size_t i;
 	json_t *v, *r;
 
 	(void)want;
 	/* 1. ports whose definition changed: their chains change anyway */
-	json_array_foreach(json_object_get(plan, "ports_replace"), i, v) {
-		r = sw_call(c, "port.del", json_pack("{s:O}", "name", json_object_get(v, "name")), err,
-			    errlen);
+	json_array_foreach(json_object_get(plan, "ports_replace"), i, v)
+	{
+		r = sw_call(c, "port.del", json_pack("{s:O}", "name", json_object_get(v, "name")),
+		            err, errlen);
 		json_decref(r);
 		if (!r)
 			return -1;
@@ -149,27 +150,31 @@ int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want
 			return -1;
 	}
 	/* 2. new ports, 3. new rules: new paths exist before anything points away from old ones */
-	json_array_foreach(json_object_get(plan, "ports_add"), i, v) {
+	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
+	{
 		r = sw_call(c, "port.add", json_incref(v), err, errlen);
 		json_decref(r);
 		if (!r)
 			return -1;
 	}
-	json_array_foreach(json_object_get(plan, "rules_add"), i, v) {
+	json_array_foreach(json_object_get(plan, "rules_add"), i, v)
+	{
 		r = sw_call(c, "flow.add", json_pack("{s:O}", "flow", v), err, errlen);
 		json_decref(r);
 		if (!r)
 			return -1;
 	}
 	/* 4. rules no longer wanted, 5. ports no longer used */
-	json_array_foreach(json_object_get(plan, "rules_del"), i, v) {
+	json_array_foreach(json_object_get(plan, "rules_del"), i, v)
+	{
 		r = sw_call(c, "flow.del", json_pack("{s:O}", "id", json_object_get(v, "id")), err,
-			    errlen);
+		            errlen);
 		json_decref(r);
 		if (!r)
 			return -1;
 	}
-	json_array_foreach(json_object_get(plan, "ports_del"), i, v) {
+	json_array_foreach(json_object_get(plan, "ports_del"), i, v)
+	{
 		r = sw_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);
 		json_decref(r);
 		if (!r)
@@ -196,10 +201,11 @@ void qv_reconcile(struct qv_controld *c)
 	if (json_array_size(json_object_get(plan, "ports_add")) ||
 	    json_array_size(json_object_get(plan, "rules_add")) ||
 	    json_array_size(json_object_get(plan, "ports_replace"))) {
-		printf("qv-controld: switch differs from the desired state: %zu port(s), %zu rule(s) "
-		       "to restore\n",
-		       json_array_size(json_object_get(plan, "ports_add")),
-		       json_array_size(json_object_get(plan, "rules_add")));
+		printf(
+		    "qv-controld: switch differs from the desired state: %zu port(s), %zu rule(s) "
+		    "to restore\n",
+		    json_array_size(json_object_get(plan, "ports_add")),
+		    json_array_size(json_object_get(plan, "rules_add")));
 		fflush(stdout);
 		if (qv_sync_apply(c, c->desired.plan, plan, err, sizeof(err)) != 0) {
 			fprintf(stderr, "qv-controld: reconcile: %s\n", err);
@@ -225,10 +231,9 @@ void qv_vms_report(struct qv_controld *c, json_t *res)
 		return;
 	for (size_t k = 0; k < 2; k++)
 		json_array_foreach(json_object_get(res, what[k]), i, v)
-			printf("qv-controld: VM %s %s\n", json_string_value(v), what[k]);
-	json_array_foreach(errs, i, v)
-		snprintf(now + strlen(now), sizeof(now) - strlen(now), "%s%s", i ? "; " : "",
-			 json_string_value(v));
+		    printf("qv-controld: VM %s %s\n", json_string_value(v), what[k]);
+	json_array_foreach(errs, i, v) snprintf(now + strlen(now), sizeof(now) - strlen(now),
+	                                        "%s%s", i ? "; " : "", json_string_value(v));
 	if (now[0] && strcmp(now, c->vm_error) != 0)
 		fprintf(stderr, "qv-controld: VMs: %s (will retry)\n", now);
 	snprintf(c->vm_error, sizeof(c->vm_error), "%s", now);

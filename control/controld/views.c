@@ -13,24 +13,24 @@ static json_t *port_entry(const json_t *have_ports, const char *name)
 	json_int_t d = 0;
 	const char *k;
 
-	json_array_foreach(have_ports, i, v) {
+	json_array_foreach(have_ports, i, v)
+	{
 		if (strcmp(json_string_value(json_object_get(v, "name")), name) != 0)
 			continue;
 		drops = json_object_get(v, "drops");
 		json_t *x;
-		json_object_foreach(drops, k, x)
-			d += json_integer_value(x);
+		json_object_foreach(drops, k, x) d += json_integer_value(x);
 		return json_pack("{s:s, s:O, s:O, s:O, s:I}", "port", name, "state",
-				 json_object_get(v, "state"), "rx_packets",
-				 json_object_get(v, "rx_packets"), "tx_packets",
-				 json_object_get(v, "tx_packets"), "drops", d);
+		                 json_object_get(v, "state"), "rx_packets",
+		                 json_object_get(v, "rx_packets"), "tx_packets",
+		                 json_object_get(v, "tx_packets"), "drops", d);
 	}
 	return json_pack("{s:s, s:s}", "port", name, "state", "missing");
 }
 
 /* The switch ports of VNF `vnf` (all instances) for interface `iface`. */
 static void vnf_ports(const struct qv_switch_plan *plan, const char *vnf, const char *iface,
-		      const json_t *have, json_t *out)
+                      const json_t *have, json_t *out)
 {
 	for (size_t i = 0; i < plan->n_ports; i++) {
 		const struct qv_switch_port *p = &plan->ports[i];
@@ -50,9 +50,9 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 	if (!m)
 		return json_pack("{s:o, s:n}", "chains", chains, "file");
 	if (qv_rpc_call(c->switch_sock, "port.list", NULL, c->rpc_timeout_ms, &ports, &code, err,
-			errlen) != 0 ||
+	                errlen) != 0 ||
 	    qv_rpc_call(c->switch_sock, "flow.list", NULL, c->rpc_timeout_ms, &flows, &code, err,
-			errlen) != 0) {
+	                errlen) != 0) {
 		json_decref(ports);
 		json_decref(chains);
 		return NULL;
@@ -65,7 +65,7 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 		h = json_array();
 		json_array_append_new(h, port_entry(json_object_get(ports, "ports"), ch->from));
 		json_array_append_new(hops, json_pack("{s:s, s:s, s:o}", "hop", ch->from, "kind",
-						      "port", "ports", h));
+		                                      "port", "ports", h));
 		for (size_t j = 0; j < ch->n_hops; j++) {
 			const struct qv_model_hop *hop = &ch->hops[j];
 			char label[256] = "";
@@ -73,21 +73,21 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 			h = json_array();
 			for (size_t mi = 0; mi < hop->n_members; mi++) {
 				vnf_ports(plan, hop->members[mi].name, hop->in,
-					  json_object_get(ports, "ports"), h);
+				          json_object_get(ports, "ports"), h);
 				vnf_ports(plan, hop->members[mi].name, hop->out,
-					  json_object_get(ports, "ports"), h);
-				snprintf(label + strlen(label), sizeof(label) - strlen(label), "%s%s",
-					 mi ? "+" : "", hop->members[mi].name);
+				          json_object_get(ports, "ports"), h);
+				snprintf(label + strlen(label), sizeof(label) - strlen(label),
+				         "%s%s", mi ? "+" : "", hop->members[mi].name);
 			}
 			json_array_append_new(hops, json_pack("{s:s, s:s, s:b, s:o}", "hop", label,
-							      "kind", "vnf", "group",
-							      hop->group || json_array_size(h) > 2,
-							      "ports", h));
+			                                      "kind", "vnf", "group",
+			                                      hop->group || json_array_size(h) > 2,
+			                                      "ports", h));
 		}
 		h = json_array();
 		json_array_append_new(h, port_entry(json_object_get(ports, "ports"), ch->to));
-		json_array_append_new(hops, json_pack("{s:s, s:s, s:o}", "hop", ch->to, "kind", "port",
-						      "ports", h));
+		json_array_append_new(
+		    hops, json_pack("{s:s, s:s, s:o}", "hop", ch->to, "kind", "port", "ports", h));
 		for (size_t r = 0; r < plan->n_rules; r++) {
 			size_t i;
 			json_t *f;
@@ -95,19 +95,21 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 
 			if (strcmp(plan->rules[r].chain, ch->name) != 0)
 				continue;
-			json_array_foreach(json_object_get(flows, "flows"), i, f)
-				if (strcmp(json_string_value(json_object_get(f, "text")),
-					   plan->rules[r].text) == 0)
-					n = json_integer_value(json_object_get(f, "hits"));
+			json_array_foreach(
+			    json_object_get(flows, "flows"), i,
+			    f) if (strcmp(json_string_value(json_object_get(f, "text")),
+			                  plan->rules[r].text) == 0) n =
+			    json_integer_value(json_object_get(f, "hits"));
 			hits += n;
 			json_array_append_new(rules, json_pack("{s:s, s:b, s:I}", "text",
-							       plan->rules[r].text, "reverse",
-							       plan->rules[r].reverse, "hits", n));
+			                                       plan->rules[r].text, "reverse",
+			                                       plan->rules[r].reverse, "hits", n));
 		}
-		json_array_append_new(chains, json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:I}", "name",
-							ch->name, "from", ch->from, "to", ch->to,
-							"bidirectional", ch->bidirectional, "hops",
-							hops, "rules", rules, "hits", hits));
+		json_array_append_new(chains,
+		                      json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:I}", "name",
+		                                ch->name, "from", ch->from, "to", ch->to,
+		                                "bidirectional", ch->bidirectional, "hops", hops,
+		                                "rules", rules, "hits", hits));
 	}
 	json_decref(ports);
 	json_decref(flows);

@@ -30,7 +30,7 @@ struct qv_rpc_error {
 
 /* Sets err and returns NULL: lets handlers write `return qv_rpc_fail(err, CODE, "fmt", ...)`. */
 json_t *qv_rpc_fail(struct qv_rpc_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* For handlers: fails with QV_RPC_INVALID_PARAMS naming the first parameter not in `allowed`
  * (NULL-terminated) and listing the valid ones ("takes no parameters" when there are none).
@@ -56,7 +56,7 @@ struct qv_rpc_method {
  * (no "id") that succeeded: nothing is sent back. Never fails: every problem becomes a JSON-RPC
  * error response naming what is wrong. Built-in method "rpc.list" lists the methods. */
 char *qv_rpc_handle_line(const char *line, size_t len, const struct qv_rpc_method *methods,
-			 void *ctx);
+                         void *ctx);
 
 /* ---- server ---- */
 
@@ -67,7 +67,7 @@ struct qv_rpc_server;
  * Peers are accepted when their uid (SO_PEERCRED) is 0, the server's uid, or their gid is the
  * socket's group. Returns NULL with a message in err on failure. */
 struct qv_rpc_server *qv_rpc_server_open(const char *path, const struct qv_rpc_method *methods,
-					 void *ctx, char *err, size_t errlen);
+                                         void *ctx, char *err, size_t errlen);
 
 /* Waits up to timeout_ms for activity, then accepts connections and serves every complete
  * request line that has arrived (handlers run in the calling thread). Returns 0, or -1 on a
@@ -85,6 +85,6 @@ void qv_rpc_server_close(struct qv_rpc_server *srv);
  * server's message, *code its code); -1 when the server cannot be reached or answered garbage
  * (err says which, naming the socket path). */
 int qv_rpc_call(const char *sock_path, const char *method, json_t *params, int timeout_ms,
-		json_t **result, int *code, char *err, size_t errlen);
+                json_t **result, int *code, char *err, size_t errlen);
 
 #endif

@@ -286,7 +286,8 @@ int qv_rpc_check_keys(json_t *params, const char *const *allowed, struct qv_rpc_
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(params, key, v) {
+	json_object_foreach(params, key, v)
+	{
 		bool ok = false;
 		char list[256] = "";
 
@@ -295,14 +296,15 @@ int qv_rpc_check_keys(json_t *params, const char *const *allowed, struct qv_rpc_
 		if (ok)
 			continue;
 		for (int i = 0; allowed[i]; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-				 allowed[i]);
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			         i ? ", " : "", allowed[i]);
 		if (list[0])
 			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				    "unknown parameter '%s' (expected one of: %s)", key, list);
+			            "unknown parameter '%s' (expected one of: %s)", key, list);
 		else
 			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-				    "unknown parameter '%s' (this method takes no parameters)", key);
+			            "unknown parameter '%s' (this method takes no parameters)",
+			            key);
 		return -1;
 	}
 	return 0;

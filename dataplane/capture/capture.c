@@ -55,13 +55,14 @@ static uint64_t tsc_to_ns(const struct qv_capture *c, uint64_t tsc)
 /* Opens PATH (or PATH.N for rotated files) refusing symlinks; 0640. */
 static FILE *open_capture_file(const char *path, bool truncate, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : O_EXCL),
-		      0640);
+	int fd =
+	    open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : O_EXCL),
+	         0640);
 	FILE *f;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", path,
-			 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		         errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 		return NULL;
 	}
 	fchmod(fd, 0640);
@@ -84,10 +85,10 @@ static int start_file(struct qv_capture *c, char *err, size_t errlen)
 	if (!c->f)
 		return -1;
 	snprintf(comment, sizeof(comment), "port %s, %s%s%s", c->port_name,
-		 c->dir == (QV_CAPTURE_RX | QV_CAPTURE_TX) ? "rx+tx"
-		 : c->dir == QV_CAPTURE_RX		   ? "rx"
-							   : "tx",
-		 c->filter[0] ? ", filter " : "", c->filter);
+	         c->dir == (QV_CAPTURE_RX | QV_CAPTURE_TX) ? "rx+tx"
+	         : c->dir == QV_CAPTURE_RX                 ? "rx"
+	                                                   : "tx",
+	         c->filter[0] ? ", filter " : "", c->filter);
 	n = qv_pcapng_write_header(c->f, c->port_name, c->snaplen, comment);
 	c->file_bytes = n > 0 ? (uint64_t)n : 0;
 	return 0;
@@ -98,7 +99,7 @@ static void close_file(struct qv_capture *c)
 	if (!c->f)
 		return;
 	qv_pcapng_write_stats(c->f, now_ns(), atomic_load(&c->matched),
-			      atomic_load(&c->drop_ring) + atomic_load(&c->drop_nomem));
+	                      atomic_load(&c->drop_ring) + atomic_load(&c->drop_nomem));
 	fclose(c->f);
 	c->f = NULL;
 }
@@ -143,10 +144,10 @@ static bool drain(struct qv_capture *c)
 				}
 			}
 			if (c->f) {
-				w = qv_pcapng_write_packet(c->f, tsc_to_ns(c, h.tsc), data, caplen,
-							   h.origlen,
-							   h.dir == QV_CAPTURE_RX ? QV_PCAPNG_INBOUND
-										  : QV_PCAPNG_OUTBOUND);
+				w = qv_pcapng_write_packet(
+				    c->f, tsc_to_ns(c, h.tsc), data, caplen, h.origlen,
+				    h.dir == QV_CAPTURE_RX ? QV_PCAPNG_INBOUND
+				                           : QV_PCAPNG_OUTBOUND);
 				if (w < 0)
 					finish(c, "write error");
 				else {
@@ -216,15 +217,17 @@ static void republish_port(uint16_t port)
 
 static json_t *summary(const struct qv_capture *c)
 {
-	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id", c->id,
-			 "port", c->port_name, "dir",
-			 c->dir == 3 ? "both" : c->dir == QV_CAPTURE_RX ? "rx" : "tx", "filter",
-			 c->filter, "file", c->path, "state",
-			 atomic_load(&c->closed) ? "done" : "running", "packets",
-			 (json_int_t)c->written, "bytes", (json_int_t)c->bytes, "drops_ring",
-			 (json_int_t)atomic_load(&c->drop_ring), "drops_nomem",
-			 (json_int_t)atomic_load(&c->drop_nomem), "files",
-			 (json_int_t)(c->file_no + 1), "end", c->end_reason);
+	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id",
+	                 c->id, "port", c->port_name, "dir",
+	                 c->dir == 3               ? "both"
+	                 : c->dir == QV_CAPTURE_RX ? "rx"
+	                                           : "tx",
+	                 "filter", c->filter, "file", c->path, "state",
+	                 atomic_load(&c->closed) ? "done" : "running", "packets",
+	                 (json_int_t)c->written, "bytes", (json_int_t)c->bytes, "drops_ring",
+	                 (json_int_t)atomic_load(&c->drop_ring), "drops_nomem",
+	                 (json_int_t)atomic_load(&c->drop_nomem), "files",
+	                 (json_int_t)(c->file_no + 1), "end", c->end_reason);
 }
 
 static void free_capture(struct qv_capture *c)
@@ -262,7 +265,7 @@ static void wait_closed(struct qv_capture *c)
 }
 
 static void stop_where(bool (*pred)(const struct qv_capture *, const void *), const void *arg,
-		       const char *why)
+                       const char *why)
 {
 	bool ports[QV_MAX_PORTS] = {false};
 
@@ -347,8 +350,7 @@ json_t *qv_capture_list(void)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(finished_list, i, v)
-		json_array_append(a, v);
+	json_array_foreach(finished_list, i, v) json_array_append(a, v);
 	pthread_mutex_lock(&cap_lock);
 	for (int k = 0; k < QV_CAPTURE_MAX; k++)
 		if (caps[k])
@@ -381,7 +383,7 @@ static int check_path(const char *path, bool force, char *err, size_t errlen)
 	if (lstat(path, &st) == 0) {
 		if (S_ISLNK(st.st_mode)) {
 			snprintf(err, errlen, "%s is a symbolic link: refusing to write through it",
-				 path);
+			         path);
 			return -1;
 		}
 		if (!S_ISREG(st.st_mode)) {
@@ -397,7 +399,7 @@ static int check_path(const char *path, bool force, char *err, size_t errlen)
 }
 
 static struct rte_bpf *compile_filter(const char *filter, uint32_t snaplen, char *err,
-				      size_t errlen)
+                                      size_t errlen)
 {
 	pcap_t *pc = pcap_open_dead(DLT_EN10MB, (int)snaplen);
 	struct bpf_program prog;
@@ -420,7 +422,7 @@ static struct rte_bpf *compile_filter(const char *filter, uint32_t snaplen, char
 	}
 	if (!bpf)
 		snprintf(err, errlen, "filter '%s' cannot run on the PMD: %s", filter,
-			 rte_strerror(rte_errno));
+		         rte_strerror(rte_errno));
 	pcap_freecode(&prog);
 	pcap_close(pc);
 	return bpf;
@@ -442,7 +444,7 @@ int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errle
 			slot = i;
 	if (slot < 0) {
 		snprintf(err, errlen, "%d captures are running already (qvctl capture stop ID)",
-			 QV_CAPTURE_MAX);
+		         QV_CAPTURE_MAX);
 		return -1;
 	}
 	if (check_path(cp->file, cp->force, err, errlen) != 0)
@@ -469,11 +471,11 @@ int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errle
 	}
 	snprintf(name, sizeof(name), "qvcap%u", c->id);
 	c->mp = rte_pktmbuf_pool_create(name, CAPTURE_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					p->numa >= 0 ? p->numa : (int)rte_socket_id());
+	                                p->numa >= 0 ? p->numa : (int)rte_socket_id());
 	c->ring = rte_ring_create(name, CAPTURE_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	if (!c->mp || !c->ring) {
 		snprintf(err, errlen, "cannot allocate the capture's buffers: %s",
-			 rte_strerror(rte_errno));
+		         rte_strerror(rte_errno));
 		goto fail;
 	}
 	c->start_tsc = rte_rdtsc();

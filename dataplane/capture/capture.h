@@ -59,7 +59,7 @@ struct qv_capture_set {
 /* Copies the packets of a burst that the port's captures want (direction, filter, count).
  * Never blocks: a full ring or an empty pool is counted as the capture's drop. */
 void qv_capture_burst(const struct qv_capture_set *cs, struct rte_mbuf **pkts, uint16_t n,
-		      uint8_t dir);
+                      uint8_t dir);
 
 /* ---- slow path (control thread, qv_sw.lock held) ---- */
 

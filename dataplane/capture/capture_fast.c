@@ -9,7 +9,7 @@
 #include "dataplane/switch.h"
 
 static void capture_one(struct qv_capture *c, struct rte_mbuf **pkts, uint16_t n, uint8_t dir,
-			uint64_t now)
+                        uint64_t now)
 {
 	uint64_t rc[QV_BURST];
 	struct rte_mbuf *copies[QV_BURST];
@@ -24,9 +24,8 @@ static void capture_one(struct qv_capture *c, struct rte_mbuf **pkts, uint16_t n
 
 		if (c->bpf && rc[i] == 0)
 			continue;
-		if (c->count_limit &&
-		    atomic_fetch_add_explicit(&c->matched, 1, memory_order_relaxed) >=
-			    c->count_limit)
+		if (c->count_limit && atomic_fetch_add_explicit(
+		                          &c->matched, 1, memory_order_relaxed) >= c->count_limit)
 			break;
 		if (!c->count_limit)
 			atomic_fetch_add_explicit(&c->matched, 1, memory_order_relaxed);
@@ -54,7 +53,7 @@ static void capture_one(struct qv_capture *c, struct rte_mbuf **pkts, uint16_t n
 }
 
 void qv_capture_burst(const struct qv_capture_set *cs, struct rte_mbuf **pkts, uint16_t n,
-		      uint8_t dir)
+                      uint8_t dir)
 {
 	uint64_t now = rte_rdtsc();
 

@@ -34,7 +34,7 @@ static void opt_end(struct opt_buf *o)
 }
 
 static long write_block(FILE *f, uint32_t type, const void *body, uint32_t body_len,
-			const void *data, uint32_t data_len, const struct opt_buf *o)
+                        const void *data, uint32_t data_len, const struct opt_buf *o)
 {
 	uint32_t total = 12 + body_len + PAD4(data_len) + (o ? o->len : 0);
 	static const uint8_t zeros[4];
@@ -77,7 +77,7 @@ long qv_pcapng_write_header(FILE *f, const char *ifname, uint32_t snaplen, const
 }
 
 long qv_pcapng_write_packet(FILE *f, uint64_t ts_ns, const void *data, uint32_t caplen,
-			    uint32_t origlen, int direction)
+                            uint32_t origlen, int direction)
 {
 	struct {
 		uint32_t ifid, ts_hi, ts_lo, caplen, origlen;

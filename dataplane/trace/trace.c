@@ -64,9 +64,11 @@ static void describe_key(const struct qv_trace_rec *r, char *buf, size_t len)
 	qv_flow_key_get_macs(k, dst, src);
 	if (k->vlan_tci)
 		snprintf(vlan, sizeof(vlan), " vlan %u", ntohs(k->vlan_tci) & QV_VLAN_VID_MASK);
-	o = (size_t)snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x -> %02x:%02x:%02x:%02x:%02x:%02x%s "
-			     "type 0x%04x", src[0], src[1], src[2], src[3], src[4], src[5], dst[0],
-			     dst[1], dst[2], dst[3], dst[4], dst[5], vlan, ntohs(k->ethertype));
+	o = (size_t)snprintf(buf, len,
+	                     "%02x:%02x:%02x:%02x:%02x:%02x -> %02x:%02x:%02x:%02x:%02x:%02x%s "
+	                     "type 0x%04x",
+	                     src[0], src[1], src[2], src[3], src[4], src[5], dst[0], dst[1], dst[2],
+	                     dst[3], dst[4], dst[5], vlan, ntohs(k->ethertype));
 	if (k->ip_version == 4) {
 		inet_ntop(AF_INET, k->src_ip, s, sizeof(s));
 		inet_ntop(AF_INET, k->dst_ip, d, sizeof(d));
@@ -75,8 +77,8 @@ static void describe_key(const struct qv_trace_rec *r, char *buf, size_t len)
 		inet_ntop(AF_INET6, k->dst_ip, d, sizeof(d));
 	}
 	if (k->ip_version && o < len)
-		snprintf(buf + o, len - o, ", ipv%u %s -> %s proto %u ports %u -> %u", k->ip_version,
-			 s, d, k->proto, ntohs(k->src_port), ntohs(k->dst_port));
+		snprintf(buf + o, len - o, ", ipv%u %s -> %s proto %u ports %u -> %u",
+		         k->ip_version, s, d, k->proto, ntohs(k->src_port), ntohs(k->dst_port));
 }
 
 static const char *rule_text(uint32_t id, char *buf, size_t len)
@@ -100,7 +102,7 @@ static json_t *render(const struct qv_trace_rec *r, uint32_t n)
 	char buf[1024], rt[640];
 
 	snprintf(buf, sizeof(buf), "packet %u: port %s (pmd %u), %u bytes", n, pn ? pn : "?",
-		 r->pmd, r->len);
+	         r->pmd, r->len);
 	json_array_append_new(lines, json_string(buf));
 	if (r->parsed) {
 		describe_key(r, rt, sizeof(rt));
@@ -112,41 +114,42 @@ static json_t *render(const struct qv_trace_rec *r, uint32_t n)
 	if (r->parsed) {
 		if (r->rule_id)
 			snprintf(buf, sizeof(buf), "  lookup: %s: %s",
-				 r->emc_hit ? "exact-match cache hit" : "classifier",
-				 rule_text(r->rule_id, rt, sizeof(rt)));
+			         r->emc_hit ? "exact-match cache hit" : "classifier",
+			         rule_text(r->rule_id, rt, sizeof(rt)));
 		else
 			snprintf(buf, sizeof(buf), "  lookup: %s: no rule matched%s",
-				 r->emc_hit ? "exact-match cache hit" : "classifier",
-				 r->l2 == QV_TRACE_L2_UNICAST ? "; port default l2: unicast to the learned port"
-				 : r->l2 == QV_TRACE_L2_FLOOD ? "; port default l2: flood"
-							      : "");
+			         r->emc_hit ? "exact-match cache hit" : "classifier",
+			         r->l2 == QV_TRACE_L2_UNICAST
+			             ? "; port default l2: unicast to the learned port"
+			         : r->l2 == QV_TRACE_L2_FLOOD ? "; port default l2: flood"
+			                                      : "");
 		json_array_append_new(lines, json_string(buf));
 	}
 	for (uint8_t i = 0; i < r->n_out && i < QV_TRACE_OUTS; i++) {
 		const char *on = qv_switch_port_name(r->out[i]);
 
 		snprintf(buf, sizeof(buf), "  output: %s%s%s", on ? on : "(removed port)",
-			 r->out_drop[i] >= 0 ? ": dropped, " : "",
-			 r->out_drop[i] >= 0 ? qv_drop_reason_name[r->out_drop[i]] : "");
+		         r->out_drop[i] >= 0 ? ": dropped, " : "",
+		         r->out_drop[i] >= 0 ? qv_drop_reason_name[r->out_drop[i]] : "");
 		json_array_append_new(lines, json_string(buf));
-		json_array_append_new(outs, json_pack("{s:s, s:s?}", "port", on ? on : "?", "drop",
-						      r->out_drop[i] >= 0
-							      ? qv_drop_reason_name[r->out_drop[i]]
-							      : NULL));
+		json_array_append_new(
+		    outs,
+		    json_pack("{s:s, s:s?}", "port", on ? on : "?", "drop",
+		              r->out_drop[i] >= 0 ? qv_drop_reason_name[r->out_drop[i]] : NULL));
 	}
 	if (r->drop >= 0) {
 		snprintf(buf, sizeof(buf), "  drop: %s (%s)", qv_drop_reason_name[r->drop],
-			 qv_drop_reason_help[r->drop]);
+		         qv_drop_reason_help[r->drop]);
 		json_array_append_new(lines, json_string(buf));
 	}
-	return json_pack("{s:s, s:i, s:i, s:b, s:b, s:i, s:s, s:o, s:s?, s:o}", "port", pn ? pn : "?",
-			 "pmd", r->pmd, "len", r->len, "parsed", r->parsed, "emc_hit", r->emc_hit,
-			 "rule", r->rule_id, "l2",
-			 r->l2 == QV_TRACE_L2_UNICAST ? "unicast"
-			 : r->l2 == QV_TRACE_L2_FLOOD ? "flood"
-						      : "none",
-			 "outputs", outs, "drop", r->drop >= 0 ? qv_drop_reason_name[r->drop] : NULL,
-			 "lines", lines);
+	return json_pack("{s:s, s:i, s:i, s:b, s:b, s:i, s:s, s:o, s:s?, s:o}", "port",
+	                 pn ? pn : "?", "pmd", r->pmd, "len", r->len, "parsed", r->parsed,
+	                 "emc_hit", r->emc_hit, "rule", r->rule_id, "l2",
+	                 r->l2 == QV_TRACE_L2_UNICAST ? "unicast"
+	                 : r->l2 == QV_TRACE_L2_FLOOD ? "flood"
+	                                              : "none",
+	                 "outputs", outs, "drop",
+	                 r->drop >= 0 ? qv_drop_reason_name[r->drop] : NULL, "lines", lines);
 }
 
 json_t *qv_trace_show(void)
@@ -161,5 +164,5 @@ json_t *qv_trace_show(void)
 		if (atomic_load_explicit(&b->rec[i].done, memory_order_acquire))
 			json_array_append_new(recs, render(&b->rec[i], ++n));
 	return json_pack("{s:s?, s:i, s:o}", "port", qv_switch_port_name(b->port), "want", b->cap,
-			 "records", recs);
+	                 "records", recs);
 }

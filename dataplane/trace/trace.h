@@ -11,8 +11,8 @@
 
 #include "qv/flow_key.h"
 
-#define QV_TRACE_MAX 1024  /* packets per trace */
-#define QV_TRACE_OUTS 16   /* outputs recorded per packet (a flood may have more) */
+#define QV_TRACE_MAX 1024 /* packets per trace */
+#define QV_TRACE_OUTS 16  /* outputs recorded per packet (a flood may have more) */
 
 enum qv_trace_l2 { QV_TRACE_L2_NONE, QV_TRACE_L2_UNICAST, QV_TRACE_L2_FLOOD };
 
@@ -22,9 +22,9 @@ struct qv_trace_rec {
 	uint32_t len;
 	uint64_t tsc;
 	struct qv_flow_key key;
-	uint8_t parsed;  /* 0: bad header, key incomplete */
+	uint8_t parsed; /* 0: bad header, key incomplete */
 	uint8_t emc_hit;
-	uint8_t l2;      /* enum qv_trace_l2 */
+	uint8_t l2; /* enum qv_trace_l2 */
 	uint8_t n_out;
 	uint32_t rule_id; /* 0: no rule matched */
 	int16_t drop;     /* enum qv_drop_reason, or -1 */

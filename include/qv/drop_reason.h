@@ -3,20 +3,20 @@
 #ifndef QV_DROP_REASON_H
 #define QV_DROP_REASON_H
 
-#define QV_FOREACH_DROP_REASON(_)                                                          \
-	_(NO_MATCH, "no-match", "no rule matched and the port's default is drop")          \
-	_(RULE_DROP, "rule-drop", "a rule's action was drop")                              \
-	_(BAD_HEADER, "bad-header", "truncated or malformed Ethernet/VLAN/IP/L4 header")   \
-	_(TX_FULL, "tx-full", "the output queue (or guest ring) had no room")              \
-	_(PORT_DOWN, "port-down", "the output port is down, removed, or its guest not ready") \
-	_(NO_MBUF, "no-mbuf", "no buffer left to copy or re-tag the packet")               \
+#define QV_FOREACH_DROP_REASON(_)                                                                  \
+	_(NO_MATCH, "no-match", "no rule matched and the port's default is drop")                  \
+	_(RULE_DROP, "rule-drop", "a rule's action was drop")                                      \
+	_(BAD_HEADER, "bad-header", "truncated or malformed Ethernet/VLAN/IP/L4 header")           \
+	_(TX_FULL, "tx-full", "the output queue (or guest ring) had no room")                      \
+	_(PORT_DOWN, "port-down", "the output port is down, removed, or its guest not ready")      \
+	_(NO_MBUF, "no-mbuf", "no buffer left to copy or re-tag the packet")                       \
 	_(LOOP, "loop", "the packet would go back out of the port it came in on")
 
 enum qv_drop_reason {
 #define QV_DROP_ENUM(sym, name, help) QV_DROP_##sym,
 	QV_FOREACH_DROP_REASON(QV_DROP_ENUM)
 #undef QV_DROP_ENUM
-	QV_DROP_MAX
+	    QV_DROP_MAX
 };
 
 extern const char *const qv_drop_reason_name[QV_DROP_MAX];

@@ -1,5 +1,6 @@
 /* qwikvirt: the flow key a parsed packet is reduced to.
- * Shared by the parser (fills it), the exact-match cache (hashes it) and rte_acl (classifies it). */
+ * Shared by the parser (fills it), the exact-match cache (hashes it) and rte_acl (classifies it).
+ */
 #ifndef QV_FLOW_KEY_H
 #define QV_FLOW_KEY_H
 
@@ -19,7 +20,8 @@ struct qv_flow_key {
 	uint8_t ip_version; /* 4, 6 or 0 */
 	uint16_t in_port;   /* switch port index (network order) */
 	/* word 1 */
-	uint16_t vlan_tci;  /* outer 802.1Q/802.1ad TCI with QV_VLAN_PRESENT set, network order; 0 if untagged */
+	uint16_t vlan_tci; /* outer 802.1Q/802.1ad TCI with QV_VLAN_PRESENT set, network order; 0 if
+	                      untagged */
 	uint16_t ethertype; /* ethertype after VLAN tags, network order */
 	/* words 2..4: MAC addresses split on 4-byte boundaries */
 	uint8_t dst_mac_hi[4];
@@ -27,7 +29,8 @@ struct qv_flow_key {
 	uint8_t src_mac_lo[2];
 	uint8_t src_mac_hi[4];
 	/* word 5 */
-	uint16_t src_port; /* L4 ports (TCP, UDP, SCTP), network order; 0 for fragments after the first */
+	uint16_t src_port; /* L4 ports (TCP, UDP, SCTP), network order; 0 for fragments after the
+	                      first */
 	uint16_t dst_port;
 	/* words 6..13: IPv6 addresses, or IPv4 address in word 0 and zeros after */
 	uint32_t src_ip[4];

@@ -64,7 +64,7 @@ struct qv_port {
 /* Fast path: send through the port's tx queue for this PMD, taking the queue lock when the
  * queue is shared between PMDs (as OVS does for vhost virtqueues). */
 static inline uint16_t qv_port_tx(struct qv_port *p, uint16_t pmd_index, struct rte_mbuf **pkts,
-				  uint16_t n)
+                                  uint16_t n)
 {
 	uint16_t q = pmd_index % p->n_txq;
 	uint16_t sent;

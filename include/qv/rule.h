@@ -28,7 +28,8 @@ enum qv_match_field {
 	QV_M_PROTO = 1u << 8,
 	QV_M_SRC_PORT = 1u << 9, /* inclusive range src_port_lo..src_port_hi */
 	QV_M_DST_PORT = 1u << 10,
-	QV_M_IP_VERSION = 1u << 11, /* set whenever an IP field is given, or eth-type is ipv4/ipv6 */
+	QV_M_IP_VERSION =
+	    1u << 11, /* set whenever an IP field is given, or eth-type is ipv4/ipv6 */
 };
 
 struct qv_match {
@@ -64,7 +65,7 @@ struct qv_action {
 };
 
 struct qv_rule {
-	uint32_t id;      /* unique, assigned by the switch when the rule is added */
+	uint32_t id;       /* unique, assigned by the switch when the rule is added */
 	uint32_t priority; /* 0..QV_PRIORITY_MAX, higher wins; ties go to the lower id */
 	struct qv_match match;
 	uint8_t n_actions;
