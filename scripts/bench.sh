@@ -10,8 +10,11 @@
 #        every packet crosses the switch twice; the VNF stand-in runs on CPU 0 with the generator
 #   pvvp qv-bench -> a -> VNF 1 (v1, v2) -> VNF 2 (w1, w2) -> b -> qv-bench: a two-hop chain,
 #        every packet crosses the switch three times; both stand-ins on CPU 0
-#   (VNFs are testpmd stand-ins: a TCG guest here forwards tens of kpps, which would measure
-#   the guest, not the switch)
+#   The VNFs are testpmd io stand-ins (--vnf testpmd, default), or real VMs (--vnf vm): the
+#   bridge guest of scripts/build-guest.sh under libvirt + QEMU (qv-vmctl), vCPUs on CPU 0,
+#   QEMU connecting to the switch's vhost-user sockets. Where KVM is unusable (here: TCG) a
+#   guest forwards tens of kpps, so the VM figures measure the guest; --vnf vm implies
+#   --method gen (the loop method's few circulating bursts die in a guest that drops some).
 # Switches (--switches, default "qwikvirt testpmd ovs"), each with one forwarding core (CPU 1,
 # everything else on CPU 0), started afresh for every run, stopped by PID afterwards:
 #   qwikvirt  build/dataplane/qv-switchd, rules in=a actions=output:b (and back), plus filler
@@ -41,6 +44,7 @@
 #
 # Options:
 #   --topology v2v|pvp|pvvp (default v2v)
+#   --vnf testpmd|vm      the VNFs of pvp/pvvp (default testpmd)
 #   --switches LIST       space or comma separated (default "qwikvirt testpmd ovs")
 #   --reps N              repetitions, switches alternating within each (default 5)
 #   --sizes LIST          frame sizes: numbers and/or imix (default "64 1518")
@@ -68,7 +72,7 @@ SRC=$(cd "$HERE/.." && pwd)
 . "$HERE/bench/lib.sh"
 
 TOPO=v2v SWITCHES="qwikvirt testpmd ovs" REPS=5 SIZES="64 1518" DUR=10 WARMUP=2 RULES=2
-FLOWS=1 HEAVY_RULES=1000 HEAVY_FLOWS=10000 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
+VNF=testpmd FLOWS=1 HEAVY_RULES=1000 HEAVY_FLOWS=10000 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
 GEN_CPU=0 PMD_CPU=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -76,7 +80,7 @@ while [ $# -gt 0 ]; do
 	--topology) TOPO=$2 ;; --switches) SWITCHES=${2//,/ } ;; --reps) REPS=$2 ;;
 	--sizes) SIZES=${2//,/ } ;; --duration) DUR=$2 ;; --warmup) WARMUP=$2 ;;
 	--rules) RULES=$2 ;; --flows) FLOWS=$2 ;; --method) METHOD=$2 ;;
-	--heavy-rules) HEAVY_RULES=$2 ;; --heavy-flows) HEAVY_FLOWS=$2 ;;
+	--heavy-rules) HEAVY_RULES=$2 ;; --heavy-flows) HEAVY_FLOWS=$2 ;; --vnf) VNF=$2 ;;
 	--lat-rate) LATRATE=$2 ;; --lat-duration) LATDUR=$2 ;; --out) OUT=$2 ;;
 	--json) JSON=$2 ;; --plot) PLOT=$2 ;; --build) BUILD=$2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -87,6 +91,7 @@ while [ $# -gt 0 ]; do
 done
 case $TOPO in v2v | pvp | pvvp) ;; *) bl_die "--topology $TOPO: expected v2v, pvp or pvvp" ;; esac
 case $METHOD in loop | gen) ;; *) bl_die "--method $METHOD: expected loop or gen" ;; esac
+case $VNF in testpmd) ;; vm) METHOD=gen ;; *) bl_die "--vnf $VNF: expected testpmd or vm" ;; esac
 for s in $SWITCHES; do
 	case $s in qwikvirt | qvrules | qvcapture | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
 done
@@ -105,6 +110,16 @@ bl_init
 BL_RM+=("$BW")
 
 bl_install openvswitch-switch-dpdk gnuplot-nox
+GUEST_DIR=${QV_GUEST_DIR:-/var/cache/qwikvirt/guest}
+VMCTL=$BUILD/control/vm/qv-vmctl
+if [ "$VNF" = vm ] && [ "$TOPO" != v2v ]; then
+	[ -x "$VMCTL" ] || bl_die "$VMCTL missing: build qwikvirt with libvirt-dev installed"
+	out=$("$SRC/scripts/setup-libvirt.sh" 2>&1) || bl_die "setup-libvirt.sh: $out"
+	started=$(echo "$out" | sed -n 's/^SETUP-LIBVIRT: OK started=//p')
+	BL_HOOKS+=("vm_cleanup") # before libvirt goes
+	[ "$started" = none ] || BL_HOOKS+=("'$SRC/scripts/setup-libvirt.sh' stop")
+	"$SRC/scripts/build-guest.sh" "$GUEST_DIR" >&2 || bl_die "build-guest.sh failed"
+fi
 OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 if [ ! -x "$BUILD/bench/qv-bench" ] || [ ! -x "$BUILD/dataplane/qv-switchd" ]; then
 	bl_log "building qwikvirt into $BUILD"
@@ -309,17 +324,39 @@ vnf_one() { # vnf_one NAME IN-SOCK OUT-SOCK
 	VNF_PIDS+=("$TP_PID")
 	bl_wait "VNF $1 forwarding" 60 grep -q 'Press enter to exit' "$RUNLOG.$1"
 }
+# a real VM: the bridge guest, QEMU the vhost-user client of the switch's sockets
+VNF_VMS=()
+vm_one() { # vm_one NAME IN-SOCK OUT-SOCK
+	local vm=qvb$$-$1 i
+	VNF_VMS+=("$vm")
+	"$VMCTL" up --name "$vm" --guest "$GUEST_DIR" --vcpu-cpuset "$GEN_CPU" \
+		--emulatorpin "$GEN_CPU" --serial-log "$RUNLOG.$1.serial" \
+		--iface "$2,client" --iface "$3,client" >"$RUNLOG.$1" 2>&1 || bl_die "VM $vm: $(tail -2 "$RUNLOG.$1")"
+	for ((i = 0; i < 1500; i++)); do
+		grep -aq QV-GUEST-READY "$RUNLOG.$1.serial" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	bl_die "VM $vm did not boot in 150 s: $RUNLOG.$1.serial"
+}
+vm_cleanup() {
+	local vm
+	for vm in "${VNF_VMS[@]}"; do "$VMCTL" undefine "$vm" >/dev/null 2>&1; done
+	VNF_VMS=()
+}
 vnf_start() {
+	local one=vnf_one
+	[ "$VNF" = vm ] && one=vm_one
 	VNF_PIDS=()
 	case $TOPO in
-	pvp) vnf_one vnf "$SOCK_v1" "$SOCK_v2" ;;
-	pvvp) vnf_one vnf1 "$SOCK_v1" "$SOCK_v2" && vnf_one vnf2 "$SOCK_w1" "$SOCK_w2" ;;
+	pvp) $one vnf "$SOCK_v1" "$SOCK_v2" ;;
+	pvvp) $one vnf1 "$SOCK_v1" "$SOCK_v2" && $one vnf2 "$SOCK_w1" "$SOCK_w2" ;;
 	esac
 }
 vnf_stop() {
 	local p
 	for p in "${VNF_PIDS[@]}"; do bl_stop_pid "$p" 20; bl_forget "$p"; done
 	VNF_PIDS=()
+	vm_cleanup
 }
 
 # ---- qv-bench on the generator's CPU -----------------------------------------------------------
@@ -386,7 +423,7 @@ done
 
 python3 "$HERE/bench/summary.py" --tsv "$OUT/results.tsv" --json "$JSON" --plot-data "$OUT/plot.dat" \
 	--meta "topology=$TOPO" "method=$METHOD" "reps=$REPS" "duration_s=$DUR" "rules=$RULES" \
-	"flows=$FLOWS" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" "lat_rate=$LATRATE" | tee "$OUT/summary.txt"
+	"flows=$FLOWS" "vnf=$VNF" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" "lat_rate=$LATRATE" | tee "$OUT/summary.txt"
 if [ -s "$OUT/plot.dat" ]; then
 	ncols=$(head -n 1 "$OUT/plot.dat" | wc -w)
 	gnuplot -e "datafile='$OUT/plot.dat'; outfile='$PLOT'; topo='$TOPO'; ncols=$((ncols - 1))" \

@@ -11,9 +11,9 @@ bl_die() { bl_log "ERROR: $*"; exit 1; }
 # asynchronously, so a zombie seen by `kill -0` may be gone by the time its stat is read, and an
 # unreadable stat means gone (reading it as "not Z" once failed a test with a stopped switch).
 bl_alive() {
-    local st
-    st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+	local st
+	st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
 bl_stop_pid() { # TERM, wait up to $2 s (default 10), then KILL. Only PIDs we started.
