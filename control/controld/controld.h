@@ -128,6 +128,8 @@ void qv_cd_vm_paths(const struct qv_controld *c, const char *name, const char *e
  * libvirt XML read per VM, not worth doing every reconcile). Result {"started", "running",
  * "held", "removed", "outdated", "errors"}; NULL when VMs are off. */
 json_t *qv_vms_sync(struct qv_controld *c, bool apply);
+/* Removes the clone entry of name (its source left the file, or it was removed) and saves. */
+void qv_cd_clone_forget(struct qv_controld *c, const char *name);
 /* Logs what a sync did (errors once until they change) and frees res. */
 void qv_vms_report(struct qv_controld *c, json_t *res);
 struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen);

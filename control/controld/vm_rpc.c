@@ -165,15 +165,7 @@ static json_t *lifecycle(json_t *params, struct qv_rpc_error *err, const char *v
 			FAIL("%s", msg);
 			goto out;
 		}
-		json_t *cl = json_object_get(qv_vmstate(&qv_cd), "clones"), *x;
-		size_t i;
-		json_array_foreach(
-		    cl, i, x) if (strcmp(json_string_value(json_object_get(x, "name")), name) == 0)
-		{
-			json_array_remove(cl, i);
-			break;
-		}
-		qv_vmstate_save(&qv_cd, msg, sizeof(msg));
+		qv_cd_clone_forget(&qv_cd, name);
 	} else {
 		qv_vmstate_set(&qv_cd, "held", name, false);
 		if (strcmp(verb, "restart") == 0)

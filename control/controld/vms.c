@@ -122,8 +122,7 @@ int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *por
 	return 0;
 }
 
-/* Removes the clone entry of name (its source left the file, or it was removed). */
-static void clone_forget(struct qv_controld *c, const char *name)
+void qv_cd_clone_forget(struct qv_controld *c, const char *name)
 {
 	json_t *arr = json_object_get(qv_vmstate(c), "clones"), *v;
 	size_t i;
@@ -168,7 +167,7 @@ static void remove_unwanted(struct qv_controld *c, const struct qv_cd_vm *want, 
 			json_array_append_new(json_object_get(res, "errors"), json_string(err));
 			continue;
 		}
-		clone_forget(c, name);
+		qv_cd_clone_forget(c, name);
 		json_array_append_new(json_object_get(res, "removed"), json_string(name));
 	}
 	json_decref(managed);
