@@ -12,6 +12,7 @@ CONTROLD_VMS=yes
 S=$T/sys PF=0000:03:00.1 PFDIR=devices/pci0000:00/0000:03:00.1
 mkdir -p "$S/bus/pci/devices" "$S/$PFDIR/net/lo"
 ln -s "../../../$PFDIR" "$S/bus/pci/devices/$PF"
+echo 1 >"$S/$PFDIR/numa_node" # the PF (and its VFs) on node 1 of the topology below
 echo 8 >"$S/$PFDIR/sriov_totalvfs"
 echo 5 >"$S/$PFDIR/sriov_numvfs"
 for i in 0 1 2 3 4; do # five VFs exist: 0000:03:02.0 .. 0000:03:02.4
@@ -34,7 +35,10 @@ Y
 }
 VM=qvt-dpi-0
 switch_start
-controld_start --libvirt-uri test:///default --sysfs-root "$S" --vm-prefix qvt- --images "$T"
+# two nodes of two cores: the VNF belongs on node 1, where its VF is (the switch's PMD core,
+# CPU $PMD_CPU, is on node 0)
+controld_start --libvirt-uri test:///default --sysfs-root "$S" --vm-prefix qvt- --images "$T" \
+	--topology 'numa:2 core:2 pu:1'
 
 service >"$T/svc.yaml"
 out=$(qvc apply "$T/svc.yaml") || fail "apply: $out"
@@ -43,6 +47,9 @@ xml=$(qvc vm xml "$VM") || fail "vm xml: $xml"
 check_contains "the VF is a hostdev of the domain" "<hostdev mode='subsystem' type='pci' managed='yes'>" "$xml"
 check_contains "at VF 4's PCI address (sysfs virtfn4)" \
 	"<address domain='0x0000' bus='0x03' slot='0x02' function='0x4'/>" "$xml"
+check_contains "memory on the VF's node" "<memory mode='strict' nodeset='1'/>" "$xml"
+check_contains "vCPU on a core of node 1" "<vcpupin vcpu='0' cpuset='2'/>" "$xml"
+check_contains "show placement says where the VF is" "NIC mirror ($PF): node 1, from $S/bus/pci/devices/$PF/numa_node" "$(qvc show placement)"
 check_eq "vm list: the VM's host devices" '["0000:03:02.4"]' "$(qvc --json vm list | jq -c --arg n "$VM" '.vms[] | select(.name == $n) | .hostdevs')"
 check_contains "vm list shows the VF" "dpi, VF 0000:03:02.4" "$(qvc vm list)"
 ports=$(qjson show ports | jq -r '[.ports[].name] | sort | join(" ")')
