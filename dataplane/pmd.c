@@ -395,9 +395,16 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 		qv_emc_prefetch(pmd->emc, hashes[i]);
 	}
 	/* then the lookups: the slots prefetched above have had the rest of the burst to arrive */
+	uint16_t n_same = 0, n_own = 0;
 	for (uint16_t i = 0; i < n; i++) {
-		if (results[i] == RESULT_BAD || same[i] != i ||
-		    qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i]))
+		if (results[i] == RESULT_BAD)
+			continue;
+		if (same[i] != i) {
+			n_same++;
+			continue;
+		}
+		n_own++;
+		if (qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i]))
 			continue;
 		miss_mask |= 1ull << i;
 		miss_idx[n_miss] = i;
@@ -405,6 +412,9 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 	}
 	pmd->port[in].rx_packets += n;
 	pmd->port[in].rx_bytes += bytes;
+	pmd->lookups.same_key += n_same;
+	pmd->lookups.emc_hits += n_own - n_miss;
+	pmd->lookups.classified += n_miss;
 	if (n_miss) {
 		qv_classifier_classify(t->cls, miss_keys, n_miss, miss_res);
 		for (uint16_t j = 0; j < n_miss; j++) {

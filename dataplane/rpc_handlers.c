@@ -153,8 +153,10 @@ json_t *qv_view_pmds(void)
 		const struct qv_poll_list *pl = atomic_load(&pmd->poll);
 		json_t *rxqs = json_array();
 		uint64_t busy, idle, pkts = 0;
+		struct qv_lookup_counters lk;
 
 		qv_stats_pmd(i, &busy, &idle);
+		qv_stats_lookups(i, &lk);
 		for (uint16_t q = 0; pl && q < pl->n; q++) {
 			struct qv_rxq_counters c;
 
@@ -168,11 +170,14 @@ json_t *qv_view_pmds(void)
 			              per(c.busy_cycles, c.packets)));
 		}
 		json_array_append_new(
-		    a, json_pack("{s:i, s:i, s:I, s:I, s:f, s:I, s:f, s:I, s:o}", "core", pmd->cpu,
-		                 "numa", pmd->numa, "busy_cycles", (json_int_t)busy, "idle_cycles",
-		                 (json_int_t)idle, "busy_pct", 100.0 * per(busy, busy + idle),
-		                 "packets", (json_int_t)pkts, "cycles_per_packet", per(busy, pkts),
-		                 "tsc_hz", (json_int_t)rte_get_tsc_hz(), "rxqs", rxqs));
+		    a, json_pack("{s:i, s:i, s:I, s:I, s:f, s:I, s:f, s:I, s:{s:I, s:I, s:I}, s:o}",
+		                 "core", pmd->cpu, "numa", pmd->numa, "busy_cycles",
+		                 (json_int_t)busy, "idle_cycles", (json_int_t)idle, "busy_pct",
+		                 100.0 * per(busy, busy + idle), "packets", (json_int_t)pkts,
+		                 "cycles_per_packet", per(busy, pkts), "tsc_hz",
+		                 (json_int_t)rte_get_tsc_hz(), "lookups", "same_key",
+		                 (json_int_t)lk.same_key, "emc_hit", (json_int_t)lk.emc_hits,
+		                 "classifier", (json_int_t)lk.classified, "rxqs", rxqs));
 	}
 	return a;
 }

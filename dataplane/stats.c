@@ -43,6 +43,15 @@ void qv_stats_pmd(uint16_t i, uint64_t *busy, uint64_t *idle)
 	*idle = rd(&qv_sw.pmds[i]->idle_cycles) - qv_sw.pmd_idle_base[i];
 }
 
+void qv_stats_lookups(uint16_t i, struct qv_lookup_counters *out)
+{
+	const struct qv_lookup_counters *c = &qv_sw.pmds[i]->lookups, *b = &qv_sw.lookup_base[i];
+
+	out->same_key = rd(&c->same_key) - b->same_key;
+	out->emc_hits = rd(&c->emc_hits) - b->emc_hits;
+	out->classified = rd(&c->classified) - b->classified;
+}
+
 void qv_stats_rxq(uint16_t pmd, uint16_t port, uint16_t q, struct qv_rxq_counters *out)
 {
 	const struct qv_rxq_counters *c = &qv_sw.pmds[pmd]->rxq[port][q];
@@ -73,6 +82,9 @@ void qv_stats_clear(void)
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
 		qv_sw.pmd_busy_base[i] = rd(&qv_sw.pmds[i]->busy_cycles);
 		qv_sw.pmd_idle_base[i] = rd(&qv_sw.pmds[i]->idle_cycles);
+		qv_sw.lookup_base[i].same_key = rd(&qv_sw.pmds[i]->lookups.same_key);
+		qv_sw.lookup_base[i].emc_hits = rd(&qv_sw.pmds[i]->lookups.emc_hits);
+		qv_sw.lookup_base[i].classified = rd(&qv_sw.pmds[i]->lookups.classified);
 		for (uint16_t p = 0; p < QV_MAX_PORTS; p++)
 			for (uint16_t q = 0; q < QV_MAX_QUEUES; q++) {
 				qv_sw.rxq_base[i][p][q].packets =

@@ -32,6 +32,12 @@ struct qv_rxq_counters {
 	uint64_t busy_cycles;
 };
 
+/* How a PMD found the rule of each packet that parsed: the previous packet had the same key,
+ * the exact-match cache had it, or rte_acl was asked (a cache miss). */
+struct qv_lookup_counters {
+	uint64_t same_key, emc_hits, classified;
+};
+
 /* What one PMD polls: published through RCU like the flow table. */
 struct qv_poll_list {
 	uint16_t n;
@@ -54,6 +60,7 @@ struct qv_pmd {
 
 	/* counters, written by the PMD only */
 	uint64_t busy_cycles, idle_cycles;
+	struct qv_lookup_counters lookups;
 	struct qv_port_counters port[QV_MAX_PORTS];
 	struct qv_rxq_counters rxq[QV_MAX_PORTS][QV_MAX_QUEUES];
 
@@ -101,6 +108,7 @@ struct qv_switch {
 	/* counter baselines for stats.clear: subtracted on read */
 	struct qv_port_counters port_base[QV_MAX_PORTS];
 	uint64_t pmd_busy_base[QV_MAX_PMDS], pmd_idle_base[QV_MAX_PMDS];
+	struct qv_lookup_counters lookup_base[QV_MAX_PMDS];
 	struct qv_rxq_counters rxq_base[QV_MAX_PMDS][QV_MAX_PORTS][QV_MAX_QUEUES];
 
 	unsigned l2_aging_s;

@@ -118,6 +118,13 @@ void view_pmd(const json_t *result)
 		       jtext(pmd, "core", b1, sizeof(b1)), jtext(pmd, "numa", b2, sizeof(b2)),
 		       jreal(pmd, "busy_pct"), jint(pmd, "packets"),
 		       jtext(pmd, "cycles_per_packet", b3, sizeof(b3)));
+		const json_t *lk = json_object_get(pmd, "lookups");
+		double same = jreal(lk, "same_key"), emc = jreal(lk, "emc_hit"),
+		       cls = jreal(lk, "classifier"), all = same + emc + cls;
+		if (all > 0)
+			printf("  rule lookups: %.1f%% same key as the previous packet, %.1f%% "
+			       "exact-match cache, %.1f%% classifier (%.0f cache misses)\n",
+			       100 * same / all, 100 * emc / all, 100 * cls / all, cls);
 		const json_t *rxqs = jarray(pmd, "rxqs");
 		if (rxqs == NULL || json_array_size(rxqs) == 0) {
 			printf("  no rx queues\n");

@@ -46,3 +46,10 @@ check_contains "show pmd reports cycles per packet" "cycles/packet" "$(qvctl sho
 pmd_pkts=$(qjson show pmd | jq '.pmds[0].packets')
 check_eq "PMD packets = packets received" 215 "$pmd_pkts"
 check_eq "PMD cycles/packet > 0" true "$(qjson show pmd | jq '.pmds[0].cycles_per_packet > 0')"
+# every packet that parsed (215 - 5 truncated) was looked up once: reused, cached or classified;
+# each of the 14 distinct keys at least once by the classifier
+check_eq "lookups = packets parsed" 210 "$(qjson show pmd | jq '.pmds[0].lookups | .same_key + .emc_hit + .classifier')"
+check_eq "every distinct key classified" true "$(qjson show pmd | jq '.pmds[0].lookups.classifier >= 14')"
+check_contains "show pmd explains the lookups" "rule lookups:" "$(qvctl show pmd)"
+qvctl stats clear >/dev/null
+check_eq "stats clear zeroes the lookups" 0 "$(qjson show pmd | jq '.pmds[0].lookups | .same_key + .emc_hit + .classifier')"
