@@ -122,20 +122,30 @@ static virDomainSnapshotPtr find_snap(virDomainPtr d, const char *name, const ch
 	return s;
 }
 
+/* The domain name and its snapshot tag, both referenced (free both), or false with err set. */
+static bool open_snap(struct qv_vm_conn *c, const char *name, const char *tag, virDomainPtr *d,
+                      virDomainSnapshotPtr *s, struct qv_vm_err *err)
+{
+	bool absent;
+
+	if (!(*d = qv_vm_lookup(c, name, &absent, err)))
+		return false;
+	if (!(*s = find_snap(*d, name, tag, err))) {
+		virDomainFree(*d);
+		return false;
+	}
+	return true;
+}
+
 bool qv_vm_revert(struct qv_vm_conn *c, const char *name, const char *tag, struct qv_vm_err *err)
 {
-	bool absent, ok = true;
-	virDomainPtr d = qv_vm_lookup(c, name, &absent, err);
+	bool ok = true;
+	virDomainPtr d;
 	virDomainSnapshotPtr s;
 	char file[QV_VM_PATH_MAX + 160];
 
-	if (d == NULL)
+	if (!open_snap(c, name, tag, &d, &s, err))
 		return false;
-	s = find_snap(d, name, tag, err);
-	if (s == NULL) {
-		virDomainFree(d);
-		return false;
-	}
 	if (snap_memfile(s, file, sizeof(file))) {
 		/* libvirt 9.0 cannot revert to external snapshots; the memory file is a save image:
 		 * the domain goes down and comes back from it (no disk, so nothing else to roll).
@@ -156,18 +166,13 @@ bool qv_vm_revert(struct qv_vm_conn *c, const char *name, const char *tag, struc
 bool qv_vm_snapshot_delete(struct qv_vm_conn *c, const char *name, const char *tag,
                            struct qv_vm_err *err)
 {
-	bool absent, ext, ok = true;
-	virDomainPtr d = qv_vm_lookup(c, name, &absent, err);
+	bool ext, ok = true;
+	virDomainPtr d;
 	virDomainSnapshotPtr s;
 	char file[QV_VM_PATH_MAX + 160];
 
-	if (d == NULL)
+	if (!open_snap(c, name, tag, &d, &s, err))
 		return false;
-	s = find_snap(d, name, tag, err);
-	if (s == NULL) {
-		virDomainFree(d);
-		return false;
-	}
 	ext = snap_memfile(s, file, sizeof(file));
 	/* libvirt 9.0 deletes external snapshots only as metadata: the file is ours to remove */
 	if (virDomainSnapshotDelete(s, ext ? VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY : 0) < 0)

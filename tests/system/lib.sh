@@ -113,3 +113,18 @@ serial() { echo "$T/state/vms/$1.serial"; } # serial VM: its serial log, kept by
 vm_field() { qvc --json vm list | jq -r --arg n "$1" ".vms[] | select(.name == \$n) | .$2"; }
 # the bridge guest's kernel, as a path relative to --images (build-guest.sh makes one of them)
 guest_kernel() { if [ -f "$GUEST_DIR/vmlinux" ]; then echo vmlinux; else echo vmlinuz; fi; }
+
+# two_fw_chain: the switch side of in -> fw1 -> fw2 -> out for two bridge VMs, as a control
+# daemon would program it: the VMs' sockets fw1a/fw1b/fw2a/fw2b served by QEMU (the switch
+# reconnects), in and out served by the switch for a qv-peer.
+two_fw_chain() {
+	local p
+	for p in fw1a fw1b fw2a fw2b; do
+		qvctl port add $p vhost "$T/$p.sock" --client >/dev/null
+	done
+	qvctl port add in vhost "$T/in.sock" >/dev/null
+	qvctl port add out vhost "$T/out.sock" >/dev/null
+	qvctl flow add 'in=in,proto=udp actions=output:fw1a' >/dev/null
+	qvctl flow add 'in=fw1b,proto=udp actions=output:fw2a' >/dev/null
+	qvctl flow add 'in=fw2b,proto=udp actions=output:out' >/dev/null
+}

@@ -9,14 +9,7 @@ FW1=${VM_PREFIX}fw1 FW2=${VM_PREFIX}fw2
 libvirt_up
 switch_start
 # QEMU is the vhost-user server, the switch the reconnecting client (DESIGN: either restarts)
-for p in fw1a fw1b fw2a fw2b; do
-	qvctl port add $p vhost "$T/$p.sock" --client >/dev/null
-done
-qvctl port add in vhost "$T/in.sock" >/dev/null
-qvctl port add out vhost "$T/out.sock" >/dev/null
-qvctl flow add 'in=in,proto=udp actions=output:fw1a' >/dev/null
-qvctl flow add 'in=fw1b,proto=udp actions=output:fw2a' >/dev/null
-qvctl flow add 'in=fw2b,proto=udp actions=output:out' >/dev/null
+two_fw_chain
 
 vm_up "$FW1" --iface "$T/fw1a.sock" --iface "$T/fw1b.sock"
 vm_up "$FW2" --iface "$T/fw2a.sock" --iface "$T/fw2b.sock"

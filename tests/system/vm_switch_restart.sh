@@ -5,21 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 FW1=${VM_PREFIX}fw1 FW2=${VM_PREFIX}fw2
-program_switch() { # what a control daemon replays into a fresh switch
-	local p
-	for p in fw1a fw1b fw2a fw2b; do
-		qvctl port add $p vhost "$T/$p.sock" --client >/dev/null
-	done
-	qvctl port add in vhost "$T/in.sock" >/dev/null
-	qvctl port add out vhost "$T/out.sock" >/dev/null
-	qvctl flow add 'in=in,proto=udp actions=output:fw1a' >/dev/null
-	qvctl flow add 'in=fw1b,proto=udp actions=output:fw2a' >/dev/null
-	qvctl flow add 'in=fw2b,proto=udp actions=output:out' >/dev/null
-}
 
 libvirt_up
 switch_start
-program_switch
+two_fw_chain # what a control daemon replays into a fresh switch
 vm_up "$FW1" --iface "$T/fw1a.sock" --iface "$T/fw1b.sock"
 vm_up "$FW2" --iface "$T/fw2a.sock" --iface "$T/fw2b.sock"
 vm_wait_ready "$FW1" "$FW2"
@@ -40,7 +29,7 @@ stop_pid "$FLOW"
 wait "$FLOW" 2>/dev/null || true
 
 switch_start
-program_switch
+two_fw_chain
 for p in fw1a fw1b fw2a fw2b; do wait_until "port $p up again" 90 state_is $p up; done
 pass "the new switch reconnected to both VMs' sockets"
 check_eq "$FW1 is the same QEMU process" "$pid1" "$(vmctl pid "$FW1")"
