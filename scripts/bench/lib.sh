@@ -13,7 +13,11 @@ bl_die() { bl_log "ERROR: $*"; exit 1; }
 bl_alive() {
 	local st
 	st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+	[ -n "$st" ] || return 1
+	[ "$st" != Z ] && [ "$st" != X ] && return 0
+	# a zombie leader whose other threads have not exited (a DPDK thread blocked in a vhost-user
+	# socket read, say) is still running: stop_pid must go on to SIGKILL, and wait would block
+	[ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 1 ]
 }
 
 bl_stop_pid() { # TERM, wait up to $2 s (default 10), then KILL. Only PIDs we started.

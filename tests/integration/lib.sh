@@ -25,7 +25,11 @@ log() { echo "[$(date +%T)] $TEST_NAME: $*" >&2; }
 alive() {
     local st
     st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+    [ -n "$st" ] || return 1
+    [ "$st" != Z ] && [ "$st" != X ] && return 0
+    # a zombie leader whose other threads have not exited (a DPDK thread blocked in a vhost-user
+    # socket read, say) is still running: stop_pid must go on to SIGKILL, and wait would block
+    [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 1 ]
 }
 
 stop_pid() { # TERM, then KILL after $2 s (default 10)
