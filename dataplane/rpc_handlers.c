@@ -18,70 +18,14 @@
 
 /* ---- parameter helpers: each names the parameter and what it must be ---- */
 
-static const char *get_str(json_t *params, const char *key, bool required, struct qv_rpc_error *err)
-{
-	json_t *v = json_object_get(params, key);
-
-	if (!v) {
-		if (required)
-			qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter '%s'", key);
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "parameter '%s' must be a string", key);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-/* 1 = present and valid, 0 = absent (dflt kept), -1 = error. */
-static int get_uint(json_t *params, const char *key, long long lo, long long hi, long long *out,
-                    struct qv_rpc_error *err)
-{
-	json_t *v = json_object_get(params, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-		            "parameter '%s' must be an integer %lld..%lld", key, lo, hi);
-		return -1;
-	}
-	*out = json_integer_value(v);
-	return 1;
-}
-
-static int get_bool(json_t *params, const char *key, bool *out, struct qv_rpc_error *err)
-{
-	json_t *v = json_object_get(params, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v)) {
-		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "parameter '%s' must be true or false",
-		            key);
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 1;
-}
-
 static int get_default(json_t *params, enum qv_port_default *out, struct qv_rpc_error *err)
 {
-	const char *d = get_str(params, "default", false, err);
+	static const char *const names[] = {"drop", "l2", NULL}; /* enum qv_port_default order */
+	int d, rc = qv_rpc_param_enum(params, "default", names, &d, err);
 
-	if (!d)
-		return json_object_get(params, "default") ? -1 : 0;
-	if (strcmp(d, "drop") == 0)
-		*out = QV_PORT_DEFAULT_DROP;
-	else if (strcmp(d, "l2") == 0)
-		*out = QV_PORT_DEFAULT_L2;
-	else {
-		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-		            "parameter 'default' must be \"drop\" or \"l2\", not \"%s\"", d);
-		return -1;
-	}
-	return 1;
+	if (rc == 1)
+		*out = (enum qv_port_default)d;
+	return rc;
 }
 
 static bool valid_port_name(const char *n)
@@ -225,19 +169,19 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
-	pp.name = get_str(params, "name", true, err);
+	pp.name = qv_rpc_param_str(params, "name", true, err);
 	if (!pp.name)
 		return NULL;
 	if (!valid_port_name(pp.name))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "port name '%s' must be 1..%d characters of A-Z a-z 0-9 _ . -",
 		                   pp.name, QV_PORT_NAME_MAX - 1);
-	pp.type = get_str(params, "type", true, err);
+	pp.type = qv_rpc_param_str(params, "type", true, err);
 	if (!pp.type)
 		return NULL;
 	if (get_default(params, &pp.dflt, err) < 0)
 		return NULL;
-	admin = get_str(params, "admin", false, err);
+	admin = qv_rpc_param_str(params, "admin", false, err);
 	if (!admin && json_object_get(params, "admin"))
 		return NULL;
 	if (admin && strcmp(admin, "up") && strcmp(admin, "down"))
@@ -250,10 +194,10 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 			                   "a vhost port takes 'path', 'client' and 'queues', not "
 			                   "'devargs', 'rxq' or 'txq'");
-		pp.path = get_str(params, "path", true, err);
-		if (!pp.path || get_bool(params, "client", &pp.client, err) < 0)
+		pp.path = qv_rpc_param_str(params, "path", true, err);
+		if (!pp.path || qv_rpc_param_bool(params, "client", &pp.client, err) < 0)
 			return NULL;
-		if (get_uint(params, "queues", 1, QV_MAX_QUEUES, &v, err) < 0)
+		if (qv_rpc_param_int(params, "queues", 1, QV_MAX_QUEUES, &v, err) < 0)
 			return NULL;
 		if (json_object_get(params, "queues"))
 			pp.rxq = pp.txq = (uint16_t)v;
@@ -263,14 +207,14 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 			                   "a dpdk port takes 'devargs', 'rxq' and 'txq', not "
 			                   "'path', 'client' or 'queues'");
-		pp.devargs = get_str(params, "devargs", true, err);
+		pp.devargs = qv_rpc_param_str(params, "devargs", true, err);
 		if (!pp.devargs)
 			return NULL;
-		if (get_uint(params, "rxq", 1, QV_MAX_QUEUES, &v, err) < 0)
+		if (qv_rpc_param_int(params, "rxq", 1, QV_MAX_QUEUES, &v, err) < 0)
 			return NULL;
 		if (json_object_get(params, "rxq"))
 			pp.rxq = (uint16_t)v;
-		if (get_uint(params, "txq", 1, QV_MAX_QUEUES, &v, err) < 0)
+		if (qv_rpc_param_int(params, "txq", 1, QV_MAX_QUEUES, &v, err) < 0)
 			return NULL;
 		if (json_object_get(params, "txq"))
 			pp.txq = (uint16_t)v;
@@ -293,7 +237,7 @@ static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0 ||
-	    !(name = get_str(params, "name", true, err)))
+	    !(name = qv_rpc_param_str(params, "name", true, err)))
 		return NULL;
 	if (qv_switch_port_del(name, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
@@ -303,14 +247,14 @@ static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"name", "default", "admin", NULL};
-	enum qv_port_default d;
+	enum qv_port_default d = QV_PORT_DEFAULT_DROP;
 	const char *name, *admin;
 	struct qv_port *p;
 	int has_d;
 
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0 ||
-	    !(name = get_str(params, "name", true, err)))
+	    !(name = qv_rpc_param_str(params, "name", true, err)))
 		return NULL;
 	p = qv_switch_port_by_name(name);
 	if (!p)
@@ -319,7 +263,7 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	has_d = get_default(params, &d, err);
 	if (has_d < 0)
 		return NULL;
-	admin = get_str(params, "admin", false, err);
+	admin = qv_rpc_param_str(params, "admin", false, err);
 	if (!admin && json_object_get(params, "admin"))
 		return NULL;
 	if (admin && strcmp(admin, "up") && strcmp(admin, "down"))
@@ -344,7 +288,7 @@ static json_t *m_flow_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0 ||
-	    !(text = get_str(params, "flow", true, err)))
+	    !(text = qv_rpc_param_str(params, "flow", true, err)))
 		return NULL;
 	if (qv_switch_flow_add(text, &id, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "%s", msg);
@@ -360,9 +304,10 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	int has_id;
 
 	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 || get_bool(params, "all", &all, err) < 0)
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    qv_rpc_param_bool(params, "all", &all, err) < 0)
 		return NULL;
-	has_id = get_uint(params, "id", 1, UINT32_MAX, &id, err);
+	has_id = qv_rpc_param_int(params, "id", 1, UINT32_MAX, &id, err);
 	if (has_id < 0)
 		return NULL;
 	if (all == (has_id == 1))
@@ -456,13 +401,13 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0 ||
-	    !(cp.port = get_str(params, "port", true, err)) ||
-	    !(cp.file = get_str(params, "file", true, err)))
+	    !(cp.port = qv_rpc_param_str(params, "port", true, err)) ||
+	    !(cp.file = qv_rpc_param_str(params, "file", true, err)))
 		return NULL;
-	cp.filter = get_str(params, "filter", false, err);
+	cp.filter = qv_rpc_param_str(params, "filter", false, err);
 	if (!cp.filter && json_object_get(params, "filter"))
 		return NULL;
-	dir = get_str(params, "dir", false, err);
+	dir = qv_rpc_param_str(params, "dir", false, err);
 	if (!dir && json_object_get(params, "dir"))
 		return NULL;
 	if (dir) {
@@ -474,15 +419,15 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 			                   "parameter 'dir' must be \"rx\", \"tx\" or \"both\"");
 	}
-	if (get_uint(params, "snaplen", 64, 65535, &v, err) < 0)
+	if (qv_rpc_param_int(params, "snaplen", 64, 65535, &v, err) < 0)
 		return NULL;
 	if (json_object_get(params, "snaplen"))
 		cp.snaplen = (uint32_t)v;
-	if (get_uint(params, "count", 1, 1LL << 40, &v, err) < 0)
+	if (qv_rpc_param_int(params, "count", 1, 1LL << 40, &v, err) < 0)
 		return NULL;
 	if (json_object_get(params, "count"))
 		cp.count = (uint64_t)v;
-	if (get_uint(params, "max_size", 4096, 1LL << 40, &v, err) < 0)
+	if (qv_rpc_param_int(params, "max_size", 4096, 1LL << 40, &v, err) < 0)
 		return NULL;
 	if (json_object_get(params, "max_size"))
 		cp.max_size = (uint64_t)v;
@@ -491,8 +436,8 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "parameter 'duration' must be a number of seconds > 0");
 	cp.duration_s = d ? json_number_value(d) : 0;
-	if (get_bool(params, "rotate", &cp.rotate, err) < 0 ||
-	    get_bool(params, "force", &cp.force, err) < 0)
+	if (qv_rpc_param_bool(params, "rotate", &cp.rotate, err) < 0 ||
+	    qv_rpc_param_bool(params, "force", &cp.force, err) < 0)
 		return NULL;
 	if (cp.rotate && !cp.max_size)
 		return qv_rpc_fail(
@@ -515,7 +460,7 @@ static json_t *m_capture_stop(json_t *params, struct qv_rpc_error *err, void *ct
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
-	if (get_uint(params, "id", 1, UINT32_MAX, &id, err) <= 0)
+	if (qv_rpc_param_int(params, "id", 1, UINT32_MAX, &id, err) <= 0)
 		return err->code
 		           ? NULL
 		           : qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter 'id'");
@@ -538,8 +483,8 @@ static json_t *m_trace_start(json_t *params, struct qv_rpc_error *err, void *ctx
 
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0 ||
-	    !(port = get_str(params, "port", true, err)) ||
-	    get_uint(params, "count", 1, QV_TRACE_MAX, &count, err) < 0)
+	    !(port = qv_rpc_param_str(params, "port", true, err)) ||
+	    qv_rpc_param_int(params, "count", 1, QV_TRACE_MAX, &count, err) < 0)
 		return NULL;
 	if (qv_trace_start(port, (uint32_t)count, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);

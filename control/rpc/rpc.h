@@ -3,6 +3,7 @@
 #ifndef QV_RPC_H
 #define QV_RPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -36,6 +37,22 @@ json_t *qv_rpc_fail(struct qv_rpc_error *err, int code, const char *fmt, ...)
  * (NULL-terminated) and listing the valid ones ("takes no parameters" when there are none).
  * Returns 0 when every parameter is known. */
 int qv_rpc_check_keys(json_t *params, const char *const *allowed, struct qv_rpc_error *err);
+
+/* ---- typed parameters (rpc_params.c), for every method of both daemons ---- */
+
+/* A string parameter. NULL when absent (err untouched; an error if required) or not a string
+ * (err set): callers that must tell the two apart test err->code. */
+const char *qv_rpc_param_str(json_t *params, const char *key, bool required,
+                             struct qv_rpc_error *err);
+/* An integer lo..hi. 1 = present and valid (*out set), 0 = absent (*out untouched), -1 = wrong
+ * type or out of range (err names the parameter and the range). */
+int qv_rpc_param_int(json_t *params, const char *key, long long lo, long long hi, long long *out,
+                     struct qv_rpc_error *err);
+/* A boolean (true/false, not "true"): 1, 0 or -1 as qv_rpc_param_int. */
+int qv_rpc_param_bool(json_t *params, const char *key, bool *out, struct qv_rpc_error *err);
+/* One of the strings in names (NULL-terminated): *out is its index. 1, 0 or -1. */
+int qv_rpc_param_enum(json_t *params, const char *key, const char *const *names, int *out,
+                      struct qv_rpc_error *err);
 
 /* A method handler: params is the request's "params" (an object, or an empty object when the
  * request had none; borrowed). Returns a new reference to the result, or NULL with err set. */
