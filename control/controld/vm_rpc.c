@@ -1,5 +1,6 @@
-/* qwikvirt: qv-controld's vm.* methods (list, start, stop, restart, console, snapshot, revert,
- * clone, delete) and placement.show: what `qvctl vm ...` and `qvctl show placement` call. */
+/* qwikvirt: qv-controld's vm.* methods (list, and through with_vm() start, stop, restart,
+ * console, snapshot, revert, clone, xml, delete) and placement.show: what `qvctl vm ...` and
+ * `qvctl show placement` call. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -210,7 +211,7 @@ static json_t *do_lifecycle(struct vm_req *r, struct qv_rpc_error *err)
 	const struct qv_cd_vm *v = r->v;
 	struct qv_vm_err e = {""};
 	bool ok = true, forced = false, adopted;
-	char msg[512];
+	char msg[512] = "";
 
 	if (strcmp(r->verb, "stop") == 0) {
 		qv_vmstate_set(&qv_cd, "held", r->name, true);
