@@ -217,7 +217,7 @@ static void load_chain(struct yctx *c, yaml_node_t *n, long index, struct qv_mod
 	char what[80];
 	struct yfields f;
 
-	qv_yaml_label(c, n, "chain", index, what, sizeof(what));
+	ylabel(c, n, "chain", index, what, sizeof(what));
 	ch->mark = ymark(n);
 	if (!ymap(c, n, chain_keys, 0x3f, what, &f))
 		return;

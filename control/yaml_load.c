@@ -13,28 +13,6 @@
 #define DEFAULT_SOCKET_DIR "/run/qwikvirt"
 #define PCI_EXPECT "a PCI address such as 0000:03:00.0"
 
-void qv_yaml_label(struct yctx *c, yaml_node_t *map, const char *kind, long index, char *buf,
-                   size_t len)
-{
-	const char *name = ytext(ymap_peek(c, map, "name"));
-	if (name && qv_name_ok(name))
-		snprintf(buf, len, "%s '%s'", kind, name);
-	else
-		snprintf(buf, len, "%s #%ld", kind, index + 1);
-}
-
-bool qv_yaml_abs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what, char **out)
-{
-	const char *s = ytext(n);
-	if (s && s[0] != '/') {
-		char lab[200];
-		snprintf(lab, sizeof(lab), "'%s' in %s", key, what);
-		yerr(c, ymark(n), "bad %s: found '%.40s', expected an absolute path", lab, s);
-		return false;
-	}
-	return ystr(c, n, key, what, "an absolute path", out);
-}
-
 static bool hex_at(const char *s, size_t from, size_t n)
 {
 	for (size_t i = from; i < from + n; i++) {
@@ -99,10 +77,10 @@ static void load_switch(struct yctx *c, yaml_node_t *n, struct qv_model_switch *
 		}
 	}
 	if (f.val[SW_SOCKET_DIR])
-		qv_yaml_abs_path(c, f.val[SW_SOCKET_DIR], "socket-dir", "switch", &sw->socket_dir);
+		yabs_path(c, f.val[SW_SOCKET_DIR], "socket-dir", "switch", &sw->socket_dir);
 	if (f.val[SW_CONTROL_SOCKET])
-		qv_yaml_abs_path(c, f.val[SW_CONTROL_SOCKET], "control-socket", "switch",
-		                 &sw->control_socket);
+		yabs_path(c, f.val[SW_CONTROL_SOCKET], "control-socket", "switch",
+		          &sw->control_socket);
 	unsigned mode;
 	if (f.val[SW_VHOST_MODE] &&
 	    yenum(c, f.val[SW_VHOST_MODE], "vhost-mode", "switch", modes, &mode))
@@ -192,7 +170,7 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 	unsigned long num;
 	bool typed;
 
-	qv_yaml_label(c, n, "port", index, what, sizeof(what));
+	ylabel(c, n, "port", index, what, sizeof(what));
 	p->mark = ymark(n);
 	p->queues = 1;
 	p->vf_vlan = p->vf_spoofchk = p->vf_trust = QV_MODEL_UNSET;
@@ -243,7 +221,7 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 		break;
 	case QV_PORT_VHOST:
 		if (f.val[P_PATH])
-			qv_yaml_abs_path(c, f.val[P_PATH], "path", what, &p->path);
+			yabs_path(c, f.val[P_PATH], "path", what, &p->path);
 		else
 			ymissing(c, n, "path", what, "the vhost-user socket's absolute path");
 		if (f.val[P_CLIENT])
@@ -388,7 +366,7 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	struct yfields f;
 	unsigned long num;
 
-	qv_yaml_label(c, n, "VNF", index, what, sizeof(what));
+	ylabel(c, n, "VNF", index, what, sizeof(what));
 	v->mark = ymark(n);
 	v->vcpus = 1;
 	v->memory = 1ull << 30;

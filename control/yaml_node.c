@@ -199,6 +199,18 @@ bool ystr(struct yctx *c, yaml_node_t *n, const char *key, const char *what, con
 	return true;
 }
 
+bool yabs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what, char **out)
+{
+	const char *s = ytext(n);
+	if (s && s[0] != '/') {
+		char lab[200];
+		yerr(c, ymark(n), "bad %s: found '%.40s', expected an absolute path",
+		     label(key, what, lab, sizeof(lab)), s);
+		return false;
+	}
+	return ystr(c, n, key, what, "an absolute path", out);
+}
+
 bool qv_name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -211,6 +223,15 @@ bool qv_name_ok(const char *s)
 			return false;
 	}
 	return true;
+}
+
+void ylabel(struct yctx *c, yaml_node_t *map, const char *kind, long index, char *buf, size_t len)
+{
+	const char *name = ytext(ymap_peek(c, map, "name"));
+	if (name && qv_name_ok(name))
+		snprintf(buf, len, "%s '%s'", kind, name);
+	else
+		snprintf(buf, len, "%s #%ld", kind, index + 1);
 }
 
 #define NAME_EXPECT "a name of 1..31 letters, digits, '_', '.' or '-'"

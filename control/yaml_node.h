@@ -74,6 +74,13 @@ bool yenum(struct yctx *c, yaml_node_t *n, const char *key, const char *what,
 void ymissing(struct yctx *c, yaml_node_t *map, const char *key, const char *what,
               const char *hint);
 
+/* An absolute path, as the daemon and the switch do not share a working directory. */
+bool yabs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what, char **out);
+
+/* "chain 'web'" (KIND and the mapping's name), or "chain #2" (1-based INDEX) when the item has
+ * no usable name: what messages about one item of a list call it. */
+void ylabel(struct yctx *c, yaml_node_t *map, const char *kind, long index, char *buf, size_t len);
+
 /* Names are port names in the switch: 1..31 of [A-Za-z0-9_.-]. */
 bool qv_name_ok(const char *s);
 

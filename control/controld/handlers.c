@@ -69,21 +69,21 @@ static json_t *switch_warnings(const struct qv_model *m)
 static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"name", "yaml", "check", NULL};
-	json_t *name = json_object_get(params, "name"), *yaml = json_object_get(params, "yaml");
+	const char *name, *yaml;
 	json_t *errors = NULL, *plan, *vms, *res;
 	struct qv_desired next;
-	bool check = json_is_true(json_object_get(params, "check"));
+	bool check = false;
 	char msg[512];
 
 	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0)
+	/* check must be a boolean: {"check": "true"} once applied the file it was to only plan */
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(name = qv_rpc_param_str(params, "name", true, err)) ||
+	    !(yaml = qv_rpc_param_str(params, "yaml", true, err)) ||
+	    qv_rpc_param_bool(params, "check", &check, err) < 0)
 		return NULL;
-	if (!json_is_string(name) || !json_is_string(yaml))
-		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-		                   "apply needs 'name' (the file name, for messages) and 'yaml' "
-		                   "(its text) as strings");
-	if (qv_desired_build(json_string_value(name), json_string_value(yaml),
-	                     json_string_length(yaml), &next, &errors, msg, sizeof(msg)) != 0)
+	if (qv_desired_build(name, yaml, json_string_length(json_object_get(params, "yaml")), &next,
+	                     &errors, msg, sizeof(msg)) != 0)
 		return json_pack("{s:b, s:s, s:o}", "ok", 0, "message", msg, "errors",
 		                 errors ? errors : json_array());
 	if (qv_vf_resolve(&qv_cd, next.plan, msg, sizeof(msg)) != 0 || !placeable(&next, msg)) {

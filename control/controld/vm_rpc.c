@@ -1,5 +1,6 @@
-/* qwikvirt: qv-controld's vm.* methods (list, start, stop, restart, console, snapshot, revert,
- * clone, delete) and placement.show: what `qvctl vm ...` and `qvctl show placement` call. */
+/* qwikvirt: qv-controld's vm.* methods (list, and through with_vm() start, stop, restart,
+ * console, snapshot, revert, clone, xml, delete) and placement.show: what `qvctl vm ...` and
+ * `qvctl show placement` call. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,28 +42,106 @@ static struct qv_vm_conn *setup(struct qv_cd_vm **want, int *n, struct qv_rpc_er
 	return lv;
 }
 
-/* params {"name": VM} naming one of the wanted VMs (or a domain with our prefix when any is
- * true). */
-static const char *vm_arg(json_t *params, const char *const *keys, const struct qv_cd_vm *want,
-                          int n, bool any, const struct qv_cd_vm **v, struct qv_rpc_error *err)
+/* Longest graceful-shutdown wait a request may ask for: as qv-controld's --vm-stop-timeout. */
+#define STOP_TIMEOUT_MAX_S 3600
+#define CONSOLE_BYTES_MAX (1 << 20)
+
+/* One request of a vm.* method that names a VM, once with_vm has checked its parameters and
+ * found the VM. */
+struct vm_req {
+	const char *verb; /* the method's, "stop" */
+	struct qv_vm_conn *lv;
+	struct qv_cd_vm *want; /* the VMs qv-controld wants (n of them) */
+	int n;
+	const char *name;         /* the VM named */
+	const struct qv_cd_vm *v; /* its entry in want; NULL for another domain with our prefix */
+	/* the other parameters, typed; absent ones at their defaults */
+	unsigned timeout_ms;
+	long bytes;
+	const char *tag; /* NULL when absent */
+	const char *new_name;
+};
+
+/* What a vm.* method that names a VM takes and does. */
+struct vm_method {
+	const char *verb;
+	const char *const *keys;   /* its parameters, NULL-terminated, "name" first */
+	const char *required;      /* a parameter besides name it cannot do without, or NULL */
+	const char *required_what; /* what that parameter is, for the message */
+	bool any; /* may name any domain with our prefix (left over, made by hand), not only the
+	           * VMs qv-controld wants */
+	json_t *(*fn)(struct vm_req *r, struct qv_rpc_error *err);
+};
+
+/* A string parameter that must be there and not be empty. */
+static const char *needed_str(json_t *params, const char *key, const char *verb, const char *what,
+                              struct qv_rpc_error *err)
 {
-	const char *name = json_string_value(json_object_get(params, "name"));
+	const char *s = qv_rpc_param_str(params, key, false, err);
+
+	if (err->code)
+		return NULL;
+	if (!s || !*s)
+		qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter '%s': vm.%s needs %s",
+		            key, verb, what);
+	return s && *s ? s : NULL;
+}
+
+/* Checks every parameter's name, type and range into r before anything is looked up, so a bad
+ * request is refused the same way whether or not VMs are on. 0, or -1 with err. */
+static int vm_params(json_t *params, const struct vm_method *m, struct vm_req *r,
+                     struct qv_rpc_error *err)
+{
+	long long timeout_s = -1, bytes = 4096;
+
+	r->verb = m->verb;
+	if (qv_rpc_check_keys(params, m->keys, err) != 0 ||
+	    !(r->name = needed_str(params, "name", m->verb,
+	                           "the VM's name (qvctl vm list shows them)", err)) ||
+	    (m->required && !needed_str(params, m->required, m->verb, m->required_what, err)))
+		return -1;
+	r->tag = qv_rpc_param_str(params, "tag", false, err);
+	if (!err->code)
+		r->new_name = qv_rpc_param_str(params, "new", false, err);
+	if (err->code ||
+	    qv_rpc_param_int(params, "timeout_s", 0, STOP_TIMEOUT_MAX_S, &timeout_s, err) < 0 ||
+	    qv_rpc_param_int(params, "bytes", 1, CONSOLE_BYTES_MAX, &bytes, err) < 0)
+		return -1;
+	r->timeout_ms = timeout_s >= 0 ? (unsigned)timeout_s * 1000u : qv_cd.vm.stop_timeout_ms;
+	r->bytes = (long)bytes;
+	return 0;
+}
+
+/* Finds the VM r names among the wanted ones (or, with any, among our domains). */
+static bool find_vm(struct vm_req *r, bool any, struct qv_rpc_error *err)
+{
 	enum qv_vm_state st = QV_VM_ABSENT;
 	struct qv_vm_err e;
 
-	if (qv_rpc_check_keys(params, keys, err) != 0)
-		return NULL;
-	if (!name || !*name)
-		return FAIL("give the VM's name (qvctl vm list shows them)"), NULL;
-	*v = qv_cd_vm_find(want, n, name);
+	r->v = qv_cd_vm_find(r->want, r->n, r->name);
 	/* other domains with our prefix (left over, or made by hand) can be driven too */
-	if (!*v && any && strncmp(name, qv_cd.vm.prefix, strlen(qv_cd.vm.prefix)) == 0)
-		qv_vm_get_state(qv_cd.lv, name, &st, &e);
-	if (!*v && st == QV_VM_ABSENT)
-		return FAIL("VM %s is not one of qv-controld's VMs; qvctl vm list shows them",
-		            name),
-		       NULL;
-	return name;
+	if (!r->v && any && strncmp(r->name, qv_cd.vm.prefix, strlen(qv_cd.vm.prefix)) == 0)
+		qv_vm_get_state(qv_cd.lv, r->name, &st, &e);
+	if (!r->v && st == QV_VM_ABSENT) {
+		FAIL("VM %s is not one of qv-controld's VMs; qvctl vm list shows them", r->name);
+		return false;
+	}
+	return true;
+}
+
+/* Every vm.* method that names a VM: its parameters checked, libvirt and the wanted VMs at
+ * hand, the VM found; then m->fn, and what it needed freed. */
+static json_t *with_vm(json_t *params, const struct vm_method *m, struct qv_rpc_error *err)
+{
+	struct vm_req r = {0};
+	json_t *res = NULL;
+
+	if (vm_params(params, m, &r, err) != 0 || !(r.lv = setup(&r.want, &r.n, err)))
+		return NULL;
+	if (find_vm(&r, m->any, err))
+		res = m->fn(&r, err);
+	free(r.want);
+	return res;
 }
 
 static json_t *vm_entry(struct qv_vm_conn *lv, const char *name, const struct qv_cd_vm *v)
@@ -127,290 +206,243 @@ static json_t *m_list(json_t *params, struct qv_rpc_error *err, void *ctx)
 }
 
 /* start / stop / restart / delete */
-static json_t *lifecycle(json_t *params, struct qv_rpc_error *err, const char *verb)
+static json_t *do_lifecycle(struct vm_req *r, struct qv_rpc_error *err)
 {
-	static const char *const keys[] = {"name", "timeout_s", NULL};
-	const struct qv_cd_vm *v;
-	struct qv_cd_vm *want;
-	struct qv_vm_conn *lv;
+	const struct qv_cd_vm *v = r->v;
 	struct qv_vm_err e = {""};
-	const char *name;
 	bool ok = true, forced = false, adopted;
-	json_t *t = json_object_get(params, "timeout_s"), *res = NULL;
-	unsigned tmo =
-	    json_is_integer(t) ? (unsigned)json_integer_value(t) * 1000u : qv_cd.vm.stop_timeout_ms;
-	int n;
-	char msg[512];
+	char msg[512] = "";
 
-	if (!(lv = setup(&want, &n, err)))
-		return NULL;
-	if (!(name = vm_arg(params, keys, want, n, strcmp(verb, "delete") != 0, &v, err)))
-		goto out;
-	if (strcmp(verb, "stop") == 0) {
-		qv_vmstate_set(&qv_cd, "held", name, true);
-		ok = qv_vm_stop(lv, name, tmo, &forced, &e);
-	} else if (strcmp(verb, "delete") == 0) {
+	if (strcmp(r->verb, "stop") == 0) {
+		qv_vmstate_set(&qv_cd, "held", r->name, true);
+		ok = qv_vm_stop(r->lv, r->name, r->timeout_ms, &forced, &e);
+	} else if (strcmp(r->verb, "delete") == 0) {
 		const char *ports[QV_VM_MAX_IFACES];
 
-		if (v->instance >= 0) {
-			FAIL("VM %s belongs to VNF %s of %s; remove the VNF (or lower its "
-			     "instances) "
-			     "in the file and apply it",
-			     name, v->vnf, qv_cd.desired.name);
-			goto out;
-		}
+		if (v->instance >= 0)
+			return FAIL("VM %s belongs to VNF %s of %s; remove the VNF (or lower its "
+			            "instances) in the file and apply it",
+			            r->name, v->vnf, qv_cd.desired.name);
 		for (unsigned k = 0; k < v->spec.n_ifaces; k++)
 			ports[k] = v->ports[k];
-		if (qv_vm_remove(&qv_cd, name, ports, v->spec.n_ifaces, msg, sizeof(msg)) != 0) {
-			FAIL("%s", msg);
-			goto out;
-		}
-		qv_cd_clone_forget(&qv_cd, name);
+		if (qv_vm_remove(&qv_cd, r->name, ports, v->spec.n_ifaces, msg, sizeof(msg)) != 0)
+			return FAIL("%s", msg);
+		qv_cd_clone_forget(&qv_cd, r->name);
 	} else {
-		qv_vmstate_set(&qv_cd, "held", name, false);
-		if (strcmp(verb, "restart") == 0)
-			ok = qv_vm_stop(lv, name, tmo, &forced, &e);
+		qv_vmstate_set(&qv_cd, "held", r->name, false);
+		if (strcmp(r->verb, "restart") == 0)
+			ok = qv_vm_stop(r->lv, r->name, r->timeout_ms, &forced, &e);
 		if (ok && v) {
 			ok = qv_cd_ports_ensure(&qv_cd, v, msg, sizeof(msg)) == 0 ||
 			     v->instance >= 0;
-			ok = ok && qv_vm_ensure(lv, &v->spec, &adopted, &e);
+			ok = ok && qv_vm_ensure(r->lv, &v->spec, &adopted, &e);
 		} else if (ok) {
-			ok = qv_vm_start(lv, name, &e);
+			ok = qv_vm_start(r->lv, r->name, &e);
 		}
 	}
-	if (!ok) {
-		FAIL("%s", e.msg[0] ? e.msg : msg);
-		goto out;
-	}
-	res = json_pack("{s:s, s:s, s:b}", "name", name, "done", verb, "forced", forced);
-out:
-	free(want);
-	return res;
+	if (!ok)
+		return FAIL("%s", e.msg[0] ? e.msg : msg);
+	return json_pack("{s:s, s:s, s:b}", "name", r->name, "done", r->verb, "forced", forced);
 }
 
-static json_t *m_start(json_t *p, struct qv_rpc_error *err, void *ctx)
+static json_t *do_console(struct vm_req *r, struct qv_rpc_error *err)
 {
-	(void)ctx;
-	return lifecycle(p, err, "start");
-}
-static json_t *m_stop(json_t *p, struct qv_rpc_error *err, void *ctx)
-{
-	(void)ctx;
-	return lifecycle(p, err, "stop");
-}
-static json_t *m_restart(json_t *p, struct qv_rpc_error *err, void *ctx)
-{
-	(void)ctx;
-	return lifecycle(p, err, "restart");
-}
-static json_t *m_delete(json_t *p, struct qv_rpc_error *err, void *ctx)
-{
-	(void)ctx;
-	return lifecycle(p, err, "delete");
-}
-
-static json_t *m_console(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {"name", "bytes", NULL};
-	const struct qv_cd_vm *v;
-	struct qv_cd_vm *want;
-	struct qv_vm_conn *lv;
 	struct qv_vm_err e;
-	char path[QV_VM_PATH_MAX], *buf = NULL;
-	const char *name;
-	json_t *b = json_object_get(params, "bytes"), *res = NULL;
-	long want_bytes = json_is_integer(b) ? (long)json_integer_value(b) : 4096;
-	int n, fd;
+	char path[QV_VM_PATH_MAX], *buf;
+	json_t *res;
+	int fd;
 	off_t size;
 	ssize_t got;
 
-	(void)ctx;
-	if (!(lv = setup(&want, &n, err)))
-		return NULL;
-	if (!(name = vm_arg(params, keys, want, n, true, &v, err)))
-		goto out;
-	if (want_bytes < 1 || want_bytes > 1 << 20) {
-		FAIL("bytes: expected 1..1048576");
-		goto out;
-	}
-	if (!qv_vm_serial_log(lv, name, path, sizeof(path), &e)) {
-		if (!v) {
-			FAIL("%s", e.msg);
-			goto out;
-		}
-		snprintf(path, sizeof(path), "%s", v->spec.serial_log);
+	if (!qv_vm_serial_log(r->lv, r->name, path, sizeof(path), &e)) {
+		if (!r->v)
+			return FAIL("%s", e.msg);
+		snprintf(path, sizeof(path), "%s", r->v->spec.serial_log);
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		FAIL(
-		    "VM %s: cannot read its serial log %s: %s (has it ever started? qvctl vm start "
-		    "%s)",
-		    name, path, strerror(errno), name);
-		goto out;
-	}
+	if (fd < 0)
+		return FAIL("VM %s: cannot read its serial log %s: %s (has it ever started? qvctl "
+		            "vm start %s)",
+		            r->name, path, strerror(errno), r->name);
 	size = lseek(fd, 0, SEEK_END);
-	if (size > want_bytes)
-		lseek(fd, size - want_bytes, SEEK_SET);
+	if (size > r->bytes)
+		lseek(fd, size - r->bytes, SEEK_SET);
 	else
 		lseek(fd, 0, SEEK_SET);
-	buf = calloc(1, (size_t)want_bytes + 1);
-	got = buf ? read(fd, buf, (size_t)want_bytes) : -1;
+	buf = calloc(1, (size_t)r->bytes + 1);
+	got = buf ? read(fd, buf, (size_t)r->bytes) : -1;
 	close(fd);
-	res = json_pack("{s:s, s:s, s:s%}", "name", name, "log", path, "text", buf ? buf : "",
+	res = json_pack("{s:s, s:s, s:s%}", "name", r->name, "log", path, "text", buf ? buf : "",
 	                got > 0 ? (size_t)got : 0);
-out:
 	free(buf);
-	free(want);
 	return res;
 }
 
-static json_t *m_snapshot(json_t *params, struct qv_rpc_error *err, void *ctx)
+static json_t *do_snapshot(struct vm_req *r, struct qv_rpc_error *err)
 {
-	static const char *const keys[] = {"name", "tag", NULL};
-	const struct qv_cd_vm *v;
-	struct qv_cd_vm *want;
-	struct qv_vm_conn *lv;
 	struct qv_vm_err e;
 	char dir[4096], tag[80];
-	const char *name, *t = json_string_value(json_object_get(params, "tag"));
-	json_t *res = NULL;
-	int n;
 
-	(void)ctx;
-	if (!(lv = setup(&want, &n, err)))
-		return NULL;
-	if (!(name = vm_arg(params, keys, want, n, true, &v, err)))
-		goto out;
-	if (t)
-		snprintf(tag, sizeof(tag), "%s", t);
+	if (r->tag)
+		snprintf(tag, sizeof(tag), "%s", r->tag);
 	else
 		strftime(tag, sizeof(tag), "snap-%Y%m%d-%H%M%S", localtime(&(time_t){time(NULL)}));
 	snprintf(dir, sizeof(dir), "%s/snapshots", qv_cd.state_dir);
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-		FAIL("cannot create %s: %s", dir, strerror(errno));
-	else if (!qv_vm_snapshot(lv, name, tag, dir, &e))
-		FAIL("%s", e.msg);
-	else
-		res = json_pack("{s:s, s:s}", "name", name, "tag", tag);
-out:
-	free(want);
-	return res;
+		return FAIL("cannot create %s: %s", dir, strerror(errno));
+	if (!qv_vm_snapshot(r->lv, r->name, tag, dir, &e))
+		return FAIL("%s", e.msg);
+	return json_pack("{s:s, s:s}", "name", r->name, "tag", tag);
 }
 
-static json_t *m_revert(json_t *params, struct qv_rpc_error *err, void *ctx)
+static json_t *do_revert(struct vm_req *r, struct qv_rpc_error *err)
 {
-	static const char *const keys[] = {"name", "tag", NULL};
-	const struct qv_cd_vm *v;
-	struct qv_cd_vm *want;
-	struct qv_vm_conn *lv;
 	struct qv_vm_err e;
-	const char *name, *tag = json_string_value(json_object_get(params, "tag"));
-	json_t *res = NULL;
-	int n;
 
-	(void)ctx;
-	if (!(lv = setup(&want, &n, err)))
-		return NULL;
-	if (!(name = vm_arg(params, keys, want, n, true, &v, err)))
-		goto out;
-	if (!tag)
-		FAIL("VM %s: revert needs the snapshot's tag", name);
-	else if (!qv_vm_revert(lv, name, tag, &e))
-		FAIL("%s", e.msg);
-	else {
-		qv_vmstate_set(&qv_cd, "held", name, false);
-		res = json_pack("{s:s, s:s}", "name", name, "tag", tag);
-	}
-out:
-	free(want);
-	return res;
+	if (!qv_vm_revert(r->lv, r->name, r->tag, &e))
+		return FAIL("%s", e.msg);
+	qv_vmstate_set(&qv_cd, "held", r->name, false);
+	return json_pack("{s:s, s:s}", "name", r->name, "tag", r->tag);
 }
 
-static json_t *m_clone(json_t *params, struct qv_rpc_error *err, void *ctx)
+static json_t *do_clone(struct vm_req *r, struct qv_rpc_error *err)
 {
-	static const char *const keys[] = {"name", "new", NULL};
-	const struct qv_cd_vm *v;
-	struct qv_cd_vm *want, c;
-	struct qv_vm_conn *lv;
+	const char *nn = r->new_name;
+	struct qv_cd_vm c;
 	struct qv_vm_err e;
-	const char *name, *nn = json_string_value(json_object_get(params, "new"));
 	json_t *res = NULL, *ports;
 	enum qv_vm_state st;
 	char msg[512];
 	bool adopted;
-	int n;
 
-	(void)ctx;
-	if (!(lv = setup(&want, &n, err)))
-		return NULL;
-	if (!(name = vm_arg(params, keys, want, n, false, &v, err)))
-		goto out;
-	if (!nn || !*nn) {
-		FAIL("VM %s: clone needs the new VM's name", name);
-		goto out;
-	}
-	if (qv_cd_vm_find(want, n, nn) || !qv_vm_get_state(lv, nn, &st, &e) || st != QV_VM_ABSENT) {
-		FAIL("VM %s already exists; pick another name for the clone of %s", nn, name);
-		goto out;
-	}
-	if (qv_cd_clone_of(&qv_cd, v, nn, &c, msg, sizeof(msg)) != 0 ||
-	    qv_cd_ports_ensure(&qv_cd, &c, msg, sizeof(msg)) != 0) {
-		FAIL("%s", msg);
-		goto out;
-	}
+	if (qv_cd_vm_find(r->want, r->n, nn) || !qv_vm_get_state(r->lv, nn, &st, &e) ||
+	    st != QV_VM_ABSENT)
+		return FAIL("VM %s already exists; pick another name for the clone of %s", nn,
+		            r->name);
+	if (qv_cd_clone_of(&qv_cd, r->v, nn, &c, msg, sizeof(msg)) != 0 ||
+	    qv_cd_ports_ensure(&qv_cd, &c, msg, sizeof(msg)) != 0)
+		return FAIL("%s", msg);
 	ports = json_array();
 	for (unsigned k = 0; k < c.spec.n_ifaces; k++)
 		json_array_append_new(ports, json_string(c.ports[k]));
 	json_array_append_new(
 	    json_object_get(qv_vmstate(&qv_cd), "clones"),
-	    json_pack("{s:s, s:s, s:O}", "name", nn, "source", name, "ports", ports));
+	    json_pack("{s:s, s:s, s:O}", "name", nn, "source", r->name, "ports", ports));
 	qv_vmstate_set(&qv_cd, "managed", nn, true); /* also saves the clone entry */
 	if (c.spec.disk[0] && !qv_vm_overlay_create(c.spec.disk_base, c.spec.disk, &e))
 		FAIL("%s", e.msg);
-	else if (!qv_vm_ensure(lv, &c.spec, &adopted, &e))
+	else if (!qv_vm_ensure(r->lv, &c.spec, &adopted, &e))
 		FAIL("%s (qvctl vm delete %s removes the clone)", e.msg, nn);
 	else
-		res = json_pack("{s:s, s:s, s:o}", "name", nn, "source", name, "ports", ports);
+		res = json_pack("{s:s, s:s, s:o}", "name", nn, "source", r->name, "ports", ports);
 	if (!res)
 		json_decref(ports);
-out:
-	free(want);
 	return res;
 }
 
 /* The domain XML libvirt holds for the VM, or the one qv-controld would define for it. */
-static json_t *m_xml(json_t *params, struct qv_rpc_error *err, void *ctx)
+static json_t *do_xml(struct vm_req *r, struct qv_rpc_error *err)
 {
-	static const char *const keys[] = {"name", NULL};
-	const struct qv_cd_vm *v;
-	struct qv_cd_vm *want;
-	struct qv_vm_conn *lv;
 	struct qv_vm_err e;
 	enum qv_vm_state st = QV_VM_ABSENT;
-	const char *name;
-	char *xml = NULL;
+	char *text = NULL;
 	json_t *res = NULL;
-	int n;
 
-	(void)ctx;
-	if (!(lv = setup(&want, &n, err)))
-		return NULL;
-	if (!(name = vm_arg(params, keys, want, n, true, &v, err)))
-		goto out;
-	if (qv_vm_get_state(lv, name, &st, &e) && st != QV_VM_ABSENT)
-		xml = qv_vm_xml(lv, name, &e);
-	else if (v)
-		xml = qv_vm_domain_xml(&v->spec, &e);
-	if (!xml)
-		FAIL("VM %s: %s", name, e.msg);
+	if (qv_vm_get_state(r->lv, r->name, &st, &e) && st != QV_VM_ABSENT)
+		text = qv_vm_xml(r->lv, r->name, &e);
+	else if (r->v)
+		text = qv_vm_domain_xml(&r->v->spec, &e);
+	if (!text)
+		FAIL("VM %s: %s", r->name, e.msg);
 	else
-		res = json_pack("{s:s, s:s, s:b}", "name", name, "xml", xml, "defined",
+		res = json_pack("{s:s, s:s, s:b}", "name", r->name, "xml", text, "defined",
 		                st != QV_VM_ABSENT);
-	free(xml);
-out:
-	free(want);
+	free(text);
 	return res;
 }
+
+/* The vm.* methods that name a VM: verb, parameters, which VMs, and what each does. */
+static const char *const name_keys[] = {"name", NULL};
+static const char *const lifecycle_keys[] = {"name", "timeout_s", NULL};
+static const char *const console_keys[] = {"name", "bytes", NULL};
+static const char *const tag_keys[] = {"name", "tag", NULL};
+static const char *const clone_keys[] = {"name", "new", NULL};
+
+static const struct vm_method vm_start = {
+    .verb = "start",
+    .keys = lifecycle_keys,
+    .any = true,
+    .fn = do_lifecycle,
+};
+static const struct vm_method vm_stop = {
+    .verb = "stop",
+    .keys = lifecycle_keys,
+    .any = true,
+    .fn = do_lifecycle,
+};
+static const struct vm_method vm_restart = {
+    .verb = "restart",
+    .keys = lifecycle_keys,
+    .any = true,
+    .fn = do_lifecycle,
+};
+static const struct vm_method vm_delete = {
+    .verb = "delete",
+    .keys = lifecycle_keys,
+    .any = false,
+    .fn = do_lifecycle,
+};
+static const struct vm_method vm_console = {
+    .verb = "console",
+    .keys = console_keys,
+    .any = true,
+    .fn = do_console,
+};
+static const struct vm_method vm_snapshot = {
+    .verb = "snapshot",
+    .keys = tag_keys,
+    .any = true,
+    .fn = do_snapshot,
+};
+static const struct vm_method vm_revert = {
+    .verb = "revert",
+    .keys = tag_keys,
+    .required = "tag",
+    .required_what = "the snapshot's tag",
+    .any = true,
+    .fn = do_revert,
+};
+static const struct vm_method vm_clone = {
+    .verb = "clone",
+    .keys = clone_keys,
+    .required = "new",
+    .required_what = "the new VM's name",
+    .any = false,
+    .fn = do_clone,
+};
+static const struct vm_method vm_xml = {
+    .verb = "xml",
+    .keys = name_keys,
+    .any = true,
+    .fn = do_xml,
+};
+
+/* The RPC handler of each: with_vm around its description. */
+#define VM_HANDLER(method)                                                                         \
+	static json_t *m_##method(json_t *params, struct qv_rpc_error *err, void *ctx)             \
+	{                                                                                          \
+		(void)ctx;                                                                         \
+		return with_vm(params, &vm_##method, err);                                         \
+	}
+VM_HANDLER(start)
+VM_HANDLER(stop)
+VM_HANDLER(restart)
+VM_HANDLER(delete)
+VM_HANDLER(console)
+VM_HANDLER(snapshot)
+VM_HANDLER(revert)
+VM_HANDLER(clone)
+VM_HANDLER(xml)
 
 static json_t *m_placement(json_t *params, struct qv_rpc_error *err, void *ctx)
 {

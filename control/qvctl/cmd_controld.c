@@ -126,10 +126,25 @@ int cmd_apply(int argc, char **argv)
 	return rc;
 }
 
+/* The hop's name on the row of its first port only (ctx: the hop). */
+static void fill_hop(struct row *r, int col, const json_t *port, const json_t *hop)
+{
+	bool first = json_array_get(json_object_get(hop, "ports"), 0) == port;
+
+	cell(r, col, "%s", first ? json_string_value(json_object_get(hop, "hop")) : "");
+}
+
 void view_chains(const json_t *result)
 {
-	static const char *const cols[] = {"HOP",      "PORT",     "STATE",
-	                                   ">RX-PKTS", ">TX-PKTS", ">DROPS"};
+	static const struct column cols[] = {
+	    {"HOP", NULL, fill_hop},
+	    {"PORT", "port"},
+	    {"STATE", "state"},
+	    {">RX-PKTS", "rx_packets"},
+	    {">TX-PKTS", "tx_packets"},
+	    {">DROPS", "drops"},
+	    {NULL},
+	};
 	const json_t *chains = jarray(result, "chains"), *ch, *hop, *p;
 	size_t i, j, k;
 
@@ -149,20 +164,11 @@ void view_chains(const json_t *result)
 		       json_is_true(json_object_get(ch, "bidirectional")) ? ", bidirectional" : "",
 		       jint(ch, "hits"));
 		struct table t;
-		table_init(&t, "  ", 6, cols);
+		table_init_columns(&t, "  ", cols);
 		json_array_foreach(json_object_get(ch, "hops"), j, hop)
 		{
 			json_array_foreach(json_object_get(hop, "ports"), k, p)
-			{
-				struct row *r = table_add(&t);
-				cell(r, 0, "%s",
-				     k ? "" : json_string_value(json_object_get(hop, "hop")));
-				jcell(r, 1, p, "port");
-				jcell(r, 2, p, "state");
-				jcell(r, 3, p, "rx_packets");
-				jcell(r, 4, p, "tx_packets");
-				jcell(r, 5, p, "drops");
-			}
+			    table_add_item(&t, p, hop);
 		}
 		table_print(&t);
 		table_free(&t);
@@ -197,46 +203,64 @@ void view_placement(const json_t *r)
 	    printf("  %s\n", json_string_value(v));
 }
 
+static void fill_vm_state(struct row *r, int col, const json_t *v, const json_t *ctx)
+{
+	char buf[32];
+
+	(void)ctx;
+	cell(r, col, "%s%s", jtext(v, "state", buf, sizeof(buf)),
+	     json_is_true(json_object_get(v, "held")) ? " (held)" : "");
+}
+
+static void fill_vm_memory(struct row *r, int col, const json_t *v, const json_t *ctx)
+{
+	(void)ctx;
+	cell(r, col, "%lld MiB", jint(v, "memory_mib"));
+}
+
+static void fill_vm_pinning(struct row *r, int col, const json_t *v, const json_t *ctx)
+{
+	const char *pin = json_string_value(json_object_get(v, "vcpupin"));
+	const char *emu = json_string_value(json_object_get(v, "emulatorpin"));
+	const char *node = json_string_value(json_object_get(v, "numa"));
+
+	(void)ctx;
+	cell(r, col, "vcpu %s emu %s node %s", pin && *pin ? pin : "-", emu && *emu ? emu : "-",
+	     node && *node ? node : "-");
+}
+
+/* Its VNF, whether it is a clone, and the first VF it takes. */
+static void fill_vm_vnf(struct row *r, int col, const json_t *v, const json_t *ctx)
+{
+	const json_t *hd = json_object_get(v, "hostdevs");
+	const char *vnf = json_string_value(json_object_get(v, "vnf"));
+	char buf[32];
+
+	(void)ctx;
+	cell(r, col, "%s%s%s%s", vnf ? vnf : "-",
+	     strcmp(jtext(v, "origin", buf, sizeof(buf)), "clone") == 0 ? " (clone)" : "",
+	     json_array_size(hd) ? ", VF " : "",
+	     json_array_size(hd) ? json_string_value(json_array_get(hd, 0)) : "");
+}
+
 static void view_vms(const json_t *r)
 {
-	static const char *const cols[] = {"NAME",    "STATE", ">VCPUS",    ">MEMORY",
-	                                   "PINNING", "VNF",   "SERIAL LOG"};
-	const json_t *v;
-	size_t i;
-	struct table t;
-	char buf[32];
+	static const struct column cols[] = {
+	    {"NAME", "name"},
+	    {"STATE", NULL, fill_vm_state},
+	    {">VCPUS", "vcpus"},
+	    {">MEMORY", NULL, fill_vm_memory},
+	    {"PINNING", NULL, fill_vm_pinning},
+	    {"VNF", NULL, fill_vm_vnf},
+	    {"SERIAL LOG", "serial_log"},
+	    {NULL},
+	};
 
 	if (json_array_size(json_object_get(r, "vms")) == 0) {
 		printf("no VMs (qvctl apply FILE with vnfs first)\n");
 		return;
 	}
-	table_init(&t, "", 7, cols);
-	json_array_foreach(json_object_get(r, "vms"), i, v)
-	{
-		struct row *row = table_add(&t);
-		const char *pin = json_string_value(json_object_get(v, "vcpupin"));
-		const char *emu = json_string_value(json_object_get(v, "emulatorpin"));
-		const char *node = json_string_value(json_object_get(v, "numa"));
-
-		jcell(row, 0, v, "name");
-		cell(row, 1, "%s%s", jtext(v, "state", buf, sizeof(buf)),
-		     json_is_true(json_object_get(v, "held")) ? " (held)" : "");
-		jcell(row, 2, v, "vcpus");
-		cell(row, 3, "%lld MiB", jint(v, "memory_mib"));
-		cell(row, 4, "vcpu %s emu %s node %s", pin && *pin ? pin : "-",
-		     emu && *emu ? emu : "-", node && *node ? node : "-");
-		const json_t *hd = json_object_get(v, "hostdevs");
-		cell(row, 5, "%s%s%s%s",
-		     json_string_value(json_object_get(v, "vnf"))
-		         ? json_string_value(json_object_get(v, "vnf"))
-		         : "-",
-		     strcmp(jtext(v, "origin", buf, sizeof(buf)), "clone") == 0 ? " (clone)" : "",
-		     json_array_size(hd) ? ", VF " : "",
-		     json_array_size(hd) ? json_string_value(json_array_get(hd, 0)) : "");
-		jcell(row, 6, v, "serial_log");
-	}
-	table_print(&t);
-	table_free(&t);
+	table_view(json_object_get(r, "vms"), "", cols, NULL);
 }
 
 int cmd_vm(int argc, char **argv)

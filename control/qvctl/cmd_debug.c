@@ -78,34 +78,29 @@ static int cmd_capture_start(int argc, char **argv)
 	return 0;
 }
 
+/* Packets the capture lost: its ring was full, or no buffer to copy into. */
+static void fill_capture_drops(struct row *r, int col, const json_t *c, const json_t *ctx)
+{
+	(void)ctx;
+	cell(r, col, "%lld", jint(c, "drops_ring") + jint(c, "drops_nomem"));
+}
+
 static void view_captures(const json_t *result)
 {
-	static const char *const cols[] = {">ID",    "PORT", "DIR",    "STATE", ">PACKETS",
-	                                   ">DROPS", "FILE", "FILTER", "END"};
-	const json_t *caps = jarray(result, "captures"), *c;
-	size_t i;
-	struct table t;
+	static const struct column cols[] = {
+	    {">ID", "id"},           {"PORT", "port"},
+	    {"DIR", "dir"},          {"STATE", "state"},
+	    {">PACKETS", "packets"}, {">DROPS", NULL, fill_capture_drops},
+	    {"FILE", "file"},        {"FILTER", "filter"},
+	    {"END", "end"},          {NULL},
+	};
+	const json_t *caps = jarray(result, "captures");
 
 	if (caps == NULL || json_array_size(caps) == 0) {
 		printf("no captures\n");
 		return;
 	}
-	table_init(&t, "", 9, cols);
-	json_array_foreach(caps, i, c)
-	{
-		struct row *r = table_add(&t);
-		jcell(r, 0, c, "id");
-		jcell(r, 1, c, "port");
-		jcell(r, 2, c, "dir");
-		jcell(r, 3, c, "state");
-		jcell(r, 4, c, "packets");
-		cell(r, 5, "%lld", jint(c, "drops_ring") + jint(c, "drops_nomem"));
-		jcell(r, 6, c, "file");
-		jcell(r, 7, c, "filter");
-		jcell(r, 8, c, "end");
-	}
-	table_print(&t);
-	table_free(&t);
+	table_view(caps, "", cols, NULL);
 }
 
 int cmd_capture(int argc, char **argv)

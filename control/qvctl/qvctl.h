@@ -53,16 +53,33 @@ struct row {
 	char *line; /* a free-form line instead of cells (details under a row) */
 };
 
+/* One column of a view, declared in a table of them: its heading (">NAME": right-aligned)
+ * and what a row shows there: the item's field `key` as text, or what `fill` writes for
+ * cells that are computed (ctx: what the view passes along, e.g. the PMD of an rx queue). */
+struct column {
+	const char *head;
+	const char *key;
+	void (*fill)(struct row *r, int col, const json_t *item, const json_t *ctx);
+};
+
 struct table {
 	const char *indent;
 	int ncols;
 	const char *head[MAX_COLS];
-	bool right[MAX_COLS]; /* numbers are right-aligned */
+	bool right[MAX_COLS];         /* numbers are right-aligned */
+	const struct column *columns; /* set by table_init_columns */
 	struct row *rows;
 	size_t n, cap;
 };
 
 void table_init(struct table *t, const char *indent, int ncols, const char *const *cols);
+/* The columns are cols, up to the first with a NULL head. */
+void table_init_columns(struct table *t, const char *indent, const struct column *cols);
+/* A row for item, each cell as its column says. */
+struct row *table_add_item(struct table *t, const json_t *item, const json_t *ctx);
+/* Prints every item of the array items as a row of the columns cols. */
+void table_view(const json_t *items, const char *indent, const struct column *cols,
+                const json_t *ctx);
 struct row *table_add(struct table *t);
 void cell(struct row *r, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void jcell(struct row *r, int col, const json_t *obj, const char *key);

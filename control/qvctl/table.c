@@ -1,5 +1,5 @@
 /* qwikvirt: qvctl's aligned tables: columns as wide as their widest cell, numbers
- * right-aligned, free-form lines under a row. */
+ * right-aligned, free-form lines under a row; views declare their columns (struct column). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +18,19 @@ void table_init(struct table *t, const char *indent, int ncols, const char *cons
 		t->right[i] = cols[i][0] == '>';
 		t->head[i] = cols[i] + t->right[i];
 	}
+}
+
+void table_init_columns(struct table *t, const char *indent, const struct column *cols)
+{
+	const char *heads[MAX_COLS];
+	int n = 0;
+
+	while (n < MAX_COLS && cols[n].head) {
+		heads[n] = cols[n].head;
+		n++;
+	}
+	table_init(t, indent, n, heads);
+	t->columns = cols;
 }
 
 struct row *table_add(struct table *t)
@@ -60,6 +73,32 @@ void jcell(struct row *r, int col, const json_t *obj, const char *key)
 {
 	char buf[64];
 	cell(r, col, "%s", jtext(obj, key, buf, sizeof(buf)));
+}
+
+struct row *table_add_item(struct table *t, const json_t *item, const json_t *ctx)
+{
+	struct row *r = table_add(t);
+
+	for (int c = 0; c < t->ncols; c++) {
+		if (t->columns[c].fill)
+			t->columns[c].fill(r, c, item, ctx);
+		else
+			jcell(r, c, item, t->columns[c].key);
+	}
+	return r;
+}
+
+void table_view(const json_t *items, const char *indent, const struct column *cols,
+                const json_t *ctx)
+{
+	const json_t *item;
+	struct table t;
+	size_t i;
+
+	table_init_columns(&t, indent, cols);
+	json_array_foreach(items, i, item) table_add_item(&t, item, ctx);
+	table_print(&t);
+	table_free(&t);
 }
 
 void table_line(struct table *t, const char *fmt, ...)

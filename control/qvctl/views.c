@@ -1,22 +1,11 @@
 /* qwikvirt: qvctl's views of the switch: ports, PMD threads, flows, drops, learned MACs
- * and statistics, printed as tables from the switch's results. */
+ * and statistics, printed as tables (columns declared below) from the switch's results. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "control/qvctl/qvctl.h"
 #include "qv/drop_reason.h"
-
-/* Drop reasons and their meanings, from the same X-macro as the switch's counters (only the
- * header: qvctl does not link the dataplane library). */
-static const struct {
-	const char *name, *help;
-} drop_reasons[] = {
-#define QV_DROP_ENTRY(sym, name, help) {name, help},
-    QV_FOREACH_DROP_REASON(QV_DROP_ENTRY)
-#undef QV_DROP_ENTRY
-};
-#define N_DROP_REASONS (sizeof(drop_reasons) / sizeof(drop_reasons[0]))
 
 static long long drops_total(const json_t *drops)
 {
@@ -32,13 +21,21 @@ static long long drops_total(const json_t *drops)
 	return sum;
 }
 
-static const char *drop_help(const char *reason)
+/* A reason of the X-macro (qv/drop_reason.h): the switch may know reasons this qvctl does not. */
+static bool drop_known(const char *reason)
 {
-	for (size_t i = 0; i < N_DROP_REASONS; i++) {
-		if (strcmp(drop_reasons[i].name, reason) == 0)
-			return drop_reasons[i].help;
+	for (int i = 0; i < QV_DROP_MAX; i++) {
+		if (strcmp(qv_drop_reason_name[i], reason) == 0)
+			return true;
 	}
-	return NULL;
+	return false;
+}
+
+/* The sum of the item's "drops" object. */
+static void fill_drops_total(struct row *r, int col, const json_t *item, const json_t *ctx)
+{
+	(void)ctx;
+	cell(r, col, "%lld", drops_total(json_object_get(item, "drops")));
 }
 
 /* One line per reason with a non-zero count, under the port's row: known reasons in their
@@ -48,23 +45,34 @@ static void port_drop_lines(struct table *t, const json_t *drops)
 	const char *reason;
 	json_t *v;
 
-	for (size_t i = 0; i < N_DROP_REASONS; i++) {
-		long long n = jint(drops, drop_reasons[i].name);
+	for (int i = 0; i < QV_DROP_MAX; i++) {
+		long long n = jint(drops, qv_drop_reason_name[i]);
 		if (n)
-			table_line(t, "    %-10s %8lld", drop_reasons[i].name, n);
+			table_line(t, "    %-10s %8lld", qv_drop_reason_name[i], n);
 	}
 	json_object_foreach((json_t *)drops, reason, v)
 	{
-		if (!drop_help(reason) && json_is_integer(v) && json_integer_value(v))
+		if (!drop_known(reason) && json_is_integer(v) && json_integer_value(v))
 			table_line(t, "    %-10s %8lld", reason, (long long)json_integer_value(v));
 	}
 }
 
 void view_ports(const json_t *result)
 {
-	static const char *const cols[] = {"NAME",     ">INDEX",   "TYPE",  "STATE",
-	                                   ">NUMA",    ">RXQ",     ">TXQ",  "DEFAULT",
-	                                   ">RX-PKTS", ">TX-PKTS", ">DROPS"};
+	static const struct column cols[] = {
+	    {"NAME", "name"},
+	    {">INDEX", "index"},
+	    {"TYPE", "type"},
+	    {"STATE", "state"},
+	    {">NUMA", "numa"},
+	    {">RXQ", "rxq"},
+	    {">TXQ", "txq"},
+	    {"DEFAULT", "default"},
+	    {">RX-PKTS", "rx_packets"},
+	    {">TX-PKTS", "tx_packets"},
+	    {">DROPS", NULL, fill_drops_total},
+	    {NULL},
+	};
 	const json_t *ports = jarray(result, "ports");
 	const json_t *p;
 	size_t i;
@@ -74,36 +82,44 @@ void view_ports(const json_t *result)
 		printf("no ports (add one with 'qvctl port add')\n");
 		return;
 	}
-	table_init(&t, "", 11, cols);
+	table_init_columns(&t, "", cols);
 	json_array_foreach(ports, i, p)
 	{
 		const json_t *drops = json_object_get(p, "drops");
-		long long dropped = drops_total(drops);
-		struct row *r = table_add(&t);
-		jcell(r, 0, p, "name");
-		jcell(r, 1, p, "index");
-		jcell(r, 2, p, "type");
-		jcell(r, 3, p, "state");
-		jcell(r, 4, p, "numa");
-		jcell(r, 5, p, "rxq");
-		jcell(r, 6, p, "txq");
-		jcell(r, 7, p, "default");
-		jcell(r, 8, p, "rx_packets");
-		jcell(r, 9, p, "tx_packets");
-		cell(r, 10, "%lld", dropped);
-		if (dropped)
+
+		table_add_item(&t, p, NULL);
+		if (drops_total(drops))
 			port_drop_lines(&t, drops);
 	}
 	table_print(&t);
 	table_free(&t);
 }
 
+/* Share of the thread's busy cycles (ctx: the PMD): which queue to move when a PMD is
+ * overloaded. */
+static void fill_rxq_share(struct row *r, int col, const json_t *q, const json_t *pmd)
+{
+	double busy = jreal(pmd, "busy_cycles");
+
+	if (busy > 0)
+		cell(r, col, "%.1f%%", 100.0 * jreal(q, "busy_cycles") / busy);
+	else
+		cell(r, col, "-");
+}
+
 void view_pmd(const json_t *result)
 {
-	static const char *const cols[] = {"PORT", ">QUEUE", ">PACKETS", ">CYCLES/PKT", ">SHARE"};
+	static const struct column rxq_cols[] = {
+	    {"PORT", "port"},
+	    {">QUEUE", "queue"},
+	    {">PACKETS", "packets"},
+	    {">CYCLES/PKT", "cycles_per_packet"},
+	    {">SHARE", NULL, fill_rxq_share},
+	    {NULL},
+	};
 	const json_t *pmds = jarray(result, "pmds");
-	const json_t *pmd, *q;
-	size_t i, j;
+	const json_t *pmd;
+	size_t i;
 	char b1[64], b2[64], b3[64];
 
 	if (pmds == NULL || json_array_size(pmds) == 0) {
@@ -130,52 +146,23 @@ void view_pmd(const json_t *result)
 			printf("  no rx queues\n");
 			continue;
 		}
-		/* Share of the thread's busy cycles: which queue to move when a PMD is
-		 * overloaded. */
-		double busy = jreal(pmd, "busy_cycles");
-		struct table t;
-		table_init(&t, "  ", 5, cols);
-		json_array_foreach(rxqs, j, q)
-		{
-			struct row *r = table_add(&t);
-			jcell(r, 0, q, "port");
-			jcell(r, 1, q, "queue");
-			jcell(r, 2, q, "packets");
-			jcell(r, 3, q, "cycles_per_packet");
-			if (busy > 0)
-				cell(r, 4, "%.1f%%", 100.0 * jreal(q, "busy_cycles") / busy);
-			else
-				cell(r, 4, "-");
-		}
-		table_print(&t);
-		table_free(&t);
+		table_view(rxqs, "  ", rxq_cols, pmd);
 	}
 }
 
 void view_flows(const json_t *result)
 {
-	static const char *const cols[] = {">ID", ">PRIO", ">HITS", "MATCH", "ACTIONS"};
+	static const struct column cols[] = {
+	    {">ID", "id"},      {">PRIO", "priority"},  {">HITS", "hits"},
+	    {"MATCH", "match"}, {"ACTIONS", "actions"}, {NULL},
+	};
 	const json_t *flows = jarray(result, "flows");
-	const json_t *f;
-	size_t i;
-	struct table t;
 
 	if (flows == NULL || json_array_size(flows) == 0) {
 		printf("no flows\n");
 		return;
 	}
-	table_init(&t, "", 5, cols);
-	json_array_foreach(flows, i, f)
-	{
-		struct row *r = table_add(&t);
-		jcell(r, 0, f, "id");
-		jcell(r, 1, f, "priority");
-		jcell(r, 2, f, "hits");
-		jcell(r, 3, f, "match");
-		jcell(r, 4, f, "actions");
-	}
-	table_print(&t);
-	table_free(&t);
+	table_view(flows, "", cols, NULL);
 }
 
 /* Rows REASON PACKETS [MEANING]: every known reason in the usual order, then any the switch
@@ -185,16 +172,16 @@ static void add_drop_rows(struct table *t, const json_t *drops, bool meaning)
 	const char *reason;
 	json_t *v;
 
-	for (size_t i = 0; i < N_DROP_REASONS; i++) {
+	for (int i = 0; i < QV_DROP_MAX; i++) {
 		struct row *r = table_add(t);
-		cell(r, 0, "%s", drop_reasons[i].name);
-		cell(r, 1, "%lld", jint(drops, drop_reasons[i].name));
+		cell(r, 0, "%s", qv_drop_reason_name[i]);
+		cell(r, 1, "%lld", jint(drops, qv_drop_reason_name[i]));
 		if (meaning)
-			cell(r, 2, "%s", drop_reasons[i].help);
+			cell(r, 2, "%s", qv_drop_reason_help[i]);
 	}
 	json_object_foreach((json_t *)drops, reason, v)
 	{
-		if (drop_help(reason))
+		if (drop_known(reason))
 			continue;
 		struct row *r = table_add(t);
 		cell(r, 0, "%s", reason);
@@ -206,72 +193,62 @@ static void add_drop_rows(struct table *t, const json_t *drops, bool meaning)
 
 static void view_drops(const json_t *drops)
 {
-	static const char *const cols[] = {"REASON", ">PACKETS", "MEANING"};
+	static const struct column cols[] = {{"REASON"}, {">PACKETS"}, {"MEANING"}, {NULL}};
 	struct table t;
 
-	table_init(&t, "", 3, cols);
+	table_init_columns(&t, "", cols);
 	add_drop_rows(&t, drops, true);
 	table_print(&t);
 	table_free(&t);
 }
 
+static void fill_age(struct row *r, int col, const json_t *entry, const json_t *ctx)
+{
+	(void)ctx;
+	cell(r, col, "%llds", jint(entry, "age_s"));
+}
+
 void view_l2(const json_t *result)
 {
-	static const char *const cols[] = {"MAC", "PORT", ">AGE"};
+	static const struct column cols[] = {
+	    {"MAC", "mac"},
+	    {"PORT", "port"},
+	    {">AGE", NULL, fill_age},
+	    {NULL},
+	};
 	const json_t *entries = jarray(result, "entries");
-	const json_t *e;
-	size_t i;
-	struct table t;
 
-	if (entries == NULL || json_array_size(entries) == 0) {
+	if (entries == NULL || json_array_size(entries) == 0)
 		printf("no learned MAC addresses\n");
-	} else {
-		table_init(&t, "", 3, cols);
-		json_array_foreach(entries, i, e)
-		{
-			struct row *r = table_add(&t);
-			jcell(r, 0, e, "mac");
-			jcell(r, 1, e, "port");
-			cell(r, 2, "%llds", jint(e, "age_s"));
-		}
-		table_print(&t);
-		table_free(&t);
-	}
+	else
+		table_view(entries, "", cols, NULL);
 	if (json_object_get(result, "aging_s"))
 		printf("entries expire after %llds without traffic\n", jint(result, "aging_s"));
 }
 
 void view_stats(const json_t *result)
 {
-	static const char *const cols[] = {"NAME",     ">RX-PKTS",  ">RX-BYTES",
-	                                   ">TX-PKTS", ">TX-BYTES", ">DROPS"};
+	static const struct column cols[] = {
+	    {"NAME", "name"},
+	    {">RX-PKTS", "rx_packets"},
+	    {">RX-BYTES", "rx_bytes"},
+	    {">TX-PKTS", "tx_packets"},
+	    {">TX-BYTES", "tx_bytes"},
+	    {">DROPS", NULL, fill_drops_total},
+	    {NULL},
+	};
+	static const struct column drop_cols[] = {{"REASON"}, {">PACKETS"}, {NULL}};
 	const json_t *ports = jarray(result, "ports");
 	const json_t *drops = json_object_get(result, "drops");
-	const json_t *p;
-	size_t i;
 	struct table t;
 
-	if (ports == NULL || json_array_size(ports) == 0) {
+	if (ports == NULL || json_array_size(ports) == 0)
 		printf("no ports\n");
-	} else {
-		table_init(&t, "", 6, cols);
-		json_array_foreach(ports, i, p)
-		{
-			struct row *r = table_add(&t);
-			jcell(r, 0, p, "name");
-			jcell(r, 1, p, "rx_packets");
-			jcell(r, 2, p, "rx_bytes");
-			jcell(r, 3, p, "tx_packets");
-			jcell(r, 4, p, "tx_bytes");
-			cell(r, 5, "%lld", drops_total(json_object_get(p, "drops")));
-		}
-		table_print(&t);
-		table_free(&t);
-	}
+	else
+		table_view(ports, "", cols, NULL);
 	putchar('\n');
 	printf("drops: %lld in total\n", drops_total(drops));
-	static const char *const dcols[] = {"REASON", ">PACKETS"};
-	table_init(&t, "  ", 2, dcols);
+	table_init_columns(&t, "  ", drop_cols);
 	add_drop_rows(&t, drops, false);
 	table_print(&t);
 	table_free(&t);

@@ -27,6 +27,50 @@ expect_raw_error "unknown param" '{"jsonrpc":"2.0","id":1,"method":"port.del","p
 expect_raw_error "wrong type" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"vhost","path":"/tmp/x.sock","queues":"2"}}' -32602 "'queues' must be an integer"
 expect_raw_error "bad port type" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"tap"}}' -32602 '"vhost" or "dpdk"'
 expect_raw_error "bad port name" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"a b","type":"vhost","path":"/tmp/x.sock"}}' -32602 "port name 'a b'"
+# qv-controld's methods: each parameter typed; a wrong type or range is refused naming it
+controld_start
+cat >"$T/svc.yaml" <<Y
+switch:
+  socket-dir: $T
+ports:
+  - {name: uplink, type: vhost, path: $T/uplink.sock}
+  - {name: lan, type: vhost, path: $T/lan.sock}
+vnfs:
+  - {name: fw, vcpus: 1, memory: 256MiB, kernel: /boot/vmlinuz}
+chains:
+  - {name: web, from: uplink, match: {proto: udp}, hops: [fw], to: lan}
+Y
+craw() { printf '%s\n' "$1" | python3 "$here/rpc_raw.py" "$T/cd.sock"; }
+expect_cd_error() { # expect_cd_error WHAT REQUEST CODE WORDS
+    local out
+    out=$(craw "$2")
+    check_eq "qv-controld $1: error code" "$3" "$(echo "$out" | jq -r '.error.code')"
+    check_contains "qv-controld $1: message" "$4" "$(echo "$out" | jq -r '.error.message')"
+}
+apply_req() { # apply_req CHECK-VALUE: an apply request of svc.yaml as JSON
+    jq -cn --arg y "$(cat "$T/svc.yaml")" --argjson c "$1" \
+        '{jsonrpc: "2.0", id: 1, method: "apply", params: {name: "svc.yaml", yaml: $y, check: $c}}'
+}
+# {"check": "true"} once applied the file it was to only plan
+expect_cd_error "apply check as a string" "$(apply_req '"true"')" -32602 "parameter 'check' must be true or false"
+expect_cd_error "apply check as a number" "$(apply_req 1)" -32602 "'check' must be true or false"
+check_eq "apply check:true plans and applies nothing" "true false" \
+    "$(craw "$(apply_req true)" | jq -r '"\(.result.ok) \(.result.applied)"')"
+expect_cd_error "apply without yaml" '{"jsonrpc":"2.0","id":1,"method":"apply","params":{"name":"x"}}' -32602 "missing parameter 'yaml'"
+expect_cd_error "apply yaml not a string" '{"jsonrpc":"2.0","id":1,"method":"apply","params":{"name":"x","yaml":["a"]}}' -32602 "parameter 'yaml' must be a string"
+# {"timeout_s": -1} once waited 2^32-1 ms (49 days) before destroying the VM
+expect_cd_error "vm.stop negative timeout" '{"jsonrpc":"2.0","id":1,"method":"vm.stop","params":{"name":"qv-fw-0","timeout_s":-1}}' -32602 "parameter 'timeout_s' must be an integer 0..3600"
+expect_cd_error "vm.stop timeout as a string" '{"jsonrpc":"2.0","id":1,"method":"vm.stop","params":{"name":"qv-fw-0","timeout_s":"5"}}' -32602 "'timeout_s' must be an integer"
+expect_cd_error "vm.console bytes out of range" '{"jsonrpc":"2.0","id":1,"method":"vm.console","params":{"name":"qv-fw-0","bytes":0}}' -32602 "'bytes' must be an integer 1..1048576"
+expect_cd_error "vm.start name not a string" '{"jsonrpc":"2.0","id":1,"method":"vm.start","params":{"name":5}}' -32602 "parameter 'name' must be a string"
+expect_cd_error "vm.start without a name" '{"jsonrpc":"2.0","id":1,"method":"vm.start","params":{}}' -32602 "missing parameter 'name'"
+expect_cd_error "vm.revert without a tag" '{"jsonrpc":"2.0","id":1,"method":"vm.revert","params":{"name":"qv-fw-0"}}' -32602 "missing parameter 'tag'"
+expect_cd_error "vm.clone new not a string" '{"jsonrpc":"2.0","id":1,"method":"vm.clone","params":{"name":"qv-fw-0","new":true}}' -32602 "parameter 'new' must be a string"
+expect_cd_error "vm.snapshot unknown param" '{"jsonrpc":"2.0","id":1,"method":"vm.snapshot","params":{"name":"qv-fw-0","tga":"x"}}' -32602 "unknown parameter 'tga'"
+# well-typed parameters reach the method: here it says VMs are off
+expect_cd_error "vm.stop well typed" '{"jsonrpc":"2.0","id":1,"method":"vm.stop","params":{"name":"qv-fw-0","timeout_s":5}}' -32000 "--no-vms"
+check_eq "qv-controld applied nothing" null "$(qvc --json show controld | jq -c '.file')"
+
 big=$(head -c 70000 /dev/zero | tr '\0' 'x')
 out=$(raw "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"port.list\",\"params\":{\"x\":\"$big\"}}")
 check_contains "oversized request refused" "larger than 65536 bytes" "$out"

@@ -357,6 +357,124 @@ static void test_fail_helper(void)
 	CU_ASSERT_EQUAL(strlen(err.message), sizeof(err.message) - 1);
 }
 
+/* ---- typed parameter helpers (rpc_params.c) ---- */
+
+static json_t *P; /* the params of the test at hand */
+
+static void params(const char *text)
+{
+	json_decref(P);
+	P = json_loads(text, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(P);
+}
+
+/* Asserts err is an invalid-params error whose message contains want, and clears it. */
+static void check_invalid(struct qv_rpc_error *err, const char *want)
+{
+	CU_ASSERT_EQUAL(err->code, QV_RPC_INVALID_PARAMS);
+	if (strstr(err->message, want) == NULL) {
+		fprintf(stderr, "\nmessage \"%s\" lacks \"%s\"\n", err->message, want);
+		CU_FAIL("message lacks what it must say");
+	}
+	*err = (struct qv_rpc_error){0};
+}
+
+static void test_param_str(void)
+{
+	struct qv_rpc_error err = {0};
+
+	params("{\"name\": \"fw-0\", \"n\": 5}");
+	CU_ASSERT_STRING_EQUAL(qv_rpc_param_str(P, "name", true, &err), "fw-0");
+	CU_ASSERT_EQUAL(err.code, 0);
+	/* absent and optional: NULL with err untouched, so callers can tell it from a wrong type */
+	CU_ASSERT_PTR_NULL(qv_rpc_param_str(P, "tag", false, &err));
+	CU_ASSERT_EQUAL(err.code, 0);
+	CU_ASSERT_PTR_NULL(qv_rpc_param_str(P, "tag", true, &err));
+	check_invalid(&err, "missing parameter 'tag'");
+	CU_ASSERT_PTR_NULL(qv_rpc_param_str(P, "n", false, &err));
+	check_invalid(&err, "parameter 'n' must be a string");
+}
+
+static void test_param_int(void)
+{
+	struct qv_rpc_error err = {0};
+	long long v = 77;
+
+	params("{\"t\": 0, \"max\": 3600, \"neg\": -1, \"big\": 3601, \"s\": \"5\", \"f\": 1.5, "
+	       "\"b\": true}");
+	CU_ASSERT_EQUAL(qv_rpc_param_int(P, "absent", 0, 3600, &v, &err), 0);
+	CU_ASSERT_EQUAL(v, 77); /* absent: the caller's default stays */
+	CU_ASSERT_EQUAL(qv_rpc_param_int(P, "t", 0, 3600, &v, &err), 1);
+	CU_ASSERT_EQUAL(v, 0);
+	CU_ASSERT_EQUAL(qv_rpc_param_int(P, "max", 0, 3600, &v, &err), 1);
+	CU_ASSERT_EQUAL(v, 3600);
+	CU_ASSERT_EQUAL(err.code, 0);
+	/* vm.stop {"timeout_s": -1} once waited 2^32-1 ms, 49 days */
+	v = 77;
+	CU_ASSERT_EQUAL(qv_rpc_param_int(P, "neg", 0, 3600, &v, &err), -1);
+	check_invalid(&err, "parameter 'neg' must be an integer 0..3600");
+	CU_ASSERT_EQUAL(v, 77);
+	CU_ASSERT_EQUAL(qv_rpc_param_int(P, "big", 0, 3600, &v, &err), -1);
+	check_invalid(&err, "'big' must be an integer 0..3600");
+	for (const char *const *k = (const char *const[]){"s", "f", "b", NULL}; *k; k++) {
+		CU_ASSERT_EQUAL(qv_rpc_param_int(P, *k, 0, 3600, &v, &err), -1);
+		check_invalid(&err, "must be an integer");
+	}
+	CU_ASSERT_EQUAL(v, 77);
+}
+
+static void test_param_bool(void)
+{
+	struct qv_rpc_error err = {0};
+	bool b = false;
+
+	params("{\"yes\": true, \"no\": false, \"s\": \"true\", \"one\": 1, \"nul\": null}");
+	CU_ASSERT_EQUAL(qv_rpc_param_bool(P, "absent", &b, &err), 0);
+	CU_ASSERT_FALSE(b);
+	CU_ASSERT_EQUAL(qv_rpc_param_bool(P, "yes", &b, &err), 1);
+	CU_ASSERT_TRUE(b);
+	CU_ASSERT_EQUAL(qv_rpc_param_bool(P, "no", &b, &err), 1);
+	CU_ASSERT_FALSE(b);
+	CU_ASSERT_EQUAL(err.code, 0);
+	/* apply {"check": "true"} once applied the file instead of only planning */
+	CU_ASSERT_EQUAL(qv_rpc_param_bool(P, "s", &b, &err), -1);
+	check_invalid(&err, "parameter 's' must be true or false");
+	CU_ASSERT_EQUAL(qv_rpc_param_bool(P, "one", &b, &err), -1);
+	check_invalid(&err, "'one' must be true or false");
+	CU_ASSERT_EQUAL(qv_rpc_param_bool(P, "nul", &b, &err), -1);
+	check_invalid(&err, "'nul' must be true or false");
+	CU_ASSERT_FALSE(b);
+}
+
+static void test_param_enum(void)
+{
+	static const char *const two[] = {"drop", "l2", NULL};
+	static const char *const three[] = {"rx", "tx", "both", NULL};
+	struct qv_rpc_error err = {0};
+	int i = -5;
+
+	params("{\"d\": \"l2\", \"bad\": \"flood\", \"num\": 2, \"dir\": \"up\"}");
+	CU_ASSERT_EQUAL(qv_rpc_param_enum(P, "absent", two, &i, &err), 0);
+	CU_ASSERT_EQUAL(i, -5);
+	CU_ASSERT_EQUAL(qv_rpc_param_enum(P, "d", two, &i, &err), 1);
+	CU_ASSERT_EQUAL(i, 1);
+	CU_ASSERT_EQUAL(err.code, 0);
+	CU_ASSERT_EQUAL(qv_rpc_param_enum(P, "bad", two, &i, &err), -1);
+	check_invalid(&err, "parameter 'bad' must be \"drop\" or \"l2\", not \"flood\"");
+	CU_ASSERT_EQUAL(qv_rpc_param_enum(P, "num", two, &i, &err), -1);
+	check_invalid(&err, "parameter 'num' must be \"drop\" or \"l2\"");
+	CU_ASSERT_EQUAL(qv_rpc_param_enum(P, "dir", three, &i, &err), -1);
+	check_invalid(&err, "must be \"rx\", \"tx\" or \"both\", not \"up\"");
+	CU_ASSERT_EQUAL(i, 1);
+}
+
+static int params_clean(void)
+{
+	json_decref(P);
+	P = NULL;
+	return 0;
+}
+
 /* ---- server fixture ---- */
 
 static char tmpdir[64];
@@ -917,14 +1035,15 @@ static void test_call_timeout(void)
 
 int main(void)
 {
-	CU_pSuite frame, server;
+	CU_pSuite frame, typed, server;
 	unsigned int failures;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	frame = CU_add_suite("rpc_frame", NULL, NULL);
+	typed = CU_add_suite("rpc_params", NULL, params_clean);
 	server = CU_add_suite("rpc_server", server_suite_init, server_suite_clean);
-	if (frame == NULL || server == NULL)
+	if (frame == NULL || typed == NULL || server == NULL)
 		return 2;
 	CU_add_test(frame, "valid call", test_valid_call);
 	CU_add_test(frame, "id types", test_id_types);
@@ -937,6 +1056,11 @@ int main(void)
 	CU_add_test(frame, "handler errors", test_handler_errors);
 	CU_add_test(frame, "handler params", test_handler_params);
 	CU_add_test(frame, "qv_rpc_fail", test_fail_helper);
+
+	CU_add_test(typed, "string", test_param_str);
+	CU_add_test(typed, "integer and range", test_param_int);
+	CU_add_test(typed, "boolean", test_param_bool);
+	CU_add_test(typed, "one of", test_param_enum);
 
 	CU_add_test(server, "socket mode", test_socket_mode);
 	CU_add_test(server, "call success", test_call_success);
