@@ -125,7 +125,10 @@ int qv_http_parse(const char *buf, size_t len, struct qv_http_request *req)
 	}
 	if (!end)
 		return 0;
-	eol = memchr(buf, '\n', (size_t)(end - buf) + 1);
+	/* end is at the first byte of CRLF CRLF or LF LF: the request line's LF is within 2 */
+	eol = memchr(buf, '\n', (size_t)(end - buf) + 2);
+	if (!eol)
+		return -1;
 	if (eol > buf && eol[-1] == '\r')
 		eol--;
 	sp1 = memchr(buf, ' ', (size_t)(eol - buf));

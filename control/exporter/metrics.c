@@ -163,8 +163,12 @@ static void put_value(struct qv_metrics *m, double v)
 		snprintf(num, sizeof(num), "%s", v > 0 ? "+Inf" : "-Inf");
 	else if (v == floor(v) && fabs(v) < 9007199254740992.0) /* 2^53: exact as an integer */
 		snprintf(num, sizeof(num), "%.0f", v);
-	else
-		snprintf(num, sizeof(num), "%.17g", v);
+	else /* the shortest text that reads back as v: 0.144, not 0.14399999999999999 */
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec, v);
+			if (strtod(num, NULL) == v)
+				break;
+		}
 	puts_(m, num);
 }
 
