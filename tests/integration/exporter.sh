@@ -87,6 +87,21 @@ check_eq "GET /../etc/passwd (no files)" 404 "$(http_code --path-as-is "http://$
 check_eq "POST /metrics" 405 "$(http_code -X POST -d x "http://$ADDR/metrics")"
 check_eq "oversized request" 431 "$(http_code -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' x)" "http://$ADDR/metrics")"
 
+# a client that never finishes its request is cut off (408) and the next scrape is served
+python3 - "$ADDR" >"$T/idle.txt" 2>&1 <<'PY' &
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.settimeout(60)
+s.sendall(b"GET /metr")  # and nothing more
+print(s.recv(200).decode().split("\r\n")[0])
+PY
+IDLE_PID=$!
+PIDS+=("$IDLE_PID")
+scrape >/dev/null || fail "scrape while another client holds a half-sent request"
+wait "$IDLE_PID" || fail "the idle client failed: $(cat "$T/idle.txt")"
+check_eq "a request that never finishes" "HTTP/1.1 408 Request Timeout" "$(cat "$T/idle.txt")"
+
 # qv-controld answers: per chain series, and qv_up{daemon="controld"} 1
 controld_start
 cat >"$T/svc.yaml" <<Y
