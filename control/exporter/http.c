@@ -365,6 +365,27 @@ static void serve_conn(struct qv_http_server *s, int fd)
 	handle(s, fd, &req);
 }
 
+/* Closing a socket with unread input resets the connection, and the client may then lose
+ * the answer (a 431 to an oversized request, say): read what is left until the client closes
+ * its side, for at most QV_HTTP_DRAIN_MS and 64 KiB. */
+#define QV_HTTP_DRAIN_MS 1000
+static void drain(int fd)
+{
+	long long deadline = now_ms() + QV_HTTP_DRAIN_MS;
+	size_t total = 0;
+	char buf[4096];
+
+	while (total < 64 * 1024) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n > 0)
+			total += (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR) ||
+		         wait_until(fd, POLLIN, deadline) != 1)
+			return;
+	}
+}
+
 int qv_http_serve_one(struct qv_http_server *s, int timeout_ms)
 {
 	struct pollfd p = {.fd = s->fd, .events = POLLIN};
@@ -379,6 +400,7 @@ int qv_http_serve_one(struct qv_http_server *s, int timeout_ms)
 		return errno == EBADF || errno == EINVAL || errno == ENOTSOCK ? -1 : 0;
 	serve_conn(s, fd);
 	shutdown(fd, SHUT_WR);
+	drain(fd);
 	close(fd);
 	return 0;
 }
