@@ -73,7 +73,7 @@ static void log_change(const char *daemon, const struct qv_daemon_status *was,
 {
 	if (!now->asked)
 		return;
-	if (!now->up && (first || was->up))
+	if (!now->up && (first || was->up || strcmp(was->err, now->err) != 0))
 		fprintf(stderr, "qv-exporter: %s does not answer (qv_up 0): %s\n", daemon,
 		        now->err);
 	else if (now->up && !first && !was->up)
