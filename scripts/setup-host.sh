@@ -17,7 +17,7 @@ esac
 PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       libjansson-dev libyaml-dev libpcap-dev libcunit1-dev libhwloc-dev libvirt-dev
       libnl-route-3-dev tshark jq python3 iproute2 bc libvirt-clients libxml2-utils
-      clang-format)
+      clang-format prometheus curl)
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
 
