@@ -199,20 +199,6 @@ bool ystr(struct yctx *c, yaml_node_t *n, const char *key, const char *what, con
 	return true;
 }
 
-bool qv_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 #define NAME_EXPECT "a name of 1..31 letters, digits, '_', '.' or '-'"
 
 bool yname(struct yctx *c, yaml_node_t *n, const char *key, const char *what, char **out)

@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "control/diag.h"
+#include "lib/name.h" /* qv_name_ok: names are port names in the switch */
 
 /* Node visits allowed per document: aliases can make a small file expand exponentially. */
 #define QV_YAML_MAX_VISITS 200000
@@ -73,8 +74,5 @@ bool yenum(struct yctx *c, yaml_node_t *n, const char *key, const char *what,
 /* Reports "missing 'key' in WHAT (expected HINT)" at the mapping. */
 void ymissing(struct yctx *c, yaml_node_t *map, const char *key, const char *what,
               const char *hint);
-
-/* Names are port names in the switch: 1..31 of [A-Za-z0-9_.-]. */
-bool qv_name_ok(const char *s);
 
 #endif
