@@ -108,16 +108,7 @@ const char *opts_mode_name(enum bench_mode m)
 
 static int parse_double(const char *s, double max, double *out)
 {
-	char *end;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end || !(v >= 0 && v <= max))
-		return -1;
-	*out = v;
-	return 0;
+	return qv_parse_double(s, max, out) ? 0 : -1;
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)

@@ -18,3 +18,17 @@ bool qv_parse_uint(const char *s, int base, uint64_t min, uint64_t max, uint64_t
 	*out = (uint64_t)v;
 	return true;
 }
+
+bool qv_parse_double(const char *s, double max, double *out)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	char *end;
+	double v = strtod(s, &end);
+	/* written so that NaN fails too */
+	if (errno != 0 || *end != '\0' || !(v >= 0 && v <= max))
+		return false;
+	*out = v;
+	return true;
+}

@@ -12,4 +12,9 @@
  * Returns false (and leaves *out alone) when s is NULL, not such a number or out of range. */
 bool qv_parse_uint(const char *s, int base, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Parses the whole of s as a number (strtod syntax: "2.5", "1e6") within 0..max. Returns false
+ * (and leaves *out alone) when s is NULL or empty, has anything after the number, or is
+ * negative, NaN or above max. */
+bool qv_parse_double(const char *s, double max, double *out);
+
 #endif

@@ -201,13 +201,9 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 static bool parse_double(const char *s, double *out)
 {
-	char *end;
+	double v;
 
-	if (!s || *s == '\0')
-		return false;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end != '\0' || !(v >= 0 && v < 1e12))
+	if (!qv_parse_double(s, 1e12, &v) || v == 1e12) /* below 1e12 */
 		return false;
 	*out = v;
 	return true;

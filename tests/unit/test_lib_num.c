@@ -1,5 +1,5 @@
 /* qwikvirt: unit tests of libqv's strict number parser (lib/num.c): what every program's
- * options accept and refuse. */
+ * options accept and refuse, integers and decimals. */
 #include <stdint.h>
 
 #include <CUnit/Basic.h>
@@ -57,13 +57,29 @@ static void test_base0(void)
 	CU_ASSERT_FALSE(qv_parse_uint("-0x1", 0, 0, 100, &v));
 }
 
+static void test_double(void)
+{
+	double v = -1;
+
+	CU_ASSERT_TRUE(qv_parse_double("2.5", 10, &v) && v == 2.5);
+	CU_ASSERT_TRUE(qv_parse_double("1e6", 1e6, &v) && v == 1e6);
+	CU_ASSERT_TRUE(qv_parse_double("0", 10, &v) && v == 0);
+	v = -1;
+	CU_ASSERT_FALSE(qv_parse_double("", 10, &v));
+	CU_ASSERT_FALSE(qv_parse_double(NULL, 10, &v));
+	CU_ASSERT_FALSE(qv_parse_double("10.5", 10, &v));
+	CU_ASSERT_FALSE(qv_parse_double("-1", 10, &v));
+	CU_ASSERT_FALSE(qv_parse_double("nan", 10, &v));
+	CU_ASSERT_FALSE(qv_parse_double("inf", 10, &v));
+	CU_ASSERT_FALSE(qv_parse_double("2s", 10, &v));
+	CU_ASSERT_EQUAL(v, -1);
+}
+
 int main(void)
 {
 	static const struct qv_unit_test tests[] = {
-	    {"decimal", test_decimal},
-	    {"range", test_range},
-	    {"refused", test_refused},
-	    {"base 0 (hex)", test_base0},
+	    {"decimal", test_decimal},    {"range", test_range},   {"refused", test_refused},
+	    {"base 0 (hex)", test_base0}, {"double", test_double},
 	};
 	return QV_UNIT_RUN("lib_num", tests);
 }
