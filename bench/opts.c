@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/mac.h"
+#include "lib/num.h"
+
 static const char usage_text[] =
     "Usage: qv-bench [EAL args] -- [options]\n"
     "\n"
@@ -105,27 +108,14 @@ const char *opts_mode_name(enum bench_mode m)
 
 static int parse_double(const char *s, double max, double *out)
 {
-	char *end;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end || !(v >= 0 && v <= max))
-		return -1;
-	*out = v;
-	return 0;
+	return qv_parse_double(s, max, out) ? 0 : -1;
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
 {
-	char *end;
+	uint64_t v;
 
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
+	if (!qv_parse_uint(s, 10, min, max, &v))
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
@@ -170,19 +160,6 @@ static int parse_ports(const char *s, uint32_t *mask)
 		*mask |= 1u << p;
 	}
 	return *mask ? 0 : -1;
-}
-
-static int parse_mac(const char *v, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-	           &tail) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
 }
 
 #define BAD(...)                                                                                   \
@@ -327,8 +304,8 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 			char buf[64];
 			snprintf(buf, sizeof(buf), "%s", a);
 			char *comma = strchr(buf, ',');
-			if (!comma || (*comma++ = '\0', parse_mac(buf, o->pkt.src_mac)) ||
-			    parse_mac(comma, o->pkt.dst_mac))
+			if (!comma || (*comma++ = '\0', !qv_mac_parse(buf, o->pkt.src_mac)) ||
+			    !qv_mac_parse(comma, o->pkt.dst_mac))
 				BAD("--mac '%s': expected SRC,DST as xx:xx:xx:xx:xx:xx", a);
 			break;
 		}

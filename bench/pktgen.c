@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/frame.h"
+#include "lib/proto.h"
+
 void pktgen_cfg_default(struct pktgen_cfg *c)
 {
 	static const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x01};
@@ -22,53 +25,24 @@ void pktgen_cfg_default(struct pktgen_cfg *c)
 	c->flows = 1;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-uint16_t pktgen_ip_csum(const uint8_t *ip)
-{
-	uint32_t sum = 0;
-
-	for (int i = 0; i < 20; i += 2)
-		if (i != 10) /* the checksum field itself counts as zero */
-			sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 void pktgen_set_flow(uint8_t *buf, const struct pktgen_cfg *c, uint32_t flow)
 {
 	uint8_t *ip = buf + 14, *udp = buf + 34;
 	uint32_t f = flow % (c->flows ? c->flows : 1);
 
 	/* Addresses and ports all vary, so every field a classifier or cache may key on does. */
-	put32(ip + 12, c->src_ip + f);
-	put32(ip + 16, c->dst_ip + f);
-	put16(udp, (uint16_t)(c->src_port + f % 50000));
-	put16(udp + 2, (uint16_t)(c->dst_port + f % 1000));
-	put16(ip + 10, pktgen_ip_csum(ip));
+	qv_put32(ip + 12, c->src_ip + f);
+	qv_put32(ip + 16, c->dst_ip + f);
+	qv_put16(udp, (uint16_t)(c->src_port + f % 50000));
+	qv_put16(udp + 2, (uint16_t)(c->dst_port + f % 1000));
+	qv_put16(ip + 10, qv_ipv4_hdr_csum(ip));
 }
 
 void pktgen_set_stamp(uint8_t *buf, uint8_t trial, uint32_t seq, uint64_t tsc)
 {
 	struct pktgen_stamp st = {.seq = seq, .tsc = tsc};
 
-	put32((uint8_t *)&st.magic, PKTGEN_MAGIC | trial);
+	qv_put32((uint8_t *)&st.magic, PKTGEN_MAGIC | trial);
 	memcpy(buf + PKTGEN_HDR_LEN, &st, sizeof(st));
 }
 
@@ -77,18 +51,14 @@ uint32_t pktgen_build(uint8_t *buf, uint32_t len, const struct pktgen_cfg *c, ui
 {
 	if (len < PKTGEN_MIN_LEN || len > PKTGEN_MAX_LEN)
 		return 0;
+	static const uint8_t no_ip[4] = {0}; /* pktgen_set_flow writes the flow's addresses */
+
 	memset(buf, 0, len);
-	memcpy(buf, c->dst_mac, 6);
-	memcpy(buf + 6, c->src_mac, 6);
-	put16(buf + 12, 0x0800);
-	uint8_t *ip = buf + 14;
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(len - 14));
-	ip[6] = 0x40; /* don't fragment */
-	ip[8] = 64;
-	ip[9] = 17;
-	/* UDP checksum 0 = none: the stamp changes per packet and nobody verifies it. */
-	put16(buf + 34 + 4, (uint16_t)(len - 34));
+	qv_frame_put_eth(buf, c->dst_mac, c->src_mac, QV_ETHERTYPE_IPV4);
+	qv_frame_put_ipv4(buf + 14, (uint16_t)(len - 14), 0, QV_IPPROTO_UDP, no_ip, no_ip);
+	/* UDP checksum 0 = none: the stamp changes per packet and nobody verifies it. Ports are
+	 * the flow's, written by pktgen_set_flow. */
+	qv_frame_put_udp(buf + 34, 0, 0, (uint16_t)(len - 34));
 	pktgen_set_flow(buf, c, flow);
 	pktgen_set_stamp(buf, trial, seq, tsc);
 	return len;
@@ -96,10 +66,10 @@ uint32_t pktgen_build(uint8_t *buf, uint32_t len, const struct pktgen_cfg *c, ui
 
 bool pktgen_read_stamp(const uint8_t *buf, uint32_t len, uint8_t *trial, struct pktgen_stamp *st)
 {
-	if (len < PKTGEN_MIN_LEN || buf[12] != 0x08 || buf[13] != 0x00 || buf[14] != 0x45 ||
-	    buf[23] != 17)
+	if (len < PKTGEN_MIN_LEN || qv_get16(buf + 12) != QV_ETHERTYPE_IPV4 || buf[14] != 0x45 ||
+	    buf[23] != QV_IPPROTO_UDP)
 		return false;
-	uint32_t magic = get32(buf + PKTGEN_HDR_LEN);
+	uint32_t magic = qv_get32(buf + PKTGEN_HDR_LEN);
 	if ((magic & 0xffffff00u) != PKTGEN_MAGIC)
 		return false;
 	memcpy(st, buf + PKTGEN_HDR_LEN, sizeof(*st));

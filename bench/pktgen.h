@@ -72,7 +72,4 @@ void pktgen_set_stamp(uint8_t *buf, uint8_t trial, uint32_t seq, uint64_t tsc);
  * short, not IPv4/UDP with 20-byte header, or wrong magic); else fills *trial and *st. */
 bool pktgen_read_stamp(const uint8_t *buf, uint32_t len, uint8_t *trial, struct pktgen_stamp *st);
 
-/* RFC 1071 checksum of an IPv4 header of 20 bytes, as stored on the wire. */
-uint16_t pktgen_ip_csum(const uint8_t *ip);
-
 #endif

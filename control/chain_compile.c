@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "control/chain_flow.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 
 static void ports_free(struct qv_switch_port *ports, size_t n)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "control/match_rel.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 
 static bool vnf_has_iface(const struct qv_model_vnf *v, const char *iface)
 {

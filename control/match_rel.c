@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define ETH_TYPE_IPV4 0x0800
-#define ETH_TYPE_IPV6 0x86dd
+#include "lib/proto.h"
+
 /* VLAN values: ids 0..4095, and one more value for "untagged". */
 #define VLAN_NONE 4096
 
@@ -43,7 +43,7 @@ static void eth_range(const struct qv_match *m, unsigned *lo, unsigned *hi)
 	if (m->fields & QV_M_ETHERTYPE)
 		*lo = *hi = m->ethertype;
 	else if (m->fields & (QV_M_IP_VERSION | QV_M_SRC_IP | QV_M_DST_IP))
-		*lo = *hi = m->ip_version == 6 ? ETH_TYPE_IPV6 : ETH_TYPE_IPV4;
+		*lo = *hi = m->ip_version == 6 ? QV_ETHERTYPE_IPV6 : QV_ETHERTYPE_IPV4;
 	else
 		*lo = 0, *hi = 0xffff;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "control/yaml_load.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 
 /* ---- match ---- */
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/num.h"
+
 /* Longest scalar quoted back in a message: enough to recognise it, short enough to read. */
 #define FOUND_MAX 40
 
@@ -211,20 +213,6 @@ bool yabs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what
 	return ystr(c, n, key, what, "an absolute path", out);
 }
 
-bool qv_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 void ylabel(struct yctx *c, yaml_node_t *map, const char *kind, long index, char *buf, size_t len)
 {
 	const char *name = ytext(ymap_peek(c, map, "name"));
@@ -250,23 +238,15 @@ bool yuint(struct yctx *c, yaml_node_t *n, const char *key, const char *what, un
            unsigned long max, unsigned long *out)
 {
 	char expect[64];
-	const char *s = ytext(n);
-	char *end = NULL;
-	unsigned long v = 0;
+	uint64_t v;
 
 	snprintf(expect, sizeof(expect), "a number %lu..%lu", min, max);
 	/* Decimal digits only: no sign, no spaces, no octal or hex surprises. */
-	bool ok = s && s[0] >= '0' && s[0] <= '9';
-	if (ok) {
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		ok = errno == 0 && *end == '\0' && v >= min && v <= max;
-	}
-	if (!ok) {
+	if (!qv_parse_uint(ytext(n), 10, min, max, &v)) {
 		bad(c, n, key, what, expect);
 		return false;
 	}
-	*out = v;
+	*out = (unsigned long)v;
 	return true;
 }
 

@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "control/diag.h"
+#include "lib/name.h" /* qv_name_ok: names are port names in the switch */
 
 /* Node visits allowed per document: aliases can make a small file expand exponentially. */
 #define QV_YAML_MAX_VISITS 200000
@@ -80,8 +81,5 @@ bool yabs_path(struct yctx *c, yaml_node_t *n, const char *key, const char *what
 /* "chain 'web'" (KIND and the mapping's name), or "chain #2" (1-based INDEX) when the item has
  * no usable name: what messages about one item of a list call it. */
 void ylabel(struct yctx *c, yaml_node_t *map, const char *kind, long index, char *buf, size_t len);
-
-/* Names are port names in the switch: 1..31 of [A-Za-z0-9_.-]. */
-bool qv_name_ok(const char *s);
 
 #endif

@@ -17,6 +17,7 @@
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
 #include "dataplane/telemetry.h"
+#include "lib/num.h"
 #include "pmd-glue/mempool.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/switchd.sock"
@@ -76,10 +77,9 @@ static int parse_cores(const char *s, struct opts *o)
 
 	o->n_pmd = 0;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		unsigned long v = strtoul(tok, &end, 10);
+		uint64_t v;
 
-		if (*end || end == tok || v >= 1024 || o->n_pmd == QV_MAX_PMDS) {
+		if (!qv_parse_uint(tok, 10, 0, 1023, &v) || o->n_pmd == QV_MAX_PMDS) {
 			fprintf(stderr,
 			        "qv-switchd: --pmd-cores '%s': '%s' is not a CPU number "
 			        "(expected e.g. 1 or 1,2; at most %d)\n",
@@ -99,10 +99,9 @@ static int parse_cores(const char *s, struct opts *o)
 
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	uint64_t v;
 
-	if (*s == '-' || *end || end == s || v < lo || v > hi) {
+	if (!qv_parse_uint(s, 10, lo, hi, &v)) {
 		fprintf(stderr, "qv-switchd: %s '%s': expected a number %u..%u\n", opt, s, lo, hi);
 		return -1;
 	}

@@ -8,6 +8,7 @@
 
 #include <rte_byteorder.h>
 
+#include "lib/proto.h"
 #include "qv/flow_key.h"
 
 #define QV_ETH_HLEN 14u
@@ -16,24 +17,6 @@
 #define QV_MAX_VLAN_TAGS 4u
 /* RFC 8200 chains are short; a cap stops a crafted chain from burning PMD cycles. */
 #define QV_MAX_IPV6_EXT 8u
-
-#define QV_ETHERTYPE_IPV4 0x0800u
-#define QV_ETHERTYPE_IPV6 0x86ddu
-#define QV_ETHERTYPE_VLAN 0x8100u
-#define QV_ETHERTYPE_QINQ 0x88a8u
-#define QV_ETHERTYPE_QINQ_OLD 0x9100u
-
-#define QV_IPPROTO_HOPOPTS 0u
-#define QV_IPPROTO_TCP 6u
-#define QV_IPPROTO_UDP 17u
-#define QV_IPPROTO_ROUTING 43u
-#define QV_IPPROTO_FRAGMENT 44u
-#define QV_IPPROTO_AH 51u
-#define QV_IPPROTO_NONE 59u
-#define QV_IPPROTO_DSTOPTS 60u
-#define QV_IPPROTO_SCTP 132u
-#define QV_IPPROTO_MH 135u
-#define QV_IPPROTO_UDPLITE 136u
 
 /* Defined in parse.c; bumped when the key a given frame produces changes. */
 extern const int qv_parse_abi_version;

@@ -11,7 +11,8 @@
 #include "dataplane/capture/capture.h"
 #include "dataplane/l2_learn.h"
 #include "dataplane/rpc_handlers.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/name.h"
+#include "lib/rule_syntax.h"
 #include "dataplane/stats.h"
 #include "dataplane/switch.h"
 #include "dataplane/trace/trace.h"
@@ -26,18 +27,6 @@ static int get_default(json_t *params, enum qv_port_default *out, struct qv_rpc_
 	if (rc == 1)
 		*out = (enum qv_port_default)d;
 	return rc;
-}
-
-static bool valid_port_name(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len == 0 || len >= QV_PORT_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)n[i]) && !strchr("_.-", n[i]))
-			return false;
-	return true;
 }
 
 /* ---- views ---- */
@@ -172,7 +161,7 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 	pp.name = qv_rpc_param_str(params, "name", true, err);
 	if (!pp.name)
 		return NULL;
-	if (!valid_port_name(pp.name))
+	if (!qv_name_ok(pp.name))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "port name '%s' must be 1..%d characters of A-Z a-z 0-9 _ . -",
 		                   pp.name, QV_PORT_NAME_MAX - 1);

@@ -14,7 +14,7 @@
 #include "dataplane/capture/capture.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 #include "dataplane/switch.h"
 #include "dataplane/trace/trace.h"
 #include "pmd-glue/ethdev_port.h"

@@ -9,18 +9,16 @@
 
 #include "control/rpc/rpc.h"
 #include "control/qvctl/qvctl.h"
+#include "lib/num.h"
 
-/* Strict unsigned number: digits only, fully consumed, within min..max. */
+/* Strict unsigned number: digits only, fully consumed, within min..max (libqv's rule). */
 bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
-	if (s[0] < '0' || s[0] > '9')
+	uint64_t v;
+
+	if (!qv_parse_uint(s, 10, min, max, &v))
 		return false;
-	errno = 0;
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return false;
-	*out = v;
+	*out = (unsigned long)v;
 	return true;
 }
 

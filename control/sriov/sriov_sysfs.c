@@ -11,18 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/pci.h"
+
 /* "0000:03:00.1" from itself or "03:00.1"; false when it is not a PCI address. */
 static bool norm_pci(const char *in, char out[QV_PCI_LEN])
 {
-	unsigned dom = 0, bus, dev, fn;
-	char tail;
+	struct qv_pci_addr a;
 
-	if (sscanf(in, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &tail) != 4 &&
-	    (dom = 0, sscanf(in, "%2x:%2x.%1x%c", &bus, &dev, &fn, &tail) != 3))
+	_Static_assert(QV_PCI_LEN >= QV_PCI_TEXT_SIZE, "QV_PCI_LEN holds a canonical address");
+	if (!qv_pci_parse(in, &a))
 		return false;
-	if (dev > 0x1f || fn > 7 || strpbrk(in, " +-xX") != NULL)
-		return false;
-	snprintf(out, QV_PCI_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	qv_pci_format(&a, out);
 	return true;
 }
 

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/mac.h"
+#include "lib/pci.h"
+
 bool qv_vm_fail(struct qv_vm_err *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -77,12 +80,10 @@ void qv_vm_mac_for(const char *name, unsigned idx, char out[18])
 
 static bool mac_ok(const char *m)
 {
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
-			return false;
-	}
+	uint8_t mac[6];
+
 	/* a multicast MAC on a NIC breaks learning switches and the guest's bridge */
-	return m[17] == '\0' && (strtoul(m, NULL, 16) & 1) == 0;
+	return qv_mac_parse(m, mac) && qv_mac_is_unicast(mac);
 }
 
 static bool cpuset_ok(const char *c)
@@ -98,11 +99,13 @@ static bool cpuset_ok(const char *c)
 
 static bool pci_parse(const char *a, unsigned *dom, unsigned *bus, unsigned *slot, unsigned *fn)
 {
-	int n = 0;
+	struct qv_pci_addr p;
 
-	if (sscanf(a, "%4x:%2x:%2x.%1x%n", dom, bus, slot, fn, &n) != 4 || a[n] != '\0')
+	/* The full form only: it is written into the XML as it is. */
+	if (strlen(a) != QV_PCI_TEXT_LEN || !qv_pci_parse(a, &p))
 		return false;
-	return strlen(a) == 12 && *slot < 32 && *fn < 8;
+	*dom = p.domain, *bus = p.bus, *slot = p.slot, *fn = p.fn;
+	return true;
 }
 
 bool qv_vm_spec_validate(const struct qv_vm_spec *s, struct qv_vm_err *err)
@@ -374,7 +377,7 @@ static void write_iface(struct xw *w, const struct qv_vm_spec *s, unsigned i)
 
 static void write_hostdev(struct xw *w, const char *pci)
 {
-	unsigned d, b, sl, f;
+	unsigned d = 0, b = 0, sl = 0, f = 0; /* validated by qv_vm_spec_validate */
 	char dom[8], bus[8], slot[8], fn[8];
 
 	pci_parse(pci, &d, &b, &sl, &f);

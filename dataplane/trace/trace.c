@@ -9,7 +9,7 @@
 
 #include "dataplane/flow_table.h"
 #include "dataplane/parse.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 #include "dataplane/switch.h"
 #include "dataplane/trace/trace.h"
 #include "qv/drop_reason.h"

@@ -2,14 +2,14 @@
  * every rule it accepts must format to text that parses back to the same rule.
  * Not built by meson; build by hand, for example:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -I. \
- *     tests/fuzz/fuzz_rule_syntax.c dataplane/rule_syntax.c -o fuzz_rule_syntax
+ *     tests/fuzz/fuzz_rule_syntax.c lib/rule_syntax.c lib/mac.c -o fuzz_rule_syntax
  *   ./fuzz_rule_syntax -max_total_time=60 */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 
 static const char *const port_names[] = {"vhost0", "vhost1", NULL, NULL, NULL, "uplink"};
 #define N_PORTS (sizeof(port_names) / sizeof(port_names[0]))

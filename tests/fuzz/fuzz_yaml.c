@@ -5,14 +5,14 @@
  *     tests/fuzz/fuzz_yaml.c control/diag.c control/units.c control/yaml_node.c \
  *     control/yaml_load.c control/yaml_chain.c control/model.c control/validate.c \
  *     control/match_rel.c control/chain_flow.c control/chain_compile.c \
- *     dataplane/rule_syntax.c -lyaml -o fuzz_yaml
+ *     lib/rule_syntax.c lib/mac.c lib/name.c lib/num.c -lyaml -o fuzz_yaml
  *   ./fuzz_yaml -max_total_time=60 configs/ */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "control/chain_compile.h"
 #include "control/model.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

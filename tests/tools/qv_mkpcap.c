@@ -11,33 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/frame.h"
+#include "lib/mac.h"
+#include "lib/num.h"
+#include "lib/proto.h"
+
 /* Big enough for jumbo frames; the snaplen written to the file header. */
 #define MAX_FRAME 9600
 
-#define ETH_HDR 14
-#define TAG_LEN 4
+#define ETH_HDR QV_FRAME_ETH_HLEN
+#define TAG_LEN QV_FRAME_VLAN_HLEN
 #define ARP_LEN 28
-#define IP4_HDR 20
-#define IP6_HDR 40
-#define UDP_HDR 8
+#define IP4_HDR QV_FRAME_IPV4_HLEN
+#define IP6_HDR QV_FRAME_IPV6_HLEN
+#define UDP_HDR QV_FRAME_UDP_HLEN
 #define TCP_HDR 20
 #define ICMP_HDR 8
-/* A 4-byte sequence number followed by this magic, so that --dump only reports a seq for
- * packets that really carry one (and not for whatever bytes happen to sit there). */
-#define SEQ_LEN 8
-static const uint8_t seq_magic[4] = {'Q', 'V', 'S', 'Q'};
-
-#define ETYPE_IPV4 0x0800
-#define ETYPE_ARP 0x0806
-#define ETYPE_VLAN 0x8100
-#define ETYPE_QINQ 0x88a8
-#define ETYPE_QINQ_OLD 0x9100
-#define ETYPE_IPV6 0x86dd
-
-#define PROTO_ICMP 1
-#define PROTO_TCP 6
-#define PROTO_UDP 17
-#define PROTO_ICMPV6 58
+/* A 4-byte sequence number followed by QV_FRAME_SEQ_MAGIC, so that --dump only reports a seq
+ * for packets that really carry one (and not for whatever bytes happen to sit there). */
+#define SEQ_LEN (4 + QV_FRAME_SEQ_MAGIC_LEN)
 
 struct spec {
 	int index; /* 1-based, for error messages */
@@ -54,7 +46,7 @@ struct spec {
 	uint8_t ip_src[16];
 	uint8_t ip_dst[16];
 	int src_ver, dst_ver; /* 0: not given */
-	int proto;            /* as given; icmp is mapped to ICMPv6 for IPv6 when building */
+	unsigned proto;       /* as given; icmp is mapped to ICMPv6 for IPv6 when building */
 	unsigned long sport, dport;
 	unsigned long flows;
 	bool bad_trunc;
@@ -126,30 +118,14 @@ static void spec_error(const struct spec *s, const char *tok, const char *fmt, c
 	exit(1);
 }
 
+/* Decimal or 0x hex, as the usage says. */
 static bool parse_ulong(const char *v, unsigned long max, unsigned long *out)
 {
-	char *end;
+	uint64_t x;
 
-	if (*v == '\0' || *v == '-' || *v == '+')
+	if (!qv_parse_uint(v, 0, 0, max, &x))
 		return false;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 0);
-	if (errno || *end != '\0' || x > max)
-		return false;
-	*out = x;
-	return true;
-}
-
-static bool parse_mac(const char *v, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-	           &tail) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
+	*out = (unsigned long)x;
 	return true;
 }
 
@@ -169,10 +145,10 @@ static void parse_spec(struct spec *s, int index, char *text)
 	s->text = strdup(text);
 	s->count = 1;
 	s->size = 64;
-	parse_mac("02:00:00:00:00:01", s->eth_src);
-	parse_mac("02:00:00:00:00:02", s->eth_dst);
+	qv_mac_parse("02:00:00:00:00:01", s->eth_src);
+	qv_mac_parse("02:00:00:00:00:02", s->eth_dst);
 	s->vlan = s->qinq = s->eth_type = -1;
-	s->proto = PROTO_UDP;
+	s->proto = QV_IPPROTO_UDP;
 	s->sport = 1024;
 	s->dport = 80;
 	s->flows = 1;
@@ -219,10 +195,10 @@ static void parse_spec(struct spec *s, int index, char *text)
 				spec_error(s, tok, "size must be a number up to %s", "9600");
 			s->size_set = true;
 		} else if (!strcmp(key, "eth-src")) {
-			if (!parse_mac(val, s->eth_src))
+			if (!qv_mac_parse(val, s->eth_src))
 				spec_error(s, tok, "not a MAC address (xx:xx:xx:xx:xx:xx)%s", "");
 		} else if (!strcmp(key, "eth-dst")) {
-			if (!parse_mac(val, s->eth_dst))
+			if (!qv_mac_parse(val, s->eth_dst))
 				spec_error(s, tok, "not a MAC address (xx:xx:xx:xx:xx:xx)%s", "");
 		} else if (!strcmp(key, "vlan") || !strcmp(key, "qinq")) {
 			unsigned long id;
@@ -232,12 +208,12 @@ static void parse_spec(struct spec *s, int index, char *text)
 		} else if (!strcmp(key, "eth-type")) {
 			unsigned long et;
 			if (!strcmp(val, "arp"))
-				et = ETYPE_ARP;
+				et = QV_ETHERTYPE_ARP;
 			else if (!parse_ulong(val, 0xffff, &et))
 				spec_error(s, tok, "eth-type must be 'arp' or a number 0..0xffff%s",
 				           "");
-			if (et == ETYPE_IPV4 || et == ETYPE_IPV6 || et == ETYPE_VLAN ||
-			    et == ETYPE_QINQ)
+			if (et == QV_ETHERTYPE_IPV4 || et == QV_ETHERTYPE_IPV6 ||
+			    et == QV_ETHERTYPE_VLAN || et == QV_ETHERTYPE_QINQ)
 				spec_error(s, tok,
 				           "use ip-src/ip-dst for IP frames and vlan/qinq for "
 				           "tags, eth-type is for other frames%s",
@@ -252,14 +228,14 @@ static void parse_spec(struct spec *s, int index, char *text)
 		} else if (!strcmp(key, "proto")) {
 			unsigned long p;
 			if (!strcmp(val, "tcp"))
-				p = PROTO_TCP;
+				p = QV_IPPROTO_TCP;
 			else if (!strcmp(val, "udp"))
-				p = PROTO_UDP;
+				p = QV_IPPROTO_UDP;
 			else if (!strcmp(val, "icmp"))
-				p = PROTO_ICMP;
+				p = QV_IPPROTO_ICMP;
 			else if (!parse_ulong(val, 255, &p))
 				spec_error(s, tok, "proto must be tcp, udp, icmp or 0..255%s", "");
-			s->proto = (int)p;
+			s->proto = (unsigned)p;
 			proto_set = true;
 		} else if (!strcmp(key, "src-port")) {
 			if (!parse_ulong(val, 65535, &s->sport))
@@ -297,10 +273,11 @@ static void parse_spec(struct spec *s, int index, char *text)
 			           "proto, ports, flows and bad only apply to IP frames, not "
 			           "with eth-type%s",
 			           "");
-		if (s->eth_type == ETYPE_ARP && s->ip_ver != 4)
+		if (s->eth_type == QV_ETHERTYPE_ARP && s->ip_ver != 4)
 			spec_error(s, NULL, "eth-type=arp needs IPv4 addresses%s", "");
 	}
-	bool has_ports = s->proto == PROTO_TCP || s->proto == PROTO_UDP || s->proto == PROTO_ICMP;
+	bool has_ports =
+	    s->proto == QV_IPPROTO_TCP || s->proto == QV_IPPROTO_UDP || s->proto == QV_IPPROTO_ICMP;
 	if (s->flows > 1 && !has_ports)
 		spec_error(s, NULL, "flows needs proto tcp, udp or icmp%s", "");
 	if (s->sport + s->flows - 1 > 65535)
@@ -315,14 +292,14 @@ static unsigned long l2_len(const struct spec *s)
 	return ETH_HDR + (s->vlan >= 0 ? TAG_LEN : 0) + (s->qinq >= 0 ? TAG_LEN : 0);
 }
 
-static unsigned long l4_hdr_len(int proto)
+static unsigned long l4_hdr_len(unsigned proto)
 {
 	switch (proto) {
-	case PROTO_UDP:
+	case QV_IPPROTO_UDP:
 		return UDP_HDR;
-	case PROTO_TCP:
+	case QV_IPPROTO_TCP:
 		return TCP_HDR;
-	case PROTO_ICMP:
+	case QV_IPPROTO_ICMP:
 		return ICMP_HDR;
 	default:
 		return 0;
@@ -333,39 +310,11 @@ static unsigned long header_len(const struct spec *s)
 {
 	unsigned long n = l2_len(s);
 
-	if (s->eth_type == ETYPE_ARP)
+	if (s->eth_type == QV_ETHERTYPE_ARP)
 		n += ARP_LEN;
 	else if (s->eth_type < 0)
 		n += (s->ip_ver == 4 ? IP4_HDR : IP6_HDR) + l4_hdr_len(s->proto);
 	return n + (s->seq ? SEQ_LEN : 0);
-}
-
-static void put16(uint8_t *p, unsigned int v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(p[n - 1] << 8);
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* Builds packet number idx of spec s into buf; returns the frame length. */
@@ -380,13 +329,13 @@ static unsigned long build(const struct spec *s, unsigned long idx, uint32_t seq
 	memcpy(buf, s->eth_dst, 6);
 	memcpy(buf + 6, s->eth_src, 6);
 	if (s->qinq >= 0) {
-		put16(buf + off, ETYPE_QINQ);
-		put16(buf + off + 2, (unsigned int)s->qinq);
+		qv_put16(buf + off, QV_ETHERTYPE_QINQ);
+		qv_put16(buf + off + 2, (unsigned int)s->qinq);
 		off += TAG_LEN;
 	}
 	if (s->vlan >= 0) {
-		put16(buf + off, ETYPE_VLAN);
-		put16(buf + off + 2, (unsigned int)s->vlan);
+		qv_put16(buf + off, QV_ETHERTYPE_VLAN);
+		qv_put16(buf + off + 2, (unsigned int)s->vlan);
 		off += TAG_LEN;
 	}
 	uint8_t *l3 = buf + off + 2;
@@ -394,14 +343,14 @@ static unsigned long build(const struct spec *s, unsigned long idx, uint32_t seq
 	uint8_t *pl;
 
 	if (s->eth_type >= 0) {
-		put16(buf + off, (unsigned int)s->eth_type);
+		qv_put16(buf + off, (unsigned int)s->eth_type);
 		pl = l3;
-		if (s->eth_type == ETYPE_ARP) {
-			put16(l3, 1); /* Ethernet */
-			put16(l3 + 2, ETYPE_IPV4);
+		if (s->eth_type == QV_ETHERTYPE_ARP) {
+			qv_put16(l3, 1); /* Ethernet */
+			qv_put16(l3 + 2, QV_ETHERTYPE_IPV4);
 			l3[4] = 6;
 			l3[5] = 4;
-			put16(l3 + 6, 1); /* request */
+			qv_put16(l3 + 6, 1); /* request */
 			memcpy(l3 + 8, s->eth_src, 6);
 			memcpy(l3 + 14, s->ip_src, 4);
 			memcpy(l3 + 24, s->ip_dst, 4);
@@ -409,108 +358,94 @@ static unsigned long build(const struct spec *s, unsigned long idx, uint32_t seq
 		}
 	} else {
 		unsigned int port = (unsigned int)(s->sport + idx % s->flows);
-		int proto = s->proto;
+		unsigned proto = s->proto;
 		uint8_t *l4;
 		uint32_t pseudo;
 
 		if (s->ip_ver == 4) {
-			put16(buf + off, ETYPE_IPV4);
-			l3[0] = 0x45;
-			put16(l3 + 2, (unsigned int)l3_len);
-			put16(l3 + 4, (unsigned int)(idx & 0xffff));
-			put16(l3 + 6, 0x4000); /* DF */
-			l3[8] = 64;
-			l3[9] = (uint8_t)proto;
-			memcpy(l3 + 12, s->ip_src, 4);
-			memcpy(l3 + 16, s->ip_dst, 4);
-			put16(l3 + 10, csum_fold(csum_add(0, l3, IP4_HDR)));
+			qv_put16(buf + off, QV_ETHERTYPE_IPV4);
+			qv_frame_put_ipv4(l3, (uint16_t)l3_len, (uint16_t)(idx & 0xffff),
+			                  (uint8_t)proto, s->ip_src, s->ip_dst);
 			l4 = l3 + IP4_HDR;
-			pseudo = csum_add(0, l3 + 12, 8);
+			pseudo = qv_csum_add(0, l3 + 12, 8);
 		} else {
-			if (proto == PROTO_ICMP)
-				proto = PROTO_ICMPV6;
-			put16(buf + off, ETYPE_IPV6);
+			if (proto == QV_IPPROTO_ICMP)
+				proto = QV_IPPROTO_ICMPV6;
+			qv_put16(buf + off, QV_ETHERTYPE_IPV6);
 			l3[0] = 0x60;
-			put16(l3 + 4, (unsigned int)(l3_len - IP6_HDR));
+			qv_put16(l3 + 4, (unsigned int)(l3_len - IP6_HDR));
 			l3[6] = (uint8_t)proto;
 			l3[7] = 64;
 			memcpy(l3 + 8, s->ip_src, 16);
 			memcpy(l3 + 24, s->ip_dst, 16);
 			l4 = l3 + IP6_HDR;
-			pseudo = csum_add(0, l3 + 8, 32);
+			pseudo = qv_csum_add(0, l3 + 8, 32);
 		}
 		unsigned long l4_len = len - (unsigned long)(l4 - buf);
 		uint8_t *ck = NULL;
 
 		pl = l4 + l4_hdr_len(s->proto);
 		switch (proto) {
-		case PROTO_UDP:
-			put16(l4, port);
-			put16(l4 + 2, (unsigned int)s->dport);
-			put16(l4 + 4, (unsigned int)l4_len);
+		case QV_IPPROTO_UDP:
+			qv_frame_put_udp(l4, (uint16_t)port, (uint16_t)s->dport, (uint16_t)l4_len);
 			ck = l4 + 6;
 			break;
-		case PROTO_TCP:
-			put16(l4, port);
-			put16(l4 + 2, (unsigned int)s->dport);
+		case QV_IPPROTO_TCP:
+			qv_put16(l4, port);
+			qv_put16(l4 + 2, (unsigned int)s->dport);
 			l4[12] = 5 << 4;
 			l4[13] = 0x18; /* PSH|ACK: an established-looking data segment */
-			put16(l4 + 14, 0xffff);
+			qv_put16(l4 + 14, 0xffff);
 			ck = l4 + 16;
 			break;
-		case PROTO_ICMP:
-		case PROTO_ICMPV6:
-			l4[0] = proto == PROTO_ICMP ? 8 : 128; /* echo request */
-			put16(l4 + 4, port);
-			put16(l4 + 6, (unsigned int)(idx & 0xffff));
+		case QV_IPPROTO_ICMP:
+		case QV_IPPROTO_ICMPV6:
+			l4[0] = proto == QV_IPPROTO_ICMP ? 8 : 128; /* echo request */
+			qv_put16(l4 + 4, port);
+			qv_put16(l4 + 6, (unsigned int)(idx & 0xffff));
 			ck = l4 + 2;
 			break;
 		}
 		if (s->seq) {
-			put32(pl, seq);
-			memcpy(pl + 4, seq_magic, 4);
+			qv_put32(pl, seq);
+			memcpy(pl + 4, QV_FRAME_SEQ_MAGIC, QV_FRAME_SEQ_MAGIC_LEN);
 		}
 		if (ck) {
 			/* ICMPv4 has no pseudo-header; the others do (length and protocol). */
-			uint32_t sum = csum_add(0, l4, l4_len);
-			if (proto != PROTO_ICMP)
+			uint32_t sum = qv_csum_add(0, l4, l4_len);
+			if (proto != QV_IPPROTO_ICMP)
 				sum += pseudo + (uint32_t)proto + (uint32_t)(l4_len & 0xffff) +
 				       (uint32_t)(l4_len >> 16);
-			uint16_t c = csum_fold(sum);
-			if (proto == PROTO_UDP && c == 0)
+			uint16_t c = qv_csum_fold(sum);
+			if (proto == QV_IPPROTO_UDP && c == 0)
 				c = 0xffff;
-			put16(ck, c);
+			qv_put16(ck, c);
 		}
 		if (s->bad_trunc)
 			return (unsigned long)(l3 - buf) + (s->ip_ver == 4 ? IP4_HDR : IP6_HDR) / 2;
 		return len;
 	}
 	if (s->seq) {
-		put32(pl, seq);
-		memcpy(pl + 4, seq_magic, 4);
+		qv_put32(pl, seq);
+		memcpy(pl + 4, QV_FRAME_SEQ_MAGIC, QV_FRAME_SEQ_MAGIC_LEN);
 	}
 	return len;
 }
 
-static const char *proto_name(int p, char *buf, size_t n)
+static const char *proto_name(unsigned p, char *buf, size_t n)
 {
 	switch (p) {
-	case PROTO_UDP:
+	case QV_IPPROTO_UDP:
 		return "udp";
-	case PROTO_TCP:
+	case QV_IPPROTO_TCP:
 		return "tcp";
-	case PROTO_ICMP:
+	case QV_IPPROTO_ICMP:
 		return "icmp";
-	case PROTO_ICMPV6:
+	case QV_IPPROTO_ICMPV6:
 		return "icmp6";
 	}
-	snprintf(buf, n, "%d", p);
+	snprintf(buf, n, "%u", p);
 	return buf;
-}
-
-static unsigned int get16(const uint8_t *p)
-{
-	return (unsigned int)(p[0] << 8 | p[1]);
 }
 
 static void dump_one(unsigned long n, const struct pcap_pkthdr *h, const uint8_t *p)
@@ -526,28 +461,31 @@ static void dump_one(unsigned long n, const struct pcap_pkthdr *h, const uint8_t
 		printf(" short-eth\n");
 		return;
 	}
-	unsigned int et = get16(p + off);
+	unsigned int et = qv_get16(p + off);
 	/* An outer tag followed by another tag is the QinQ (service) tag, whatever its TPID. */
-	while ((et == ETYPE_VLAN || et == ETYPE_QINQ || et == ETYPE_QINQ_OLD) &&
-	       caplen >= off + TAG_LEN + 2) {
-		unsigned int next = get16(p + off + TAG_LEN);
-		bool outer = et != ETYPE_VLAN || next == ETYPE_VLAN;
-		printf(" %s=%u", outer ? "qinq" : "vlan", get16(p + off + 2) & 0xfff);
+	while (
+	    (et == QV_ETHERTYPE_VLAN || et == QV_ETHERTYPE_QINQ || et == QV_ETHERTYPE_QINQ_OLD) &&
+	    caplen >= off + TAG_LEN + 2) {
+		unsigned int next = qv_get16(p + off + TAG_LEN);
+		bool outer = et != QV_ETHERTYPE_VLAN || next == QV_ETHERTYPE_VLAN;
+		printf(" %s=%u", outer ? "qinq" : "vlan", qv_get16(p + off + 2) & 0xfff);
 		off += TAG_LEN;
 		et = next;
 	}
 	const uint8_t *l3 = p + off + 2;
 	unsigned int l3_len = caplen - (off + 2);
 
-	if (et == ETYPE_IPV4 || et == ETYPE_IPV6) {
-		unsigned int hl = et == ETYPE_IPV4 ? (l3_len ? (l3[0] & 0xfu) * 4 : 0) : IP6_HDR;
-		int proto;
+	if (et == QV_ETHERTYPE_IPV4 || et == QV_ETHERTYPE_IPV6) {
+		unsigned int hl =
+		    et == QV_ETHERTYPE_IPV4 ? (l3_len ? (l3[0] & 0xfu) * 4 : 0) : IP6_HDR;
+		unsigned proto;
 
-		if (l3_len < (et == ETYPE_IPV4 ? IP4_HDR : IP6_HDR) || hl < 20 || l3_len < hl) {
-			printf(" %s trunc-ip\n", et == ETYPE_IPV4 ? "ipv4" : "ipv6");
+		if (l3_len < (et == QV_ETHERTYPE_IPV4 ? IP4_HDR : IP6_HDR) || hl < 20 ||
+		    l3_len < hl) {
+			printf(" %s trunc-ip\n", et == QV_ETHERTYPE_IPV4 ? "ipv4" : "ipv6");
 			return;
 		}
-		if (et == ETYPE_IPV4) {
+		if (et == QV_ETHERTYPE_IPV4) {
 			inet_ntop(AF_INET, l3 + 12, a, sizeof(a));
 			inet_ntop(AF_INET, l3 + 16, b, sizeof(b));
 			proto = l3[9];
@@ -559,31 +497,33 @@ static void dump_one(unsigned long n, const struct pcap_pkthdr *h, const uint8_t
 		printf(" src=%s dst=%s proto=%s", a, b, proto_name(proto, pb, sizeof(pb)));
 		const uint8_t *l4 = l3 + hl;
 		unsigned int l4_len = l3_len - hl;
-		if ((proto == PROTO_UDP && l4_len >= UDP_HDR) ||
-		    (proto == PROTO_TCP && l4_len >= TCP_HDR)) {
-			printf(" sport=%u dport=%u", get16(l4), get16(l4 + 2));
-			unsigned int h4 = proto == PROTO_UDP ? UDP_HDR : (l4[12] >> 4) * 4u;
+		if ((proto == QV_IPPROTO_UDP && l4_len >= UDP_HDR) ||
+		    (proto == QV_IPPROTO_TCP && l4_len >= TCP_HDR)) {
+			printf(" sport=%u dport=%u", qv_get16(l4), qv_get16(l4 + 2));
+			unsigned int h4 = proto == QV_IPPROTO_UDP ? UDP_HDR : (l4[12] >> 4) * 4u;
 			if (h4 <= l4_len)
 				pl = l4 + h4;
-		} else if ((proto == PROTO_ICMP || proto == PROTO_ICMPV6) && l4_len >= ICMP_HDR) {
-			printf(" type=%u id=%u", l4[0], get16(l4 + 4));
+		} else if ((proto == QV_IPPROTO_ICMP || proto == QV_IPPROTO_ICMPV6) &&
+		           l4_len >= ICMP_HDR) {
+			printf(" type=%u id=%u", l4[0], qv_get16(l4 + 4));
 			pl = l4 + ICMP_HDR;
-		} else if (proto != PROTO_UDP && proto != PROTO_TCP && proto != PROTO_ICMP &&
-		           proto != PROTO_ICMPV6) {
+		} else if (proto != QV_IPPROTO_UDP && proto != QV_IPPROTO_TCP &&
+		           proto != QV_IPPROTO_ICMP && proto != QV_IPPROTO_ICMPV6) {
 			pl = l4;
 		} else {
 			printf(" trunc-l4");
 		}
-	} else if (et == ETYPE_ARP && l3_len >= ARP_LEN) {
+	} else if (et == QV_ETHERTYPE_ARP && l3_len >= ARP_LEN) {
 		inet_ntop(AF_INET, l3 + 14, a, sizeof(a));
 		inet_ntop(AF_INET, l3 + 24, b, sizeof(b));
-		printf(" arp op=%u src=%s dst=%s", get16(l3 + 6), a, b);
+		printf(" arp op=%u src=%s dst=%s", qv_get16(l3 + 6), a, b);
 		pl = l3 + ARP_LEN;
 	} else {
 		printf(" eth-type=0x%04x", et);
 		pl = l3;
 	}
-	if (pl && pl + SEQ_LEN <= p + caplen && !memcmp(pl + 4, seq_magic, 4))
+	if (pl && pl + SEQ_LEN <= p + caplen &&
+	    !memcmp(pl + 4, QV_FRAME_SEQ_MAGIC, QV_FRAME_SEQ_MAGIC_LEN))
 		printf(" seq=%" PRIu32, (uint32_t)pl[0] << 24 | (uint32_t)pl[1] << 16 |
 		                            (uint32_t)pl[2] << 8 | pl[3]);
 	putchar('\n');

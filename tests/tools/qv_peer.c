@@ -21,6 +21,11 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "lib/frame.h"
+#include "lib/mac.h"
+#include "lib/num.h"
+#include "lib/proto.h"
+
 #define BURST 32
 #define NB_MBUF 8192
 #define MBUF_CACHE 256
@@ -34,8 +39,8 @@
 #define EXIT_RUNTIME 2
 #define EXIT_TIMEOUT 3
 
-/* Same marker as qv-mkpcap's 'seq' token, so qv-mkpcap --dump shows generated frames' seq. */
-static const uint8_t seq_magic[4] = {'Q', 'V', 'S', 'Q'};
+/* Generated frames' seq carries libqv's QV_FRAME_SEQ_MAGIC, as qv-mkpcap's 'seq' token does,
+ * so qv-mkpcap --dump shows it. */
 
 enum src_kind { SRC_NONE, SRC_PCAP, SRC_GEN };
 
@@ -191,42 +196,16 @@ static void die(int code, const char *fmt, ...)
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
-
-	if (!s || *s == '\0' || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
+	return qv_parse_uint(s, 0, 0, max, out);
 }
 
 static bool parse_double(const char *s, double *out)
 {
-	char *end;
+	double v;
 
-	if (!s || *s == '\0')
-		return false;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end != '\0' || !(v >= 0 && v < 1e12))
+	if (!qv_parse_double(s, 1e12, &v) || v == 1e12) /* below 1e12 */
 		return false;
 	*out = v;
-	return true;
-}
-
-static bool parse_mac(const char *v, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-	           &tail) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
 	return true;
 }
 
@@ -341,8 +320,8 @@ static void parse_app_args(int argc, char **argv)
 			rest = strchr(optarg, ',');
 			if (rest)
 				*rest++ = '\0';
-			if (!rest || !parse_mac(optarg, opt.gen_src) ||
-			    !parse_mac(rest, opt.gen_dst))
+			if (!rest || !qv_mac_parse(optarg, opt.gen_src) ||
+			    !qv_mac_parse(rest, opt.gen_dst))
 				die(EXIT_USAGE, "--gen-mac: expected SRC,DST as xx:xx:xx:xx:xx:xx");
 			break;
 		case O_REPEAT:
@@ -496,37 +475,20 @@ static void load_tx_files(uint16_t p, uint32_t *max_len)
 
 static void build_gen_template(struct port_state *ps)
 {
+	static const uint8_t src_ip[4] = {10, 0, 0, 1}, dst_ip[4] = {10, 0, 0, 2};
 	uint8_t *b = calloc(1, ps->gen_size);
-	uint32_t ip_len = ps->gen_size - 14;
-	uint32_t sum = 0;
+	uint16_t ip_len = (uint16_t)(ps->gen_size - QV_FRAME_ETH_HLEN);
 
 	if (!b)
 		die(EXIT_RUNTIME, "out of memory");
-	memcpy(b, opt.gen_dst, 6);
-	memcpy(b + 6, opt.gen_src, 6);
-	b[12] = 0x08; /* IPv4 */
-	uint8_t *ip = b + 14;
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(ip_len >> 8);
-	ip[3] = (uint8_t)ip_len;
-	ip[6] = 0x40; /* DF */
-	ip[8] = 64;
-	ip[9] = 17; /* UDP */
-	ip[12] = 10, ip[15] = 1;
-	ip[16] = 10, ip[19] = 2;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = (uint8_t)(~sum >> 8);
-	ip[11] = (uint8_t)~sum;
-	uint8_t *udp = ip + 20;
-	udp[3] = 80;
+	qv_frame_put_eth(b, opt.gen_dst, opt.gen_src, QV_ETHERTYPE_IPV4);
+	uint8_t *ip = b + QV_FRAME_ETH_HLEN;
+	qv_frame_put_ipv4(ip, ip_len, 0, QV_IPPROTO_UDP, src_ip, dst_ip);
 	/* The UDP checksum stays 0 (none): the source port and seq change per frame. */
-	udp[4] = (uint8_t)((ip_len - 20) >> 8);
-	udp[5] = (uint8_t)(ip_len - 20);
+	uint8_t *udp = ip + QV_FRAME_IPV4_HLEN;
+	qv_frame_put_udp(udp, 0, 80, (uint16_t)(ip_len - QV_FRAME_IPV4_HLEN));
 	if (ps->gen_size >= 50)
-		memcpy(udp + 12, seq_magic, 4);
+		memcpy(udp + 12, QV_FRAME_SEQ_MAGIC, QV_FRAME_SEQ_MAGIC_LEN);
 	ps->gen_tmpl = b;
 }
 
@@ -575,16 +537,9 @@ static unsigned int fill(struct port_state *ps, struct rte_mempool *mp, unsigned
 			if (!m)
 				break;
 			uint8_t *udp = rte_pktmbuf_mtod_offset(m, uint8_t *, 34);
-			uint32_t sport = 1024 + (uint32_t)(ps->gen_next % ps->gen_flows);
-			udp[0] = (uint8_t)(sport >> 8);
-			udp[1] = (uint8_t)sport;
-			if (ps->gen_size >= 50) {
-				uint32_t seq = (uint32_t)ps->gen_next;
-				udp[8] = (uint8_t)(seq >> 24);
-				udp[9] = (uint8_t)(seq >> 16);
-				udp[10] = (uint8_t)(seq >> 8);
-				udp[11] = (uint8_t)seq;
-			}
+			qv_put16(udp, (uint16_t)(1024 + ps->gen_next % ps->gen_flows));
+			if (ps->gen_size >= 50)
+				qv_put32(udp + 8, (uint32_t)ps->gen_next);
 			ps->gen_next++;
 		}
 		ps->pend[ps->npend++] = m;

@@ -3,7 +3,7 @@
 # fails otherwise (fix with: clang-format -i FILE). Skipped (77) without clang-format.
 cd "${QV_SRC:?run through meson test}" || exit 1
 command -v clang-format >/dev/null || { echo "clang-format not installed: skipped"; exit 77; }
-mapfile -t files < <(find bench control dataplane include pmd-glue tests vhost \
+mapfile -t files < <(find bench control dataplane include lib pmd-glue tests vhost \
 	\( -name '*.c' -o -name '*.h' \) -not -path '*/build*' | sort)
 bad=0
 for f in "${files[@]}"; do

@@ -12,7 +12,7 @@
 #include "control/chain_compile.h"
 #include "control/match_rel.h"
 #include "control/model.h"
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 
 /* ---- helpers ---- */
 

@@ -1,4 +1,4 @@
-/* qwikvirt: unit tests of the compact flow syntax (dataplane/rule_syntax.c): every key and
+/* qwikvirt: unit tests of the compact flow syntax (lib/rule_syntax.c): every key and
  * action, every error class with its column and hint, and format/parse round trips. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "tests/unit/qv_unit.h"
 
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
 
 /* ---- a fake port table: vhost0=0, vhost1=1, uplink=5 ---- */
 

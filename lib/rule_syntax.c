@@ -1,6 +1,9 @@
 /* qwikvirt: parser and formatter of the compact flow syntax (see rule_syntax.h).
  * Strict on purpose: a typo in a rule must be an error that points at it, never a wider match. */
-#include "dataplane/rule_syntax.h"
+#include "lib/rule_syntax.h"
+
+#include "lib/mac.h"
+#include "lib/proto.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -10,16 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ETH_TYPE_IPV4 0x0800
-#define ETH_TYPE_IPV6 0x86dd
-#define ETH_TYPE_ARP 0x0806
-
-#define IPPROTO_NUM_ICMP 1
-#define IPPROTO_NUM_TCP 6
-#define IPPROTO_NUM_UDP 17
-#define IPPROTO_NUM_ICMPV6 58
-#define IPPROTO_NUM_SCTP 132
 
 /* Values are copied out of the rule to be NUL-terminated for strtoul/inet_pton; the longest
  * legitimate one is an IPv6 address with a prefix (45 + 4 chars). */
@@ -274,25 +267,25 @@ static int parse_eth_type(struct parser *p, struct span field, struct span v)
 	unsigned long t;
 
 	if (span_eq(p, v, "ipv4"))
-		t = ETH_TYPE_IPV4;
+		t = QV_ETHERTYPE_IPV4;
 	else if (span_eq(p, v, "ipv6"))
-		t = ETH_TYPE_IPV6;
+		t = QV_ETHERTYPE_IPV6;
 	else if (span_eq(p, v, "arp"))
-		t = ETH_TYPE_ARP;
+		t = QV_ETHERTYPE_ARP;
 	else if (!parse_num_span(p, v, 0xffff, true, &t))
 		return bad_value(p, K_ETH_TYPE, v);
 
 	/* The key holds the type after the VLAN tags, so a tag type would never match. */
-	if (t == 0x8100 || t == 0x88a8 || t == 0x9100)
+	if (t == QV_ETHERTYPE_VLAN || t == QV_ETHERTYPE_QINQ || t == QV_ETHERTYPE_QINQ_OLD)
 		return fail(p, v.pos,
 		            "eth-type '%.*s' is a VLAN tag type, which the switch strips before "
 		            "matching eth-type: use vlan=VID",
 		            SPAN(p, v));
 	m->fields |= QV_M_ETHERTYPE;
 	m->ethertype = (uint16_t)t;
-	if (t == ETH_TYPE_IPV4)
+	if (t == QV_ETHERTYPE_IPV4)
 		return set_ip_version(p, field, 4);
-	if (t == ETH_TYPE_IPV6)
+	if (t == QV_ETHERTYPE_IPV6)
 		return set_ip_version(p, field, 6);
 
 	if (m->fields & QV_M_IP_VERSION)
@@ -310,18 +303,8 @@ static int parse_eth_type(struct parser *p, struct span field, struct span v)
 
 static int parse_mac(struct parser *p, enum key k, struct span v, uint8_t mac[6])
 {
-	const char *s = p->text + v.pos;
-
-	if (v.len != 17)
+	if (!qv_mac_parse_n(p->text + v.pos, v.len, mac))
 		return bad_value(p, k, v);
-	for (int i = 0; i < 6; i++) {
-		const char *g = s + 3 * i;
-		if (!isxdigit((unsigned char)g[0]) || !isxdigit((unsigned char)g[1]) ||
-		    (i < 5 && g[2] != ':'))
-			return bad_value(p, k, v);
-		char hex[3] = {g[0], g[1], '\0'};
-		mac[i] = (uint8_t)strtoul(hex, NULL, 16);
-	}
 	p->rule->match.fields |= k == K_ETH_SRC ? QV_M_SRC_MAC : QV_M_DST_MAC;
 	return 0;
 }
@@ -378,8 +361,8 @@ static const struct {
 	const char *name;
 	uint8_t num;
 } proto_names[] = {
-    {"tcp", IPPROTO_NUM_TCP},       {"udp", IPPROTO_NUM_UDP},   {"icmp", IPPROTO_NUM_ICMP},
-    {"icmpv6", IPPROTO_NUM_ICMPV6}, {"sctp", IPPROTO_NUM_SCTP},
+    {"tcp", QV_IPPROTO_TCP},       {"udp", QV_IPPROTO_UDP},   {"icmp", QV_IPPROTO_ICMP},
+    {"icmpv6", QV_IPPROTO_ICMPV6}, {"sctp", QV_IPPROTO_SCTP},
 };
 
 static int parse_proto(struct parser *p, struct span field, struct span v)
@@ -524,8 +507,8 @@ static int parse_match(struct parser *p, struct span m)
 
 	/* Checked once the whole match is read, since proto may come after the ports. */
 	bool l4 = (mt->fields & QV_M_PROTO) &&
-	          (mt->proto == IPPROTO_NUM_TCP || mt->proto == IPPROTO_NUM_UDP ||
-	           mt->proto == IPPROTO_NUM_SCTP);
+	          (mt->proto == QV_IPPROTO_TCP || mt->proto == QV_IPPROTO_UDP ||
+	           mt->proto == QV_IPPROTO_SCTP);
 	for (enum key k = K_SRC_PORT; k <= K_DST_PORT; k++) {
 		if (p->key_seen[k] && !l4)
 			return fail(p, p->key_field[k].pos,
@@ -867,11 +850,11 @@ static void format_match(struct writer *w, const struct qv_rule *r, qv_port_name
 	}
 	if (m->fields & QV_M_ETHERTYPE) {
 		put_sep(w, &first);
-		if (m->ethertype == ETH_TYPE_IPV4)
+		if (m->ethertype == QV_ETHERTYPE_IPV4)
 			put(w, "eth-type=ipv4");
-		else if (m->ethertype == ETH_TYPE_IPV6)
+		else if (m->ethertype == QV_ETHERTYPE_IPV6)
 			put(w, "eth-type=ipv6");
-		else if (m->ethertype == ETH_TYPE_ARP)
+		else if (m->ethertype == QV_ETHERTYPE_ARP)
 			put(w, "eth-type=arp");
 		else
 			put(w, "eth-type=0x%04x", m->ethertype);
@@ -885,10 +868,9 @@ static void format_match(struct writer *w, const struct qv_rule *r, qv_port_name
 	for (int i = 0; i < 2; i++) {
 		if (!(m->fields & mac_bits[i]))
 			continue;
-		const uint8_t *a = macs[i];
+		char text[QV_MAC_TEXT_SIZE];
 		put_sep(w, &first);
-		put(w, "%s=%02x:%02x:%02x:%02x:%02x:%02x", i ? "eth-dst" : "eth-src", a[0], a[1],
-		    a[2], a[3], a[4], a[5]);
+		put(w, "%s=%s", i ? "eth-dst" : "eth-src", qv_mac_format(macs[i], text));
 	}
 	if (m->fields & QV_M_SRC_IP) {
 		put_sep(w, &first);
