@@ -375,7 +375,7 @@ static json_t *m_l2_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 		if (mp == 0 || now - seen > qv_l2_aging_tsc)
 			continue;
-		pn = qv_switch_port_name((uint16_t)((mp & 0xffff) - 1));
+		pn = qv_switch_port_name(qv_l2_entry_port(mp));
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 		         (unsigned)(mp >> 56) & 0xff, (unsigned)(mp >> 48) & 0xff,
 		         (unsigned)(mp >> 40) & 0xff, (unsigned)(mp >> 32) & 0xff,

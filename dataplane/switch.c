@@ -399,17 +399,17 @@ uint32_t qv_switch_flow_flush(void)
 	return n - qv_sw.n_flows;
 }
 
-/* Port references of a flow entry point at the names kept in the entry (0xfffe: the in-port,
- * 0xff00 + k: the k-th port-naming action), so a rule whose port is gone still prints as
- * the operator wrote it. */
+/* Port references of a flow entry point at the names kept in the entry (QV_PORT_REF_IN, and
+ * QV_PORT_REF_OUT(k) for the k-th port-naming action), so a rule whose port is gone still
+ * prints as the operator wrote it. */
 static const char *entry_name_at(uint16_t idx, void *ctx)
 {
 	const struct qv_flow_entry *e = ctx;
 
-	if (idx == 0xfffe)
+	if (idx == QV_PORT_REF_IN)
 		return e->in_name;
-	if (idx >= 0xff00 && idx - 0xff00 < QV_MAX_ACTIONS)
-		return e->out_name[idx - 0xff00];
+	if (idx >= QV_PORT_REF_OUT(0) && idx < QV_PORT_REF_OUT(QV_MAX_ACTIONS))
+		return e->out_name[idx - QV_PORT_REF_OUT(0)];
 	return qv_switch_port_name(idx);
 }
 
@@ -421,10 +421,10 @@ void qv_switch_flow_format(uint32_t f, char *match, size_t mlen, char *acts, siz
 	uint8_t o = 0;
 
 	if (r.match.fields & QV_M_IN_PORT)
-		r.match.in_port = 0xfffe;
+		r.match.in_port = QV_PORT_REF_IN;
 	for (uint8_t k = 0; k < r.n_actions; k++)
 		if (qv_action_names_port(r.actions[k].type))
-			r.actions[k].arg = (uint16_t)(0xff00 + o++);
+			r.actions[k].arg = QV_PORT_REF_OUT(o++);
 	if (match)
 		qv_rule_format_match(&r, entry_name_at, (void *)e, match, mlen);
 	if (acts)
