@@ -13,7 +13,6 @@
 #include <rte_lcore.h>
 
 #include "control/rpc/rpc.h"
-#include "dataplane/capture/capture.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
 #include "dataplane/telemetry.h"
@@ -298,7 +297,7 @@ int main(int argc, char **argv)
 		if (qv_rpc_server_poll(srv, 200) != 0)
 			break;
 		pthread_mutex_lock(&qv_sw.lock);
-		qv_capture_reap(); /* captures that reached their count, duration or size */
+		qv_switch_tick(); /* e.g. captures that reached their count, duration or size */
 		pthread_mutex_unlock(&qv_sw.lock);
 	}
 	if (srv)

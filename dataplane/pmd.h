@@ -18,8 +18,8 @@
 #define QV_MAX_PMDS 16
 #define QV_BURST 32
 
-/* Every field a PMD reads that another thread writes. "publish" is: build the new object,
- * exchange the pointer (seq_cst), wait one grace period (rte_rcu_qsbr), free the old;
+/* Every field a PMD reads that another thread writes. "publish" is qv_dp_publish_n (dp.h):
+ * build the new object, exchange the pointer (seq_cst), wait one grace period, free the old;
  * PMDs load the pointer with acquire and hold it at most until their next quiescent point.
  *
  * field                 written by                 order             old value

@@ -11,22 +11,15 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "dataplane/capture/capture.h"
+#include "dataplane/dp.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
 #include "dataplane/rule_syntax.h"
 #include "dataplane/switch.h"
-#include "dataplane/trace/trace.h"
 #include "pmd-glue/ethdev_port.h"
 #include "vhost/vhost_port.h"
 
 struct qv_switch qv_sw = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-void qv_switch_quiesce(void)
-{
-	if (qv_sw.qsbr)
-		rte_rcu_qsbr_synchronize(qv_sw.qsbr, RTE_QSBR_THRID_INVALID);
-}
 
 /* For rte_vhost's device callbacks. rte_vhost may call destroy_device while it holds the
  * device's virtqueue locks (a new memory table on a running device), and a PMD inside
@@ -103,7 +96,8 @@ int qv_switch_start_pmds(void)
  * the least loaded one among those; any PMD when the node has none. */
 static int publish_poll_lists(void)
 {
-	struct qv_poll_list *lists[QV_MAX_PMDS], *old[QV_MAX_PMDS];
+	struct qv_poll_list *lists[QV_MAX_PMDS];
+	void *_Atomic *slots[QV_MAX_PMDS];
 	uint16_t load[QV_MAX_PMDS] = {0};
 	uint16_t n = qv_sw.n_pmds;
 
@@ -141,10 +135,8 @@ static int publish_poll_lists(void)
 		}
 	}
 	for (uint16_t i = 0; i < n; i++)
-		old[i] = atomic_exchange(&qv_sw.pmds[i]->poll, lists[i]);
-	qv_switch_quiesce();
-	for (uint16_t i = 0; i < n; i++)
-		free(old[i]);
+		slots[i] = QV_DP_SLOT(&qv_sw.pmds[i]->poll);
+	qv_dp_publish_n(n, slots, (void *const *)lists, qv_dp_free, NULL);
 	return 0;
 }
 
@@ -253,12 +245,13 @@ int qv_switch_port_del(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "no port named '%s' (see qvctl show ports)", name);
 		return -1;
 	}
-	qv_capture_stop_port(p->index); /* their files end complete */
+	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->port_removing)
+			f->port_removing(p->index); /* e.g. its captures' files end complete */
 	/* Unpublish first: out of the port table (outputs to it become port-down), out of every
 	 * poll list; once every PMD has passed a quiescent point nothing can touch it. */
-	atomic_store(&qv_sw.ports[p->index], NULL);
+	QV_DP_PUBLISH(&qv_sw.ports[p->index], NULL, NULL, NULL);
 	publish_poll_lists();
-	qv_switch_quiesce();
 	qv_switch_publish_table(err, errlen); /* rules on it go inert */
 	qv_l2_flush_port(p->index);
 	p->ops->close(p);
@@ -299,6 +292,14 @@ static void retire_hits(const struct qv_flow_table *t)
 			}
 }
 
+/* The free function of published tables: their hits move to the entries first. */
+static void retire_table(void *old, void *ctx)
+{
+	(void)ctx;
+	retire_hits(old);
+	qv_flow_table_free(old);
+}
+
 static int cmp_entries(const void *a, const void *b)
 {
 	const struct qv_flow_entry *x = a, *y = b;
@@ -308,7 +309,7 @@ static int cmp_entries(const void *a, const void *b)
 
 int qv_switch_publish_table(char *err, size_t errlen)
 {
-	struct qv_flow_table *t, *old;
+	struct qv_flow_table *t;
 	uint32_t gen = qv_sw.table_gen + 1;
 
 	if (gen == 0)
@@ -320,12 +321,7 @@ int qv_switch_publish_table(char *err, size_t errlen)
 	if (!t)
 		return -1;
 	qv_sw.table_gen = gen;
-	old = atomic_exchange(&qv_sw.table, t);
-	if (old) {
-		qv_switch_quiesce();
-		retire_hits(old);
-		qv_flow_table_free(old);
-	}
+	QV_DP_PUBLISH(&qv_sw.table, t, retire_table, NULL);
 	return 0;
 }
 
@@ -457,7 +453,10 @@ void qv_switch_stop(void)
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++)
 		atomic_store(&qv_sw.pmds[i]->stop, true);
 	rte_eal_mp_wait_lcore();
-	qv_capture_stop_all(); /* after the PMDs: nothing is queued behind the files' end */
+	/* after the PMDs: nothing is queued behind a capture file's end */
+	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->stopped)
+			f->stopped();
 	/* PMDs are offline now: closing ports needs no grace period. */
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
 		struct qv_port *p = atomic_exchange(&qv_sw.ports[i], NULL);
@@ -466,7 +465,6 @@ void qv_switch_stop(void)
 			p->ops->close(p);
 	}
 	qv_flow_table_free(atomic_exchange(&qv_sw.table, NULL));
-	qv_trace_free();
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
 		free(atomic_load(&qv_sw.pmds[i]->poll));
 		rte_free(qv_sw.pmds[i]->emc);
@@ -474,4 +472,11 @@ void qv_switch_stop(void)
 	}
 	free(qv_sw.flows);
 	rte_free(qv_sw.qsbr);
+}
+
+void qv_switch_tick(void)
+{
+	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->tick)
+			f->tick();
 }

@@ -60,7 +60,11 @@ extern struct qv_switch qv_sw;
 /* PMD i runs on EAL lcore i + 1, pinned to cpus[i]. */
 int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen);
 int qv_switch_start_pmds(void);
+/* Stops the PMDs, then the features (their stopped hooks), then closes the ports. */
 void qv_switch_stop(void);
+/* Called regularly by the control loop: the features' tick hooks (e.g. captures that reached
+ * their count, duration or size limit are retired). */
+void qv_switch_tick(void);
 
 struct qv_port_params {
 	const char *name;
@@ -85,8 +89,6 @@ uint32_t qv_switch_flow_flush(void);
 /* Rebuilds and publishes the flow table from qv_sw.flows; frees the old one after a grace
  * period. */
 int qv_switch_publish_table(char *err, size_t errlen);
-/* Waits until every PMD has passed a quiescent point. */
-void qv_switch_quiesce(void);
 
 /* Formats flow entry f (index in qv_sw.flows) with the port names it was written with; any
  * output may be NULL. */
