@@ -112,4 +112,9 @@ struct qv_pmd {
 /* The PMD thread (rte_eal_remote_launch argument: its struct qv_pmd). */
 int qv_pmd_main(void *arg);
 
+/* Processes one received burst of port `in` with the published table and flushes the tx
+ * buffers: what one PMD iteration does with one rx queue's packets. */
+void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbuf **pkts,
+                          uint16_t n);
+
 #endif
