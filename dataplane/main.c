@@ -52,6 +52,8 @@ static void usage(FILE *f)
 	       "  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
 	       "                      switch exits if one fails\n"
 	       "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
+	       "  --check-rxq-owner   debugging: count rx queues polled by two PMDs at once\n"
+	       "                      (rxq_conflicts in pmd.show; costs cycles)\n"
 	       "  -h, --help          this text\n"
 	       "\n"
 	       "EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
@@ -121,6 +123,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"file-prefix", required_argument, NULL, 'f'},
 	    {"startup", required_argument, NULL, 'S'},
 	    {"l2-aging", required_argument, NULL, 'a'},
+	    {"check-rxq-owner", no_argument, NULL, 'O'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -159,6 +162,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 		case 'a':
 			if (parse_uint("--l2-aging", optarg, 1, 86400, &qv_sw.l2_aging_s))
 				return -1;
+			break;
+		case 'O':
+			qv_sw.check_rxq_owner = true;
 			break;
 		case 'h':
 			usage(stdout);

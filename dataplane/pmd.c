@@ -8,6 +8,7 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -524,11 +525,46 @@ void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbu
 
 /* ---- the thread ---- */
 
+/* --check-rxq-owner: marks every rx queue of this iteration's poll list as this PMD's, and
+ * counts (and logs the first few) queues that another PMD's current iteration also polls:
+ * rx bursts on one queue are not thread-safe, so a poll list change must never let that
+ * happen (see publish_poll_lists in switch.c). Slow; debugging only. */
+static void rxq_claim(struct qv_pmd *pmd, const struct qv_poll_list *pl)
+{
+	const uint16_t me = (uint16_t)(pmd->index + 1);
+
+	for (uint16_t q = 0; pl && q < pl->n; q++) {
+		uint16_t port = pl->rxq[q].port->index, qid = pl->rxq[q].queue;
+		uint16_t prev =
+		    atomic_exchange_explicit(&qv_sw.rxq_owner[port][qid], me, memory_order_acq_rel);
+
+		if (prev == 0 || prev == me)
+			continue;
+		if (pmd->rxq_conflicts++ < 5)
+			RTE_LOG(WARNING, USER1,
+			        "qv-switchd: PMD %u: rx queue %u of port %s is also polled by PMD "
+			        "%u\n",
+			        pmd->index, qid, pl->rxq[q].port->name, prev - 1u);
+	}
+}
+
+static void rxq_release(struct qv_pmd *pmd, const struct qv_poll_list *pl)
+{
+	for (uint16_t q = 0; pl && q < pl->n; q++) {
+		uint16_t mine = (uint16_t)(pmd->index + 1);
+
+		atomic_compare_exchange_strong_explicit(
+		    &qv_sw.rxq_owner[pl->rxq[q].port->index][pl->rxq[q].queue], &mine, 0,
+		    memory_order_release, memory_order_relaxed);
+	}
+}
+
 int qv_pmd_main(void *arg)
 {
 	struct qv_pmd *pmd = arg;
 	struct rte_mbuf *pkts[QV_BURST];
 	uint64_t prev = rte_rdtsc();
+	const bool check_owner = qv_sw.check_rxq_owner;
 
 	rte_rcu_qsbr_thread_register(qv_sw.qsbr, pmd->index);
 	rte_rcu_qsbr_thread_online(qv_sw.qsbr, pmd->index);
@@ -537,6 +573,8 @@ int qv_pmd_main(void *arg)
 		    atomic_load_explicit(&pmd->poll, memory_order_acquire);
 		uint64_t busy = 0, now;
 
+		if (unlikely(check_owner))
+			rxq_claim(pmd, pl);
 		for (uint16_t q = 0; pl && q < pl->n; q++) {
 			struct qv_port *p = pl->rxq[q].port;
 			uint16_t qid = pl->rxq[q].queue, n;
@@ -558,6 +596,8 @@ int qv_pmd_main(void *arg)
 		pmd->busy_cycles += busy;
 		pmd->idle_cycles += now - prev - busy;
 		prev = now;
+		if (unlikely(check_owner))
+			rxq_release(pmd, pl); /* before the quiescent point that ends its hold */
 		rte_rcu_qsbr_quiescent(qv_sw.qsbr, pmd->index);
 	}
 	rte_rcu_qsbr_thread_offline(qv_sw.qsbr, pmd->index);

@@ -45,6 +45,8 @@
  * qv_l2_table[]         PMDs (learning), control   relaxed 64-bit    - (overwritten)
  *                       (flush on port del)        words
  * qv_pmd.stop           control: shutdown          relaxed           -
+ * qv_sw.rxq_owner       PMDs (--check-rxq-owner)   acq_rel xchg,     -
+ *                                                  release CAS
  *
  * Counters go the other way: each PMD writes its own (plain stores on its own cache lines,
  * and its own row of qv_flow_table.hits); readers sum them with relaxed 64-bit loads. */
@@ -92,6 +94,7 @@ struct qv_pmd {
 	struct qv_lookup_counters lookups;
 	struct qv_port_counters port[QV_MAX_PORTS];
 	struct qv_rxq_counters rxq[QV_MAX_PORTS][QV_MAX_QUEUES];
+	uint64_t rxq_conflicts; /* --check-rxq-owner: rx queues found in another PMD's hands */
 
 	/* fast-path private state */
 	struct qv_emc *emc;

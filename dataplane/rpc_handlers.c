@@ -122,6 +122,11 @@ json_t *qv_view_pmds(void)
 		                 (json_int_t)rte_get_tsc_hz(), "lookups", "same_key",
 		                 (json_int_t)lk.same_key, "emc_hit", (json_int_t)lk.emc_hits,
 		                 "classifier", (json_int_t)lk.classified, "rxqs", rxqs));
+		if (qv_sw.check_rxq_owner)
+			json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+			                    "rxq_conflicts",
+			                    json_integer((json_int_t)__atomic_load_n(
+			                        &pmd->rxq_conflicts, __ATOMIC_RELAXED)));
 	}
 	return a;
 }

@@ -52,6 +52,12 @@ struct qv_switch {
 	struct qv_rxq_counters rxq_base[QV_MAX_PMDS][QV_MAX_PORTS][QV_MAX_QUEUES];
 
 	unsigned l2_aging_s;
+
+	/* Debugging (--check-rxq-owner): rxq_owner[port][queue] is the index + 1 of the PMD
+	 * whose current iteration polls that rx queue, 0 for none; a PMD that finds another's
+	 * mark counts it in its rxq_conflicts. */
+	bool check_rxq_owner;
+	_Atomic uint16_t rxq_owner[QV_MAX_PORTS][QV_MAX_QUEUES];
 };
 
 extern struct qv_switch qv_sw;
