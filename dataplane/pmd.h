@@ -26,8 +26,10 @@
  * --------------------  -------------------------  ----------------  ----------------------
  * qv_sw.table           control: flow.*, port.*    publish           qv_flow_table_free
  *                                                                    (hits retired first)
- * qv_pmd.poll           control: port add/del      publish (all      free
- *                                                  PMDs, one grace)
+ * qv_pmd.poll           control: port add/del      publish in two    free, after each
+ *                                                  phases: remove,   phase's grace period;
+ *                                                  grace, add        a moved rx queue has
+ *                                                                    no poller in between
  * qv_sw.ports[i]        control: port add/del      publish (NULL),   ops->close after the
  *                                                  grace             grace period
  * qv_port.capture       control: capture.*         publish           free the set; a

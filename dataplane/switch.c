@@ -92,24 +92,26 @@ int qv_switch_start_pmds(void)
 
 /* ---- rx queue placement ---- */
 
-/* Spreads every rx queue of every port over the PMDs: a PMD on the port's NUMA node first,
- * the least loaded one among those; any PMD when the node has none. */
-static int publish_poll_lists(void)
+static struct qv_poll_list *poll_list_alloc(unsigned n)
 {
-	struct qv_poll_list *lists[QV_MAX_PMDS];
-	void *_Atomic *slots[QV_MAX_PMDS];
-	uint16_t load[QV_MAX_PMDS] = {0};
-	uint16_t n = qv_sw.n_pmds;
+	return calloc(1,
+	              sizeof(struct qv_poll_list) + n * sizeof(((struct qv_poll_list *)0)->rxq[0]));
+}
 
-	for (uint16_t i = 0; i < n; i++) {
-		lists[i] = calloc(1, sizeof(struct qv_poll_list) +
-		                         QV_MAX_PORTS * QV_MAX_QUEUES * sizeof(lists[i]->rxq[0]));
-		if (!lists[i]) {
-			while (i--)
-				free(lists[i]);
-			return -1;
-		}
-	}
+static bool poll_list_has(const struct qv_poll_list *pl, const struct qv_port *p, uint16_t q)
+{
+	for (uint16_t k = 0; pl && k < pl->n; k++)
+		if (pl->rxq[k].port == p && pl->rxq[k].queue == q)
+			return true;
+	return false;
+}
+
+/* Spreads every rx queue of every port over the PMDs into lists[]: a PMD on the port's NUMA
+ * node first, the least loaded one among those; any PMD when the node has none. */
+static void place_rx_queues(struct qv_poll_list **lists, uint16_t n)
+{
+	uint16_t load[QV_MAX_PMDS] = {0};
+
 	for (uint16_t pi = 0; pi < QV_MAX_PORTS; pi++) {
 		struct qv_port *p = atomic_load(&qv_sw.ports[pi]);
 
@@ -134,9 +136,48 @@ static int publish_poll_lists(void)
 			load[best]++;
 		}
 	}
-	for (uint16_t i = 0; i < n; i++)
+}
+
+/* Publishes a new placement of the rx queues in two phases. rte_eth_rx_burst is not
+ * thread-safe per queue, and a PMD polls with the list it loaded until its quiescent point:
+ * swapping the lists at once could let the PMD a queue moves to poll it while the PMD it
+ * leaves still does. So first every PMD gets the queues it keeps (those leaving it, and the
+ * ports gone, removed), a grace period passes, and only then the full new lists (queues
+ * arriving added). A moved queue is polled by no PMD for one grace period. */
+static int publish_poll_lists(void)
+{
+	struct qv_poll_list *lists[QV_MAX_PMDS], *keep[QV_MAX_PMDS];
+	void *_Atomic *slots[QV_MAX_PMDS];
+	uint16_t n = qv_sw.n_pmds, i;
+	bool removes = false;
+
+	for (i = 0; i < n; i++) {
+		const struct qv_poll_list *cur = atomic_load(&qv_sw.pmds[i]->poll);
+
+		lists[i] = poll_list_alloc(QV_MAX_PORTS * QV_MAX_QUEUES);
+		keep[i] = poll_list_alloc(cur ? cur->n : 0);
+		if (!lists[i] || !keep[i]) {
+			for (uint16_t k = 0; k <= i; k++)
+				free(lists[k]), free(keep[k]);
+			return -1;
+		}
 		slots[i] = QV_DP_SLOT(&qv_sw.pmds[i]->poll);
-	qv_dp_publish_n(n, slots, (void *const *)lists, qv_dp_free, NULL);
+	}
+	place_rx_queues(lists, n);
+	for (i = 0; i < n; i++) {
+		const struct qv_poll_list *cur = atomic_load(&qv_sw.pmds[i]->poll);
+
+		for (uint16_t k = 0; cur && k < cur->n; k++)
+			if (poll_list_has(lists[i], cur->rxq[k].port, cur->rxq[k].queue))
+				keep[i]->rxq[keep[i]->n++] = cur->rxq[k];
+		removes |= cur && keep[i]->n != cur->n;
+	}
+	if (removes) /* phase 1: remove, then the grace period */
+		qv_dp_publish_n(n, slots, (void *const *)keep, qv_dp_free, NULL);
+	else
+		for (i = 0; i < n; i++)
+			free(keep[i]);
+	qv_dp_publish_n(n, slots, (void *const *)lists, qv_dp_free, NULL); /* phase 2: add */
 	return 0;
 }
 
