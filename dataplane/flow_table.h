@@ -9,8 +9,6 @@
 #include "dataplane/classifier.h"
 #include "qv/rule.h"
 
-#define QV_PORT_NONE 0xffff /* OUTPUT to a port that does not exist (now): counted port-down */
-
 struct qv_flow_entry;
 
 struct qv_flow_table {

@@ -11,7 +11,7 @@ void qv_l2_flush_port(uint16_t port)
 	for (uint32_t i = 0; i < QV_L2_ENTRIES; i++) {
 		uint64_t mp = atomic_load(&qv_l2_table[i].macport);
 
-		if (mp != 0 && (mp & 0xffff) == (uint64_t)port + 1)
+		if (mp != 0 && (mp & QV_L2_PORT_MASK) == qv_l2_port_bits(port))
 			atomic_store(&qv_l2_table[i].macport, 0);
 	}
 }

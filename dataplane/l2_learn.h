@@ -10,8 +10,11 @@
 #define QV_L2_ENTRIES 8192 /* power of two */
 #define QV_L2_PROBE 4      /* slots looked at per MAC */
 
+/* macport: the MAC in bits 63..16, port index + 1 in bits 15..0; 0 = a free entry. */
+#define QV_L2_PORT_MASK 0xffffull
+
 struct qv_l2_entry {
-	_Atomic uint64_t macport; /* MAC in bits 63..16, port index + 1 in bits 15..0; 0 = free */
+	_Atomic uint64_t macport; /* see QV_L2_PORT_MASK */
 	_Atomic uint64_t seen;    /* TSC of the last packet from this MAC */
 };
 
@@ -24,6 +27,17 @@ static inline uint64_t qv_l2_mac_bits(const uint8_t mac[6])
 	       (uint64_t)mac[3] << 32 | (uint64_t)mac[4] << 24 | (uint64_t)mac[5] << 16;
 }
 
+static inline uint64_t qv_l2_port_bits(uint16_t port)
+{
+	return (uint64_t)port + 1;
+}
+
+/* The port index of a used entry's macport. */
+static inline uint16_t qv_l2_entry_port(uint64_t macport)
+{
+	return (uint16_t)((macport & QV_L2_PORT_MASK) - 1);
+}
+
 static inline uint32_t qv_l2_slot(uint64_t macbits)
 {
 	uint64_t h = macbits * 0x9e3779b97f4a7c15ull;
@@ -34,7 +48,7 @@ static inline uint32_t qv_l2_slot(uint64_t macbits)
 /* Fast path: remember that `mac` lives behind `port`. */
 static inline void qv_l2_learn(const uint8_t mac[6], uint16_t port, uint64_t now)
 {
-	uint64_t bits = qv_l2_mac_bits(mac), want = bits | (uint64_t)(port + 1);
+	uint64_t bits = qv_l2_mac_bits(mac), want = bits | qv_l2_port_bits(port);
 	uint32_t s = qv_l2_slot(bits), victim = s;
 	uint64_t oldest = UINT64_MAX;
 
@@ -43,7 +57,7 @@ static inline void qv_l2_learn(const uint8_t mac[6], uint16_t port, uint64_t now
 		uint64_t mp = atomic_load_explicit(&e->macport, memory_order_relaxed);
 		uint64_t seen = atomic_load_explicit(&e->seen, memory_order_relaxed);
 
-		if ((mp & ~0xffffull) == bits && mp != 0) {
+		if ((mp & ~QV_L2_PORT_MASK) == bits && mp != 0) {
 			if (mp != want) /* the MAC moved */
 				atomic_store_explicit(&e->macport, want, memory_order_relaxed);
 			if (now - seen > 1000) /* don't dirty the line on every packet */
@@ -74,11 +88,11 @@ static inline int qv_l2_lookup(const uint8_t mac[6], uint64_t now)
 		struct qv_l2_entry *e = &qv_l2_table[(s + i) & (QV_L2_ENTRIES - 1)];
 		uint64_t mp = atomic_load_explicit(&e->macport, memory_order_relaxed);
 
-		if (mp != 0 && (mp & ~0xffffull) == bits) {
+		if (mp != 0 && (mp & ~QV_L2_PORT_MASK) == bits) {
 			if (now - atomic_load_explicit(&e->seen, memory_order_relaxed) >
 			    qv_l2_aging_tsc)
 				return -1;
-			return (int)(mp & 0xffff) - 1;
+			return qv_l2_entry_port(mp);
 		}
 	}
 	return -1;

@@ -13,7 +13,6 @@
 #include <rte_lcore.h>
 
 #include "control/rpc/rpc.h"
-#include "dataplane/capture/capture.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
 #include "dataplane/telemetry.h"
@@ -54,6 +53,8 @@ static void usage(FILE *f)
 	       "  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
 	       "                      switch exits if one fails\n"
 	       "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
+	       "  --check-rxq-owner   debugging: count rx queues polled by two PMDs at once\n"
+	       "                      (rxq_conflicts in pmd.show; costs cycles)\n"
 	       "  -h, --help          this text\n"
 	       "\n"
 	       "EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
@@ -121,6 +122,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"file-prefix", required_argument, NULL, 'f'},
 	    {"startup", required_argument, NULL, 'S'},
 	    {"l2-aging", required_argument, NULL, 'a'},
+	    {"check-rxq-owner", no_argument, NULL, 'O'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -159,6 +161,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 		case 'a':
 			if (parse_uint("--l2-aging", optarg, 1, 86400, &qv_sw.l2_aging_s))
 				return -1;
+			break;
+		case 'O':
+			qv_sw.check_rxq_owner = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -297,7 +302,7 @@ int main(int argc, char **argv)
 		if (qv_rpc_server_poll(srv, 200) != 0)
 			break;
 		pthread_mutex_lock(&qv_sw.lock);
-		qv_capture_reap(); /* captures that reached their count, duration or size */
+		qv_switch_tick(); /* e.g. captures that reached their count, duration or size */
 		pthread_mutex_unlock(&qv_sw.lock);
 	}
 	if (srv)

@@ -1,10 +1,14 @@
-/* qwikvirt: the PMD loop — FAST PATH. Per burst: rx → parse → exact-match cache → rte_acl for
- * the misses (one batch) → actions → one tx burst per output port. No locks (but a shared
- * vhost tx queue's), no allocation, no syscalls. */
+/* qwikvirt: the PMD loop — FAST PATH. Per burst, in stages over the whole burst: parse → hash
+ * → look up (exact-match cache, rte_acl for the misses in one batch) → act → flush (one tx
+ * burst per output port). No locks (but a shared vhost tx queue's), no allocation, no
+ * syscalls. Tracing is a second instance of the same body (trace = true), chosen per burst. */
+#include <string.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -14,90 +18,46 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
 #include "dataplane/parse.h"
+#include "dataplane/pmd.h"
 #include "dataplane/switch.h"
-#include "dataplane/trace/trace.h"
+#include "dataplane/trace/trace_fast.h"
 
 #define PREFETCH_AHEAD 4
-#define RESULT_BAD UINT32_MAX
+#define RESULT_BAD UINT32_MAX /* results[i]: the packet did not parse (0: no rule matched) */
+#define RUN_NO_PORT QV_MAX_PORTS
 
-static inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct rte_mbuf *m,
-                            enum qv_drop_reason why)
-{
-	pmd->port[in].drops[why]++;
-	if (unlikely(pmd->cur_tr != NULL))
-		pmd->cur_tr->drop = (int16_t)why;
-	rte_pktmbuf_free(m);
-}
-
-/* ---- packet trace hooks: only reached while a port is being traced ---- */
-
-static void trace_output(struct qv_trace_rec *tr, uint16_t out, int16_t drop)
-{
-	if (tr->n_out < QV_TRACE_OUTS) {
-		tr->out[tr->n_out] = out;
-		tr->out_drop[tr->n_out] = drop;
-	}
-	tr->n_out++;
-}
-
-static void trace_tx_failed(struct qv_pmd *pmd, const struct rte_mbuf *m, uint16_t out, int16_t why)
-{
-	for (uint16_t j = 0; j < pmd->n_tr; j++) {
-		struct qv_trace_rec *tr = pmd->tr[j];
-
-		if (tr->mbuf != m)
-			continue;
-		for (uint8_t k = 0; k < tr->n_out && k < QV_TRACE_OUTS; k++)
-			if (tr->out[k] == out)
-				tr->out_drop[k] = why;
-	}
-}
-
-/* Claims trace records for the packets of a burst while the port's trace budget lasts. */
-static void trace_claim(struct qv_pmd *pmd, struct qv_port *port, struct rte_mbuf **pkts,
-                        uint16_t n, struct qv_trace_rec **trs)
-{
-	struct qv_trace_buf *b = atomic_load_explicit(&qv_trace_cur, memory_order_acquire);
-	uint64_t now = rte_rdtsc();
-
-	for (uint16_t i = 0; i < n; i++) {
-		uint32_t left = atomic_load_explicit(&port->trace_left, memory_order_relaxed);
-		uint32_t slot;
-
-		trs[i] = NULL;
-		while (left && !atomic_compare_exchange_weak(&port->trace_left, &left, left - 1))
-			;
-		if (!left || !b)
-			continue;
-		slot = atomic_fetch_add(&b->next, 1);
-		if (slot >= b->cap)
-			continue;
-		trs[i] = &b->rec[slot];
-		trs[i]->port = port->index;
-		trs[i]->pmd = pmd->index;
-		trs[i]->len = pkts[i]->pkt_len;
-		trs[i]->tsc = now;
-		trs[i]->drop = -1;
-		trs[i]->mbuf = pkts[i];
-		pmd->tr[pmd->n_tr++] = trs[i];
-	}
-}
-
-static void trace_finish(struct qv_pmd *pmd)
-{
-	for (uint16_t j = 0; j < pmd->n_tr; j++) {
-		pmd->tr[j]->mbuf = NULL;
-		atomic_store_explicit(&pmd->tr[j]->done, 1, memory_order_release);
-	}
-	pmd->n_tr = 0;
-}
+/* ---- ports ---- */
 
 static inline struct qv_port *port_at(uint16_t idx)
 {
 	return atomic_load_explicit(&qv_sw.ports[idx], memory_order_acquire);
 }
 
-static void pmd_flush_port(struct qv_pmd *pmd, uint16_t out)
+/* The port exists and takes packets now (link up, admin up). */
+static inline bool port_usable(const struct qv_port *p)
+{
+	return p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed) &&
+	       atomic_load_explicit(&p->admin_up, memory_order_relaxed);
+}
+
+/* Port index idx (an action's argument, maybe QV_PORT_NONE) is a usable port. */
+static inline bool port_ready(uint16_t idx)
+{
+	return idx < QV_MAX_PORTS && port_usable(port_at(idx));
+}
+
+/* ---- drop, output, flush ---- */
+
+static __rte_always_inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct rte_mbuf *m,
+                                         enum qv_drop_reason why, const bool trace)
+{
+	pmd->port[in].drops[why]++;
+	if (trace && pmd->cur_tr != NULL)
+		pmd->cur_tr->drop = (int16_t)why;
+	rte_pktmbuf_free(m);
+}
+
+static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, const bool trace)
 {
 	struct qv_port *p = port_at(out);
 	uint16_t n = pmd->txbuf[out].n, sent = 0;
@@ -118,106 +78,100 @@ static void pmd_flush_port(struct qv_pmd *pmd, uint16_t out)
 	}
 	pmd->port[out].tx_packets += sent;
 	for (uint16_t i = sent; i < n; i++) {
+		enum qv_drop_reason why = p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN;
+
 		bytes -= pkts[i]->pkt_len;
-		if (unlikely(pmd->n_tr))
-			trace_tx_failed(pmd, pkts[i], out, p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
+		if (trace)
+			qv_trace_tx_failed(pmd, pkts[i], out, (int16_t)why);
 		/* mbuf->port holds the index of the port the packet came in on */
-		pmd_drop(pmd, pkts[i]->port, pkts[i], p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN);
+		pmd_drop(pmd, pkts[i]->port, pkts[i], why, trace);
 	}
 	pmd->port[out].tx_bytes += bytes;
 }
 
-static inline void pmd_flush_all(struct qv_pmd *pmd)
+static void flush_port_plain(struct qv_pmd *pmd, uint16_t out)
+{
+	flush_port(pmd, out, false);
+}
+
+static void flush_port_traced(struct qv_pmd *pmd, uint16_t out)
+{
+	flush_port(pmd, out, true);
+}
+
+/* Sends what txbuf[out] holds; what the port does not take is dropped as tx-full. */
+static __rte_always_inline void pmd_flush_port(struct qv_pmd *pmd, uint16_t out, const bool trace)
+{
+	if (trace)
+		flush_port_traced(pmd, out);
+	else
+		flush_port_plain(pmd, out);
+}
+
+static __rte_always_inline void pmd_flush_all(struct qv_pmd *pmd, const bool trace)
 {
 	while (pmd->txbuf_dirty) {
 		uint16_t out = (uint16_t)__builtin_ctzll(pmd->txbuf_dirty);
 
-		pmd_flush_port(pmd, out);
+		pmd_flush_port(pmd, out, trace);
 	}
 }
 
-static inline bool pmd_port_usable(const struct qv_port *p)
+/* Queues m on port out's tx buffer; an output whose port is missing or not usable drops this
+ * copy only (other outputs of the packet may still go). */
+static __rte_always_inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out,
+                                           struct rte_mbuf *m, const bool trace)
 {
-	return p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed) &&
-	       atomic_load_explicit(&p->admin_up, memory_order_relaxed);
-}
-
-/* Output port out (an action's argument) exists and takes packets now. */
-static inline bool pmd_port_ready(uint16_t out)
-{
-	return out < QV_MAX_PORTS && pmd_port_usable(port_at(out));
-}
-
-static inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out, struct rte_mbuf *m)
-{
-	struct qv_port *p;
-
-	if (unlikely(out >= QV_MAX_PORTS)) { /* an output whose port is missing */
+	if (unlikely(!port_ready(out))) {
 		pmd->port[in].drops[QV_DROP_PORT_DOWN]++;
-		if (unlikely(pmd->cur_tr != NULL))
-			trace_output(pmd->cur_tr, out, QV_DROP_PORT_DOWN);
+		if (trace && pmd->cur_tr != NULL)
+			qv_trace_output(pmd->cur_tr, out, QV_DROP_PORT_DOWN);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	p = port_at(out);
-	if (unlikely(!pmd_port_usable(p))) {
-		/* this copy only: other outputs of the packet may still go */
-		pmd->port[in].drops[QV_DROP_PORT_DOWN]++;
-		if (unlikely(pmd->cur_tr != NULL))
-			trace_output(pmd->cur_tr, out, QV_DROP_PORT_DOWN);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	if (unlikely(pmd->cur_tr != NULL))
-		trace_output(pmd->cur_tr, out, -1);
+	if (trace && pmd->cur_tr != NULL)
+		qv_trace_output(pmd->cur_tr, out, -1);
 	pmd->txbuf[out].pkts[pmd->txbuf[out].n++] = m;
 	pmd->txbuf_dirty |= 1ull << out;
 	if (pmd->txbuf[out].n == QV_BURST)
-		pmd_flush_port(pmd, out);
+		pmd_flush_port(pmd, out, trace);
 }
 
 /* Hands m to n_out ports: one reference per output (rte_vhost copies, ethdevs free after
  * sending, so sharing the buffer is safe once no action modifies it any more). */
-static inline void pmd_output_many(struct qv_pmd *pmd, uint16_t in, const uint16_t *outs,
-                                   uint16_t n_out, struct rte_mbuf *m)
+static __rte_always_inline void pmd_output_many(struct qv_pmd *pmd, uint16_t in,
+                                                const uint16_t *outs, uint16_t n_out,
+                                                struct rte_mbuf *m, const bool trace)
 {
 	if (n_out > 1)
 		rte_mbuf_refcnt_update(m, (int16_t)(n_out - 1));
 	for (uint16_t i = 0; i < n_out; i++)
-		pmd_output(pmd, in, outs[i], m);
+		pmd_output(pmd, in, outs[i], m, trace);
 }
 
-static inline bool is_vlan_tpid(uint16_t tpid_be)
-{
-	return tpid_be == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
-	       tpid_be == RTE_BE16(RTE_ETHER_TYPE_QINQ) ||
-	       tpid_be == RTE_BE16(RTE_ETHER_TYPE_QINQ1);
-}
+/* ---- actions ---- */
 
-static inline int vlan_pop(struct rte_mbuf *m)
+static inline void vlan_pop(struct rte_mbuf *m)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-	uint16_t tpid;
 
-	if (m->data_len < RTE_ETHER_HDR_LEN + 4)
-		return 0;
-	memcpy(&tpid, d + 12, 2);
-	if (!is_vlan_tpid(tpid))
-		return 0; /* untagged: nothing to pop */
-	memmove(d + 4, d, 12);
-	rte_pktmbuf_adj(m, 4);
-	return 0;
+	if (m->data_len < QV_ETH_HLEN + QV_VLAN_HLEN)
+		return;
+	if (!qv_parse_is_vlan_tpid(qv_parse_rd16(d + 2 * RTE_ETHER_ADDR_LEN)))
+		return; /* untagged: nothing to pop */
+	memmove(d + QV_VLAN_HLEN, d, 2 * RTE_ETHER_ADDR_LEN);
+	rte_pktmbuf_adj(m, QV_VLAN_HLEN);
 }
 
 static inline int vlan_push(struct rte_mbuf *m, uint16_t vid)
 {
-	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, 4);
-	uint16_t tag[2] = {RTE_BE16(RTE_ETHER_TYPE_VLAN), rte_cpu_to_be_16(vid)};
+	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, QV_VLAN_HLEN);
+	uint16_t tag[2] = {RTE_BE16(QV_ETHERTYPE_VLAN), rte_cpu_to_be_16(vid)};
 
 	if (unlikely(d == NULL))
 		return -1;
-	memmove(d, d + 4, 12);
-	memcpy(d + 12, tag, 4);
+	memmove(d, d + QV_VLAN_HLEN, 2 * RTE_ETHER_ADDR_LEN);
+	memcpy(d + 2 * RTE_ETHER_ADDR_LEN, tag, QV_VLAN_HLEN);
 	return 0;
 }
 
@@ -241,14 +195,6 @@ static inline uint32_t flow_hash_symmetric(const struct qv_flow_key *k)
 	return h;
 }
 
-static inline bool port_usable(uint16_t idx)
-{
-	struct qv_port *p = idx < QV_MAX_PORTS ? port_at(idx) : NULL;
-
-	return p && atomic_load_explicit(&p->up, memory_order_relaxed) &&
-	       atomic_load_explicit(&p->admin_up, memory_order_relaxed);
-}
-
 /* Picks one member of the rule's group: among the live members (a dead VNF instance is
  * skipped), by the flow's symmetric hash. */
 static inline uint16_t pick_member(const uint16_t *members, uint16_t n, const struct qv_flow_key *k)
@@ -256,15 +202,16 @@ static inline uint16_t pick_member(const uint16_t *members, uint16_t n, const st
 	uint16_t live[QV_MAX_ACTIONS], n_live = 0;
 
 	for (uint16_t i = 0; i < n; i++)
-		if (port_usable(members[i]))
+		if (port_ready(members[i]))
 			live[n_live++] = members[i];
 	if (n_live == 0)
 		return members[0]; /* counted port-down on output */
 	return live[flow_hash_symmetric(k) % n_live];
 }
 
-static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv_rule *r,
-                                const struct qv_flow_key *k, struct rte_mbuf *m)
+static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
+                                             const struct qv_rule *r, const struct qv_flow_key *k,
+                                             struct rte_mbuf *m, const bool trace)
 {
 	uint16_t outs[QV_MAX_ACTIONS], n_out = 0, members[QV_MAX_ACTIONS], n_members = 0;
 
@@ -280,7 +227,7 @@ static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv
 			break;
 		case QV_ACT_PUSH_VLAN:
 			if (unlikely(vlan_push(m, act->arg) != 0)) {
-				pmd_drop(pmd, in, m, QV_DROP_NO_MBUF);
+				pmd_drop(pmd, in, m, QV_DROP_NO_MBUF, trace);
 				return;
 			}
 			break;
@@ -288,22 +235,23 @@ static inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in, const struct qv
 			vlan_pop(m);
 			break;
 		default: /* QV_ACT_DROP */
-			pmd_drop(pmd, in, m, QV_DROP_RULE_DROP);
+			pmd_drop(pmd, in, m, QV_DROP_RULE_DROP, trace);
 			return;
 		}
 	}
 	if (n_members)
 		outs[n_out++] = pick_member(members, n_members, k);
 	if (unlikely(n_out == 0)) {
-		pmd_drop(pmd, in, m, QV_DROP_RULE_DROP);
+		pmd_drop(pmd, in, m, QV_DROP_RULE_DROP, trace);
 		return;
 	}
-	pmd_output_many(pmd, in, outs, n_out, m);
+	pmd_output_many(pmd, in, outs, n_out, m, trace);
 }
 
 /* MAC-learning switching among the ports whose default is L2, for packets no rule took. */
-static void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_key *k,
-                          struct rte_mbuf *m, uint64_t now)
+static __rte_always_inline void l2_switch(struct qv_pmd *pmd, uint16_t in,
+                                          const struct qv_flow_key *k, struct rte_mbuf *m,
+                                          uint64_t now, const bool trace)
 {
 	uint8_t dst[6], src[6];
 	uint16_t outs[QV_MAX_PORTS], n_out = 0;
@@ -315,142 +263,187 @@ static void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_
 	if (!(dst[0] & 1)) {
 		known = qv_l2_lookup(dst, now);
 		if (known == in) {
-			pmd_drop(pmd, in, m, QV_DROP_LOOP);
+			pmd_drop(pmd, in, m, QV_DROP_LOOP, trace);
 			return;
 		}
 		if (known >= 0) {
-			if (unlikely(pmd->cur_tr != NULL))
+			if (trace && pmd->cur_tr != NULL)
 				pmd->cur_tr->l2 = QV_TRACE_L2_UNICAST;
-			pmd_output(pmd, in, (uint16_t)known, m);
+			pmd_output(pmd, in, (uint16_t)known, m, trace);
 			return;
 		}
 	}
-	if (unlikely(pmd->cur_tr != NULL))
+	if (trace && pmd->cur_tr != NULL)
 		pmd->cur_tr->l2 = QV_TRACE_L2_FLOOD;
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* flood: broadcast, multicast, unknown */
-		struct qv_port *p = port_at(i);
+		const struct qv_port *p = port_at(i);
 
-		if (i != in && p && atomic_load_explicit(&p->up, memory_order_relaxed) &&
-		    atomic_load_explicit(&p->admin_up, memory_order_relaxed) &&
+		if (i != in && port_usable(p) &&
 		    atomic_load_explicit(&p->default_action, memory_order_relaxed) ==
 		        QV_PORT_DEFAULT_L2)
 			outs[n_out++] = i;
 	}
 	if (n_out == 0) {
-		pmd_drop(pmd, in, m, QV_DROP_NO_MATCH);
+		pmd_drop(pmd, in, m, QV_DROP_NO_MATCH, trace);
 		return;
 	}
-	pmd_output_many(pmd, in, outs, n_out, m);
+	pmd_output_many(pmd, in, outs, n_out, m, trace);
 }
 
-static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struct qv_port *port,
-                        struct rte_mbuf **pkts, uint16_t n)
+static void l2_switch_plain(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_key *k,
+                            struct rte_mbuf *m, uint64_t now)
 {
+	l2_switch(pmd, in, k, m, now, false);
+}
+
+static void l2_switch_traced(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_key *k,
+                             struct rte_mbuf *m, uint64_t now)
+{
+	l2_switch(pmd, in, k, m, now, true);
+}
+
+static __rte_always_inline void pmd_l2_switch(struct qv_pmd *pmd, uint16_t in,
+                                              const struct qv_flow_key *k, struct rte_mbuf *m,
+                                              uint64_t now, const bool trace)
+{
+	if (trace)
+		l2_switch_traced(pmd, in, k, m, now);
+	else
+		l2_switch_plain(pmd, in, k, m, now);
+}
+
+/* ---- the stages of one burst ---- */
+
+/* What the stages of one burst hand each other (on the PMD's stack). */
+struct burst {
+	struct rte_mbuf **pkts;
+	uint16_t n;
+	uint16_t in; /* index of the port it arrived on */
 	struct qv_flow_key keys[QV_BURST];
-	uint32_t hashes[QV_BURST], results[QV_BURST];
-	const struct qv_flow_key *miss_keys[QV_BURST];
-	uint32_t miss_res[QV_BURST];
-	uint16_t miss_idx[QV_BURST], n_miss = 0;
-	uint8_t same[QV_BURST]; /* same[i]: the first packet of i's run of equal keys (i itself) */
-	int last = -1;          /* the last packet that parsed */
-	uint16_t in = port->index;
-	uint64_t bytes = 0, now = 0, miss_mask = 0;
-	struct qv_trace_rec *trs[QV_BURST];
-	bool tracing = atomic_load_explicit(&port->trace_left, memory_order_relaxed) != 0;
-	bool l2_default =
-	    atomic_load_explicit(&port->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
+	uint32_t hashes[QV_BURST];
+	uint32_t results[QV_BURST]; /* RESULT_BAD, 0 (no rule) or rule index + 1 */
+	uint8_t same[QV_BURST];     /* same[i]: the first packet of i's run of equal keys */
+	uint64_t miss_mask;         /* bit i: packet i's key missed the exact-match cache */
+};
 
-	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+/* Stage 1: parse every packet into its key; tags each with its in-port. Returns the bytes. */
+static __rte_always_inline uint64_t burst_parse(struct burst *b)
+{
+	uint64_t bytes = 0;
 
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		m->port = in;
+	for (uint16_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i], void *));
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->pkts[i];
+
+		if (i + PREFETCH_AHEAD < b->n)
+			rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i + PREFETCH_AHEAD], void *));
+		m->port = b->in;
 		bytes += m->pkt_len;
-		same[i] = (uint8_t)i;
-		if (unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, in,
-		                            &keys[i]) != 0)) {
-			results[i] = RESULT_BAD;
-			continue;
-		}
-		results[i] = 0;
+		b->same[i] = (uint8_t)i;
+		b->results[i] = unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *),
+		                                        m->data_len, b->in, &b->keys[i]) != 0)
+		                    ? RESULT_BAD
+		                    : 0;
 	}
-	/* The parser stores the key in pieces of 1 to 4 bytes; reading it back as 8-byte words
-	 * right away stalls on store forwarding, so keys are compared and hashed in a pass of
-	 * their own, after the whole burst is parsed. */
-	for (uint16_t i = 0; i < n; i++) {
-		if (results[i] == RESULT_BAD)
+	return bytes;
+}
+
+/* Stage 2: find runs of equal keys, hash the first key of each run, prefetch its cache slot.
+ * The parser stores the key in pieces of 1 to 4 bytes; reading it back as 8-byte words right
+ * away stalls on store forwarding, so this is a pass of its own after the whole parse. */
+static __rte_always_inline void burst_hash(struct qv_pmd *pmd, struct burst *b)
+{
+	int last = -1; /* the last packet that parsed */
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		if (b->results[i] == RESULT_BAD)
 			continue;
 		/* Packets of one flow come in trains: a key equal to the previous packet's takes
 		 * its result, without hashing or a cache lookup of its own. */
-		if (last >= 0 && qv_flow_key_equal(&keys[i], &keys[last])) {
-			same[i] = same[last];
+		if (last >= 0 && qv_flow_key_equal(&b->keys[i], &b->keys[last])) {
+			b->same[i] = b->same[last];
 			last = i;
 			continue;
 		}
 		last = i;
-		hashes[i] = qv_flow_key_hash(&keys[i]);
-		qv_emc_prefetch(pmd->emc, hashes[i]);
+		b->hashes[i] = qv_flow_key_hash(&b->keys[i]);
+		qv_emc_prefetch(pmd->emc, b->hashes[i]);
 	}
-	/* then the lookups: the slots prefetched above have had the rest of the burst to arrive */
-	uint16_t n_same = 0, n_own = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		if (results[i] == RESULT_BAD)
+}
+
+/* Stage 3: the exact-match cache for each run (its slot prefetched by now), then rte_acl for
+ * the misses in one batch, whose results go into the cache. */
+static __rte_always_inline void burst_lookup(struct qv_pmd *pmd, const struct qv_flow_table *t,
+                                             struct burst *b)
+{
+	const struct qv_flow_key *miss_keys[QV_BURST];
+	uint32_t miss_res[QV_BURST];
+	uint16_t miss_idx[QV_BURST], n_miss = 0, n_same = 0, n_own = 0;
+
+	b->miss_mask = 0;
+	for (uint16_t i = 0; i < b->n; i++) {
+		if (b->results[i] == RESULT_BAD)
 			continue;
-		if (same[i] != i) {
+		if (b->same[i] != i) {
 			n_same++;
 			continue;
 		}
 		n_own++;
-		if (qv_emc_lookup(pmd->emc, &keys[i], hashes[i], t->gen, &results[i]))
+		if (qv_emc_lookup(pmd->emc, &b->keys[i], b->hashes[i], t->gen, &b->results[i]))
 			continue;
-		miss_mask |= 1ull << i;
+		b->miss_mask |= 1ull << i;
 		miss_idx[n_miss] = i;
-		miss_keys[n_miss++] = &keys[i];
+		miss_keys[n_miss++] = &b->keys[i];
 	}
-	pmd->port[in].rx_packets += n;
-	pmd->port[in].rx_bytes += bytes;
 	pmd->lookups.same_key += n_same;
 	pmd->lookups.emc_hits += n_own - n_miss;
 	pmd->lookups.classified += n_miss;
-	if (n_miss) {
-		qv_classifier_classify(t->cls, miss_keys, n_miss, miss_res);
-		for (uint16_t j = 0; j < n_miss; j++) {
-			uint16_t i = miss_idx[j];
+	if (n_miss == 0)
+		return;
+	qv_classifier_classify(t->cls, miss_keys, n_miss, miss_res);
+	for (uint16_t j = 0; j < n_miss; j++) {
+		uint16_t i = miss_idx[j];
 
-			results[i] = miss_res[j];
-			qv_emc_insert(pmd->emc, &keys[i], hashes[i], t->gen, miss_res[j]);
-		}
+		b->results[i] = miss_res[j];
+		qv_emc_insert(pmd->emc, &b->keys[i], b->hashes[i], t->gen, miss_res[j]);
 	}
-	if (l2_default)
-		now = rte_rdtsc();
-	if (unlikely(tracing))
-		trace_claim(pmd, port, pkts, n, trs);
-	uint64_t *hits = &t->hits[pmd->index * t->hits_stride];
-	uint32_t run_r = 0, run_hits = 0; /* hits of the rule of the current run of packets */
-	uint16_t run_out = QV_MAX_PORTS;  /* its one output port when checked usable, or none */
-	for (uint16_t i = 0; i < n; i++) {
-		uint32_t r = results[same[i]];
+}
 
-		/* The common case: the same rule as the previous packet, outputting to one port
-		 * already found usable in this burst: straight into its tx buffer. */
-		if (r == run_r && run_out != QV_MAX_PORTS && likely(!tracing)) {
+/* Stage 4: each packet's rule (or bad-header drop, L2 switching, no-match drop) into the tx
+ * buffers. A run of packets for the same one-output rule whose port was found usable goes
+ * straight into that port's tx buffer (not in the traced variant: every packet there gets
+ * its own record). */
+static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_flow_table *t,
+                                          struct qv_port *port, struct burst *b,
+                                          struct qv_trace_rec *const *trs, const bool trace)
+{
+	const uint16_t in = b->in;
+	const bool l2_default =
+	    atomic_load_explicit(&port->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
+	const uint64_t now = l2_default ? rte_rdtsc() : 0;
+	uint64_t *hits = &t->hits[pmd->index * t->hits_stride];
+	uint32_t run_r = 0, run_hits = 0; /* the rule of the current run of packets, its hits */
+	uint16_t run_out = RUN_NO_PORT;   /* its one output port when checked usable */
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->pkts[i];
+		uint32_t r = b->results[b->same[i]];
+
+		if (!trace && r == run_r && run_out != RUN_NO_PORT) {
 			run_hits++;
-			pmd->txbuf[run_out].pkts[pmd->txbuf[run_out].n++] = pkts[i];
+			pmd->txbuf[run_out].pkts[pmd->txbuf[run_out].n++] = m;
 			if (unlikely(pmd->txbuf[run_out].n == QV_BURST))
-				pmd_flush_port(pmd, run_out);
+				pmd_flush_port(pmd, run_out, trace);
 			continue;
 		}
-
-		if (unlikely(tracing) && trs[i]) {
+		if (trace && trs[i]) {
 			struct qv_trace_rec *tr = trs[i];
 
 			pmd->cur_tr = tr;
-			tr->key = keys[i];
+			tr->key = b->keys[i];
 			tr->parsed = r != RESULT_BAD;
-			tr->emc_hit = r != RESULT_BAD && !(miss_mask & (1ull << same[i]));
+			tr->emc_hit = r != RESULT_BAD && !(b->miss_mask & (1ull << b->same[i]));
 			tr->rule_id = r != RESULT_BAD && r ? t->rules[r - 1].id : 0;
 		}
 		if (likely(r != 0 && r != RESULT_BAD)) {
@@ -463,22 +456,107 @@ static void pmd_process(struct qv_pmd *pmd, const struct qv_flow_table *t, struc
 				run_hits = 0;
 			}
 			run_hits++;
-			pmd_run_rule(pmd, in, rule, &keys[i], pkts[i]);
-			run_out = QV_MAX_PORTS;
+			pmd_run_rule(pmd, in, rule, &b->keys[i], m, trace);
+			run_out = RUN_NO_PORT;
 			if (rule->n_actions == 1 && rule->actions[0].type == QV_ACT_OUTPUT &&
-			    pmd_port_ready(rule->actions[0].arg))
+			    port_ready(rule->actions[0].arg))
 				run_out = rule->actions[0].arg;
 		} else if (r == RESULT_BAD) {
-			pmd_drop(pmd, in, pkts[i], QV_DROP_BAD_HEADER);
+			pmd_drop(pmd, in, m, QV_DROP_BAD_HEADER, trace);
 		} else if (l2_default) {
-			pmd_l2_switch(pmd, in, &keys[i], pkts[i], now);
+			pmd_l2_switch(pmd, in, &b->keys[i], m, now, trace);
 		} else {
-			pmd_drop(pmd, in, pkts[i], QV_DROP_NO_MATCH);
+			pmd_drop(pmd, in, m, QV_DROP_NO_MATCH, trace);
 		}
-		pmd->cur_tr = NULL;
+		if (trace)
+			pmd->cur_tr = NULL;
 	}
 	if (run_r)
 		hits[run_r - 1] += run_hits;
+}
+
+/* One burst, all stages; `trace` is a compile-time constant in each of the two instances. */
+static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_flow_table *t,
+                                          struct qv_port *port, struct rte_mbuf **pkts, uint16_t n,
+                                          const bool trace)
+{
+	struct burst b = {.pkts = pkts, .n = n, .in = port->index};
+	struct qv_trace_rec *trs[QV_BURST];
+	uint64_t bytes;
+
+	bytes = burst_parse(&b);
+	burst_hash(pmd, &b);
+	burst_lookup(pmd, t, &b);
+	pmd->port[b.in].rx_packets += n;
+	pmd->port[b.in].rx_bytes += bytes;
+	if (trace)
+		qv_trace_claim(pmd, port, pkts, n, trs);
+	burst_act(pmd, t, port, &b, trs, trace);
+	pmd_flush_all(pmd, trace);
+	if (trace)
+		qv_trace_finish(pmd);
+}
+
+static void pmd_burst_plain(struct qv_pmd *pmd, const struct qv_flow_table *t, struct qv_port *port,
+                            struct rte_mbuf **pkts, uint16_t n)
+{
+	pmd_burst(pmd, t, port, pkts, n, false);
+}
+
+static void pmd_burst_traced(struct qv_pmd *pmd, const struct qv_flow_table *t,
+                             struct qv_port *port, struct rte_mbuf **pkts, uint16_t n)
+{
+	pmd_burst(pmd, t, port, pkts, n, true);
+}
+
+void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbuf **pkts,
+                          uint16_t n)
+{
+	const struct qv_flow_table *t = atomic_load_explicit(&qv_sw.table, memory_order_acquire);
+	const struct qv_capture_set *cs = atomic_load_explicit(&in->capture, memory_order_acquire);
+
+	if (unlikely(cs != NULL))
+		qv_capture_burst(cs, pkts, n, QV_CAPTURE_RX);
+	if (likely(atomic_load_explicit(&in->trace_left, memory_order_relaxed) == 0))
+		pmd_burst_plain(pmd, t, in, pkts, n);
+	else
+		pmd_burst_traced(pmd, t, in, pkts, n);
+}
+
+/* ---- the thread ---- */
+
+/* --check-rxq-owner: marks every rx queue of this iteration's poll list as this PMD's, and
+ * counts (and logs the first few) queues that another PMD's current iteration also polls:
+ * rx bursts on one queue are not thread-safe, so a poll list change must never let that
+ * happen (see publish_poll_lists in switch.c). Slow; debugging only. */
+static void rxq_claim(struct qv_pmd *pmd, const struct qv_poll_list *pl)
+{
+	const uint16_t me = (uint16_t)(pmd->index + 1);
+
+	for (uint16_t q = 0; pl && q < pl->n; q++) {
+		uint16_t port = pl->rxq[q].port->index, qid = pl->rxq[q].queue;
+		uint16_t prev =
+		    atomic_exchange_explicit(&qv_sw.rxq_owner[port][qid], me, memory_order_acq_rel);
+
+		if (prev == 0 || prev == me)
+			continue;
+		if (pmd->rxq_conflicts++ < 5)
+			RTE_LOG(WARNING, USER1,
+			        "qv-switchd: PMD %u: rx queue %u of port %s is also polled by PMD "
+			        "%u\n",
+			        pmd->index, qid, pl->rxq[q].port->name, prev - 1u);
+	}
+}
+
+static void rxq_release(struct qv_pmd *pmd, const struct qv_poll_list *pl)
+{
+	for (uint16_t q = 0; pl && q < pl->n; q++) {
+		uint16_t mine = (uint16_t)(pmd->index + 1);
+
+		atomic_compare_exchange_strong_explicit(
+		    &qv_sw.rxq_owner[pl->rxq[q].port->index][pl->rxq[q].queue], &mine, 0,
+		    memory_order_release, memory_order_relaxed);
+	}
 }
 
 int qv_pmd_main(void *arg)
@@ -486,20 +564,20 @@ int qv_pmd_main(void *arg)
 	struct qv_pmd *pmd = arg;
 	struct rte_mbuf *pkts[QV_BURST];
 	uint64_t prev = rte_rdtsc();
+	const bool check_owner = qv_sw.check_rxq_owner;
 
 	rte_rcu_qsbr_thread_register(qv_sw.qsbr, pmd->index);
 	rte_rcu_qsbr_thread_online(qv_sw.qsbr, pmd->index);
 	while (!atomic_load_explicit(&pmd->stop, memory_order_relaxed)) {
 		const struct qv_poll_list *pl =
 		    atomic_load_explicit(&pmd->poll, memory_order_acquire);
-		const struct qv_flow_table *t =
-		    atomic_load_explicit(&qv_sw.table, memory_order_acquire);
 		uint64_t busy = 0, now;
 
+		if (unlikely(check_owner))
+			rxq_claim(pmd, pl);
 		for (uint16_t q = 0; pl && q < pl->n; q++) {
 			struct qv_port *p = pl->rxq[q].port;
 			uint16_t qid = pl->rxq[q].queue, n;
-			const struct qv_capture_set *cs;
 			uint64_t t0, t1;
 
 			if (unlikely(!atomic_load_explicit(&p->admin_up, memory_order_relaxed)))
@@ -508,13 +586,7 @@ int qv_pmd_main(void *arg)
 			n = p->ops->rx_burst(p, qid, pkts, QV_BURST);
 			if (n == 0)
 				continue;
-			cs = atomic_load_explicit(&p->capture, memory_order_acquire);
-			if (unlikely(cs != NULL))
-				qv_capture_burst(cs, pkts, n, QV_CAPTURE_RX);
-			pmd_process(pmd, t, p, pkts, n);
-			pmd_flush_all(pmd);
-			if (unlikely(pmd->n_tr))
-				trace_finish(pmd);
+			qv_pmd_process_burst(pmd, p, pkts, n);
 			t1 = rte_rdtsc();
 			busy += t1 - t0;
 			pmd->rxq[p->index][qid].packets += n;
@@ -524,6 +596,8 @@ int qv_pmd_main(void *arg)
 		pmd->busy_cycles += busy;
 		pmd->idle_cycles += now - prev - busy;
 		prev = now;
+		if (unlikely(check_owner))
+			rxq_release(pmd, pl); /* before the quiescent point that ends its hold */
 		rte_rcu_qsbr_quiescent(qv_sw.qsbr, pmd->index);
 	}
 	rte_rcu_qsbr_thread_offline(qv_sw.qsbr, pmd->index);

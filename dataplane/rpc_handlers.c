@@ -6,16 +6,16 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_debug.h>
 #include <rte_lcore.h>
 
-#include "dataplane/capture/capture.h"
+#include "dataplane/dp.h"
 #include "dataplane/l2_learn.h"
 #include "dataplane/rpc_handlers.h"
 #include "lib/name.h"
 #include "lib/rule_syntax.h"
 #include "dataplane/stats.h"
 #include "dataplane/switch.h"
-#include "dataplane/trace/trace.h"
 
 /* ---- parameter helpers: each names the parameter and what it must be ---- */
 
@@ -111,6 +111,11 @@ json_t *qv_view_pmds(void)
 		                 (json_int_t)rte_get_tsc_hz(), "lookups", "same_key",
 		                 (json_int_t)lk.same_key, "emc_hit", (json_int_t)lk.emc_hits,
 		                 "classifier", (json_int_t)lk.classified, "rxqs", rxqs));
+		if (qv_sw.check_rxq_owner)
+			json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+			                    "rxq_conflicts",
+			                    json_integer((json_int_t)__atomic_load_n(
+			                        &pmd->rxq_conflicts, __ATOMIC_RELAXED)));
 	}
 	return a;
 }
@@ -322,7 +327,6 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 VIEW_METHOD(m_port_list, "ports", qv_view_ports)
 VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
 VIEW_METHOD(m_pmd_show, "pmds", qv_view_pmds)
-VIEW_METHOD(m_capture_list, "captures", qv_capture_list)
 
 static json_t *m_stats_get(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
@@ -364,7 +368,7 @@ static json_t *m_l2_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 		if (mp == 0 || now - seen > qv_l2_aging_tsc)
 			continue;
-		pn = qv_switch_port_name((uint16_t)((mp & 0xffff) - 1));
+		pn = qv_switch_port_name(qv_l2_entry_port(mp));
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 		         (unsigned)(mp >> 56) & 0xff, (unsigned)(mp >> 48) & 0xff,
 		         (unsigned)(mp >> 40) & 0xff, (unsigned)(mp >> 32) & 0xff,
@@ -376,149 +380,21 @@ static json_t *m_l2_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	return json_pack("{s:o, s:i}", "entries", a, "aging_s", qv_sw.l2_aging_s);
 }
 
-static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {"port",    "file",  "dir",      "filter",
-	                                   "snaplen", "count", "duration", "max_size",
-	                                   "rotate",  "force", NULL};
-	struct qv_capture_params cp = {.dir = QV_CAPTURE_RX | QV_CAPTURE_TX, .snaplen = 65535};
-	const char *dir;
-	long long v;
-	json_t *d;
-	char msg[512];
-	int id;
-
-	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 ||
-	    !(cp.port = qv_rpc_param_str(params, "port", true, err)) ||
-	    !(cp.file = qv_rpc_param_str(params, "file", true, err)))
-		return NULL;
-	cp.filter = qv_rpc_param_str(params, "filter", false, err);
-	if (!cp.filter && json_object_get(params, "filter"))
-		return NULL;
-	dir = qv_rpc_param_str(params, "dir", false, err);
-	if (!dir && json_object_get(params, "dir"))
-		return NULL;
-	if (dir) {
-		if (strcmp(dir, "rx") == 0)
-			cp.dir = QV_CAPTURE_RX;
-		else if (strcmp(dir, "tx") == 0)
-			cp.dir = QV_CAPTURE_TX;
-		else if (strcmp(dir, "both") != 0)
-			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-			                   "parameter 'dir' must be \"rx\", \"tx\" or \"both\"");
-	}
-	if (qv_rpc_param_int(params, "snaplen", 64, 65535, &v, err) < 0)
-		return NULL;
-	if (json_object_get(params, "snaplen"))
-		cp.snaplen = (uint32_t)v;
-	if (qv_rpc_param_int(params, "count", 1, 1LL << 40, &v, err) < 0)
-		return NULL;
-	if (json_object_get(params, "count"))
-		cp.count = (uint64_t)v;
-	if (qv_rpc_param_int(params, "max_size", 4096, 1LL << 40, &v, err) < 0)
-		return NULL;
-	if (json_object_get(params, "max_size"))
-		cp.max_size = (uint64_t)v;
-	d = json_object_get(params, "duration");
-	if (d && (!json_is_number(d) || json_number_value(d) <= 0 || json_number_value(d) > 1e6))
-		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-		                   "parameter 'duration' must be a number of seconds > 0");
-	cp.duration_s = d ? json_number_value(d) : 0;
-	if (qv_rpc_param_bool(params, "rotate", &cp.rotate, err) < 0 ||
-	    qv_rpc_param_bool(params, "force", &cp.force, err) < 0)
-		return NULL;
-	if (cp.rotate && !cp.max_size)
-		return qv_rpc_fail(
-		    err, QV_RPC_INVALID_PARAMS,
-		    "'rotate' needs 'max_size' (the size at which to start a new file)");
-	id = qv_capture_start(&cp, msg, sizeof(msg));
-	if (id < 0)
-		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
-	return json_pack("{s:i, s:s}", "id", id, "file", cp.file);
-}
-
-static json_t *m_capture_stop(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {"id", NULL};
-	long long id;
-	char msg[512];
-	json_t *list, *v, *found = NULL;
-	size_t i;
-
-	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0)
-		return NULL;
-	if (qv_rpc_param_int(params, "id", 1, UINT32_MAX, &id, err) <= 0)
-		return err->code
-		           ? NULL
-		           : qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter 'id'");
-	if (qv_capture_stop((uint32_t)id, msg, sizeof(msg)) != 0)
-		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
-	list = qv_capture_list();
-	json_array_foreach(list, i, v) if (json_integer_value(json_object_get(v, "id")) == id)
-	    found = v;
-	found = found ? json_incref(found) : json_object();
-	json_decref(list);
-	return found;
-}
-
-static json_t *m_trace_start(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {"port", "count", NULL};
-	long long count = 10;
-	const char *port;
-	char msg[256];
-
-	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0 ||
-	    !(port = qv_rpc_param_str(params, "port", true, err)) ||
-	    qv_rpc_param_int(params, "count", 1, QV_TRACE_MAX, &count, err) < 0)
-		return NULL;
-	if (qv_trace_start(port, (uint32_t)count, msg, sizeof(msg)) != 0)
-		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
-	return json_pack("{s:s, s:i}", "port", port, "count", (int)count);
-}
-
-static json_t *m_trace_show(json_t *params, struct qv_rpc_error *err, void *ctx)
-{
-	static const char *const keys[] = {NULL};
-
-	(void)ctx;
-	if (qv_rpc_check_keys(params, keys, err) != 0)
-		return NULL;
-	return qv_trace_show();
-}
-
 /* Every method runs with qv_sw.lock held: telemetry readers and the RPC thread never see a
  * half-made change. */
-#define LOCKED(fn)                                                                                 \
-	static json_t *fn##_locked(json_t *params, struct qv_rpc_error *err, void *ctx)            \
-	{                                                                                          \
-		json_t *r;                                                                         \
-		pthread_mutex_lock(&qv_sw.lock);                                                   \
-		r = fn(params, err, ctx);                                                          \
-		pthread_mutex_unlock(&qv_sw.lock);                                                 \
-		return r;                                                                          \
-	}
-LOCKED(m_port_add)
-LOCKED(m_port_del)
-LOCKED(m_port_set)
-LOCKED(m_port_list)
-LOCKED(m_flow_add)
-LOCKED(m_flow_del)
-LOCKED(m_flow_list)
-LOCKED(m_pmd_show)
-LOCKED(m_stats_get)
-LOCKED(m_stats_clear)
-LOCKED(m_l2_show)
-LOCKED(m_capture_start)
-LOCKED(m_capture_stop)
-LOCKED(m_capture_list)
-LOCKED(m_trace_start)
-LOCKED(m_trace_show)
+QV_DP_LOCKED(m_port_add)
+QV_DP_LOCKED(m_port_del)
+QV_DP_LOCKED(m_port_set)
+QV_DP_LOCKED(m_port_list)
+QV_DP_LOCKED(m_flow_add)
+QV_DP_LOCKED(m_flow_del)
+QV_DP_LOCKED(m_flow_list)
+QV_DP_LOCKED(m_pmd_show)
+QV_DP_LOCKED(m_stats_get)
+QV_DP_LOCKED(m_stats_clear)
+QV_DP_LOCKED(m_l2_show)
 
-const struct qv_rpc_method qv_switch_methods[] = {
+static const struct qv_rpc_method core_methods[] = {
     {"port.add", m_port_add_locked, "add a vhost-user or DPDK port"},
     {"port.del", m_port_del_locked, "remove a port (its rules stay, inert, until it is back)"},
     {"port.set", m_port_set_locked, "set a port's default (drop|l2) or admin state (up|down)"},
@@ -530,10 +406,30 @@ const struct qv_rpc_method qv_switch_methods[] = {
     {"stats.get", m_stats_get_locked, "ports, drops by reason and PMDs in one call"},
     {"stats.clear", m_stats_clear_locked, "zero every counter"},
     {"l2.show", m_l2_show_locked, "the MAC learning table"},
-    {"capture.start", m_capture_start_locked, "capture a port's packets to a pcapng file"},
-    {"capture.stop", m_capture_stop_locked, "stop a capture; its file is complete"},
-    {"capture.list", m_capture_list_locked, "running and finished captures with counters"},
-    {"trace.start", m_trace_start_locked, "trace what happens to the next N packets of a port"},
-    {"trace.show", m_trace_show_locked, "the packets traced so far, with what was done to them"},
     {NULL, NULL, NULL},
 };
+
+/* The switch's table: the core methods above, then each feature's in name order. Assembled
+ * by a constructor that runs after the features' (QV_DP_FEATURE) registered them. */
+#define MAX_METHODS 64
+static struct qv_rpc_method all_methods[MAX_METHODS + 1];
+const struct qv_rpc_method *qv_switch_methods = all_methods;
+
+static void add_methods(unsigned *n, const struct qv_rpc_method *m)
+{
+	for (; m->name; m++) {
+		RTE_VERIFY(*n < MAX_METHODS); /* raise MAX_METHODS */
+		all_methods[(*n)++] = *m;
+	}
+}
+
+static void __attribute__((constructor(QV_DP_FEATURE_PRIO + 1))) assemble_methods(void)
+{
+	unsigned n = 0;
+
+	add_methods(&n, core_methods);
+	for (const struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->methods)
+			add_methods(&n, f->methods);
+	all_methods[n] = (struct qv_rpc_method){NULL, NULL, NULL};
+}

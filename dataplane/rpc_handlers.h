@@ -7,7 +7,8 @@
 
 #include "control/rpc/rpc.h"
 
-extern const struct qv_rpc_method qv_switch_methods[];
+/* The core methods plus every registered feature's (dp.h), ending with {NULL}. */
+extern const struct qv_rpc_method *qv_switch_methods;
 
 /* Views shared with the telemetry endpoints. Callers hold qv_sw.lock. */
 json_t *qv_view_ports(void);

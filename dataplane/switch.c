@@ -11,22 +11,15 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "dataplane/capture/capture.h"
+#include "dataplane/dp.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
 #include "lib/rule_syntax.h"
 #include "dataplane/switch.h"
-#include "dataplane/trace/trace.h"
 #include "pmd-glue/ethdev_port.h"
 #include "vhost/vhost_port.h"
 
 struct qv_switch qv_sw = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-void qv_switch_quiesce(void)
-{
-	if (qv_sw.qsbr)
-		rte_rcu_qsbr_synchronize(qv_sw.qsbr, RTE_QSBR_THRID_INVALID);
-}
 
 /* For rte_vhost's device callbacks. rte_vhost may call destroy_device while it holds the
  * device's virtqueue locks (a new memory table on a running device), and a PMD inside
@@ -99,23 +92,26 @@ int qv_switch_start_pmds(void)
 
 /* ---- rx queue placement ---- */
 
-/* Spreads every rx queue of every port over the PMDs: a PMD on the port's NUMA node first,
- * the least loaded one among those; any PMD when the node has none. */
-static int publish_poll_lists(void)
+static struct qv_poll_list *poll_list_alloc(unsigned n)
 {
-	struct qv_poll_list *lists[QV_MAX_PMDS], *old[QV_MAX_PMDS];
-	uint16_t load[QV_MAX_PMDS] = {0};
-	uint16_t n = qv_sw.n_pmds;
+	return calloc(1,
+	              sizeof(struct qv_poll_list) + n * sizeof(((struct qv_poll_list *)0)->rxq[0]));
+}
 
-	for (uint16_t i = 0; i < n; i++) {
-		lists[i] = calloc(1, sizeof(struct qv_poll_list) +
-		                         QV_MAX_PORTS * QV_MAX_QUEUES * sizeof(lists[i]->rxq[0]));
-		if (!lists[i]) {
-			while (i--)
-				free(lists[i]);
-			return -1;
-		}
-	}
+static bool poll_list_has(const struct qv_poll_list *pl, const struct qv_port *p, uint16_t q)
+{
+	for (uint16_t k = 0; pl && k < pl->n; k++)
+		if (pl->rxq[k].port == p && pl->rxq[k].queue == q)
+			return true;
+	return false;
+}
+
+/* Spreads every rx queue of every port over the PMDs into lists[]: a PMD on the port's NUMA
+ * node first, the least loaded one among those; any PMD when the node has none. */
+static void place_rx_queues(struct qv_poll_list **lists, uint16_t n)
+{
+	uint16_t load[QV_MAX_PMDS] = {0};
+
 	for (uint16_t pi = 0; pi < QV_MAX_PORTS; pi++) {
 		struct qv_port *p = atomic_load(&qv_sw.ports[pi]);
 
@@ -140,11 +136,48 @@ static int publish_poll_lists(void)
 			load[best]++;
 		}
 	}
-	for (uint16_t i = 0; i < n; i++)
-		old[i] = atomic_exchange(&qv_sw.pmds[i]->poll, lists[i]);
-	qv_switch_quiesce();
-	for (uint16_t i = 0; i < n; i++)
-		free(old[i]);
+}
+
+/* Publishes a new placement of the rx queues in two phases. rte_eth_rx_burst is not
+ * thread-safe per queue, and a PMD polls with the list it loaded until its quiescent point:
+ * swapping the lists at once could let the PMD a queue moves to poll it while the PMD it
+ * leaves still does. So first every PMD gets the queues it keeps (those leaving it, and the
+ * ports gone, removed), a grace period passes, and only then the full new lists (queues
+ * arriving added). A moved queue is polled by no PMD for one grace period. */
+static int publish_poll_lists(void)
+{
+	struct qv_poll_list *lists[QV_MAX_PMDS], *keep[QV_MAX_PMDS];
+	void *_Atomic *slots[QV_MAX_PMDS];
+	uint16_t n = qv_sw.n_pmds, i;
+	bool removes = false;
+
+	for (i = 0; i < n; i++) {
+		const struct qv_poll_list *cur = atomic_load(&qv_sw.pmds[i]->poll);
+
+		lists[i] = poll_list_alloc(QV_MAX_PORTS * QV_MAX_QUEUES);
+		keep[i] = poll_list_alloc(cur ? cur->n : 0);
+		if (!lists[i] || !keep[i]) {
+			for (uint16_t k = 0; k <= i; k++)
+				free(lists[k]), free(keep[k]);
+			return -1;
+		}
+		slots[i] = QV_DP_SLOT(&qv_sw.pmds[i]->poll);
+	}
+	place_rx_queues(lists, n);
+	for (i = 0; i < n; i++) {
+		const struct qv_poll_list *cur = atomic_load(&qv_sw.pmds[i]->poll);
+
+		for (uint16_t k = 0; cur && k < cur->n; k++)
+			if (poll_list_has(lists[i], cur->rxq[k].port, cur->rxq[k].queue))
+				keep[i]->rxq[keep[i]->n++] = cur->rxq[k];
+		removes |= cur && keep[i]->n != cur->n;
+	}
+	if (removes) /* phase 1: remove, then the grace period */
+		qv_dp_publish_n(n, slots, (void *const *)keep, qv_dp_free, NULL);
+	else
+		for (i = 0; i < n; i++)
+			free(keep[i]);
+	qv_dp_publish_n(n, slots, (void *const *)lists, qv_dp_free, NULL); /* phase 2: add */
 	return 0;
 }
 
@@ -253,12 +286,13 @@ int qv_switch_port_del(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "no port named '%s' (see qvctl show ports)", name);
 		return -1;
 	}
-	qv_capture_stop_port(p->index); /* their files end complete */
+	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->port_removing)
+			f->port_removing(p->index); /* e.g. its captures' files end complete */
 	/* Unpublish first: out of the port table (outputs to it become port-down), out of every
 	 * poll list; once every PMD has passed a quiescent point nothing can touch it. */
-	atomic_store(&qv_sw.ports[p->index], NULL);
+	QV_DP_PUBLISH(&qv_sw.ports[p->index], NULL, NULL, NULL);
 	publish_poll_lists();
-	qv_switch_quiesce();
 	qv_switch_publish_table(err, errlen); /* rules on it go inert */
 	qv_l2_flush_port(p->index);
 	p->ops->close(p);
@@ -299,6 +333,14 @@ static void retire_hits(const struct qv_flow_table *t)
 			}
 }
 
+/* The free function of published tables: their hits move to the entries first. */
+static void retire_table(void *old, void *ctx)
+{
+	(void)ctx;
+	retire_hits(old);
+	qv_flow_table_free(old);
+}
+
 static int cmp_entries(const void *a, const void *b)
 {
 	const struct qv_flow_entry *x = a, *y = b;
@@ -308,7 +350,7 @@ static int cmp_entries(const void *a, const void *b)
 
 int qv_switch_publish_table(char *err, size_t errlen)
 {
-	struct qv_flow_table *t, *old;
+	struct qv_flow_table *t;
 	uint32_t gen = qv_sw.table_gen + 1;
 
 	if (gen == 0)
@@ -320,12 +362,7 @@ int qv_switch_publish_table(char *err, size_t errlen)
 	if (!t)
 		return -1;
 	qv_sw.table_gen = gen;
-	old = atomic_exchange(&qv_sw.table, t);
-	if (old) {
-		qv_switch_quiesce();
-		retire_hits(old);
-		qv_flow_table_free(old);
-	}
+	QV_DP_PUBLISH(&qv_sw.table, t, retire_table, NULL);
 	return 0;
 }
 
@@ -399,17 +436,17 @@ uint32_t qv_switch_flow_flush(void)
 	return n - qv_sw.n_flows;
 }
 
-/* Port references of a flow entry point at the names kept in the entry (0xfffe: the in-port,
- * 0xff00 + k: the k-th port-naming action), so a rule whose port is gone still prints as
- * the operator wrote it. */
+/* Port references of a flow entry point at the names kept in the entry (QV_PORT_REF_IN, and
+ * QV_PORT_REF_OUT(k) for the k-th port-naming action), so a rule whose port is gone still
+ * prints as the operator wrote it. */
 static const char *entry_name_at(uint16_t idx, void *ctx)
 {
 	const struct qv_flow_entry *e = ctx;
 
-	if (idx == 0xfffe)
+	if (idx == QV_PORT_REF_IN)
 		return e->in_name;
-	if (idx >= 0xff00 && idx - 0xff00 < QV_MAX_ACTIONS)
-		return e->out_name[idx - 0xff00];
+	if (idx >= QV_PORT_REF_OUT(0) && idx < QV_PORT_REF_OUT(QV_MAX_ACTIONS))
+		return e->out_name[idx - QV_PORT_REF_OUT(0)];
 	return qv_switch_port_name(idx);
 }
 
@@ -421,10 +458,10 @@ void qv_switch_flow_format(uint32_t f, char *match, size_t mlen, char *acts, siz
 	uint8_t o = 0;
 
 	if (r.match.fields & QV_M_IN_PORT)
-		r.match.in_port = 0xfffe;
+		r.match.in_port = QV_PORT_REF_IN;
 	for (uint8_t k = 0; k < r.n_actions; k++)
 		if (qv_action_names_port(r.actions[k].type))
-			r.actions[k].arg = (uint16_t)(0xff00 + o++);
+			r.actions[k].arg = QV_PORT_REF_OUT(o++);
 	if (match)
 		qv_rule_format_match(&r, entry_name_at, (void *)e, match, mlen);
 	if (acts)
@@ -457,7 +494,10 @@ void qv_switch_stop(void)
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++)
 		atomic_store(&qv_sw.pmds[i]->stop, true);
 	rte_eal_mp_wait_lcore();
-	qv_capture_stop_all(); /* after the PMDs: nothing is queued behind the files' end */
+	/* after the PMDs: nothing is queued behind a capture file's end */
+	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->stopped)
+			f->stopped();
 	/* PMDs are offline now: closing ports needs no grace period. */
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
 		struct qv_port *p = atomic_exchange(&qv_sw.ports[i], NULL);
@@ -466,7 +506,6 @@ void qv_switch_stop(void)
 			p->ops->close(p);
 	}
 	qv_flow_table_free(atomic_exchange(&qv_sw.table, NULL));
-	qv_trace_free();
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
 		free(atomic_load(&qv_sw.pmds[i]->poll));
 		rte_free(qv_sw.pmds[i]->emc);
@@ -474,4 +513,11 @@ void qv_switch_stop(void)
 	}
 	free(qv_sw.flows);
 	rte_free(qv_sw.qsbr);
+}
+
+void qv_switch_tick(void)
+{
+	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->tick)
+			f->tick();
 }

@@ -11,72 +11,12 @@
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
-#include "dataplane/emc.h"
+#include "dataplane/pmd.h"
 #include "qv/drop_reason.h"
 #include "qv/port.h"
 #include "qv/rule.h"
 
-#define QV_MAX_PMDS 16
-#define QV_BURST 32
-
-/* Per PMD, per port: written only by that PMD, summed on read. One cache line apart so PMDs
- * never share a line. */
-struct qv_port_counters {
-	uint64_t rx_packets, rx_bytes;
-	uint64_t tx_packets, tx_bytes;
-	uint64_t drops[QV_DROP_MAX]; /* packets that arrived on this port and were dropped */
-} __rte_cache_aligned;
-
-struct qv_rxq_counters {
-	uint64_t packets;
-	uint64_t busy_cycles;
-};
-
-/* How a PMD found the rule of each packet that parsed: the previous packet had the same key,
- * the exact-match cache had it, or rte_acl was asked (a cache miss). */
-struct qv_lookup_counters {
-	uint64_t same_key, emc_hits, classified;
-};
-
-/* What one PMD polls: published through RCU like the flow table. */
-struct qv_poll_list {
-	uint16_t n;
-	struct {
-		struct qv_port *port;
-		uint16_t queue;
-	} rxq[];
-};
-
 struct qv_flow_table;
-struct qv_trace_rec;
-
-struct qv_pmd {
-	unsigned lcore; /* EAL lcore id */
-	unsigned cpu;   /* the CPU it is pinned to */
-	int numa;
-	uint16_t index; /* 0..n_pmds-1, also the RCU thread id and the tx queue selector */
-	_Atomic(struct qv_poll_list *) poll;
-	_Atomic bool stop;
-
-	/* counters, written by the PMD only */
-	uint64_t busy_cycles, idle_cycles;
-	struct qv_lookup_counters lookups;
-	struct qv_port_counters port[QV_MAX_PORTS];
-	struct qv_rxq_counters rxq[QV_MAX_PORTS][QV_MAX_QUEUES];
-
-	/* fast-path private state */
-	struct qv_emc *emc;
-	struct {
-		uint16_t n;
-		struct rte_mbuf *pkts[QV_BURST];
-	} txbuf[QV_MAX_PORTS];
-	uint64_t txbuf_dirty; /* bit i: txbuf[i] holds packets */
-
-	/* packet trace of the current burst (see trace/trace.h); empty unless tracing */
-	struct qv_trace_rec *cur_tr; /* record of the packet being handled */
-	uint16_t n_tr;
-	struct qv_trace_rec *tr[QV_BURST];
-} __rte_cache_aligned;
 
 /* A rule as the control side keeps it: port names, not indexes, so that a rule survives its
  * port being removed and re-added (it is inert while the port is missing). */
@@ -112,6 +52,12 @@ struct qv_switch {
 	struct qv_rxq_counters rxq_base[QV_MAX_PMDS][QV_MAX_PORTS][QV_MAX_QUEUES];
 
 	unsigned l2_aging_s;
+
+	/* Debugging (--check-rxq-owner): rxq_owner[port][queue] is the index + 1 of the PMD
+	 * whose current iteration polls that rx queue, 0 for none; a PMD that finds another's
+	 * mark counts it in its rxq_conflicts. */
+	bool check_rxq_owner;
+	_Atomic uint16_t rxq_owner[QV_MAX_PORTS][QV_MAX_QUEUES];
 };
 
 extern struct qv_switch qv_sw;
@@ -120,7 +66,11 @@ extern struct qv_switch qv_sw;
 /* PMD i runs on EAL lcore i + 1, pinned to cpus[i]. */
 int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen);
 int qv_switch_start_pmds(void);
+/* Stops the PMDs, then the features (their stopped hooks), then closes the ports. */
 void qv_switch_stop(void);
+/* Called regularly by the control loop: the features' tick hooks (e.g. captures that reached
+ * their count, duration or size limit are retired). */
+void qv_switch_tick(void);
 
 struct qv_port_params {
 	const char *name;
@@ -145,8 +95,6 @@ uint32_t qv_switch_flow_flush(void);
 /* Rebuilds and publishes the flow table from qv_sw.flows; frees the old one after a grace
  * period. */
 int qv_switch_publish_table(char *err, size_t errlen);
-/* Waits until every PMD has passed a quiescent point. */
-void qv_switch_quiesce(void);
 
 /* Formats flow entry f (index in qv_sw.flows) with the port names it was written with; any
  * output may be NULL. */
@@ -157,8 +105,5 @@ int qv_switch_flow_find(uint32_t id);
 
 /* Rule hits: retired tables' hits plus the live table's per-PMD counters. */
 uint64_t qv_switch_flow_hits(uint32_t flow_index);
-
-/* ---- fast path ---- */
-int qv_pmd_main(void *arg);
 
 #endif

@@ -23,14 +23,14 @@
 #include "dataplane/capture/capture.h"
 #include "dataplane/capture/capture_hdr.h"
 #include "dataplane/capture/pcapng.h"
-#include "dataplane/switch.h"
+#include "dataplane/dp.h"
 
 #define CAPTURE_MBUFS 4095
 #define CAPTURE_RING 4096
 #define FINISHED_KEPT 32
 
 /* Running and finished captures. cap_lock guards the list against the capture thread; the
- * control thread additionally holds qv_sw.lock. */
+ * control thread additionally holds qv_sw.lock (qv_dp_lock). */
 static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct qv_capture *caps[QV_CAPTURE_MAX];
 static json_t *finished_list; /* summaries of retired captures, newest last */
@@ -193,8 +193,8 @@ static void *capture_thread(void *arg)
 
 static void republish_port(uint16_t port)
 {
-	struct qv_port *p = atomic_load(&qv_sw.ports[port]);
-	struct qv_capture_set *set = NULL, *old;
+	struct qv_port *p = qv_dp_port_at(port);
+	struct qv_capture_set *set = NULL;
 
 	for (int i = 0; i < QV_CAPTURE_MAX; i++) {
 		struct qv_capture *c = caps[i];
@@ -210,9 +210,8 @@ static void republish_port(uint16_t port)
 		free(set);
 		return;
 	}
-	old = atomic_exchange(&p->capture, set);
-	qv_switch_quiesce(); /* no PMD holds the old set (or a retired capture) any more */
-	free(old);
+	/* after the grace period no PMD holds the old set (or a retired capture) any more */
+	QV_DP_PUBLISH(&p->capture, set, qv_dp_free, NULL);
 }
 
 static json_t *summary(const struct qv_capture *c)
@@ -430,7 +429,7 @@ static struct rte_bpf *compile_filter(const char *filter, uint32_t snaplen, char
 
 int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errlen)
 {
-	struct qv_port *p = qv_switch_port_by_name(cp->port);
+	struct qv_port *p = qv_dp_port_by_name(cp->port);
 	struct qv_capture *c;
 	char name[RTE_RING_NAMESIZE];
 	int slot = -1;

@@ -6,7 +6,7 @@
 
 #include "dataplane/capture/capture.h"
 #include "dataplane/capture/capture_hdr.h"
-#include "dataplane/switch.h"
+#include "dataplane/pmd.h"
 
 static void capture_one(struct qv_capture *c, struct rte_mbuf **pkts, uint16_t n, uint8_t dir,
                         uint64_t now)

@@ -1,5 +1,5 @@
-/* qwikvirt: packet trace control and rendering (see trace.h). Slow path: the PMD side lives in
- * pmd.c behind a per-port counter. */
+/* qwikvirt: packet trace control and rendering (see trace.h). Slow path: the PMD side is
+ * trace_fast.h, compiled into the traced variant of the PMD loop. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,10 +7,8 @@
 
 #include <rte_cycles.h>
 
-#include "dataplane/flow_table.h"
+#include "dataplane/dp.h"
 #include "dataplane/parse.h"
-#include "lib/rule_syntax.h"
-#include "dataplane/switch.h"
 #include "dataplane/trace/trace.h"
 #include "qv/drop_reason.h"
 
@@ -18,8 +16,8 @@ _Atomic(struct qv_trace_buf *) qv_trace_cur;
 
 int qv_trace_start(const char *port, uint32_t count, char *err, size_t errlen)
 {
-	struct qv_port *p = qv_switch_port_by_name(port);
-	struct qv_trace_buf *b, *old;
+	struct qv_port *p = qv_dp_port_by_name(port);
+	struct qv_trace_buf *b;
 
 	if (!p) {
 		snprintf(err, errlen, "no port named '%s' (see qvctl show ports)", port);
@@ -37,14 +35,13 @@ int qv_trace_start(const char *port, uint32_t count, char *err, size_t errlen)
 	b->cap = count;
 	b->port = p->index;
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* one trace at a time */
-		struct qv_port *o = atomic_load(&qv_sw.ports[i]);
+		struct qv_port *o = qv_dp_port_at(i);
 
 		if (o)
 			atomic_store(&o->trace_left, 0);
 	}
-	old = atomic_exchange(&qv_trace_cur, b);
-	qv_switch_quiesce(); /* no PMD writes into the old buffer any more */
-	free(old);
+	/* after the grace period no PMD writes into the old buffer any more */
+	QV_DP_PUBLISH(&qv_trace_cur, b, qv_dp_free, NULL);
 	atomic_store(&p->trace_left, count);
 	return 0;
 }
@@ -81,24 +78,10 @@ static void describe_key(const struct qv_trace_rec *r, char *buf, size_t len)
 		         k->ip_version, s, d, k->proto, ntohs(k->src_port), ntohs(k->dst_port));
 }
 
-static const char *rule_text(uint32_t id, char *buf, size_t len)
-{
-	int f = qv_switch_flow_find(id);
-	char text[400];
-
-	if (f < 0) {
-		snprintf(buf, len, "rule %u (deleted since)", id);
-		return buf;
-	}
-	qv_switch_flow_format((uint32_t)f, NULL, 0, NULL, 0, text, sizeof(text));
-	snprintf(buf, len, "rule %u: %s", id, text);
-	return buf;
-}
-
 static json_t *render(const struct qv_trace_rec *r, uint32_t n)
 {
 	json_t *lines = json_array(), *outs = json_array();
-	const char *pn = qv_switch_port_name(r->port);
+	const char *pn = qv_dp_port_name(r->port);
 	char buf[1024], rt[640];
 
 	snprintf(buf, sizeof(buf), "packet %u: port %s (pmd %u), %u bytes", n, pn ? pn : "?",
@@ -115,7 +98,7 @@ static json_t *render(const struct qv_trace_rec *r, uint32_t n)
 		if (r->rule_id)
 			snprintf(buf, sizeof(buf), "  lookup: %s: %s",
 			         r->emc_hit ? "exact-match cache hit" : "classifier",
-			         rule_text(r->rule_id, rt, sizeof(rt)));
+			         qv_dp_rule_text(r->rule_id, rt, sizeof(rt)));
 		else
 			snprintf(buf, sizeof(buf), "  lookup: %s: no rule matched%s",
 			         r->emc_hit ? "exact-match cache hit" : "classifier",
@@ -126,7 +109,7 @@ static json_t *render(const struct qv_trace_rec *r, uint32_t n)
 		json_array_append_new(lines, json_string(buf));
 	}
 	for (uint8_t i = 0; i < r->n_out && i < QV_TRACE_OUTS; i++) {
-		const char *on = qv_switch_port_name(r->out[i]);
+		const char *on = qv_dp_port_name(r->out[i]);
 
 		snprintf(buf, sizeof(buf), "  output: %s%s%s", on ? on : "(removed port)",
 		         r->out_drop[i] >= 0 ? ": dropped, " : "",
@@ -163,6 +146,6 @@ json_t *qv_trace_show(void)
 	for (uint32_t i = 0; i < b->cap; i++)
 		if (atomic_load_explicit(&b->rec[i].done, memory_order_acquire))
 			json_array_append_new(recs, render(&b->rec[i], ++n));
-	return json_pack("{s:s?, s:i, s:o}", "port", qv_switch_port_name(b->port), "want", b->cap,
+	return json_pack("{s:s?, s:i, s:o}", "port", qv_dp_port_name(b->port), "want", b->cap,
 	                 "records", recs);
 }

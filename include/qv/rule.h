@@ -10,6 +10,14 @@
 #include "qv/flow_key.h"
 
 #define QV_MAX_PORTS 64
+
+/* Port index values: 0..QV_MAX_PORTS-1 are slots of the switch's port table; the values
+ * below are not, and never reach a PMD as a slot. */
+#define QV_PORT_NONE 0xffff /* an output to a port that does not exist (now): port-down */
+/* While a rule is formatted: "the name kept beside the rule" — its in-port's, or the k-th
+ * port-naming action's — so a rule whose port is gone prints as the operator wrote it. */
+#define QV_PORT_REF_IN 0xfffe
+#define QV_PORT_REF_OUT(k) ((uint16_t)(0xff00 + (k)))
 #define QV_PORT_NAME_MAX 32
 #define QV_MAX_ACTIONS 8
 #define QV_PRIORITY_MAX 65535

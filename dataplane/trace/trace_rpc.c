@@ -1,0 +1,50 @@
+/* qwikvirt: the packet trace feature's JSON-RPC methods (trace.start/show) and its
+ * registration with the switch. */
+#include <jansson.h>
+
+#include "control/rpc/rpc.h"
+#include "dataplane/dp.h"
+#include "dataplane/trace/trace.h"
+
+static json_t *m_trace_start(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"port", "count", NULL};
+	long long count = 10;
+	const char *port;
+	char msg[256];
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(port = qv_rpc_param_str(params, "port", true, err)) ||
+	    qv_rpc_param_int(params, "count", 1, QV_TRACE_MAX, &count, err) < 0)
+		return NULL;
+	if (qv_trace_start(port, (uint32_t)count, msg, sizeof(msg)) != 0)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	return json_pack("{s:s, s:i}", "port", port, "count", (int)count);
+}
+
+static json_t *m_trace_show(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {NULL};
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0)
+		return NULL;
+	return qv_trace_show();
+}
+
+QV_DP_LOCKED(m_trace_start)
+QV_DP_LOCKED(m_trace_show)
+
+static const struct qv_rpc_method trace_methods[] = {
+    {"trace.start", m_trace_start_locked, "trace what happens to the next N packets of a port"},
+    {"trace.show", m_trace_show_locked, "the packets traced so far, with what was done to them"},
+    {NULL, NULL, NULL},
+};
+
+static struct qv_dp_feature trace_feature = {
+    .name = "trace",
+    .stopped = qv_trace_free,
+    .methods = trace_methods,
+};
+QV_DP_FEATURE(trace_feature)
