@@ -505,7 +505,7 @@ int qv_pmd_main(void *arg)
 			if (unlikely(!atomic_load_explicit(&p->admin_up, memory_order_relaxed)))
 				continue;
 			t0 = rte_rdtsc();
-			n = p->ops->rx_burst(p, qid, pkts, QV_BURST);
+			n = qv_port_rx(p, qid, pkts, QV_BURST);
 			if (n == 0)
 				continue;
 			cs = atomic_load_explicit(&p->capture, memory_order_acquire);
@@ -529,4 +529,15 @@ int qv_pmd_main(void *arg)
 	rte_rcu_qsbr_thread_offline(qv_sw.qsbr, pmd->index);
 	rte_rcu_qsbr_thread_unregister(qv_sw.qsbr, pmd->index);
 	return 0;
+}
+
+void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbuf **pkts,
+                          uint16_t n)
+{
+	const struct qv_flow_table *t = atomic_load_explicit(&qv_sw.table, memory_order_acquire);
+
+	pmd_process(pmd, t, in, pkts, n);
+	pmd_flush_all(pmd);
+	if (unlikely(pmd->n_tr))
+		trace_finish(pmd);
 }

@@ -17,7 +17,7 @@
 #include "dataplane/rule_syntax.h"
 #include "dataplane/switch.h"
 #include "dataplane/trace/trace.h"
-#include "pmd-glue/ethdev_port.h"
+#include "pmd-glue/mempool.h"
 #include "vhost/vhost_port.h"
 
 struct qv_switch qv_sw = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -194,36 +194,29 @@ static void reset_port_counters(uint16_t idx)
 
 int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen)
 {
+	struct qv_port_config cfg = pp->cfg;
 	struct qv_port *p;
 	int idx;
 
-	if (qv_switch_port_by_name(pp->name)) {
-		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", pp->name,
-		         pp->name);
+	if (qv_switch_port_by_name(cfg.name)) {
+		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", cfg.name,
+		         cfg.name);
 		return -1;
 	}
 	idx = alloc_index();
 	if (idx < 0) {
-		snprintf(err, errlen, "port %s: the switch already has %d ports", pp->name,
+		snprintf(err, errlen, "port %s: the switch already has %d ports", cfg.name,
 		         QV_MAX_PORTS);
 		return -1;
 	}
-	if (strcmp(pp->type, "vhost") == 0) {
-		for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-			struct qv_port *o = atomic_load(&qv_sw.ports[i]);
+	for (uint16_t i = 0; pp->cls->conflicts && i < QV_MAX_PORTS; i++) {
+		struct qv_port *o = atomic_load(&qv_sw.ports[i]);
 
-			if (o && strcmp(o->ops->kind, "vhost") == 0 &&
-			    strcmp(o->where, pp->path) == 0) {
-				snprintf(err, errlen,
-				         "port %s: socket %s is already used by port %s", pp->name,
-				         pp->path, o->name);
-				return -1;
-			}
-		}
-		p = qv_vhost_port_open(pp->name, pp->path, pp->client, pp->rxq, err, errlen);
-	} else {
-		p = qv_ethdev_port_open(pp->name, pp->devargs, pp->rxq, pp->txq, err, errlen);
+		if (o && o->cls == pp->cls && pp->cls->conflicts(o, &cfg, err, errlen) != 0)
+			return -1;
 	}
+	cfg.pool = qv_mempool_get;
+	p = pp->cls->open(&cfg, err, errlen);
 	if (!p)
 		return -1;
 	p->index = (uint16_t)idx;

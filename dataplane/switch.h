@@ -122,13 +122,11 @@ int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen);
 int qv_switch_start_pmds(void);
 void qv_switch_stop(void);
 
+/* port.add: the class opens the port from cfg (cfg.name is the port's name; the switch fills
+ * in cfg.pool), then the switch applies the generic settings. */
 struct qv_port_params {
-	const char *name;
-	const char *type; /* "vhost" or "dpdk" */
-	const char *path; /* vhost */
-	bool client;
-	const char *devargs; /* dpdk */
-	uint16_t rxq, txq;
+	const struct qv_port_class *cls;
+	struct qv_port_config cfg;
 	enum qv_port_default dflt;
 	bool admin_up;
 };
@@ -160,5 +158,9 @@ uint64_t qv_switch_flow_hits(uint32_t flow_index);
 
 /* ---- fast path ---- */
 int qv_pmd_main(void *arg);
+/* Processes one rx burst of port `in` with the published table and flushes every tx buffer:
+ * one iteration of qv_pmd_main's loop for one rx queue, without the polling (unit tests). */
+void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbuf **pkts,
+                          uint16_t n);
 
 #endif

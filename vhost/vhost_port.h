@@ -14,9 +14,9 @@
  * period). Set once at start-up. */
 extern void (*qv_vhost_quiesce)(void);
 
-/* Slow path: registers the socket (server: creates it, removing a stale socket file first;
- * client: connects, and reconnects whenever the peer restarts). NULL with err on failure. */
-struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client, uint16_t queues,
-                                   char *err, size_t errlen);
+/* The "vhost" port class: port.add takes path (the socket), client (the switch connects, and
+ * reconnects whenever the peer restarts; otherwise it creates the socket, removing a stale
+ * socket file first) and queues. */
+extern const struct qv_port_class qv_vhost_port_class;
 
 #endif
