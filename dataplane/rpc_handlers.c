@@ -63,7 +63,10 @@ static json_t *port_json(struct qv_port *p)
 	o = json_pack("{s:s, s:i, s:s}", "name", p->name, "index", p->index, "type", p->cls->name);
 	for (unsigned i = 0; i < n; i++) /* the kind's own fields: path, devargs, client... */
 		json_object_set_new(o, f[i].key,
-		                    f[i].is_bool ? json_boolean(f[i].flag) : json_string(f[i].str));
+		                    f[i].type == QV_PORT_FIELD_BOOL ? json_boolean(f[i].flag)
+		                    : f[i].type == QV_PORT_FIELD_UINT
+		                        ? json_integer((json_int_t)f[i].num)
+		                        : json_string(f[i].str));
 	rest = json_pack(
 	    "{s:s, s:s, s:i, s:i, s:i, s:s, s:I, s:I, s:I, s:I}", "state",
 	    atomic_load(&p->up) ? "up" : "down", "admin", atomic_load(&p->admin_up) ? "up" : "down",

@@ -28,24 +28,15 @@ void qv_switch_quiesce(void)
 		rte_rcu_qsbr_synchronize(qv_sw.qsbr, RTE_QSBR_THRID_INVALID);
 }
 
-/* For rte_vhost's device callbacks. rte_vhost may call destroy_device while it holds the
- * device's virtqueue locks (a new memory table on a running device), and a PMD inside
- * rte_vhost_enqueue_burst on that device then waits for those locks: a full grace period
- * would never end. Wait at most 100 ms: when it does not end, the PMD is blocked on this
- * very device, which rte_vhost keeps alive until the callback returns. */
+/* For rte_vhost's destroy_device callback, run after the device was unpublished: a full grace
+ * period, with no deadline. It always ends: rte_vhost (22.11) never calls destroy_device while
+ * it holds a virtqueue's access_lock (GET_VRING_BASE and RESET_OWNER are handled without the
+ * queue locks, a broken connection is torn down after the message handler unlocked them,
+ * unregister holds only socket mutexes), so a PMD waiting in rte_vhost_enqueue_burst for a
+ * vq lock (a blocking lock; dequeue only tries it) gets it and reaches its quiescent point. */
 static void quiesce_for_vhost(void)
 {
-	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 10;
-	uint64_t token;
-
-	if (!qv_sw.qsbr)
-		return;
-	token = rte_rcu_qsbr_start(qv_sw.qsbr);
-	while (!rte_rcu_qsbr_check(qv_sw.qsbr, token, false)) {
-		if (rte_rdtsc() > deadline)
-			return;
-		rte_pause();
-	}
+	qv_switch_quiesce();
 }
 
 int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)

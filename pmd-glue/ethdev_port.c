@@ -220,7 +220,7 @@ static unsigned eth_describe(const struct qv_port *p, struct qv_port_field *out)
 
 	out[0] = (struct qv_port_field){.key = "devargs", .str = e->devargs};
 	/* port.list has always carried "client" for every port; readers rely on it */
-	out[1] = (struct qv_port_field){.key = "client", .is_bool = true, .flag = false};
+	out[1] = (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL};
 	return 2;
 }
 

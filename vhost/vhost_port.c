@@ -34,9 +34,38 @@ struct qv_vhost_port {
 	/* When the guest set up fewer queue pairs than the port has tx queues, several PMD tx
 	 * queues land on one virtqueue: these serialise them (OVS does the same). */
 	rte_spinlock_t vq_lock[QV_MAX_QUEUES];
+	/* Teardown check (see vh_check): destroy_device calls that have returned, and PMD calls
+	 * into rte_vhost during which one returned (each a use of a device being freed). */
+	_Atomic uint32_t gone_seq;
+	_Atomic uint64_t late_calls;
 };
 
 void (*qv_vhost_quiesce)(void);
+
+/* QV_VHOST_TEARDOWN_CHECK=1 in qv-switchd's environment: every PMD call into rte_vhost notes
+ * gone_seq before it reads the vid and again after the call; a change means destroy_device
+ * returned (and rte_vhost went on to free the device) while the PMD could still use it. The
+ * count is in port.list as late_vhost_calls. Off: one predictable branch per call. */
+static bool vh_check;
+
+/* Read once before main(), so that PMDs only ever read it. */
+__attribute__((constructor)) static void vh_check_init(void)
+{
+	const char *e = getenv("QV_VHOST_TEARDOWN_CHECK");
+
+	vh_check = e && strcmp(e, "1") == 0;
+}
+
+static inline uint32_t check_begin(struct qv_vhost_port *v)
+{
+	return unlikely(vh_check) ? atomic_load_explicit(&v->gone_seq, memory_order_acquire) : 0;
+}
+
+static inline void check_end(struct qv_vhost_port *v, uint32_t seq)
+{
+	if (unlikely(vh_check) && atomic_load_explicit(&v->gone_seq, memory_order_acquire) != seq)
+		atomic_fetch_add_explicit(&v->late_calls, 1, memory_order_relaxed);
+}
 
 /* Callbacks find their port by socket path; ports register here. The lock is never held while
  * calling into rte_vhost (whose unregister may call destroy_device synchronously). */
@@ -53,21 +82,27 @@ static inline struct qv_vhost_port *to_vh(struct qv_port *p)
 static uint16_t vh_rx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_vhost_port *v = to_vh(p);
+	uint32_t seq = check_begin(v);
 	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+	uint16_t got;
 
-	if (vid < 0 || q >= atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed))
+	if (vid < 0 || q >= atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed) ||
+	    !atomic_load_explicit(&p->up, memory_order_relaxed))
 		return 0;
-	return rte_vhost_dequeue_burst(vid, q * 2 + VQ_GUEST_TX, v->mp, pkts, n);
+	got = rte_vhost_dequeue_burst(vid, q * 2 + VQ_GUEST_TX, v->mp, pkts, n);
+	check_end(v, seq);
+	return got;
 }
 
 static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_vhost_port *v = to_vh(p);
+	uint32_t seq = check_begin(v);
 	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
 	uint16_t nq = atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed);
 	uint16_t sent;
 
-	if (vid < 0 || nq == 0)
+	if (vid < 0 || nq == 0 || !atomic_load_explicit(&p->up, memory_order_relaxed))
 		return 0;
 	/* rte_vhost copies into guest buffers: the mbufs it took are ours to free. */
 	if (likely(nq >= p->n_txq)) {
@@ -79,6 +114,7 @@ static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uin
 		sent = rte_vhost_enqueue_burst(vid, eq * 2 + VQ_GUEST_RX, pkts, n);
 		rte_spinlock_unlock(&v->vq_lock[eq]);
 	}
+	check_end(v, seq);
 	rte_pktmbuf_free_bulk(pkts, sent);
 	return sent;
 }
@@ -128,13 +164,16 @@ static void vh_destroy_device(int vid)
 
 	if (!v)
 		return;
-	atomic_store_explicit(&v->base.up, false, memory_order_release);
-	/* A PMD may be inside enqueue/dequeue with this vid: wait until every PMD has passed a
-	 * quiescent point before rte_vhost frees the device. */
-	if (qv_vhost_quiesce)
-		qv_vhost_quiesce();
+	/* Unpublish first: a PMD that reads the port from here on leaves rte_vhost alone. */
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
 	atomic_store(&v->nr_qpairs, 0);
+	atomic_store_explicit(&v->base.up, false, memory_order_release);
+	/* A PMD that read the vid before may still be inside enqueue/dequeue with it: wait, with
+	 * no deadline, until every PMD has passed a quiescent point. Only then may rte_vhost free
+	 * the device (it does once we return). */
+	if (qv_vhost_quiesce)
+		qv_vhost_quiesce();
+	atomic_fetch_add_explicit(&v->gone_seq, 1, memory_order_release);
 	RTE_LOG(INFO, USER1, "qv: port %s: vhost device %d gone, port down\n", v->base.name, vid);
 }
 
@@ -280,8 +319,14 @@ static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
 	const struct qv_vhost_port *v = (const struct qv_vhost_port *)p;
 
 	out[0] = (struct qv_port_field){.key = "path", .str = v->path};
-	out[1] = (struct qv_port_field){.key = "client", .is_bool = true, .flag = v->client};
-	return 2;
+	out[1] =
+	    (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL, .flag = v->client};
+	if (!vh_check)
+		return 2;
+	out[2] = (struct qv_port_field){.key = "late_vhost_calls",
+	                                .type = QV_PORT_FIELD_UINT,
+	                                .num = atomic_load(&v->late_calls)};
+	return 3;
 }
 
 /* Two ports on one socket would steal each other's guest. */

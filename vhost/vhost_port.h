@@ -9,9 +9,10 @@
 
 #include "qv/port.h"
 
-/* Called (from rte_vhost's event thread) after a device went away and before its vid is
- * forgotten: the switch waits there until no PMD can still be using the vid (RCU grace
- * period). Set once at start-up. */
+/* Called from destroy_device (on rte_vhost's event thread, or on the thread that closes the
+ * port) once the device is unpublished (vid cleared, port down) and before rte_vhost frees it:
+ * the switch waits there, with no deadline, until no PMD can still be inside rte_vhost with
+ * that vid (an RCU grace period). Set once at start-up. */
 extern void (*qv_vhost_quiesce)(void);
 
 /* The "vhost" port class: port.add takes path (the socket), client (the switch connects, and

@@ -76,11 +76,13 @@ struct qv_port_config {
 	struct rte_mempool *(*pool)(int numa, char *err, size_t errlen);
 };
 
-/* One kind-specific field of a port.list entry: a string, or a boolean when is_bool. */
+/* One kind-specific field of a port.list entry. */
 struct qv_port_field {
 	const char *key;
+	enum { QV_PORT_FIELD_STR, QV_PORT_FIELD_BOOL, QV_PORT_FIELD_UINT } type;
 	const char *str;
-	bool is_bool, flag;
+	bool flag;
+	uint64_t num;
 };
 
 #define QV_PORT_MAX_FIELDS 8
