@@ -583,7 +583,7 @@ int qv_pmd_main(void *arg)
 			if (unlikely(!atomic_load_explicit(&p->admin_up, memory_order_relaxed)))
 				continue;
 			t0 = rte_rdtsc();
-			n = p->ops->rx_burst(p, qid, pkts, QV_BURST);
+			n = qv_port_rx(p, qid, pkts, QV_BURST);
 			if (n == 0)
 				continue;
 			qv_pmd_process_burst(pmd, p, pkts, n);

@@ -11,6 +11,7 @@
 
 #include "dataplane/dp.h"
 #include "dataplane/l2_learn.h"
+#include "dataplane/port_classes.h"
 #include "dataplane/rpc_handlers.h"
 #include "lib/name.h"
 #include "lib/rule_syntax.h"
@@ -42,19 +43,28 @@ static json_t *drops_object(const uint64_t *drops)
 
 static json_t *port_json(struct qv_port *p)
 {
+	struct qv_port_field f[QV_PORT_MAX_FIELDS];
 	struct qv_port_counters c;
-	json_t *o;
+	unsigned n = p->cls->describe ? p->cls->describe(p, f) : 0;
+	json_t *o, *rest;
 
 	qv_stats_port(p->index, &c);
-	o = json_pack("{s:s, s:i, s:s, s:s, s:b, s:s, s:s, s:i, s:i, s:i, s:s, s:I, s:I, s:I, s:I}",
-	              "name", p->name, "index", p->index, "type", p->ops->kind,
-	              strcmp(p->ops->kind, "vhost") == 0 ? "path" : "devargs", p->where, "client",
-	              p->client, "state", atomic_load(&p->up) ? "up" : "down", "admin",
-	              atomic_load(&p->admin_up) ? "up" : "down", "numa", p->numa, "rxq", p->n_rxq,
-	              "txq", p->n_txq, "default",
-	              atomic_load(&p->default_action) == QV_PORT_DEFAULT_L2 ? "l2" : "drop",
-	              "rx_packets", (json_int_t)c.rx_packets, "rx_bytes", (json_int_t)c.rx_bytes,
-	              "tx_packets", (json_int_t)c.tx_packets, "tx_bytes", (json_int_t)c.tx_bytes);
+	o = json_pack("{s:s, s:i, s:s}", "name", p->name, "index", p->index, "type", p->cls->name);
+	for (unsigned i = 0; i < n; i++) /* the kind's own fields: path, devargs, client... */
+		json_object_set_new(o, f[i].key,
+		                    f[i].type == QV_PORT_FIELD_BOOL ? json_boolean(f[i].flag)
+		                    : f[i].type == QV_PORT_FIELD_UINT
+		                        ? json_integer((json_int_t)f[i].num)
+		                        : json_string(f[i].str));
+	rest = json_pack(
+	    "{s:s, s:s, s:i, s:i, s:i, s:s, s:I, s:I, s:I, s:I}", "state",
+	    atomic_load(&p->up) ? "up" : "down", "admin", atomic_load(&p->admin_up) ? "up" : "down",
+	    "numa", p->numa, "rxq", p->n_rxq, "txq", p->n_txq, "default",
+	    atomic_load(&p->default_action) == QV_PORT_DEFAULT_L2 ? "l2" : "drop", "rx_packets",
+	    (json_int_t)c.rx_packets, "rx_bytes", (json_int_t)c.rx_bytes, "tx_packets",
+	    (json_int_t)c.tx_packets, "tx_bytes", (json_int_t)c.tx_bytes);
+	json_object_update(o, rest);
+	json_decref(rest);
 	json_object_set_new(o, "drops", drops_object(c.drops));
 	return o;
 }
@@ -151,27 +161,159 @@ json_t *qv_view_drops(void)
 
 /* ---- methods ---- */
 
+/* ---- port.add / port.set: generic settings here, the kind's own through its class ---- */
+
+static bool class_takes(const struct qv_port_arg *args, uint8_t n, const char *key)
+{
+	for (uint8_t i = 0; i < n; i++)
+		if (strcmp(args[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* The keys port.add accepts: the generic ones around every class's own, each once. */
+static void port_add_keys(const char **keys, size_t max)
+{
+	size_t n = 0;
+
+	keys[n++] = "name";
+	keys[n++] = "type";
+	for (int k = 0; k < QV_PORT_KIND_MAX; k++) {
+		const struct qv_port_class *c = qv_port_classes[k];
+
+		for (uint8_t i = 0; c && i < c->n_args && n + 3 < max; i++) {
+			bool seen = false;
+
+			for (size_t j = 0; j < n; j++)
+				seen = seen || strcmp(keys[j], c->args[i].key) == 0;
+			if (!seen)
+				keys[n++] = c->args[i].key;
+		}
+	}
+	keys[n++] = "default";
+	keys[n++] = "admin";
+	keys[n] = NULL;
+}
+
+/* "'a', 'b' and 'c'" (conj "and") of the keys given, in order. */
+static void join_keys(char *buf, size_t len, const char *const *keys, size_t n, const char *conj)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s'%s'",
+		         i == 0       ? ""
+		         : i + 1 == n ? conj
+		                      : ", ",
+		         keys[i]);
+}
+
+/* A port of class c takes none of the other classes' own keys: names both lists. */
+static int check_foreign_keys(json_t *params, const struct qv_port_class *c,
+                              struct qv_rpc_error *err)
+{
+	const char *own[QV_PORT_MAX_ARGS], *other[QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS];
+	size_t n_own = 0, n_other = 0;
+	bool given = false;
+	char ownl[256], otherl[256];
+
+	for (uint8_t i = 0; i < c->n_args; i++)
+		own[n_own++] = c->args[i].key;
+	for (int k = 0; k < QV_PORT_KIND_MAX; k++) {
+		const struct qv_port_class *o = qv_port_classes[k];
+
+		for (uint8_t i = 0; o && o != c && i < o->n_args; i++) {
+			bool seen = class_takes(c->args, c->n_args, o->args[i].key);
+
+			for (size_t j = 0; j < n_other; j++)
+				seen = seen || strcmp(other[j], o->args[i].key) == 0;
+			if (seen)
+				continue;
+			other[n_other++] = o->args[i].key;
+			given = given || json_object_get(params, o->args[i].key);
+		}
+	}
+	if (!given)
+		return 0;
+	join_keys(ownl, sizeof(ownl), own, n_own, " and ");
+	join_keys(otherl, sizeof(otherl), other, n_other, " or ");
+	qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "a %s port takes %s, not %s", c->name, ownl,
+	            otherl);
+	return -1;
+}
+
+/* Reads the class's own arguments (args) into cfg. -1 with err naming the parameter. */
+static int get_class_args(json_t *params, const struct qv_port_arg *args, uint8_t n,
+                          struct qv_port_config *cfg, struct qv_rpc_error *err)
+{
+	for (uint8_t i = 0; i < n; i++) {
+		const char *key = args[i].key;
+		long long v;
+		int rc;
+
+		switch (args[i].type) {
+		case QV_PORT_ARG_STR:
+			cfg->str[i] = qv_rpc_param_str(params, key, args[i].required, err);
+			if (!cfg->str[i] && (args[i].required || json_object_get(params, key)))
+				return -1;
+			break;
+		case QV_PORT_ARG_BOOL:
+			if (qv_rpc_param_bool(params, key, &cfg->flag[i], err) < 0)
+				return -1;
+			break;
+		default: /* a queue count */
+			rc = qv_rpc_param_int(params, key, 1, QV_MAX_QUEUES, &v, err);
+			if (rc < 0)
+				return -1;
+			if (rc == 1 && args[i].type != QV_PORT_ARG_TXQ)
+				cfg->rxq = (uint16_t)v;
+			if (rc == 1 && args[i].type != QV_PORT_ARG_RXQ)
+				cfg->txq = (uint16_t)v;
+			break;
+		}
+	}
+	return 0;
+}
+
+static json_t *unknown_type(const char *type, struct qv_rpc_error *err)
+{
+	const char *names[QV_PORT_KIND_MAX];
+	size_t n = 0;
+	char list[256];
+
+	for (int k = 0; k < QV_PORT_KIND_MAX; k++)
+		if (qv_port_classes[k])
+			names[n++] = qv_port_classes[k]->name;
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+		         i == 0       ? ""
+		         : i + 1 == n ? " or "
+		                      : ", ",
+		         names[i]);
+	return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "parameter 'type' must be %s, not \"%s\"",
+	                   list, type);
+}
+
 static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
-	static const char *const keys[] = {"name", "type", "path",    "client", "queues", "devargs",
-	                                   "rxq",  "txq",  "default", "admin",  NULL};
-	struct qv_port_params pp = {.rxq = 1, .txq = 1, .admin_up = true};
-	long long v;
-	const char *admin;
+	const char *keys[4 + QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS + 1];
+	struct qv_port_params pp = {.cfg = {.rxq = 1, .txq = 1}, .admin_up = true};
+	const char *admin, *type;
 	char msg[512];
 
 	(void)ctx;
+	port_add_keys(keys, sizeof(keys) / sizeof(keys[0]));
 	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
-	pp.name = qv_rpc_param_str(params, "name", true, err);
-	if (!pp.name)
+	pp.cfg.name = qv_rpc_param_str(params, "name", true, err);
+	if (!pp.cfg.name)
 		return NULL;
-	if (!qv_name_ok(pp.name))
+	if (!qv_name_ok(pp.cfg.name))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "port name '%s' must be 1..%d characters of A-Z a-z 0-9 _ . -",
-		                   pp.name, QV_PORT_NAME_MAX - 1);
-	pp.type = qv_rpc_param_str(params, "type", true, err);
-	if (!pp.type)
+		                   pp.cfg.name, QV_PORT_NAME_MAX - 1);
+	type = qv_rpc_param_str(params, "type", true, err);
+	if (!type)
 		return NULL;
 	if (get_default(params, &pp.dflt, err) < 0)
 		return NULL;
@@ -182,45 +324,16 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "parameter 'admin' must be \"up\" or \"down\"");
 	pp.admin_up = !admin || strcmp(admin, "up") == 0;
-	if (strcmp(pp.type, "vhost") == 0) {
-		if (json_object_get(params, "devargs") || json_object_get(params, "rxq") ||
-		    json_object_get(params, "txq"))
-			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-			                   "a vhost port takes 'path', 'client' and 'queues', not "
-			                   "'devargs', 'rxq' or 'txq'");
-		pp.path = qv_rpc_param_str(params, "path", true, err);
-		if (!pp.path || qv_rpc_param_bool(params, "client", &pp.client, err) < 0)
-			return NULL;
-		if (qv_rpc_param_int(params, "queues", 1, QV_MAX_QUEUES, &v, err) < 0)
-			return NULL;
-		if (json_object_get(params, "queues"))
-			pp.rxq = pp.txq = (uint16_t)v;
-	} else if (strcmp(pp.type, "dpdk") == 0) {
-		if (json_object_get(params, "path") || json_object_get(params, "client") ||
-		    json_object_get(params, "queues"))
-			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-			                   "a dpdk port takes 'devargs', 'rxq' and 'txq', not "
-			                   "'path', 'client' or 'queues'");
-		pp.devargs = qv_rpc_param_str(params, "devargs", true, err);
-		if (!pp.devargs)
-			return NULL;
-		if (qv_rpc_param_int(params, "rxq", 1, QV_MAX_QUEUES, &v, err) < 0)
-			return NULL;
-		if (json_object_get(params, "rxq"))
-			pp.rxq = (uint16_t)v;
-		if (qv_rpc_param_int(params, "txq", 1, QV_MAX_QUEUES, &v, err) < 0)
-			return NULL;
-		if (json_object_get(params, "txq"))
-			pp.txq = (uint16_t)v;
-	} else {
-		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-		                   "parameter 'type' must be \"vhost\" or \"dpdk\", not \"%s\"",
-		                   pp.type);
-	}
+	pp.cls = qv_port_class_find(type);
+	if (!pp.cls)
+		return unknown_type(type, err);
+	if (check_foreign_keys(params, pp.cls, err) != 0 ||
+	    get_class_args(params, pp.cls->args, pp.cls->n_args, &pp.cfg, err) != 0)
+		return NULL;
 	if (qv_switch_port_add(&pp, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
-	return json_pack("{s:s, s:i}", "name", pp.name, "index",
-	                 qv_switch_port_by_name(pp.name)->index);
+	return json_pack("{s:s, s:i}", "name", pp.cfg.name, "index",
+	                 qv_switch_port_by_name(pp.cfg.name)->index);
 }
 
 static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
@@ -238,15 +351,36 @@ static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	return json_object();
 }
 
+/* The keys port.set accepts: name, default, admin, and every class's own settings. */
+static void port_set_keys(const char **keys, size_t max)
+{
+	size_t n = 0;
+
+	keys[n++] = "name";
+	keys[n++] = "default";
+	keys[n++] = "admin";
+	for (int k = 0; k < QV_PORT_KIND_MAX; k++) {
+		const struct qv_port_class *c = qv_port_classes[k];
+
+		for (uint8_t i = 0; c && i < c->n_set_args && n + 1 < max; i++)
+			keys[n++] = c->set_args[i].key;
+	}
+	keys[n] = NULL;
+}
+
 static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
-	static const char *const keys[] = {"name", "default", "admin", NULL};
+	const char *keys[3 + QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS + 1];
+	struct qv_port_config cfg = {.rxq = 1, .txq = 1};
 	enum qv_port_default d = QV_PORT_DEFAULT_DROP;
 	const char *name, *admin;
 	struct qv_port *p;
+	bool has_own = false;
 	int has_d;
+	char msg[512];
 
 	(void)ctx;
+	port_set_keys(keys, sizeof(keys) / sizeof(keys[0]));
 	if (qv_rpc_check_keys(params, keys, err) != 0 ||
 	    !(name = qv_rpc_param_str(params, "name", true, err)))
 		return NULL;
@@ -254,6 +388,15 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	if (!p)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR,
 		                   "no port named '%s' (see qvctl show ports)", name);
+	for (size_t k = 3; keys[k]; k++) {
+		if (!json_object_get(params, keys[k]))
+			continue;
+		if (!class_takes(p->cls->set_args, p->cls->n_set_args, keys[k]))
+			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+			                   "port %s is a %s port: it has no setting '%s'", name,
+			                   p->cls->name, keys[k]);
+		has_own = true;
+	}
 	has_d = get_default(params, &d, err);
 	if (has_d < 0)
 		return NULL;
@@ -263,9 +406,14 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	if (admin && strcmp(admin, "up") && strcmp(admin, "down"))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "parameter 'admin' must be \"up\" or \"down\"");
-	if (!has_d && !admin)
+	if (!has_d && !admin && !has_own)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "nothing to set: give 'default' (drop|l2) or 'admin' (up|down)");
+	cfg.name = p->name;
+	if (has_own && get_class_args(params, p->cls->set_args, p->cls->n_set_args, &cfg, err) != 0)
+		return NULL;
+	if (has_own && p->cls->set(p, &cfg, msg, sizeof(msg)) != 0)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
 	if (has_d)
 		atomic_store(&p->default_action, (uint8_t)d);
 	if (admin)

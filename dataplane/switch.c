@@ -16,31 +16,18 @@
 #include "dataplane/l2_learn.h"
 #include "lib/rule_syntax.h"
 #include "dataplane/switch.h"
-#include "pmd-glue/ethdev_port.h"
+#include "pmd-glue/mempool.h"
 #include "vhost/vhost_port.h"
 
 struct qv_switch qv_sw = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* For rte_vhost's device callbacks. rte_vhost may call destroy_device while it holds the
- * device's virtqueue locks (a new memory table on a running device), and a PMD inside
- * rte_vhost_enqueue_burst on that device then waits for those locks: a full grace period
- * would never end. Wait at most 100 ms: when it does not end, the PMD is blocked on this
- * very device, which rte_vhost keeps alive until the callback returns. */
-static void quiesce_for_vhost(void)
-{
-	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 10;
-	uint64_t token;
-
-	if (!qv_sw.qsbr)
-		return;
-	token = rte_rcu_qsbr_start(qv_sw.qsbr);
-	while (!rte_rcu_qsbr_check(qv_sw.qsbr, token, false)) {
-		if (rte_rdtsc() > deadline)
-			return;
-		rte_pause();
-	}
-}
-
+/* qv_vhost_quiesce, for rte_vhost's destroy_device callback, run after the device was unpublished:
+ * a full grace period, with no deadline. It always ends: rte_vhost (22.11) never calls
+ * destroy_device while it holds a virtqueue's access_lock (GET_VRING_BASE and RESET_OWNER are
+ * handled without the queue locks, a broken connection is torn down after the message handler
+ * unlocked them, unregister holds only socket mutexes), so a PMD waiting in rte_vhost_enqueue_burst
+ * for a vq lock (a blocking lock; dequeue only tries it) gets it and reaches its quiescent point.
+ */
 int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 {
 	size_t sz = rte_rcu_qsbr_get_memsize(QV_MAX_PMDS);
@@ -50,7 +37,7 @@ int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up RCU state: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	qv_vhost_quiesce = quiesce_for_vhost;
+	qv_vhost_quiesce = qv_dp_quiesce;
 	for (uint16_t i = 0; i < n; i++) {
 		struct qv_pmd *pmd;
 		unsigned lcore = i + 1u;
@@ -227,36 +214,29 @@ static void reset_port_counters(uint16_t idx)
 
 int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen)
 {
+	struct qv_port_config cfg = pp->cfg;
 	struct qv_port *p;
 	int idx;
 
-	if (qv_switch_port_by_name(pp->name)) {
-		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", pp->name,
-		         pp->name);
+	if (qv_switch_port_by_name(cfg.name)) {
+		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", cfg.name,
+		         cfg.name);
 		return -1;
 	}
 	idx = alloc_index();
 	if (idx < 0) {
-		snprintf(err, errlen, "port %s: the switch already has %d ports", pp->name,
+		snprintf(err, errlen, "port %s: the switch already has %d ports", cfg.name,
 		         QV_MAX_PORTS);
 		return -1;
 	}
-	if (strcmp(pp->type, "vhost") == 0) {
-		for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-			struct qv_port *o = atomic_load(&qv_sw.ports[i]);
+	for (uint16_t i = 0; pp->cls->conflicts && i < QV_MAX_PORTS; i++) {
+		struct qv_port *o = atomic_load(&qv_sw.ports[i]);
 
-			if (o && strcmp(o->ops->kind, "vhost") == 0 &&
-			    strcmp(o->where, pp->path) == 0) {
-				snprintf(err, errlen,
-				         "port %s: socket %s is already used by port %s", pp->name,
-				         pp->path, o->name);
-				return -1;
-			}
-		}
-		p = qv_vhost_port_open(pp->name, pp->path, pp->client, pp->rxq, err, errlen);
-	} else {
-		p = qv_ethdev_port_open(pp->name, pp->devargs, pp->rxq, pp->txq, err, errlen);
+		if (o && o->cls == pp->cls && pp->cls->conflicts(o, &cfg, err, errlen) != 0)
+			return -1;
 	}
+	cfg.pool = qv_mempool_get;
+	p = pp->cls->open(&cfg, err, errlen);
 	if (!p)
 		return -1;
 	p->index = (uint16_t)idx;

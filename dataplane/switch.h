@@ -72,13 +72,11 @@ void qv_switch_stop(void);
  * their count, duration or size limit are retired). */
 void qv_switch_tick(void);
 
+/* port.add: the class opens the port from cfg (cfg.name is the port's name; the switch fills
+ * in cfg.pool), then the switch applies the generic settings. */
 struct qv_port_params {
-	const char *name;
-	const char *type; /* "vhost" or "dpdk" */
-	const char *path; /* vhost */
-	bool client;
-	const char *devargs; /* dpdk */
-	uint16_t rxq, txq;
+	const struct qv_port_class *cls;
+	struct qv_port_config cfg;
 	enum qv_port_default dflt;
 	bool admin_up;
 };

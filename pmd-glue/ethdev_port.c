@@ -11,7 +11,6 @@
 #include <rte_ethdev.h>
 
 #include "pmd-glue/ethdev_port.h"
-#include "pmd-glue/mempool.h"
 
 #define QV_ETHDEV_DESC 1024
 
@@ -19,8 +18,13 @@
  * allow-list) is free to be adopted by the first port that names it. */
 static bool port_id_used[RTE_MAX_ETHPORTS];
 
+/* Arguments of port.add for an ethdev port, in qv_port_config.str order. */
+enum { ETH_ARG_DEVARGS, ETH_ARG_RXQ, ETH_ARG_TXQ, ETH_N_ARGS };
+
 struct qv_ethdev_port {
 	struct qv_port base;
+	char devargs[256];
+	struct rte_mempool *(*pool)(int numa, char *err, size_t errlen);
 	uint16_t port_id;
 	char devname[RTE_DEV_NAME_MAX_LEN];
 	char bus[16];
@@ -45,15 +49,6 @@ static uint16_t eth_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, ui
 
 /* ---- slow path ---- */
 
-static bool eth_link_up(struct qv_port *p)
-{
-	struct rte_eth_link link;
-
-	if (rte_eth_link_get_nowait(to_eth(p)->port_id, &link) != 0)
-		return false;
-	return link.link_status == RTE_ETH_LINK_UP;
-}
-
 static void eth_unplug(struct qv_ethdev_port *e)
 {
 	port_id_used[e->port_id] = false;
@@ -73,9 +68,7 @@ static void eth_close(struct qv_port *p)
 static const struct qv_port_ops eth_ops = {
     .rx_burst = eth_rx,
     .tx_burst = eth_tx,
-    .link_up = eth_link_up,
     .close = eth_close,
-    .kind = "dpdk",
 };
 
 /* "0000:03:00.0" (or "03:00.0") is a PCI device; anything else is a vdev devargs string whose
@@ -113,7 +106,7 @@ static int setup_queues(struct qv_ethdev_port *e, char *err, size_t errlen)
 	}
 	socket = rte_eth_dev_socket_id(pid);
 	e->base.numa = socket;
-	mp = qv_mempool_get(socket, err, errlen);
+	mp = e->pool(socket, err, errlen);
 	if (!mp)
 		return -1;
 	rc = rte_eth_dev_configure(pid, e->base.n_rxq, e->base.n_txq, &conf);
@@ -151,9 +144,10 @@ static int setup_queues(struct qv_ethdev_port *e, char *err, size_t errlen)
 	return 0;
 }
 
-struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint16_t nrxq,
-                                    uint16_t ntxq, char *err, size_t errlen)
+static struct qv_port *eth_open(const struct qv_port_config *cfg, char *err, size_t errlen)
 {
+	const char *name = cfg->name, *devargs = cfg->str[ETH_ARG_DEVARGS];
+	uint16_t nrxq = cfg->rxq, ntxq = cfg->txq;
 	struct qv_ethdev_port *e;
 	size_t n;
 	int rc;
@@ -168,8 +162,10 @@ struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint1
 		return NULL;
 	}
 	e->base.ops = &eth_ops;
+	e->base.cls = &qv_ethdev_port_class;
+	e->pool = cfg->pool;
 	snprintf(e->base.name, sizeof(e->base.name), "%s", name);
-	snprintf(e->base.where, sizeof(e->base.where), "%s", devargs);
+	snprintf(e->devargs, sizeof(e->devargs), "%s", devargs);
 	e->base.n_rxq = nrxq;
 	e->base.n_txq = ntxq;
 	n = strcspn(devargs, ",");
@@ -215,3 +211,31 @@ struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint1
 	}
 	return &e->base;
 }
+
+/* ---- the class ---- */
+
+static unsigned eth_describe(const struct qv_port *p, struct qv_port_field *out)
+{
+	const struct qv_ethdev_port *e = (const struct qv_ethdev_port *)p;
+
+	out[0] = (struct qv_port_field){.key = "devargs", .str = e->devargs};
+	/* port.list has always carried "client" for every port; readers rely on it */
+	out[1] = (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL};
+	return 2;
+}
+
+static const struct qv_port_arg eth_args[ETH_N_ARGS] = {
+    [ETH_ARG_DEVARGS] = {"devargs", QV_PORT_ARG_STR, true},
+    [ETH_ARG_RXQ] = {"rxq", QV_PORT_ARG_RXQ, false},
+    [ETH_ARG_TXQ] = {"txq", QV_PORT_ARG_TXQ, false},
+};
+
+/* No conflicts hook: opening finds a device already owned by another port itself. */
+const struct qv_port_class qv_ethdev_port_class = {
+    .kind = QV_PORT_KIND_DPDK,
+    .name = "dpdk",
+    .args = eth_args,
+    .n_args = ETH_N_ARGS,
+    .open = eth_open,
+    .describe = eth_describe,
+};

@@ -3,15 +3,11 @@
 #ifndef QV_ETHDEV_PORT_H
 #define QV_ETHDEV_PORT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "qv/port.h"
 
-/* Slow path: probes the device, configures nrxq/ntxq queues on its NUMA node's pool and starts
- * it. Returns NULL with a message in err (naming the device and the DPDK error) on failure,
- * leaving nothing probed behind. */
-struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint16_t nrxq,
-                                    uint16_t ntxq, char *err, size_t errlen);
+/* The "dpdk" port class: port.add takes devargs, rxq and txq. Opening probes the device,
+ * configures its queues on its NUMA node's pool and starts it; on failure the message names
+ * the device and the DPDK error, and nothing probed is left behind. */
+extern const struct qv_port_class qv_ethdev_port_class;
 
 #endif

@@ -14,7 +14,6 @@
 #include <rte_log.h>
 #include <rte_vhost.h>
 
-#include "pmd-glue/mempool.h"
 #include "vhost/vhost_port.h"
 
 /* Virtqueue numbering of a vhost-user net device: queue pair q is (2q: guest rx, 2q+1: guest
@@ -22,17 +21,51 @@
 #define VQ_GUEST_RX 0
 #define VQ_GUEST_TX 1
 
+/* Arguments of port.add for a vhost port, in qv_port_config.str/flag order. */
+enum { VH_ARG_PATH, VH_ARG_CLIENT, VH_ARG_QUEUES, VH_N_ARGS };
+
 struct qv_vhost_port {
 	struct qv_port base;
+	char path[108];             /* the vhost-user socket (sun_path size) */
+	bool client;                /* the switch is the vhost-user client */
 	_Atomic int vid;            /* -1 while no guest device is attached */
 	_Atomic uint16_t nr_qpairs; /* queue pairs the guest set up (<= base.n_rxq) */
 	struct rte_mempool *mp;
 	/* When the guest set up fewer queue pairs than the port has tx queues, several PMD tx
 	 * queues land on one virtqueue: these serialise them (OVS does the same). */
 	rte_spinlock_t vq_lock[QV_MAX_QUEUES];
+	/* Teardown check (see vh_check): destroy_device calls that have returned, and PMD calls
+	 * into rte_vhost during which one returned (each a use of a device being freed). */
+	_Atomic uint32_t gone_seq;
+	_Atomic uint64_t late_calls;
 };
 
 void (*qv_vhost_quiesce)(void);
+
+/* QV_VHOST_TEARDOWN_CHECK=1 in qv-switchd's environment: every PMD call into rte_vhost notes
+ * gone_seq before it reads the vid and again after the call; a change means destroy_device
+ * returned (and rte_vhost went on to free the device) while the PMD could still use it. The
+ * count is in port.list as late_vhost_calls. Off: one predictable branch per call. */
+static bool vh_check;
+
+/* Read once before main(), so that PMDs only ever read it. */
+__attribute__((constructor)) static void vh_check_init(void)
+{
+	const char *e = getenv("QV_VHOST_TEARDOWN_CHECK");
+
+	vh_check = e && strcmp(e, "1") == 0;
+}
+
+static inline uint32_t check_begin(struct qv_vhost_port *v)
+{
+	return unlikely(vh_check) ? atomic_load_explicit(&v->gone_seq, memory_order_acquire) : 0;
+}
+
+static inline void check_end(struct qv_vhost_port *v, uint32_t seq)
+{
+	if (unlikely(vh_check) && atomic_load_explicit(&v->gone_seq, memory_order_acquire) != seq)
+		atomic_fetch_add_explicit(&v->late_calls, 1, memory_order_relaxed);
+}
 
 /* Callbacks find their port by socket path; ports register here. The lock is never held while
  * calling into rte_vhost (whose unregister may call destroy_device synchronously). */
@@ -49,21 +82,27 @@ static inline struct qv_vhost_port *to_vh(struct qv_port *p)
 static uint16_t vh_rx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_vhost_port *v = to_vh(p);
+	uint32_t seq = check_begin(v);
 	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+	uint16_t got;
 
-	if (vid < 0 || q >= atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed))
+	if (vid < 0 || q >= atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed) ||
+	    !atomic_load_explicit(&p->up, memory_order_relaxed))
 		return 0;
-	return rte_vhost_dequeue_burst(vid, q * 2 + VQ_GUEST_TX, v->mp, pkts, n);
+	got = rte_vhost_dequeue_burst(vid, q * 2 + VQ_GUEST_TX, v->mp, pkts, n);
+	check_end(v, seq);
+	return got;
 }
 
 static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_vhost_port *v = to_vh(p);
+	uint32_t seq = check_begin(v);
 	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
 	uint16_t nq = atomic_load_explicit(&v->nr_qpairs, memory_order_relaxed);
 	uint16_t sent;
 
-	if (vid < 0 || nq == 0)
+	if (vid < 0 || nq == 0 || !atomic_load_explicit(&p->up, memory_order_relaxed))
 		return 0;
 	/* rte_vhost copies into guest buffers: the mbufs it took are ours to free. */
 	if (likely(nq >= p->n_txq)) {
@@ -75,6 +114,7 @@ static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uin
 		sent = rte_vhost_enqueue_burst(vid, eq * 2 + VQ_GUEST_RX, pkts, n);
 		rte_spinlock_unlock(&v->vq_lock[eq]);
 	}
+	check_end(v, seq);
 	rte_pktmbuf_free_bulk(pkts, sent);
 	return sent;
 }
@@ -90,7 +130,7 @@ static struct qv_vhost_port *find_by_vid(int vid)
 		return NULL;
 	pthread_mutex_lock(&registry_lock);
 	for (int i = 0; i < QV_MAX_PORTS; i++)
-		if (registry[i] && strcmp(registry[i]->base.where, path) == 0)
+		if (registry[i] && strcmp(registry[i]->path, path) == 0)
 			found = registry[i];
 	pthread_mutex_unlock(&registry_lock);
 	return found;
@@ -124,13 +164,16 @@ static void vh_destroy_device(int vid)
 
 	if (!v)
 		return;
-	atomic_store_explicit(&v->base.up, false, memory_order_release);
-	/* A PMD may be inside enqueue/dequeue with this vid: wait until every PMD has passed a
-	 * quiescent point before rte_vhost frees the device. */
-	if (qv_vhost_quiesce)
-		qv_vhost_quiesce();
+	/* Unpublish first: a PMD that reads the port from here on leaves rte_vhost alone. */
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
 	atomic_store(&v->nr_qpairs, 0);
+	atomic_store_explicit(&v->base.up, false, memory_order_release);
+	/* A PMD that read the vid before may still be inside enqueue/dequeue with it: wait, with
+	 * no deadline, until every PMD has passed a quiescent point. Only then may rte_vhost free
+	 * the device (it does once we return). */
+	if (qv_vhost_quiesce)
+		qv_vhost_quiesce();
+	atomic_fetch_add_explicit(&v->gone_seq, 1, memory_order_release);
 	RTE_LOG(INFO, USER1, "qv: port %s: vhost device %d gone, port down\n", v->base.name, vid);
 }
 
@@ -138,11 +181,6 @@ static const struct rte_vhost_device_ops vh_dev_ops = {
     .new_device = vh_new_device,
     .destroy_device = vh_destroy_device,
 };
-
-static bool vh_link_up(struct qv_port *p)
-{
-	return atomic_load(&p->up);
-}
 
 static void registry_set(struct qv_vhost_port *v, struct qv_vhost_port *val)
 {
@@ -155,10 +193,10 @@ static void vh_close(struct qv_port *p)
 {
 	struct qv_vhost_port *v = to_vh(p);
 
-	rte_vhost_driver_unregister(p->where); /* calls destroy_device if a guest is attached */
+	rte_vhost_driver_unregister(v->path); /* calls destroy_device if a guest is attached */
 	registry_set(v, NULL);
-	if (!p->client)
-		unlink(p->where);
+	if (!v->client)
+		unlink(v->path);
 	free(v);
 }
 
@@ -168,9 +206,7 @@ static const struct qv_port_ops vh_ops = {
     .start = vh_start,
     .rx_burst = vh_rx,
     .tx_burst = vh_tx,
-    .link_up = vh_link_up,
     .close = vh_close,
-    .kind = "vhost",
 };
 
 /* Offloads we do not implement in the switch: the guest must hand us whole, checksummed
@@ -210,9 +246,11 @@ static int check_socket_path(const char *name, const char *path, bool client, ch
 	return 0;
 }
 
-struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client, uint16_t queues,
-                                   char *err, size_t errlen)
+static struct qv_port *vh_open(const struct qv_port_config *cfg, char *err, size_t errlen)
 {
+	const char *name = cfg->name, *path = cfg->str[VH_ARG_PATH];
+	bool client = cfg->flag[VH_ARG_CLIENT];
+	uint16_t queues = cfg->rxq;
 	struct qv_vhost_port *v;
 
 	if (queues == 0 || queues > QV_MAX_QUEUES) {
@@ -227,15 +265,16 @@ struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool clie
 		return NULL;
 	}
 	v->base.ops = &vh_ops;
+	v->base.cls = &qv_vhost_port_class;
 	snprintf(v->base.name, sizeof(v->base.name), "%s", name);
-	snprintf(v->base.where, sizeof(v->base.where), "%s", path);
-	v->base.client = client;
+	snprintf(v->path, sizeof(v->path), "%s", path);
+	v->client = client;
 	v->base.n_rxq = v->base.n_txq = queues;
 	v->base.numa = -1;
 	atomic_init(&v->vid, -1);
 	for (int i = 0; i < QV_MAX_QUEUES; i++)
 		rte_spinlock_init(&v->vq_lock[i]);
-	v->mp = qv_mempool_get(-1, err, errlen);
+	v->mp = cfg->pool(-1, err, errlen);
 	if (!v->mp) {
 		free(v);
 		return NULL;
@@ -248,8 +287,8 @@ struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool clie
 static int vh_start(struct qv_port *p, char *err, size_t errlen)
 {
 	struct qv_vhost_port *v = to_vh(p);
-	const char *path = p->where;
-	uint64_t flags = p->client ? RTE_VHOST_USER_CLIENT : 0;
+	const char *path = v->path;
+	uint64_t flags = v->client ? RTE_VHOST_USER_CLIENT : 0;
 
 	registry_set(v, v);
 	if (rte_vhost_driver_register(path, flags) != 0) {
@@ -265,10 +304,56 @@ static int vh_start(struct qv_port *p, char *err, size_t errlen)
 	    rte_vhost_driver_start(path) != 0) {
 		snprintf(err, errlen,
 		         "port %s: cannot start vhost-user %s on %s (does the directory exist?)",
-		         p->name, p->client ? "client" : "server", path);
+		         p->name, v->client ? "client" : "server", path);
 		rte_vhost_driver_unregister(path);
 		registry_set(v, NULL);
 		return -1;
 	}
 	return 0;
 }
+
+/* ---- the class ---- */
+
+static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
+{
+	const struct qv_vhost_port *v = (const struct qv_vhost_port *)p;
+
+	out[0] = (struct qv_port_field){.key = "path", .str = v->path};
+	out[1] =
+	    (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL, .flag = v->client};
+	if (!vh_check)
+		return 2;
+	out[2] = (struct qv_port_field){.key = "late_vhost_calls",
+	                                .type = QV_PORT_FIELD_UINT,
+	                                .num = atomic_load(&v->late_calls)};
+	return 3;
+}
+
+/* Two ports on one socket would steal each other's guest. */
+static int vh_conflicts(const struct qv_port *other, const struct qv_port_config *cfg, char *err,
+                        size_t errlen)
+{
+	const struct qv_vhost_port *o = (const struct qv_vhost_port *)other;
+
+	if (strcmp(o->path, cfg->str[VH_ARG_PATH]) != 0)
+		return 0;
+	snprintf(err, errlen, "port %s: socket %s is already used by port %s", cfg->name, o->path,
+	         other->name);
+	return -1;
+}
+
+static const struct qv_port_arg vh_args[VH_N_ARGS] = {
+    [VH_ARG_PATH] = {"path", QV_PORT_ARG_STR, true},
+    [VH_ARG_CLIENT] = {"client", QV_PORT_ARG_BOOL, false},
+    [VH_ARG_QUEUES] = {"queues", QV_PORT_ARG_QUEUES, false},
+};
+
+const struct qv_port_class qv_vhost_port_class = {
+    .kind = QV_PORT_KIND_VHOST,
+    .name = "vhost",
+    .args = vh_args,
+    .n_args = VH_N_ARGS,
+    .open = vh_open,
+    .describe = vh_describe,
+    .conflicts = vh_conflicts,
+};

@@ -15,9 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
-
 #include "control/rpc/rpc.h"
+#include "tests/unit/qv_unit.h"
 
 /* Generous: only reached when something is broken, and a loaded CI box must not flake. */
 #define DEADLINE_MS 5000
@@ -1035,56 +1034,48 @@ static void test_call_timeout(void)
 
 int main(void)
 {
-	CU_pSuite frame, typed, server;
-	unsigned int failures;
+	static const struct qv_unit_test frame_tests[] = {
+	    {"valid call", test_valid_call},
+	    {"id types", test_id_types},
+	    {"notification", test_notification},
+	    {"parse errors", test_parse_errors},
+	    {"invalid requests", test_invalid_requests},
+	    {"params not object", test_params_not_object},
+	    {"unknown method", test_unknown_method},
+	    {"rpc.list", test_rpc_list},
+	    {"handler errors", test_handler_errors},
+	    {"handler params", test_handler_params},
+	    {"qv_rpc_fail", test_fail_helper},
+	};
+	static const struct qv_unit_test typed_tests[] = {
+	    {"string", test_param_str},
+	    {"integer and range", test_param_int},
+	    {"boolean", test_param_bool},
+	    {"one of", test_param_enum},
+	};
+	static const struct qv_unit_test server_tests[] = {
+	    {"socket mode", test_socket_mode},
+	    {"call success", test_call_success},
+	    {"call method error", test_call_method_error},
+	    {"two requests in one write", test_two_requests_one_write},
+	    {"split request", test_split_request},
+	    {"request size limit", test_request_size_limit},
+	    {"silent client", test_silent_client},
+	    {"half-closed client", test_half_closed_client},
+	    {"non-reading client dropped", test_non_reading_client_dropped},
+	    {"too many clients", test_too_many_clients},
+	    {"peer not allowed", test_peer_not_allowed},
+	    {"second server refused", test_second_server_refused},
+	    {"stale socket replaced", test_stale_socket_replaced},
+	    {"non-socket refused", test_non_socket_refused},
+	    {"call missing socket", test_call_missing_socket},
+	    {"call timeout", test_call_timeout},
+	};
+	static const struct qv_unit_suite suites[] = {
+	    QV_UNIT_SUITE("rpc_frame", NULL, NULL, frame_tests),
+	    QV_UNIT_SUITE("rpc_params", NULL, params_clean, typed_tests),
+	    QV_UNIT_SUITE("rpc_server", server_suite_init, server_suite_clean, server_tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	frame = CU_add_suite("rpc_frame", NULL, NULL);
-	typed = CU_add_suite("rpc_params", NULL, params_clean);
-	server = CU_add_suite("rpc_server", server_suite_init, server_suite_clean);
-	if (frame == NULL || typed == NULL || server == NULL)
-		return 2;
-	CU_add_test(frame, "valid call", test_valid_call);
-	CU_add_test(frame, "id types", test_id_types);
-	CU_add_test(frame, "notification", test_notification);
-	CU_add_test(frame, "parse errors", test_parse_errors);
-	CU_add_test(frame, "invalid requests", test_invalid_requests);
-	CU_add_test(frame, "params not object", test_params_not_object);
-	CU_add_test(frame, "unknown method", test_unknown_method);
-	CU_add_test(frame, "rpc.list", test_rpc_list);
-	CU_add_test(frame, "handler errors", test_handler_errors);
-	CU_add_test(frame, "handler params", test_handler_params);
-	CU_add_test(frame, "qv_rpc_fail", test_fail_helper);
-
-	CU_add_test(typed, "string", test_param_str);
-	CU_add_test(typed, "integer and range", test_param_int);
-	CU_add_test(typed, "boolean", test_param_bool);
-	CU_add_test(typed, "one of", test_param_enum);
-
-	CU_add_test(server, "socket mode", test_socket_mode);
-	CU_add_test(server, "call success", test_call_success);
-	CU_add_test(server, "call method error", test_call_method_error);
-	CU_add_test(server, "two requests in one write", test_two_requests_one_write);
-	CU_add_test(server, "split request", test_split_request);
-	CU_add_test(server, "request size limit", test_request_size_limit);
-	CU_add_test(server, "silent client", test_silent_client);
-	CU_add_test(server, "half-closed client", test_half_closed_client);
-	CU_add_test(server, "non-reading client dropped", test_non_reading_client_dropped);
-	CU_add_test(server, "too many clients", test_too_many_clients);
-	CU_add_test(server, "peer not allowed", test_peer_not_allowed);
-	CU_add_test(server, "second server refused", test_second_server_refused);
-	CU_add_test(server, "stale socket replaced", test_stale_socket_replaced);
-	CU_add_test(server, "non-socket refused", test_non_socket_refused);
-	CU_add_test(server, "call missing socket", test_call_missing_socket);
-	CU_add_test(server, "call timeout", test_call_timeout);
-
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	/* A suite whose init failed runs no test and records no assertion failure. */
-	if (CU_get_number_of_suites_failed() > 0)
-		failures++;
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return qv_unit_run_suites(suites, sizeof(suites) / sizeof(suites[0]));
 }
