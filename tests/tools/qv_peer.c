@@ -1,5 +1,7 @@
 /* qv-peer: the test suite's traffic peer, a one-lcore DPDK program on the far side of a switch's
- * ports that sends pcap files or generated UDP frames and counts or captures what comes back. */
+ * ports that sends pcap files or generated UDP frames and counts or captures what comes back.
+ * Over 700 lines as one file on purpose: one test tool whose modes share its option table and
+ * port set-up; frames come from lib/frame.c, so what is left here is the tool itself. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

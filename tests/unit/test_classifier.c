@@ -1,5 +1,6 @@
 /* qwikvirt: unit tests for the rule matcher, the rte_acl classifier and the exact-match cache.
- * The classifier is checked field by field and against brute force over qv_match_covers. */
+ * The classifier is checked field by field and against brute force over qv_match_covers.
+ * Long because it is a flat list of cases per field plus the brute-force comparison. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

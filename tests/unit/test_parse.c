@@ -1,5 +1,6 @@
 /* qwikvirt: unit tests for the fast-path packet parser (dataplane/parse.h).
- * Frames are built byte by byte so each test states exactly what is on the wire. */
+ * Frames are built byte by byte so each test states exactly what is on the wire. Long because
+ * it is a flat list of cases, one per header shape; no logic beyond the cases. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

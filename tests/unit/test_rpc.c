@@ -1,5 +1,6 @@
 /* qwikvirt: unit tests for the JSON-RPC layer: framing rules (qv_rpc_handle_line) and a real
- * server + client over a Unix socket in a temporary directory, served from a pthread. */
+ * server + client over a Unix socket in a temporary directory, served from a pthread.
+ * Long because it is a flat list of cases (framing, typed parameters, server behaviour). */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
