@@ -15,6 +15,7 @@
 #include "control/placement/placement.h"
 #include "control/rpc/rpc.h"
 #include "control/vm/vm_lifecycle.h"
+#include "qv/sd_notify.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/controld.sock"
 #define DEFAULT_SWITCH "/run/qwikvirt/switchd.sock"
@@ -256,6 +257,7 @@ int main(int argc, char **argv)
 	       qv_cd.desired.name ? ", restored " : "",
 	       qv_cd.desired.name ? qv_cd.desired.name : "");
 	fflush(stdout);
+	qv_sd_notify("READY=1"); /* systemd Type=notify: the socket answers now */
 	while (!stopping) {
 		if (qv_rpc_server_poll(srv, 100) != 0)
 			break;
