@@ -60,6 +60,26 @@ gen_help() {
 				}
 				END { if (open) print ".fi" }'
 		fi
+		case $name in
+		qv-switchd | qv-controld)
+			echo "[FILES]"
+			printf '.TP\n.I %s\n%s\n' \
+				"/lib/systemd/system/$name.service" \
+				"the systemd unit (systemctl enable --now $name)" \
+				/etc/default/qwikvirt \
+				"the services' options: QV_SWITCHD_OPTS, QV_CONTROLD_OPTS" \
+				"/run/qwikvirt/${name#qv-}.sock" \
+				"the control socket, root:qwikvirt 0660 under the service"
+			if [ "$name" = qv-switchd ]; then
+				printf '.TP\n.I %s\n%s\n' /usr/lib/sysctl.d/60-qwikvirt-hugepages.conf \
+					"the hugepages reserved at boot"
+			else
+				printf '.TP\n.I %s\n%s\n' \
+					/var/lib/qwikvirt "the desired state, VM overlays and serial logs" \
+					/usr/share/doc/qwikvirt/examples "example service definitions"
+			fi
+			;;
+		esac
 		echo "[SEE ALSO]"
 		case $name in
 		qv-switchd) see="qvctl 8 qv-controld 8 qv-bench 1" ;;
