@@ -145,7 +145,10 @@ check_contains "commands" "apply call capture check flow help port show stats tr
     "$(complete_words "$QVCTL_BIN" "")"
 check_eq "show's views" "chains controld drops flows l2 placement pmd ports " \
     "$(complete_words "$QVCTL_BIN" show "")"
-check_eq "vm's verbs" "vm " "$(complete_words "$QVCTL_BIN" v)"
+check_eq "a command by its first letter" "vm " "$(complete_words "$QVCTL_BIN" v)"
+check_contains "help: the commands" "apply call capture check flow port show stats trace vm" \
+    "$(complete_words "$QVCTL_BIN" help "")"
+check_eq "help COMMAND: its words" "add del set " "$(complete_words "$QVCTL_BIN" help port "")"
 qvctl port add web1 vhost "$T/web1.sock" >/dev/null
 qvctl port add web2 vhost "$T/web2.sock" >/dev/null
 check_eq "port names from the running switch" "web1 web2 " \
