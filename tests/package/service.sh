@@ -108,7 +108,7 @@ roff_text() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(aq/'"'"'/g' "$1"; 
 for m in dataplane/qv-switchd:8 control/controld/qv-controld:8 control/qvctl/qvctl:8 \
     bench/qv-bench:1; do
     prog=$QV_BUILD/${m%:*} page=$UNITS/$(basename "${m%:*}").${m#*:}
-    [ -s "$page" ] || fail "$page not built: help2man missing? (scripts/setup-host.sh)"
+    [ -s "$page" ] || fail "$page not built: help2man missing? (scripts/setup-host.sh, then meson setup --reconfigure)"
     text=$(roff_text "$page")
     for o in $("$prog" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
         grep -qF -- "$o" <<<"$text" || fail "$(basename "$page") lacks $o of --help"
@@ -122,7 +122,7 @@ for c in "qvctl port add" "qvctl check" "qvctl vm clone" "qvctl capture start"; 
 done
 pass "qvctl.8: every command's help"
 page=$UNITS/qwikvirt.yaml.5
-[ -s "$page" ] || fail "$page not built: pandoc missing? (scripts/setup-host.sh)"
+[ -s "$page" ] || fail "$page not built: pandoc missing? (scripts/setup-host.sh, then meson setup --reconfigure)"
 text=$(roff_text "$page")
 keys=$(grep -oE '^\| `[a-z-]+`' "$QV_SRC/configs/README.md" | grep -oE '[a-z-]+' | sort -u)
 [ "$(wc -w <<<"$keys")" -gt 20 ] || fail "found too few keys in configs/README.md: $keys"
