@@ -19,7 +19,7 @@ PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       libnl-route-3-dev tshark jq python3 iproute2 bc libvirt-clients libxml2-utils
       clang-format
       # the Debian package and what runs as a service: build, lint, man pages, unit checks
-      debhelper dpkg-dev fakeroot lintian help2man pandoc man-db systemd)
+      debhelper dpkg-dev fakeroot lintian help2man pandoc man-db systemd adduser)
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
 
