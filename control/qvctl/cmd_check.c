@@ -1,6 +1,7 @@
 /* qwikvirt: qvctl check FILE: validates a service definition and prints its plan with no daemon
  * running, through the same loader, validator and chain compiler as qv-controld's apply. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,8 @@ static json_t *plan_json(const struct qv_model *m, const struct qv_switch_plan *
 	                 "vms_start", vms, "hostdevs", hostdevs);
 }
 
-static void print_port(const char *verb, const json_t *p)
+/* owner: name the VNF whose VM takes the port (a VF handed over as a PCI device) */
+static void print_port(const char *verb, const json_t *p, bool owner)
 {
 	const char *type = json_string_value(json_object_get(p, "type"));
 
@@ -68,7 +70,7 @@ static void print_port(const char *verb, const json_t *p)
 		       json_string_value(json_object_get(p, "pf")));
 	else
 		printf(" %s", json_string_value(json_object_get(p, "devargs")));
-	if (json_object_get(p, "vnf") && strcmp(verb, "add port") != 0)
+	if (owner && json_object_get(p, "vnf"))
 		printf(", to VNF %s's VM", json_string_value(json_object_get(p, "vnf")));
 	if (jint(p, "queues") > 1)
 		printf(", %lld queues", jint(p, "queues"));
@@ -83,12 +85,12 @@ static void print_plan(const char *file, const json_t *plan)
 	printf("%s: valid; the plan onto an empty switch:\n", file);
 	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
 	{
-		print_port("add port", v);
+		print_port("add port", v, false);
 		total++;
 	}
 	json_array_foreach(json_object_get(plan, "hostdevs"), i, v)
 	{
-		print_port("pass VF", v);
+		print_port("pass VF", v, true);
 		total++;
 	}
 	json_array_foreach(json_object_get(plan, "rules_add"), i, v)
