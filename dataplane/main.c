@@ -18,6 +18,7 @@
 #include "dataplane/telemetry.h"
 #include "lib/num.h"
 #include "pmd-glue/mempool.h"
+#include "qv/sd_notify.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/switchd.sock"
 
@@ -294,6 +295,7 @@ int main(int argc, char **argv)
 			printf("%s%u", i ? "," : " ", o.pmd[i]);
 		printf(", control socket %s\n", o.socket);
 		fflush(stdout);
+		qv_sd_notify("READY=1"); /* systemd Type=notify: the socket answers now */
 		rc = 0;
 	} else if (!srv) {
 		rc = 1;

@@ -1,11 +1,12 @@
 #!/bin/bash
 # test.sh - the README's test command: set up the host (packages, hugepages), build, and run
-# the unit, integration and system suites with `meson test` (system: real VMs through libvirt
-# and QEMU; scripts/setup-libvirt.sh starts the daemons it needs). With --sanitize, the unit
+# the unit, integration, system and package suites with `meson test` (system: real VMs through
+# libvirt and QEMU; scripts/setup-libvirt.sh starts the daemons it needs; package: the Debian
+# package built, installed and purged on this host). With --sanitize, the unit
 # and integration suites run again on a build with AddressSanitizer +
 # UndefinedBehaviorSanitizer; any finding fails.
 #
-#   scripts/test.sh [--sanitize] [--suite unit|integration|system] [meson test args...]
+#   scripts/test.sh [--sanitize] [--suite unit|integration|system|package] [meson test args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(--suite unit --suite integration --suite system)
+# package: the Debian package, built, linted, installed and purged on this host (a minute or two)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(--suite unit --suite integration --suite system --suite package)
 
 scripts/setup-host.sh
 scripts/build.sh build

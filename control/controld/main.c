@@ -11,9 +11,11 @@
 #include <time.h>
 
 #include "control/controld/controld.h"
+#include "control/controld/kvm_detect.h"
 #include "control/placement/placement.h"
 #include "control/rpc/rpc.h"
 #include "control/vm/vm_lifecycle.h"
+#include "qv/sd_notify.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/controld.sock"
 #define DEFAULT_SWITCH "/run/qwikvirt/switchd.sock"
@@ -55,7 +57,9 @@ static void usage(FILE *f)
 	    "  --vm-prefix PREFIX   domain name prefix (default qv-)\n"
 	    "  --images DIR         relative image/kernel/initrd paths of the file are under DIR\n"
 	    "                       (default " DEFAULT_IMAGES ")\n"
-	    "  --domain-type T      qemu (software emulation, default) or kvm\n"
+	    "  --domain-type T      auto (default): kvm where /dev/kvm runs stock guest kernels\n"
+	    "                       (not PVM), else qemu with a warning; qemu (software\n"
+	    "                       emulation) or kvm force one ($QV_KVM_DEVICE: the device)\n"
 	    "  --vm-memory M        memfd (default) or hugepages: shared guest memory for "
 	    "vhost-user\n"
 	    "  --vm-stop-timeout S  graceful shutdown wait before destroy (default 10)\n"
@@ -111,7 +115,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *sock = DEFAULT_SOCKET;
+	const char *sock = DEFAULT_SOCKET, *domain_type = "auto";
 	long interval = 1000, interval_s;
 	static char state_abs[PATH_MAX];
 	struct qv_rpc_server *srv;
@@ -168,12 +172,15 @@ int main(int argc, char **argv)
 			qv_cd.vm.sysfs_root = optarg;
 			break;
 		case 'T':
-			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "kvm") != 0) {
-				fprintf(stderr,
-				        "qv-controld: --domain-type '%s': expected qemu or kvm\n",
-				        optarg);
+			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "kvm") != 0 &&
+			    strcmp(optarg, "auto") != 0) {
+				fprintf(
+				    stderr,
+				    "qv-controld: --domain-type '%s': expected auto, qemu or kvm\n",
+				    optarg);
 				return 2;
 			}
+			domain_type = optarg;
 			qv_cd.vm.kvm = strcmp(optarg, "kvm") == 0;
 			break;
 		case 'M':
@@ -210,6 +217,19 @@ int main(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
+	if (strcmp(domain_type, "auto") == 0 && qv_cd.vm.enabled) {
+		char why[768];
+
+		qv_cd.vm.kvm = qv_kvm_usable(
+		    &(struct qv_kvm_probe){.sysfs_root = qv_cd.vm.sysfs_root}, why, sizeof(why));
+		if (qv_cd.vm.kvm)
+			printf("qv-controld: VMs: domain type kvm: %s\n", why);
+		else
+			fprintf(stderr,
+			        "qv-controld: warning: VMs: domain type qemu (software emulation, "
+			        "slow): %s; --domain-type kvm forces KVM\n",
+			        why);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -237,6 +257,7 @@ int main(int argc, char **argv)
 	       qv_cd.desired.name ? ", restored " : "",
 	       qv_cd.desired.name ? qv_cd.desired.name : "");
 	fflush(stdout);
+	qv_sd_notify("READY=1"); /* systemd Type=notify: the socket answers now */
 	while (!stopping) {
 		if (qv_rpc_server_poll(srv, 100) != 0)
 			break;

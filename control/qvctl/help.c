@@ -58,6 +58,7 @@ static const struct help {
      "  flow add|del                    manage flow rules\n"
      "  stats [clear]                   traffic and drop counters\n"
      "  apply [--check] FILE            apply a YAML service definition (qv-controld)\n"
+     "  check FILE                      validate a service definition offline, print its plan\n"
      "  show chains                     chains hop by hop with counters (qv-controld)\n"
      "  show placement                  NUMA placement of PMDs and VMs, explained (qv-controld)\n"
      "  vm list|start|stop|restart|console|snapshot|revert|clone|delete\n"
@@ -252,6 +253,17 @@ static const struct help {
      "Examples:\n"
      "  qvctl apply --check configs/web.yaml\n"
      "  qvctl apply configs/web.yaml\n"},
+    {"check", "qvctl check FILE",
+     "Validates the YAML service definition FILE (qwikvirt.yaml(5), configs/README.md) with no\n"
+     "daemon running, through the same loader, validator and chain compiler as 'qvctl apply\n"
+     "--check', and prints the plan onto an empty switch: ports, rules, VMs (named with\n"
+     "qv-controld's default prefix qv-). Every error is reported as FILE:LINE:COLUMN, as apply\n"
+     "reports it. Not checked here: VFs on their PF and NUMA placement, which depend on the\n"
+     "daemon's host ('qvctl apply --check' does them).\n"
+     "Exit status: 0 valid, 1 invalid or unreadable, 2 bad usage.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl check /usr/share/doc/qwikvirt/examples/web.yaml\n"},
     {"show placement", "qvctl show placement",
      "Asks qv-controld where the switch's PMD cores and every VNF VM of the applied file go on\n"
      "this host (or on its --topology): the host, each NIC's NUMA node, the PMD CPUs, and per\n"
@@ -369,6 +381,14 @@ const struct help *find_help(const char *cmd, const char *sub)
 int print_help(const struct help *h)
 {
 	printf("usage: %s\n\n%s", h->usage, h->text);
+	return 0;
+}
+
+int print_all_help(void)
+{
+	for (size_t i = 0; i < N_HELPS; i++)
+		printf("%sqvctl%s%s\nusage: %s\n\n%s", i ? "\n" : "", *helps[i].key ? " " : "",
+		       helps[i].key, helps[i].usage, helps[i].text);
 	return 0;
 }
 
