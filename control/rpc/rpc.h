@@ -157,13 +157,14 @@ char *qv_rpc_handle_line_as(const char *line, size_t len, const struct qv_rpc_me
 
 /* For the daemons' --help: the paragraph above, for people. */
 #define QV_RPC_HELP_ACCESS                                                                         \
-	"Access (per method, from the caller's credentials): root may call every method;\n"        \
-	"members of the socket's group (" QV_RPC_READ_GROUP ") may call the read methods\n"        \
-	"(show, stats, trace, capture; rpc.list marks each); anyone else is refused.\n"            \
-	"Limits per client: 16 connections per non-root uid (256 in all, 16 of them kept for\n"    \
-	"root); a request line must arrive within 5 s; idle connections are closed after\n"        \
-	"60 s; a client that leaves over 1 MiB of answers unread, or reads nothing for 10 s\n"     \
-	"while answers wait, is closed.\n"
+	"Access, checked per method from the caller's credentials: root (and members of\n"         \
+	"--admin-group) may call every method; members of the socket's group\n"                    \
+	"(" QV_RPC_READ_GROUP ", primary or supplementary) may call the read methods (show,\n"     \
+	"stats, trace, capture; rpc.list marks each); anyone else is refused.\n"                   \
+	"Limits: 16 connections per non-root uid, 256 in all (the last 16 for root); a\n"          \
+	"request line must be complete within 5 s; idle connections are closed at 60 s;\n"         \
+	"a client is closed when it asks for more with over 1 MiB of answers unread, or\n"         \
+	"when its answers have waited 10 s without it reading any.\n"
 
 struct qv_rpc_server;
 
