@@ -19,7 +19,8 @@ users_remove() {
 trap 'st_=$?; set +e; users_remove; (exit $st_); cleanup' EXIT
 
 users_remove # leftovers of an earlier run that was killed
-getent group qwikvirt >/dev/null || { groupadd qwikvirt && QV_USERS_MADE_GROUP=yes; }
+# a system group, as the package makes it (debian/qwikvirt.postinst)
+getent group qwikvirt >/dev/null || { groupadd --system qwikvirt && QV_USERS_MADE_GROUP=yes; }
 groupadd -f qvtest-admins
 useradd --system --no-create-home --shell /usr/sbin/nologin --user-group -G qwikvirt qvtest-member
 useradd --system --no-create-home --shell /usr/sbin/nologin --user-group qvtest-other
