@@ -199,9 +199,8 @@ static void refuse_without_fds(struct qv_rpc_server *srv)
 	fd = accept4(srv->l.fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
 		refuse(fd, QV_RPC_INTERNAL_ERROR,
-		       "server busy: qv-switchd or qv-controld is out of file descriptors on %s; "
-		       "retry later",
-		       srv->path);
+		       "server busy: %s is out of file descriptors on %s; retry later",
+		       program_invocation_short_name, srv->path);
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
