@@ -4,7 +4,8 @@
   hold SOCKET N STATUS   open N connections, each asking rpc.list once; write "held H
                          refused R unanswered U" and the first refusal to STATUS once each
                          has answered or been refused; then hold the accepted ones, idle,
-                         until killed (or until the server closes them all)
+                         until killed, or until the server has closed them all (then append
+                         "all H closed by the server" and exit)
   halfline SOCKET        send half a request line, then wait (at most 60 s) for the server to
                          close; print what it sent and "closed"
   flood SOCKET STATUS    send requests without ever reading the answers; write "flooding" to
@@ -59,12 +60,15 @@ def hold(path, n, status):
     write_status(status, "held %d refused %d unanswered %d\n%s" % (len(held), refused,
                                                                     len(pending), first))
     # Hold until killed, or until the server has closed every one (idle timeout).
+    total = len(held)
     while held:
         r, _, _ = select.select(held, [], [], 5)
         for s in r:
             if not s.recv(4096):
                 held.remove(s)
                 s.close()
+    with open(status, "a") as f:
+        f.write("all %d closed by the server\n" % total)
 
 
 def halfline(path):

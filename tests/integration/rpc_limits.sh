@@ -2,7 +2,8 @@
 # No one client can hold the control plane: idle connections (80 of root's, then 80 of a
 # member's, of which it keeps 16) leave root and members served; a client that sends half a
 # line is closed after the line timeout; one that never reads its answers is closed and does
-# not stall the others; a second daemon on the same socket is refused by the lock.
+# not stall the others; a second daemon on the same socket is refused by the lock; idle
+# connections are closed by the server at the idle timeout (the test's last minute).
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 . "$here/rpc_users.sh"
@@ -21,15 +22,15 @@ status_is() { grep -q "$2" "$1" 2>/dev/null; }
 
 # ---- 80 idle connections of root's: root and members still served ----
 python3 "$here/rpc_clients.py" hold "$T/sw.sock" 80 "$T/hold-root.status" &
-HOLD=$!
-PIDS+=("$HOLD")
+HOLD_ROOT=$!
+PIDS+=("$HOLD_ROOT")
 wait_until "root's 80 connections answered" 60 status_is "$T/hold-root.status" '^held'
 check_eq "root holds 80 idle connections (none refused)" "held 80 refused 0 unanswered 0" \
     "$(head -1 "$T/hold-root.status")"
 answers root || fail "root not served with 80 idle connections open"
 answers member || fail "a member not served with 80 idle connections of root's open"
 pass "root and a member served next to 80 idle connections"
-stop_pid "$HOLD"
+# root's 80 stay open, idle, through the rest: the server closes them at the idle timeout
 
 # ---- 80 of a member's: it keeps 16, the rest are refused at accept; root still served ----
 install -d -o qvtest-member -m 0700 "$T/member" # where the member's client writes its status
@@ -93,3 +94,8 @@ check_contains "  ... naming the lock and its holder" \
     "another server is running on $T/sw.sock (pid $SWITCH_PID holds the lock" "$(cat "$T/switch-second.log")"
 answers root || fail "the first qv-switchd no longer answers"
 pass "the first qv-switchd still answers"
+
+# ---- root's 80 idle connections, untouched since the start: closed by the idle timeout ----
+wait_until "root's idle connections closed by the server (60 s idle timeout)" 120 \
+    status_is "$T/hold-root.status" '^all 80 closed by the server'
+pass "80 idle connections closed by the server"
