@@ -56,8 +56,10 @@ static void usage(FILE *f)
 	       "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
 	       "  --check-rxq-owner   debugging: count rx queues polled by two PMDs at once\n"
 	       "                      (rxq_conflicts in pmd.show; costs cycles)\n"
+	       "  --admin-group GROUP members of GROUP may call every method too (default: root\n"
+	       "                      only); they must be able to open the socket as well\n"
 	       "  -h, --help          this text\n"
-	       "\n"
+	       "\n" QV_RPC_HELP_ACCESS "\n"
 	       "EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
 	       "\n"
 	       "Example:\n"
@@ -67,7 +69,7 @@ static void usage(FILE *f)
 }
 
 struct opts {
-	const char *socket, *file_prefix, *startup;
+	const char *socket, *file_prefix, *startup, *admin_group;
 	unsigned pmd[QV_MAX_PMDS], n_pmd, main_core, mem_mb;
 	bool no_huge;
 };
@@ -124,6 +126,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"startup", required_argument, NULL, 'S'},
 	    {"l2-aging", required_argument, NULL, 'a'},
 	    {"check-rxq-owner", no_argument, NULL, 'O'},
+	    {"admin-group", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -165,6 +168,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 			break;
 		case 'O':
 			qv_sw.check_rxq_owner = true;
+			break;
+		case 'G':
+			o->admin_group = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -285,6 +291,11 @@ int main(int argc, char **argv)
 	if (!srv) {
 		fprintf(stderr, "qv-switchd: control socket: %s\n", err);
 		stopping = 1;
+	} else if (o.admin_group &&
+	           qv_rpc_server_set_admin_group(srv, o.admin_group, err, sizeof(err)) != 0) {
+		fprintf(stderr, "qv-switchd: %s\n", err);
+		stopping = 1;
+		rc = 1;
 	} else if (o.startup && run_startup(o.startup) != 0) {
 		stopping = 1;
 		rc = 1;

@@ -47,7 +47,9 @@ static void usage(FILE *f)
 	    "  --switch PATH        qv-switchd's control socket (default " DEFAULT_SWITCH ")\n"
 	    "  --state-dir DIR      where the desired state is kept (default " DEFAULT_STATE ")\n"
 	    "  --interval MS        how often the switch is checked against it (default 1000)\n"
-	    "\n"
+	    "  --admin-group GROUP  members of GROUP may call every method too (default: root\n"
+	    "                       only); they must be able to open the socket as well\n"
+	    "\n" QV_RPC_HELP_ACCESS "\n"
 	    "VNF VMs (each VNF instance of the file runs as a libvirt domain PREFIX<vnf>-<n>,\n"
 	    "started after its vhost-user ports exist, adopted when already running, removed\n"
 	    "when it leaves the file; overlays, serial logs, snapshots under --state-dir):\n"
@@ -112,10 +114,11 @@ int main(int argc, char **argv)
 	    {"vm-stop-timeout", required_argument, NULL, 'S'},
 	    {"topology", required_argument, NULL, 't'},
 	    {"sysfs-root", required_argument, NULL, 'r'},
+	    {"admin-group", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *sock = DEFAULT_SOCKET, *domain_type = "auto";
+	const char *sock = DEFAULT_SOCKET, *domain_type = "auto", *admin_group = NULL;
 	long interval = 1000, interval_s;
 	static char state_abs[PATH_MAX];
 	struct qv_rpc_server *srv;
@@ -204,6 +207,9 @@ int main(int argc, char **argv)
 			}
 			qv_cd.vm.stop_timeout_ms = (unsigned)interval_s * 1000u;
 			break;
+		case 'G':
+			admin_group = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -249,6 +255,12 @@ int main(int argc, char **argv)
 	srv = qv_rpc_server_open(sock, all_methods(), NULL, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, "qv-controld: control socket: %s\n", err);
+		qv_desired_free(&qv_cd.desired);
+		return 1;
+	}
+	if (admin_group && qv_rpc_server_set_admin_group(srv, admin_group, err, sizeof(err)) != 0) {
+		fprintf(stderr, "qv-controld: %s\n", err);
+		qv_rpc_server_close(srv);
 		qv_desired_free(&qv_cd.desired);
 		return 1;
 	}
