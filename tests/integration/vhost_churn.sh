@@ -6,7 +6,7 @@
 # calls into rte_vhost during which destroy_device returned) counts none.
 . "$(dirname "$0")/lib.sh"
 
-CYCLES=${QV_CHURN_CYCLES:-200}
+CYCLES=${QV_CHURN_CYCLES:-100}
 export QV_VHOST_TEARDOWN_CHECK=1
 switch_start --pmd-cores "$PMD_CPU,$PMD_CPU"
 for p in a b c; do qvctl port add $p vhost "$T/$p.sock" >/dev/null; done
