@@ -183,7 +183,11 @@ static void vlog(enum qv_log_level level, const char *kind, const char *name, co
 		msg[--n] = 0; /* one line per event, whatever the caller's habit */
 	snprintf(obj, sizeof(obj), "%s%s%s%s", kind ? kind : "", kind && name ? " " : "",
 	         name ? name : "", kind || name ? ": " : "");
-	snprintf(key, sizeof(key), "%s/%s", kind ? kind : "", name ? name : "");
+	/* a line about no object is limited with the lines that start alike */
+	if (kind || name)
+		snprintf(key, sizeof(key), "%s/%s", kind ? kind : "", name ? name : "");
+	else
+		snprintf(key, sizeof(key), "/%.24s", msg);
 	pthread_mutex_lock(&lg.lock);
 	now = lg.cfg.now_ns();
 	b = bucket_of(key, now);
@@ -227,6 +231,19 @@ static void cookie_line(struct log_cookie *c)
 
 	c->buf[c->len] = 0;
 	c->len = 0;
+	if (!c->kind) { /* the daemon's own printf lines: "qv-controld: warning: ..." */
+		size_t n = strlen(lg.cfg.prog);
+
+		if (strncmp(line, lg.cfg.prog, n) == 0 && line[n] == ':' && line[n + 1] == ' ')
+			line += n + 2;
+		if (strncmp(line, "warning: ", 9) == 0)
+			line += 9, level = QV_LOG_WARNING;
+		else if (strncmp(line, "error: ", 7) == 0)
+			line += 7, level = QV_LOG_ERR;
+		if (line[0])
+			qv_log(level, NULL, NULL, "%s", line);
+		return;
+	}
 	if (!line[0])
 		return;
 	/* "VHOST_CONFIG: (...) new device": the library's prefix names the object */

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "control/controld/controld.h"
 #include "control/controld/kvm_detect.h"
 #include "control/placement/placement.h"
 #include "control/rpc/rpc.h"
 #include "control/vm/vm_lifecycle.h"
+#include "lib/log.h"
 #include "qv/sd_notify.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/controld.sock"
@@ -47,6 +49,9 @@ static void usage(FILE *f)
 	    "  --switch PATH        qv-switchd's control socket (default " DEFAULT_SWITCH ")\n"
 	    "  --state-dir DIR      where the desired state is kept (default " DEFAULT_STATE ")\n"
 	    "  --interval MS        how often the switch is checked against it (default 1000)\n"
+	    "  --log-level LEVEL    error, warning, notice, info (default) or debug\n"
+	    "  --log-target T       stderr (default: one timestamped line per event, for the\n"
+	    "                       journal) or syslog\n"
 	    "\n"
 	    "VNF VMs (each VNF instance of the file runs as a libvirt domain PREFIX<vnf>-<n>,\n"
 	    "started after its vhost-user ports exist, adopted when already running, removed\n"
@@ -83,6 +88,31 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static enum qv_log_level info_level(void)
+{
+	return QV_LOG_INFO;
+}
+static enum qv_log_level warning_level(void)
+{
+	return QV_LOG_WARNING;
+}
+
+/* From here on every line the daemon prints (here, in the reconcile, in libvirt's error
+ * handler) is a log event with a level and a timestamp, to the real stderr or syslog. */
+static void log_start(struct qv_log_config *log)
+{
+	FILE *out, *err;
+
+	log->stream = fdopen(dup(STDERR_FILENO), "w");
+	qv_log_init(log);
+	out = qv_log_stream(NULL, info_level);
+	err = qv_log_stream(NULL, warning_level);
+	if (log->stream && out && err) {
+		stdout = out;
+		stderr = err;
+	}
+}
+
 /* The daemon's methods, then the VM ones, in one table for the RPC server. */
 static const struct qv_rpc_method *all_methods(void)
 {
@@ -112,6 +142,8 @@ int main(int argc, char **argv)
 	    {"vm-stop-timeout", required_argument, NULL, 'S'},
 	    {"topology", required_argument, NULL, 't'},
 	    {"sysfs-root", required_argument, NULL, 'r'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"log-target", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -122,6 +154,7 @@ int main(int argc, char **argv)
 	char err[512];
 	long long next = 0;
 	int c;
+	struct qv_log_config log = {.prog = "qv-controld", .level = QV_LOG_INFO};
 
 	qv_cd.switch_sock = DEFAULT_SWITCH;
 	qv_cd.state_dir = DEFAULT_STATE;
@@ -204,6 +237,25 @@ int main(int argc, char **argv)
 			}
 			qv_cd.vm.stop_timeout_ms = (unsigned)interval_s * 1000u;
 			break;
+		case 'L':
+			if (!qv_log_level_parse(optarg, &log.level)) {
+				fprintf(
+				    stderr,
+				    "qv-controld: --log-level '%s': expected " QV_LOG_LEVEL_WORDS
+				    "\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'G':
+			if (!qv_log_target_parse(optarg, &log.target)) {
+				fprintf(
+				    stderr,
+				    "qv-controld: --log-target '%s': expected stderr or syslog\n",
+				    optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -217,6 +269,7 @@ int main(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
+	log_start(&log);
 	if (strcmp(domain_type, "auto") == 0 && qv_cd.vm.enabled) {
 		char why[768];
 
@@ -235,24 +288,24 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* libvirt needs absolute paths (overlays, serial logs) */
 	if (mkdir(qv_cd.state_dir, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, "qv-controld: cannot create state directory %s: %s\n",
-		        qv_cd.state_dir, strerror(errno));
+		qv_log(QV_LOG_ERR, NULL, NULL, "cannot create state directory %s: %s",
+		       qv_cd.state_dir, strerror(errno));
 		return 1;
 	}
 	if (realpath(qv_cd.state_dir, state_abs))
 		qv_cd.state_dir = state_abs;
 	if (qv_desired_restore(&qv_cd, err, sizeof(err)) != 0) {
-		fprintf(stderr, "qv-controld: cannot restore the desired state from %s: %s\n",
-		        qv_cd.state_dir, err);
+		qv_log(QV_LOG_ERR, NULL, NULL, "cannot restore the desired state from %s: %s",
+		       qv_cd.state_dir, err);
 		return 1;
 	}
 	srv = qv_rpc_server_open(sock, all_methods(), NULL, err, sizeof(err));
 	if (!srv) {
-		fprintf(stderr, "qv-controld: control socket: %s\n", err);
+		qv_log(QV_LOG_ERR, NULL, NULL, "control socket: %s", err);
 		qv_desired_free(&qv_cd.desired);
 		return 1;
 	}
-	printf("qv-controld: ready: socket %s, switch %s, state %s, VMs %s%s%s\n", sock,
+	qv_log(QV_LOG_NOTICE, NULL, NULL, "ready: socket %s, switch %s, state %s, VMs %s%s%s", sock,
 	       qv_cd.switch_sock, qv_cd.state_dir, qv_cd.vm.enabled ? qv_cd.vm.uri : "off",
 	       qv_cd.desired.name ? ", restored " : "",
 	       qv_cd.desired.name ? qv_cd.desired.name : "");
@@ -273,6 +326,6 @@ int main(int argc, char **argv)
 	if (qv_cd.topo)
 		qv_topo_free(qv_cd.topo);
 	json_decref(qv_cd.vm_state);
-	printf("qv-controld: stopped\n");
+	qv_log(QV_LOG_NOTICE, NULL, NULL, "stopped");
 	return 0;
 }

@@ -145,6 +145,28 @@ static void test_stream(void)
 	CU_ASSERT_EQUAL(count("dpdk: unterminated\n"), 1);
 }
 
+static enum qv_log_level info_level(void)
+{
+	return QV_LOG_INFO;
+}
+
+/* A daemon's own printf lines (stdout/stderr replaced by such a stream) */
+static void test_own_lines(void)
+{
+	FILE *f;
+
+	start(QV_LOG_INFO, 10, 1);
+	f = qv_log_stream(NULL, info_level);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "qv-test: VM qv-fw-0 started\n");
+	fprintf(f, "qv-test: warning: applied but not persisted\n");
+	fprintf(f, "not ours: kept as it is\n");
+	fclose(f);
+	CU_ASSERT_EQUAL(count(" info qv-test: VM qv-fw-0 started\n"), 1);
+	CU_ASSERT_EQUAL(count(" warning qv-test: applied but not persisted\n"), 1);
+	CU_ASSERT_EQUAL(count(" info qv-test: not ours: kept as it is\n"), 1);
+}
+
 int main(void)
 {
 	static const struct qv_unit_test tests[] = {
@@ -152,6 +174,7 @@ int main(void)
 	    {"levels", test_levels},
 	    {"rate limit (fake clock)", test_rate_limit},
 	    {"FILE stream (DPDK's log)", test_stream},
+	    {"a daemon's own lines", test_own_lines},
 	};
 	int rc = QV_UNIT_RUN("lib_log", tests);
 
