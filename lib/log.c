@@ -236,10 +236,11 @@ static void cookie_line(struct log_cookie *c)
 
 		if (strncmp(line, lg.cfg.prog, n) == 0 && line[n] == ':' && line[n + 1] == ' ')
 			line += n + 2;
+		/* the word stays: "qv-controld: warning: ..." is what people and scripts grep */
 		if (strncmp(line, "warning: ", 9) == 0)
-			line += 9, level = QV_LOG_WARNING;
+			level = QV_LOG_WARNING;
 		else if (strncmp(line, "error: ", 7) == 0)
-			line += 7, level = QV_LOG_ERR;
+			level = QV_LOG_ERR;
 		if (line[0])
 			qv_log(level, NULL, NULL, "%s", line);
 		return;

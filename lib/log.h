@@ -54,7 +54,7 @@ void qv_log(enum qv_log_level level, const char *kind, const char *name, const c
  * for libraries that print to a FILE (DPDK's rte_openlog_stream). level_of returns the
  * current line's level (NULL: info). The stream is line-assembled: partial writes are joined.
  * kind NULL: a daemon's own stdout/stderr lines; a leading "PROG: " is dropped and a
- * "warning: " or "error: " after it sets the level. */
+ * "warning: " or "error: " after it sets the level (and stays). */
 FILE *qv_log_stream(const char *kind, enum qv_log_level (*level_of)(void));
 
 #endif

@@ -163,7 +163,7 @@ static void test_own_lines(void)
 	fprintf(f, "not ours: kept as it is\n");
 	fclose(f);
 	CU_ASSERT_EQUAL(count(" info qv-test: VM qv-fw-0 started\n"), 1);
-	CU_ASSERT_EQUAL(count(" warning qv-test: applied but not persisted\n"), 1);
+	CU_ASSERT_EQUAL(count(" warning qv-test: warning: applied but not persisted\n"), 1);
 	CU_ASSERT_EQUAL(count(" info qv-test: not ours: kept as it is\n"), 1);
 }
 
