@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 	--size) SIZE=${2:?--size needs a frame size}; shift ;;
 	--no-setup) SETUP=0 ;;
 	--quick) SETUP=0 DUR=2 B=${QV_BUILD:-build} ;;
-	-h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -79,15 +79,18 @@ check_eq "log: ready line" 1 "$(lines 'notice qv-switchd: ready: 1 PMD\(s\) on C
 	fail "no DPDK line went through the log (EAL or VHOST_CONFIG with a level and timestamp)"
 pass "DPDK's own lines carry a timestamp and a level"
 
-# one up and one down line per port and per connection of a virtio-user peer
+# one up and one down line per port and per connection of a virtio-user peer (that stays 1.5 s:
+# the control loop looks at the ports every 200 ms at most)
 up_line='notice qv-switchd: port vm1: up \(guest connected, rings ready\)'
 down_line='warning qv-switchd: port vm1: down \(no guest: the vhost-user peer is not connected or its rings are not ready\)'
-peer_run p1 "$T/vm1.sock" "$T/vm2.sock" -- --gen 0:64:4 --count 20 --rx 1 --expect 20 --timeout 20 ||
+peer_run p1 "$T/vm1.sock" "$T/vm2.sock" -- --gen 0:64:4 --count 20 --rx 1 --linger 1500 \
+	--json "$T/p1.json" --timeout 20 && [ "$(jq .rx "$T/p1.json")" = 20 ] ||
 	fail "no traffic vm1 -> vm2 (peer-p1.log)"
 wait_until "vm1's down line" 10 grep -qE "^$TS $down_line\$" "$T/switch.log"
 check_eq "log: vm1 up, once for one connection" 1 "$(lines "$up_line")"
 check_eq "log: vm1 down, once" 1 "$(lines "$down_line")"
-peer_run p2 "$T/vm1.sock" "$T/vm2.sock" -- --gen 0:64:4 --count 20 --rx 1 --expect 20 --timeout 20 ||
+peer_run p2 "$T/vm1.sock" "$T/vm2.sock" -- --gen 0:64:4 --count 20 --rx 1 --linger 1500 \
+	--json "$T/p2.json" --timeout 20 && [ "$(jq .rx "$T/p2.json")" = 20 ] ||
 	fail "no traffic vm1 -> vm2 the second time (peer-p2.log)"
 n_lines_is() { [ "$(lines "$1")" = "$2" ]; } # n_lines_is PATTERN N
 wait_until "vm1's second down line" 10 n_lines_is "$down_line" 2
