@@ -249,6 +249,7 @@ static int load_config(int argc, char **argv, struct opts *o)
 		return 0;
 	if (qv_switchd_config_load(path, c, stderr) != 0) {
 		fprintf(stderr, "qv-switchd: %s has errors (see above): not started\n", path);
+		qv_switchd_config_free(c);
 		return 2;
 	}
 	if (c->socket)
@@ -333,16 +334,21 @@ int main(int argc, char **argv)
 	char *eal[64 + 8], lcores[512], mem[16], err[512];
 	int eal_start, n = 0, rc;
 	struct qv_rpc_server *srv;
+	FILE *dpdk_log;
 	size_t off;
 
 	if ((rc = load_config(argc, argv, &o)) != 0)
 		return rc;
-	if (parse_opts(argc, argv, &o, &eal_start) != 0)
+	if (parse_opts(argc, argv, &o, &eal_start) != 0) {
+		qv_switchd_config_free(&o.cfg);
 		return 2;
+	}
 	qv_log_init(&(struct qv_log_config){
 	    .prog = "qv-switchd", .level = o.log_level, .target = o.log_target});
 	/* RTE_LOG lines (EAL, vhost, drivers) get levels and timestamps, and the rate limit */
-	rte_openlog_stream(qv_log_stream("dpdk", dpdk_line_level));
+	dpdk_log = qv_log_stream("dpdk", dpdk_line_level);
+	if (dpdk_log)
+		rte_openlog_stream(dpdk_log);
 	if (o.n_pmd == 0) {
 		o.pmd[0] = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
 		o.n_pmd = 1;
@@ -434,6 +440,8 @@ int main(int argc, char **argv)
 	rte_eal_cleanup();
 	qv_log(QV_LOG_NOTICE, NULL, NULL, "stopped");
 	rte_openlog_stream(NULL);
+	if (dpdk_log)
+		fclose(dpdk_log);
 	qv_switchd_config_free(&o.cfg);
 	return rc;
 }
