@@ -36,8 +36,16 @@ scripts/build-guest.sh "$GUEST_DIR" | tail -1
 	die "$B/control/controld/qv-controld is not built (libvirt-dev and libhwloc-dev at meson setup?)"
 
 step "starting qv-switchd (PMD on CPU 1) and qv-controld (VMs named $PREFIX...)"
-taskset -c 0 "$B/dataplane/qv-switchd" --socket "$D/sw.sock" --pmd-cores 1 --main-core 0 \
-	--file-prefix "qvdemo$$" --mbufs 8192 >"$D/switch.log" 2>&1 &
+# the switch's embedded default configuration (what /etc/qwikvirt/switchd.yaml holds on a host)
+cat >"$D/switchd.yaml" <<Y
+pmd-cores: [1]
+main-core: 0
+socket: $D/sw.sock
+mbufs: 8192
+file-prefix: qvdemo$$
+log-level: info
+Y
+taskset -c 0 "$B/dataplane/qv-switchd" --config "$D/switchd.yaml" >"$D/switch.log" 2>&1 &
 SW=$!
 on_exit "proc_stop $SW 20"
 switch_ready() { grep -q 'qv-switchd: ready' "$D/switch.log" || ! proc_alive $SW; }
@@ -92,6 +100,8 @@ step "qvctl vm list"
 qvc vm list
 step "qvctl show placement"
 qvc show placement
+step "qv-switchd's log: port and flow-table events"
+grep -E 'qv-switchd: (port|flow-table)' "$D/switch.log" | tail -n 12
 rx=$(jq .rx "$D/peer.json")
 [ "$rx" -gt 0 ] || die "the chain carried no traffic: 0 of $(jq .tx "$D/peer.json") packets came out"
 jq -r '"== rate: \(.rx_pps / 1000 | round) kpps through the chain (\(.rx) of \(.tx) packets out in \(.elapsed_s * 100 | round / 100) s; the VM is software-emulated: the rate is the guest'"'"'s, not the switch'"'"'s)"' "$D/peer.json"
