@@ -277,6 +277,14 @@ static int load_config(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+static FILE *dpdk_log; /* DPDK's log stream (lib/log), closed at exit */
+
+static void dpdk_log_close(void)
+{
+	rte_openlog_stream(NULL);
+	fclose(dpdk_log);
+}
+
 /* DPDK's levels are syslog's plus one (RTE_LOG_ERR 4 = LOG_ERR 3). */
 static enum qv_log_level dpdk_line_level(void)
 {
@@ -334,7 +342,6 @@ int main(int argc, char **argv)
 	char *eal[64 + 8], lcores[512], mem[16], err[512];
 	int eal_start, n = 0, rc;
 	struct qv_rpc_server *srv;
-	FILE *dpdk_log;
 	size_t off;
 
 	if ((rc = load_config(argc, argv, &o)) != 0)
@@ -347,8 +354,10 @@ int main(int argc, char **argv)
 	    .prog = "qv-switchd", .level = o.log_level, .target = o.log_target});
 	/* RTE_LOG lines (EAL, vhost, drivers) get levels and timestamps, and the rate limit */
 	dpdk_log = qv_log_stream("dpdk", dpdk_line_level);
-	if (dpdk_log)
+	if (dpdk_log) {
 		rte_openlog_stream(dpdk_log);
+		atexit(dpdk_log_close);
+	}
 	if (o.n_pmd == 0) {
 		o.pmd[0] = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
 		o.n_pmd = 1;
@@ -439,9 +448,6 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&qv_sw.lock);
 	rte_eal_cleanup();
 	qv_log(QV_LOG_NOTICE, NULL, NULL, "stopped");
-	rte_openlog_stream(NULL);
-	if (dpdk_log)
-		fclose(dpdk_log);
 	qv_switchd_config_free(&o.cfg);
 	return rc;
 }

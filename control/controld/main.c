@@ -99,6 +99,19 @@ static enum qv_log_level warning_level(void)
 
 /* From here on every line the daemon prints (here, in the reconcile, in libvirt's error
  * handler) is a log event with a level and a timestamp, to the real stderr or syslog. */
+static FILE *real_stdout, *real_stderr;
+
+/* At exit: the real streams back, the log streams closed (their last partial line logged). */
+static void log_stop(void)
+{
+	FILE *out = stdout, *err = stderr;
+
+	stdout = real_stdout;
+	stderr = real_stderr;
+	fclose(out);
+	fclose(err);
+}
+
 static void log_start(struct qv_log_config *log)
 {
 	FILE *out, *err;
@@ -108,8 +121,16 @@ static void log_start(struct qv_log_config *log)
 	out = qv_log_stream(NULL, info_level);
 	err = qv_log_stream(NULL, warning_level);
 	if (log->stream && out && err) {
+		real_stdout = stdout;
+		real_stderr = stderr;
 		stdout = out;
 		stderr = err;
+		atexit(log_stop);
+	} else {
+		if (out)
+			fclose(out);
+		if (err)
+			fclose(err);
 	}
 }
 
