@@ -128,6 +128,9 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 	return 0;
 }
 
+/* long-only options: codes past any letter, so that options added beside them cannot clash */
+enum { OPT_CONFIG = 0x100, OPT_CONFIG_IF_EXISTS, OPT_LOG_LEVEL, OPT_LOG_TARGET };
+
 static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 {
 	static const struct option lo[] = {
@@ -141,10 +144,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"startup", required_argument, NULL, 'S'},
 	    {"l2-aging", required_argument, NULL, 'a'},
 	    {"check-rxq-owner", no_argument, NULL, 'O'},
-	    {"config", required_argument, NULL, 'C'},
-	    {"config-if-exists", required_argument, NULL, 'E'},
-	    {"log-level", required_argument, NULL, 'L'},
-	    {"log-target", required_argument, NULL, 'T'},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"config-if-exists", required_argument, NULL, OPT_CONFIG_IF_EXISTS},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -187,10 +190,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 		case 'O':
 			qv_sw.check_rxq_owner = true;
 			break;
-		case 'C':
-		case 'E':
+		case OPT_CONFIG:
+		case OPT_CONFIG_IF_EXISTS:
 			break; /* read by load_config, before the options */
-		case 'L':
+		case OPT_LOG_LEVEL:
 			if (!qv_log_level_parse(optarg, &o->log_level)) {
 				fprintf(stderr,
 				        "qv-switchd: --log-level '%s': expected " QV_LOG_LEVEL_WORDS
@@ -199,7 +202,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 				return -1;
 			}
 			break;
-		case 'T':
+		case OPT_LOG_TARGET:
 			if (!qv_log_target_parse(optarg, &o->log_target)) {
 				fprintf(
 				    stderr,

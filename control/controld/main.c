@@ -24,6 +24,9 @@
 #define DEFAULT_STATE "/var/lib/qwikvirt"
 #define DEFAULT_IMAGES "/var/lib/qwikvirt/images"
 
+/* long-only options: codes past any letter, so that options added beside them cannot clash */
+enum { OPT_LOG_LEVEL = 0x100, OPT_LOG_TARGET };
+
 struct qv_controld qv_cd;
 static volatile sig_atomic_t stopping;
 
@@ -163,8 +166,8 @@ int main(int argc, char **argv)
 	    {"vm-stop-timeout", required_argument, NULL, 'S'},
 	    {"topology", required_argument, NULL, 't'},
 	    {"sysfs-root", required_argument, NULL, 'r'},
-	    {"log-level", required_argument, NULL, 'L'},
-	    {"log-target", required_argument, NULL, 'G'},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -258,7 +261,7 @@ int main(int argc, char **argv)
 			}
 			qv_cd.vm.stop_timeout_ms = (unsigned)interval_s * 1000u;
 			break;
-		case 'L':
+		case OPT_LOG_LEVEL:
 			if (!qv_log_level_parse(optarg, &log.level)) {
 				fprintf(
 				    stderr,
@@ -268,7 +271,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'G':
+		case OPT_LOG_TARGET:
 			if (!qv_log_target_parse(optarg, &log.target)) {
 				fprintf(
 				    stderr,
