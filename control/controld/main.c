@@ -9,18 +9,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "control/controld/controld.h"
 #include "control/controld/kvm_detect.h"
 #include "control/placement/placement.h"
 #include "control/rpc/rpc.h"
 #include "control/vm/vm_lifecycle.h"
+#include "lib/log.h"
 #include "qv/sd_notify.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/controld.sock"
 #define DEFAULT_SWITCH "/run/qwikvirt/switchd.sock"
 #define DEFAULT_STATE "/var/lib/qwikvirt"
 #define DEFAULT_IMAGES "/var/lib/qwikvirt/images"
+
+/* long-only options: codes past any letter, so that options added beside them cannot clash */
+enum { OPT_LOG_LEVEL = 0x100, OPT_LOG_TARGET };
 
 struct qv_controld qv_cd;
 static volatile sig_atomic_t stopping;
@@ -49,6 +54,9 @@ static void usage(FILE *f)
 	    "  --interval MS        how often the switch is checked against it (default 1000)\n"
 	    "  --admin-group GROUP  members of GROUP may call every method too (default: root\n"
 	    "                       only); they must be able to open the socket as well\n"
+	    "  --log-level LEVEL    error, warning, notice, info (default) or debug\n"
+	    "  --log-target T       stderr (default: one timestamped line per event, for the\n"
+	    "                       journal) or syslog\n"
 	    "\n" QV_RPC_HELP_ACCESS "\n"
 	    "VNF VMs (each VNF instance of the file runs as a libvirt domain PREFIX<vnf>-<n>,\n"
 	    "started after its vhost-user ports exist, adopted when already running, removed\n"
@@ -85,6 +93,52 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static enum qv_log_level info_level(void)
+{
+	return QV_LOG_INFO;
+}
+static enum qv_log_level warning_level(void)
+{
+	return QV_LOG_WARNING;
+}
+
+/* From here on every line the daemon prints (here, in the reconcile, in libvirt's error
+ * handler) is a log event with a level and a timestamp, to the real stderr or syslog. */
+static FILE *real_stdout, *real_stderr;
+
+/* At exit: the real streams back, the log streams closed (their last partial line logged). */
+static void log_stop(void)
+{
+	FILE *out = stdout, *err = stderr;
+
+	stdout = real_stdout;
+	stderr = real_stderr;
+	fclose(out);
+	fclose(err);
+}
+
+static void log_start(struct qv_log_config *log)
+{
+	FILE *out, *err;
+
+	log->stream = fdopen(dup(STDERR_FILENO), "w");
+	qv_log_init(log);
+	out = qv_log_stream(NULL, info_level);
+	err = qv_log_stream(NULL, warning_level);
+	if (log->stream && out && err) {
+		real_stdout = stdout;
+		real_stderr = stderr;
+		stdout = out;
+		stderr = err;
+		atexit(log_stop);
+	} else {
+		if (out)
+			fclose(out);
+		if (err)
+			fclose(err);
+	}
+}
+
 /* The daemon's methods, then the VM ones, in one table for the RPC server. */
 static const struct qv_rpc_method *all_methods(void)
 {
@@ -115,6 +169,8 @@ int main(int argc, char **argv)
 	    {"topology", required_argument, NULL, 't'},
 	    {"sysfs-root", required_argument, NULL, 'r'},
 	    {"admin-group", required_argument, NULL, 'G'},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -125,6 +181,7 @@ int main(int argc, char **argv)
 	char err[512];
 	long long next = 0;
 	int c;
+	struct qv_log_config log = {.prog = "qv-controld", .level = QV_LOG_INFO};
 
 	qv_cd.switch_sock = DEFAULT_SWITCH;
 	qv_cd.state_dir = DEFAULT_STATE;
@@ -210,6 +267,25 @@ int main(int argc, char **argv)
 		case 'G':
 			admin_group = optarg;
 			break;
+		case OPT_LOG_LEVEL:
+			if (!qv_log_level_parse(optarg, &log.level)) {
+				fprintf(
+				    stderr,
+				    "qv-controld: --log-level '%s': expected " QV_LOG_LEVEL_WORDS
+				    "\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case OPT_LOG_TARGET:
+			if (!qv_log_target_parse(optarg, &log.target)) {
+				fprintf(
+				    stderr,
+				    "qv-controld: --log-target '%s': expected stderr or syslog\n",
+				    optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -223,6 +299,7 @@ int main(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
+	log_start(&log);
 	if (strcmp(domain_type, "auto") == 0 && qv_cd.vm.enabled) {
 		char why[768];
 
@@ -241,20 +318,20 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* libvirt needs absolute paths (overlays, serial logs) */
 	if (mkdir(qv_cd.state_dir, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, "qv-controld: cannot create state directory %s: %s\n",
-		        qv_cd.state_dir, strerror(errno));
+		qv_log(QV_LOG_ERR, NULL, NULL, "cannot create state directory %s: %s",
+		       qv_cd.state_dir, strerror(errno));
 		return 1;
 	}
 	if (realpath(qv_cd.state_dir, state_abs))
 		qv_cd.state_dir = state_abs;
 	if (qv_desired_restore(&qv_cd, err, sizeof(err)) != 0) {
-		fprintf(stderr, "qv-controld: cannot restore the desired state from %s: %s\n",
-		        qv_cd.state_dir, err);
+		qv_log(QV_LOG_ERR, NULL, NULL, "cannot restore the desired state from %s: %s",
+		       qv_cd.state_dir, err);
 		return 1;
 	}
 	srv = qv_rpc_server_open(sock, all_methods(), NULL, err, sizeof(err));
 	if (!srv) {
-		fprintf(stderr, "qv-controld: control socket: %s\n", err);
+		qv_log(QV_LOG_ERR, NULL, NULL, "control socket: %s", err);
 		qv_desired_free(&qv_cd.desired);
 		return 1;
 	}
@@ -264,7 +341,7 @@ int main(int argc, char **argv)
 		qv_desired_free(&qv_cd.desired);
 		return 1;
 	}
-	printf("qv-controld: ready: socket %s, switch %s, state %s, VMs %s%s%s\n", sock,
+	qv_log(QV_LOG_NOTICE, NULL, NULL, "ready: socket %s, switch %s, state %s, VMs %s%s%s", sock,
 	       qv_cd.switch_sock, qv_cd.state_dir, qv_cd.vm.enabled ? qv_cd.vm.uri : "off",
 	       qv_cd.desired.name ? ", restored " : "",
 	       qv_cd.desired.name ? qv_cd.desired.name : "");
@@ -285,6 +362,6 @@ int main(int argc, char **argv)
 	if (qv_cd.topo)
 		qv_topo_free(qv_cd.topo);
 	json_decref(qv_cd.vm_state);
-	printf("qv-controld: stopped\n");
+	qv_log(QV_LOG_NOTICE, NULL, NULL, "stopped");
 	return 0;
 }

@@ -95,7 +95,7 @@ check_eq "lintian: no error" 0 "$(grep -c '^E:' "$T/lintian.log" || true)"
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$T/contents.txt"
 for f in /usr/bin/qv-switchd /usr/bin/qv-controld /usr/bin/qvctl /usr/bin/qv-bench \
     /lib/systemd/system/qv-switchd.service /lib/systemd/system/qv-controld.service \
-    /etc/default/qwikvirt /usr/lib/sysctl.d/60-qwikvirt-hugepages.conf \
+    /etc/default/qwikvirt /etc/qwikvirt/switchd.yaml /usr/lib/sysctl.d/60-qwikvirt-hugepages.conf \
     /usr/share/man/man8/qv-switchd.8.gz /usr/share/man/man8/qv-controld.8.gz \
     /usr/share/man/man8/qvctl.8.gz /usr/share/man/man1/qv-bench.1.gz \
     /usr/share/man/man5/qwikvirt.yaml.5.gz /usr/share/bash-completion/completions/qvctl \

@@ -181,7 +181,7 @@ static void test_valid_small(void)
 static void test_examples(void)
 {
 	static const char *const files[] = {"web.yaml", "fw-group.yaml", "sdwan.yaml",
-	                                    "vf-passthrough.yaml"};
+	                                    "vf-passthrough.yaml", "demo.yaml"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[512], err[512];
 		struct qv_diags d;
