@@ -87,6 +87,7 @@ static struct {
 	double rate;
 	double stats;
 	double linger_ms;
+	double reconnect_ms;
 	const char *json;
 	uint8_t gen_src[6], gen_dst[6];
 } opt = {
@@ -152,6 +153,11 @@ static const char usage_text[] =
     "                        is connected, but the backend enables its queues a little\n"
     "                        later, and a switch drops what it cannot forward yet\n"
     "  --stats S             print tx-pps/rx-pps per port every S seconds\n"
+    "  --reconnect MS        read every port's link state every MS ms while running. A\n"
+    "                        virtio-user port in server mode (server=1) accepts the new\n"
+    "                        connection of a switch that restarted only when its link\n"
+    "                        state is read (DPDK 22.11: no link-state interrupt here), so\n"
+    "                        without it traffic never comes back after a switch restart\n"
     "  --json FILE           write the summary as JSON: {\"ports\":[{\"port\":0,\"tx\":N,\n"
     "                        \"rx\":N,\"tx_bytes\":N,\"rx_bytes\":N}],\"tx\":N,\"rx\":N,\n"
     "                        \"elapsed_s\":F,\"rx_pps\":F,\"window_released\":N}; top-level rx\n"
@@ -264,6 +270,7 @@ static void parse_app_args(int argc, char **argv)
 		O_STATS,
 		O_LINGER,
 		O_JSON,
+		O_RECONNECT,
 		O_HELP
 	};
 	static const struct option longopts[] = {
@@ -283,6 +290,7 @@ static void parse_app_args(int argc, char **argv)
 	    {"stats", required_argument, NULL, O_STATS},
 	    {"linger", required_argument, NULL, O_LINGER},
 	    {"json", required_argument, NULL, O_JSON},
+	    {"reconnect", required_argument, NULL, O_RECONNECT},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -397,6 +405,11 @@ static void parse_app_args(int argc, char **argv)
 			break;
 		case O_JSON:
 			opt.json = optarg;
+			break;
+		case O_RECONNECT:
+			if (!parse_double(optarg, &opt.reconnect_ms) || opt.reconnect_ms < 1)
+				die(EXIT_USAGE, "--reconnect: '%s' is not a number of ms >= 1",
+				    optarg);
 			break;
 		case O_HELP:
 		case 'h':
@@ -838,6 +851,8 @@ int main(int argc, char **argv)
 	                             : 0;
 	const uint64_t linger = (uint64_t)(opt.linger_ms / 1000.0 * (double)hz);
 	const uint64_t stats_every = (uint64_t)(opt.stats * (double)hz);
+	const uint64_t relink_every = (uint64_t)(opt.reconnect_ms / 1000.0 * (double)hz);
+	uint64_t next_relink = start + relink_every;
 	const double tsc_per_pkt = opt.rate > 0 ? (double)hz / opt.rate : 0;
 	double next_send = (double)start; /* --rate: TSC at which the next packet may go */
 	uint64_t next_stats = start + stats_every, last_stats = start;
@@ -960,6 +975,15 @@ int main(int argc, char **argv)
 				result = RES_OK;
 			if (!has_src && dur_end && now >= dur_end)
 				result = RES_OK;
+		}
+		if (relink_every && now >= next_relink) {
+			struct rte_eth_link link;
+
+			/* virtio-user server mode: notices a lost switch, accepts a new one */
+			for (uint16_t p = 0; p < nports; p++)
+				if (rte_eth_dev_is_valid_port(p))
+					rte_eth_link_get_nowait(p, &link);
+			next_relink = now + relink_every;
 		}
 		if (stats_every && now >= next_stats) {
 			double dt = (double)(now - last_stats) / (double)hz;
