@@ -1,7 +1,8 @@
 #!/bin/bash
 # Either daemon restarted: qv-switchd comes back empty (stopped, or killed with -9) and
-# qv-controld restores its ports and rules by itself, at once (it watches the switch's socket) (the VNFs, vhost-user servers as QEMU would be, are reconnected by the
-# switch's client ports) and traffic flows again; qv-controld restarted finds its desired
+# qv-controld restores its ports and rules by itself, at once (it watches the switch's socket;
+# the VNFs, vhost-user servers as QEMU would be, are reconnected by the switch's client ports)
+# and traffic flows again; qv-controld restarted finds its desired
 # state on disk and changes nothing on a switch that already matches.
 . "$(dirname "$0")/lib.sh"
 

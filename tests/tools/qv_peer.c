@@ -87,7 +87,7 @@ static struct {
 	double rate;
 	double stats;
 	double linger_ms;
-	double reconnect_ms;
+	bool reconnect;
 	const char *json;
 	uint8_t gen_src[6], gen_dst[6];
 } opt = {
@@ -153,11 +153,12 @@ static const char usage_text[] =
     "                        is connected, but the backend enables its queues a little\n"
     "                        later, and a switch drops what it cannot forward yet\n"
     "  --stats S             print tx-pps/rx-pps per port every S seconds\n"
-    "  --reconnect MS        read every port's link state every MS ms while running. A\n"
-    "                        virtio-user port in server mode (server=1) accepts the new\n"
-    "                        connection of a switch that restarted only when its link\n"
-    "                        state is read (DPDK 22.11: no link-state interrupt here), so\n"
-    "                        without it traffic never comes back after a switch restart\n"
+    "  --reconnect           link-state interrupts on, for virtio-user ports in server\n"
+    "                        mode (server=1): DPDK 22.11 accepts the new connection of a\n"
+    "                        switch that restarted only from its link-state interrupt\n"
+    "                        handler (or a link read), so without it traffic never comes\n"
+    "                        back after a switch restart. Not for client ports: closing\n"
+    "                        them can hang once the switch is gone\n"
     "  --json FILE           write the summary as JSON: {\"ports\":[{\"port\":0,\"tx\":N,\n"
     "                        \"rx\":N,\"tx_bytes\":N,\"rx_bytes\":N}],\"tx\":N,\"rx\":N,\n"
     "                        \"elapsed_s\":F,\"rx_pps\":F,\"window_released\":N}; top-level rx\n"
@@ -290,7 +291,7 @@ static void parse_app_args(int argc, char **argv)
 	    {"stats", required_argument, NULL, O_STATS},
 	    {"linger", required_argument, NULL, O_LINGER},
 	    {"json", required_argument, NULL, O_JSON},
-	    {"reconnect", required_argument, NULL, O_RECONNECT},
+	    {"reconnect", no_argument, NULL, O_RECONNECT},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -407,9 +408,7 @@ static void parse_app_args(int argc, char **argv)
 			opt.json = optarg;
 			break;
 		case O_RECONNECT:
-			if (!parse_double(optarg, &opt.reconnect_ms) || opt.reconnect_ms < 1)
-				die(EXIT_USAGE, "--reconnect: '%s' is not a number of ms >= 1",
-				    optarg);
+			opt.reconnect = true;
 			break;
 		case O_HELP:
 		case 'h':
@@ -617,6 +616,9 @@ static void setup_port(uint16_t p, struct rte_mempool *mp, uint32_t max_len)
 	rc = rte_eth_dev_info_get(p, &info);
 	if (rc)
 		die(EXIT_RUNTIME, "port %u: cannot get device info: %s", p, rte_strerror(-rc));
+	/* the handler runs in the interrupt thread: no second thread reading links meanwhile */
+	if (opt.reconnect && info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		conf.intr_conf.lsc = 1;
 	/* Only raise the MTU when a --tx file needs it: not every PMD supports setting it. */
 	if (max_len > RTE_ETHER_MAX_LEN) {
 		uint32_t mtu = max_len - RTE_ETHER_HDR_LEN - 8; /* room for two VLAN tags */
@@ -851,8 +853,6 @@ int main(int argc, char **argv)
 	                             : 0;
 	const uint64_t linger = (uint64_t)(opt.linger_ms / 1000.0 * (double)hz);
 	const uint64_t stats_every = (uint64_t)(opt.stats * (double)hz);
-	const uint64_t relink_every = (uint64_t)(opt.reconnect_ms / 1000.0 * (double)hz);
-	uint64_t next_relink = start + relink_every;
 	const double tsc_per_pkt = opt.rate > 0 ? (double)hz / opt.rate : 0;
 	double next_send = (double)start; /* --rate: TSC at which the next packet may go */
 	uint64_t next_stats = start + stats_every, last_stats = start;
@@ -975,15 +975,6 @@ int main(int argc, char **argv)
 				result = RES_OK;
 			if (!has_src && dur_end && now >= dur_end)
 				result = RES_OK;
-		}
-		if (relink_every && now >= next_relink) {
-			struct rte_eth_link link;
-
-			/* virtio-user server mode: notices a lost switch, accepts a new one */
-			for (uint16_t p = 0; p < nports; p++)
-				if (rte_eth_dev_is_valid_port(p))
-					rte_eth_link_get_nowait(p, &link);
-			next_relink = now + relink_every;
 		}
 		if (stats_every && now >= next_stats) {
 			double dt = (double)(now - last_stats) / (double)hz;
