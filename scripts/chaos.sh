@@ -198,28 +198,23 @@ chain_loss() {
 		awk '{print $2}'
 }
 
-# timeline KILL-TIME READIES RESTORES WHAT: polls (10 ms) for the restarted switch's ready line,
-# qv-controld's restore line and every port up, and logs when each was first seen
+# timeline KILL-TIME READIES RESTORES WHAT: when the restarted switch's ready line and
+# qv-controld's restore line first appeared (log greps every 20 ms: light, the switch restarts on
+# this CPU), then waits, polling gently at nice 19, until every port is up again
 timeline() {
-	local t0=$1 r=$2 c=$3 i now ready="" restored="" up="" firsts="" p
-	for ((i = 0; i < 6000; i++)); do
+	local t0=$1 r=$2 c=$3 i now ready="" restored=""
+	for ((i = 0; i < 3000; i++)); do
 		now=$(date +%s.%N)
 		[ -n "$ready" ] || [ "$(n_ready "$OUT/switch.log" 'qv-switchd: ready')" -le "$r" ] ||
 			ready=$(echo "$now - $t0" | bc)
 		[ -n "$restored" ] || [ "$(n_ready "$OUT/controld.log" 'to restore')" -le "$c" ] ||
 			restored=$(echo "$now - $t0" | bc)
-		if [ -n "$ready" ]; then
-			$QVCTL_BIN --switch "$BW/sw.sock" --json show ports 2>/dev/null |
-				jq -r '.ports[] | select(.state == "up") | .name' 2>/dev/null >"$BW/up.now" || true
-			for p in $(cat "$BW/up.now"); do
-				[[ " $firsts " == *" $p="* ]] || firsts+=" $p=$(echo "$now - $t0" | bc)"
-			done
-		fi
-		[ -n "$ready" ] && [ -n "$restored" ] && ports_up && { up=$(echo "$now - $t0" | bc); break; }
-		sleep 0.01
+		[ -n "$ready" ] && [ -n "$restored" ] && break
+		sleep 0.02
 	done
-	[ -n "$up" ] || bl_die "$4: the switch's ports not all up 60 s after the kill"
-	bl_log "$4: seen (10 ms polls) switch ready +${ready} s, qv-controld restoring +${restored} s, every port up +${up} s; each port up at:$firsts"
+	[ -n "$restored" ] || bl_die "$4: the switch was not restored within 60 s of the kill"
+	for ((i = 0; i < 300; i++)); do nice -n 19 bash -c "$(declare -f ports_up); QVCTL_BIN=$QVCTL_BIN BW=$BW ports_up" && break; sleep 0.2; done
+	bl_log "$4: switch ready +${ready} s, qv-controld restoring +${restored} s (seen in their logs)"
 }
 
 # ---- 1. kill -9 qv-switchd under traffic -------------------------------------------------------
@@ -261,17 +256,28 @@ bl_wait "the VNF ports up before phase 2" 60 ports_up '^f[ab]-'
 peer_start apply --duration 6 --rx "1:$OUT/apply-lan0.pcap" --rx "3:$OUT/apply-lan1.pcap"
 bl_wait "traffic through both chains (phase 2)" 60 flowing "$OUT/peer-apply.log"
 t_apply_from=$(date +%s.%N)
-old=$(bl_supervised "$BW/controld.pid")
-readies=$(n_ready "$OUT/controld.log" 'qv-controld: ready')
-$QV apply "$BW/svc2.yaml" >"$OUT/apply-killed.log" 2>&1 &
-ap=$!
-BL_PIDS+=("$ap")
-sleep "$(echo "scale=3; $apply_ms / 2000" | bc)"
-t=$(date +%s.%N)
-kill -KILL "$old"
-ap_rc=0
-wait "$ap" || ap_rc=$?
-bl_forget "$ap"
+# the kill lands at half the clean apply's time; if the apply was already done, the next try
+# comes sooner (svc1 applied back first), up to 4 tries
+delay_ms=$((apply_ms / 2)) ap_rc=0
+for ((try = 1; try <= 4; try++)); do
+	old=$(bl_supervised "$BW/controld.pid")
+	readies=$(n_ready "$OUT/controld.log" 'qv-controld: ready')
+	$QV apply "$BW/svc2.yaml" >"$OUT/apply-killed.log" 2>&1 &
+	ap=$!
+	BL_PIDS+=("$ap")
+	sleep "$(echo "scale=3; $delay_ms / 1000" | bc)"
+	t=$(date +%s.%N)
+	kill -KILL "$old"
+	ap_rc=0
+	wait "$ap" || ap_rc=$?
+	bl_forget "$ap"
+	[ $ap_rc -ne 0 ] || [ $try = 4 ] && break
+	bl_wait "qv-controld restarted (try $try)" 30 \
+		bash -c "[ \$(grep -c 'qv-controld: ready' '$OUT/controld.log') -gt $readies ]"
+	bl_wait "qv-controld in sync (try $try)" 60 synced
+	$QV apply "$BW/svc1.yaml" >>"$OUT/apply2.log" 2>&1 || bl_die "apply of svc1 back failed"
+	delay_ms=$((delay_ms / 2))
+done
 bl_wait "qv-controld restarted" 30 \
 	bash -c "[ \$(grep -c 'qv-controld: ready' '$OUT/controld.log') -gt $readies ]"
 bl_wait "qv-controld in sync with the switch after its restart" 60 synced
@@ -285,7 +291,7 @@ case $restored in
 esac
 peer_wait
 mid="no (the apply had finished: qvctl exit 0)"
-[ $ap_rc -ne 0 ] && mid="yes (qvctl apply: $(tail -n 1 "$OUT/apply-killed.log"))"
+[ $ap_rc -ne 0 ] && mid="yes, $delay_ms ms into it, try $try (qvctl apply: $(tail -n 1 "$OUT/apply-killed.log"))"
 $QV apply "$BW/svc1.yaml" >>"$OUT/apply2.log" 2>&1 || true
 
 # ---- 3. a VNF destroyed under traffic ----------------------------------------------------------

@@ -147,6 +147,7 @@ bl_stop_pid "$VNF_PID" 20 # prints its forwarding statistics
 bl_forget "$VNF_PID"
 
 # ---- the report --------------------------------------------------------------------------------
+$QV --json stats >"$OUT/final-stats.json"
 sent=$(jq '.ports[0].tx' "$OUT/peer.json")
 received=$(jq '.ports[1].rx' "$OUT/peer.json")
 sw_drops=$($QV --json stats | jq '[.drops[]] | add')
@@ -154,6 +155,10 @@ sw_by_reason=$($QV --json stats | jq -r '.drops | to_entries | map(select(.value
 # testpmd's accumulated block: "TX-packets: N  TX-dropped: M  TX-total: T"
 vnf_drops=$(awk '/Accumulated forward statistics/ {a = 1} a && /TX-dropped/ {print $4; exit}' "$OUT/vnf.log")
 vnf_rx_drops=$(awk '/Accumulated forward statistics/ {a = 1} a && /RX-dropped/ {print $4; exit}' "$OUT/vnf.log")
+vnf_rx=$(awk '/Accumulated forward statistics/ {a = 1} a && /RX-packets/ {print $2; exit}' "$OUT/vnf.log")
+vnf_tx=$(awk '/Accumulated forward statistics/ {a = 1} a && /TX-packets/ {print $2; exit}' "$OUT/vnf.log")
+sw() { jq --arg n "$1" ".ports[] | select(.name == \$n) | .$2" "$OUT/final-stats.json"; }
+sw_port_drops() { jq --arg n "$1" '[.ports[] | select(.name == $n) | .drops // {} | .[]] | add // 0' "$OUT/final-stats.json"; }
 [ -n "$vnf_drops" ] || bl_die "no forwarding statistics from the VNF stand-in in $OUT/vnf.log"
 python3 - "$OUT/samples.tsv" "$SAMPLE" >"$OUT/flat.txt" <<'PY'
 import json, sys
@@ -198,6 +203,9 @@ accounted=$((received + sw_drops + vnf_drops + vnf_rx_drops))
 	echo "== soak.sh: $MINUTES min, ${RATE/#0/full} rate, $churns rule replacements + port flaps =="
 	cat "$OUT/flat.txt"
 	echo "sent $sent, received $received, switch drops $sw_drops ($sw_by_reason), VNF drops $((vnf_drops + vnf_rx_drops))"
+	echo "hop by hop: peer tx $sent -> up rx $(sw up rx_packets) (drops there $(sw_port_drops up)) -> v-in tx" \
+		"$(sw v-in tx_packets) -> VNF rx ${vnf_rx:-?} tx ${vnf_tx:-?} -> v-out rx $(sw v-out rx_packets)" \
+		"(drops there $(sw_port_drops v-out)) -> lan tx $(sw lan tx_packets) -> peer rx $received"
 	if [ "$sent" = "$accounted" ]; then
 		echo "every packet accounted: yes (sent $sent = received + counted drops $accounted)"
 	else
