@@ -41,7 +41,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
 . "$HERE/bench/lib.sh"
 
-VNF=peer KILLS=5 RATE="" GAP=2 OUT="" BUILD=$SRC/build
+VNF=peer KILLS=5 RATE="" GAP=2 OUT="" BUILD=$SRC/build LIBVIRT_STOP=""
 GEN_CPU=0 PMD_CPU=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -80,7 +80,8 @@ if [ "$VNF" = vm ]; then
 	[ -x "$VMCTL" ] || bl_die "$VMCTL missing: build qwikvirt with libvirt-dev installed"
 	out=$("$SRC/scripts/setup-libvirt.sh" 2>&1) || bl_die "setup-libvirt.sh: $out"
 	started=$(echo "$out" | sed -n 's/^SETUP-LIBVIRT: OK started=//p')
-	[ "$started" = none ] || BL_HOOKS+=("'$SRC/scripts/setup-libvirt.sh' stop")
+	# stopped last: after qv-controld (which would restart the VMs) and the VMs
+	[ "$started" = none ] || LIBVIRT_STOP="'$SRC/scripts/setup-libvirt.sh' stop"
 	"$SRC/scripts/build-guest.sh" "$GUEST_DIR" >&2 || bl_die "build-guest.sh failed"
 	CD_VM_OPTS=(--vm-prefix "$VM_PREFIX" --vm-stop-timeout 2 --images "$GUEST_DIR")
 	KERNEL=vmlinuz
@@ -120,7 +121,11 @@ standins_start() {
 }
 vm_cleanup() {
 	local v
-	for v in fa fb fc; do "$VMCTL" undefine "${VM_PREFIX}$v-0" >/dev/null 2>&1 || true; done
+	for v in fa fb fc; do
+		"$VMCTL" state "${VM_PREFIX}$v-0" >/dev/null 2>&1 || continue
+		"$VMCTL" undefine "${VM_PREFIX}$v-0" >>"$OUT/vm-cleanup.log" 2>&1 ||
+			bl_log "could not remove VM ${VM_PREFIX}$v-0 (see $OUT/vm-cleanup.log)" 2>&1 | tee -a "$OUT/vm-cleanup.log" >&2
+	done
 }
 # what would say a VNF restarted: the stand-ins' PIDs, or the QEMU PIDs of the domains
 vnf_identity() {
@@ -141,7 +146,10 @@ bl_supervise "$BW/switch.pid" "$OUT/switch.log" taskset -c "$GEN_CPU" "$SWITCHD"
 bl_wait "qv-switchd ready" 60 grep -q 'qv-switchd: ready' "$OUT/switch.log"
 bl_supervise "$BW/controld.pid" "$OUT/controld.log" taskset -c "$GEN_CPU" "$CONTROLD" \
 	--socket "$BW/cd.sock" --switch "$BW/sw.sock" --state-dir "$BW/state" "${CD_VM_OPTS[@]}"
-[ "$VNF" = vm ] && BL_HOOKS+=("vm_cleanup") # after qv-controld stopped: it would restart them
+if [ "$VNF" = vm ]; then
+	BL_HOOKS+=("vm_cleanup") # after qv-controld stopped: it would restart them
+	[ -z "${LIBVIRT_STOP:-}" ] || BL_HOOKS+=("$LIBVIRT_STOP")
+fi
 bl_wait "qv-controld ready" 30 grep -q 'qv-controld: ready' "$OUT/controld.log"
 [ "$VNF" = peer ] && standins_start
 $QV apply "$BW/svc1.yaml" >"$OUT/apply1.log" || bl_die "apply of the service failed: $OUT/apply1.log"
