@@ -162,9 +162,10 @@ bl_supervise_stop() { # PIDFILE SUPERVISOR-PID: no restart, then the instance st
 # bl_vnf_standin NAME IN-SOCK OUT-SOCK LOG: a VNF stand-in as QEMU would be one: testpmd io
 # between two virtio-user ports in server mode (the switch connects as client and reconnects).
 # Link-state interrupts on: that is how its virtio-user ports accept a restarted switch. On CPU
-# GEN_CPU at nice 10, so a restarting switch is not starved by its busy polling. Sets TP_PID.
+# GEN_CPU at nice ${BL_VNF_NICE:-10}, so a restarting switch is not starved by its busy polling.
+# Sets TP_PID.
 bl_vnf_standin() {
-	bl_testpmd_start "$4" nice -n 10 taskset -c "$GEN_CPU" dpdk-testpmd \
+	bl_testpmd_start "$4" nice -n "${BL_VNF_NICE:-10}" taskset -c "$GEN_CPU" dpdk-testpmd \
 		--lcores "0@$GEN_CPU,1@$GEN_CPU" --file-prefix "qvv$1$$" --no-pci --no-huge -m 256 \
 		--log-level=user1,8 \
 		--vdev "net_virtio_user0,path=$2,queues=1,queue_size=1024,server=1" \
