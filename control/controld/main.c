@@ -23,6 +23,9 @@
 #define DEFAULT_SWITCH "/run/qwikvirt/switchd.sock"
 #define DEFAULT_STATE "/var/lib/qwikvirt"
 #define DEFAULT_IMAGES "/var/lib/qwikvirt/images"
+/* The main loop's longest wait: the switch watch (watch.c) is polled this often, so a
+ * restarted switch is seen within it; 100 cheap wake-ups a second. */
+#define WATCH_TICK_MS 10
 
 /* long-only options: codes past any letter, so that options added beside them cannot clash */
 enum { OPT_LOG_LEVEL = 0x100, OPT_LOG_TARGET };
@@ -51,7 +54,9 @@ static void usage(FILE *f)
 	    "  --socket PATH        its control socket (default " DEFAULT_SOCKET ")\n"
 	    "  --switch PATH        qv-switchd's control socket (default " DEFAULT_SWITCH ")\n"
 	    "  --state-dir DIR      where the desired state is kept (default " DEFAULT_STATE ")\n"
-	    "  --interval MS        how often the switch is checked against it (default 1000)\n"
+	    "  --interval MS        how often the switch is checked against it (default 1000);\n"
+	    "                       a switch that dies and comes back is seen at once and\n"
+	    "                       restored then, whatever the interval\n"
 	    "  --admin-group GROUP  members of GROUP may call every method too (default: root\n"
 	    "                       only); they must be able to open the socket as well\n"
 	    "  --log-level LEVEL    error, warning, notice, info (default) or debug\n"
@@ -179,7 +184,9 @@ int main(int argc, char **argv)
 	static char state_abs[PATH_MAX];
 	struct qv_rpc_server *srv;
 	char err[512];
-	long long next = 0;
+	struct qv_switch_watch watch;
+	bool switch_gone = false;
+	long long next = 0, retry_ms = 0;
 	int c;
 	struct qv_log_config log = {.prog = "qv-controld", .level = QV_LOG_INFO};
 
@@ -347,14 +354,47 @@ int main(int argc, char **argv)
 	       qv_cd.desired.name ? qv_cd.desired.name : "");
 	fflush(stdout);
 	qv_sd_notify("READY=1"); /* systemd Type=notify: the socket answers now */
+	qv_watch_init(&watch, qv_cd.switch_sock);
 	while (!stopping) {
-		if (qv_rpc_server_poll(srv, 100) != 0)
+		/* short waits: the switch watch is looked at between them */
+		if (qv_rpc_server_poll(srv, WATCH_TICK_MS) != 0)
 			break;
+		switch (qv_watch_poll(&watch)) {
+		case QV_WATCH_GONE:
+			printf("qv-controld: qv-switchd (%s) went away; restoring it as soon as it "
+			       "is back\n",
+			       qv_cd.switch_sock);
+			fflush(stdout);
+			qv_cd.switch_ok = false;
+			snprintf(qv_cd.last_error, sizeof(qv_cd.last_error),
+			         "qv-switchd (%s) went away; waiting for it to come back",
+			         qv_cd.switch_sock);
+			switch_gone = true;
+			break;
+		case QV_WATCH_BACK:
+			if (switch_gone)
+				printf("qv-controld: qv-switchd (%s) is back: reconciling now\n",
+				       qv_cd.switch_sock);
+			fflush(stdout);
+			switch_gone = false;
+			next = 0; /* now, not at the next interval */
+			retry_ms = 0;
+			break;
+		case QV_WATCH_NONE:
+			break;
+		}
 		if (now_ms() >= next) {
 			qv_reconcile(&qv_cd);
-			next = now_ms() + interval;
+			/* a switch that is back but not yet taking everything (a port that fails
+			 * once): try again soon, backing off to the interval */
+			if (qv_cd.last_error[0] && !switch_gone)
+				retry_ms = retry_ms ? retry_ms * 2 : 20;
+			else
+				retry_ms = 0;
+			next = now_ms() + (retry_ms && retry_ms < interval ? retry_ms : interval);
 		}
 	}
+	qv_watch_close(&watch);
 	qv_rpc_server_close(srv);
 	qv_desired_free(&qv_cd.desired);
 	/* the VMs keep running: a restarted daemon adopts them */

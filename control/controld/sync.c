@@ -1,7 +1,9 @@
 /* qwikvirt: bringing qv-switchd to the desired plan — the difference computed against what the
  * switch has now, applied in an order that loses no packet on chains it does not touch. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control/controld/controld.h"
 #include "control/rpc/rpc.h"
@@ -129,8 +131,129 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	return out;
 }
 
+/* The apply journal: before an apply changes the switch, what it is about to add is written
+ * down, and the record is removed when the apply returns (done or failed). One still there is an
+ * apply qv-controld did not live to finish (kill -9 half-way): the restarted daemon takes the
+ * additions its desired state does not want off the switch again, so the switch converges to
+ * that state instead of keeping half of an apply nobody was told succeeded. */
+#define APPLY_JOURNAL "applying.json"
+
+static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_plan *want,
+                            json_t *plan, char *err, size_t errlen);
+
+static void journal_path(const struct qv_controld *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", c->state_dir, APPLY_JOURNAL);
+}
+
+static void journal_write(const struct qv_controld *c, json_t *plan)
+{
+	json_t *ports = json_array(), *rules = json_array(), *j, *v;
+	char err[512], *text;
+	size_t i;
+
+	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
+	    json_array_append(ports, json_object_get(v, "name"));
+	json_array_foreach(json_object_get(plan, "rules_add"), i, v) json_array_append(rules, v);
+	j = json_pack("{s:o, s:o}", "ports", ports, "rules", rules);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (!text ||
+	    qv_state_write(c->state_dir, APPLY_JOURNAL, text, strlen(text), err, sizeof(err)) != 0)
+		fprintf(stderr,
+		        "qv-controld: warning: apply journal not written (%s): a crash during "
+		        "this apply may leave part of it on the switch\n",
+		        text ? err : "out of memory");
+	free(text);
+	json_decref(j);
+}
+
+static void journal_clear(const struct qv_controld *c)
+{
+	char path[4096];
+
+	journal_path(c, path, sizeof(path));
+	unlink(path);
+}
+
+/* 0: no journal, or its unwanted additions are gone from the switch (journal removed);
+ * -1 with err: the switch could not be asked or changed (journal kept, tried again later). */
+static int undo_interrupted_apply(struct qv_controld *c, char *err, size_t errlen)
+{
+	const struct qv_switch_plan *want = c->desired.plan;
+	json_t *j, *flows, *ports, *v, *f, *r;
+	char path[4096], *text;
+	size_t len, i, k;
+	int undone = 0;
+
+	journal_path(c, path, sizeof(path));
+	text = qv_state_read(path, &len);
+	if (!text)
+		return 0;
+	j = json_loadb(text, len, 0, NULL);
+	free(text);
+	flows = j ? sw_call(c, "flow.list", NULL, err, errlen) : NULL;
+	ports = flows ? sw_call(c, "port.list", NULL, err, errlen) : NULL;
+	if (j && !ports) {
+		json_decref(j), json_decref(flows);
+		return -1;
+	}
+	json_array_foreach(json_object_get(flows, "flows"), i, f)
+	{
+		const char *t = str_of(json_object_get(f, "text"));
+
+		json_array_foreach(json_object_get(j, "rules"), k, v)
+		{
+			if (strcmp(str_of(v), t) != 0 || plan_has_rule(want, t))
+				continue;
+			r = sw_call(c, "flow.del",
+			            json_pack("{s:O}", "id", json_object_get(f, "id")), err,
+			            errlen);
+			if (!r)
+				goto fail;
+			json_decref(r);
+			undone++;
+			break;
+		}
+	}
+	json_array_foreach(json_object_get(j, "ports"), k, v)
+	{
+		if ((want && qv_switch_plan_port(want, str_of(v)) >= 0) ||
+		    !find_by(json_object_get(ports, "ports"), "name", str_of(v)))
+			continue;
+		r = sw_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);
+		if (!r)
+			goto fail;
+		json_decref(r);
+		undone++;
+	}
+	if (undone) {
+		printf(
+		    "qv-controld: an apply was cut short (qv-controld died during it): %d of its "
+		    "additions taken off the switch again\n",
+		    undone);
+		fflush(stdout);
+	}
+	json_decref(j), json_decref(flows), json_decref(ports);
+	journal_clear(c);
+	return 0;
+fail:
+	json_decref(j), json_decref(flows), json_decref(ports);
+	return -1;
+}
+
 int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want, json_t *plan,
                   char *err, size_t errlen)
+{
+	int rc;
+
+	journal_write(c, plan);
+	rc = sync_apply_steps(c, want, plan, err, errlen);
+	journal_clear(c);
+	return rc;
+}
+
+static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_plan *want,
+                            json_t *plan, char *err, size_t errlen)
 {
 	size_t i;
 	json_t *v, *r;
@@ -188,6 +311,13 @@ void qv_reconcile(struct qv_controld *c)
 	json_t *plan;
 	char err[512];
 
+	if (undo_interrupted_apply(c, err, sizeof(err)) != 0) {
+		if (c->switch_ok)
+			fprintf(stderr, "qv-controld: %s (will retry)\n", err);
+		c->switch_ok = false;
+		snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+		return;
+	}
 	if (!c->desired.plan)
 		return;
 	plan = qv_sync_plan(c, c->desired.plan, c->desired.plan, err, sizeof(err));

@@ -94,6 +94,7 @@ static struct {
 	double rate;
 	double stats;
 	double linger_ms;
+	bool reconnect;
 	const char *json;
 	uint8_t gen_src[6], gen_dst[6];
 } opt = {
@@ -159,6 +160,12 @@ static const char usage_text[] =
     "                        is connected, but the backend enables its queues a little\n"
     "                        later, and a switch drops what it cannot forward yet\n"
     "  --stats S             print tx-pps/rx-pps per port every S seconds\n"
+    "  --reconnect           link-state interrupts on, for virtio-user ports in server\n"
+    "                        mode (server=1): DPDK 22.11 accepts the new connection of a\n"
+    "                        switch that restarted only from its link-state interrupt\n"
+    "                        handler (or a link read), so without it traffic never comes\n"
+    "                        back after a switch restart. Not for client ports: closing\n"
+    "                        them can hang once the switch is gone\n"
     "  --json FILE           write the summary as JSON: {\"ports\":[{\"port\":0,\"tx\":N,\n"
     "                        \"rx\":N,\"tx_bytes\":N,\"rx_bytes\":N}],\"tx\":N,\"rx\":N,\n"
     "                        \"elapsed_s\":F,\"rx_pps\":F,\"window_released\":N}; top-level rx\n"
@@ -245,6 +252,7 @@ static void parse_app_args(int argc, char **argv)
 		O_STATS,
 		O_LINGER,
 		O_JSON,
+		O_RECONNECT,
 		O_HELP
 	};
 	static const struct option longopts[] = {
@@ -264,6 +272,7 @@ static void parse_app_args(int argc, char **argv)
 	    {"stats", required_argument, NULL, O_STATS},
 	    {"linger", required_argument, NULL, O_LINGER},
 	    {"json", required_argument, NULL, O_JSON},
+	    {"reconnect", no_argument, NULL, O_RECONNECT},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -378,6 +387,9 @@ static void parse_app_args(int argc, char **argv)
 			break;
 		case O_JSON:
 			opt.json = optarg;
+			break;
+		case O_RECONNECT:
+			opt.reconnect = true;
 			break;
 		case O_HELP:
 		case 'h':
@@ -561,6 +573,9 @@ static void setup_port(uint16_t p, struct rte_mempool *mp, uint32_t max_len)
 	rc = rte_eth_dev_info_get(p, &info);
 	if (rc)
 		die(EXIT_RUNTIME, "port %u: cannot get device info: %s", p, rte_strerror(-rc));
+	/* the handler runs in the interrupt thread: no second thread reading links meanwhile */
+	if (opt.reconnect && info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		conf.intr_conf.lsc = 1;
 	/* Only raise the MTU when a --tx file needs it: not every PMD supports setting it. */
 	if (max_len > RTE_ETHER_MAX_LEN) {
 		uint32_t mtu = max_len - RTE_ETHER_HDR_LEN - 8; /* room for two VLAN tags */
