@@ -17,6 +17,7 @@
 #include "dataplane/emc.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
+#include "dataplane/lb/lb_fast.h"
 #include "dataplane/parse.h"
 #include "dataplane/pmd.h"
 #include "dataplane/switch.h"
@@ -195,25 +196,30 @@ static inline uint32_t flow_hash_symmetric(const struct qv_flow_key *k)
 	return h;
 }
 
-/* Picks one member of the rule's group: among the live members (a dead VNF instance is
- * skipped), by the flow's symmetric hash. */
-static inline uint16_t pick_member(const uint16_t *members, uint16_t n, const struct qv_flow_key *k)
+/* Picks one member of the rule's group g: its usable members (a dead VNF instance is skipped),
+ * through this PMD's flow-affinity table and the group's Maglev table (lb/lb_fast.h). */
+static inline uint16_t pick_member(struct qv_pmd *pmd, const struct qv_lb_group *g,
+                                   const struct qv_flow_key *k, uint64_t now, uint64_t idle)
 {
-	uint16_t live[QV_MAX_ACTIONS], n_live = 0;
+	uint32_t live = 0;
+	int m;
 
-	for (uint16_t i = 0; i < n; i++)
-		if (port_ready(members[i]))
-			live[n_live++] = members[i];
-	if (n_live == 0)
-		return members[0]; /* counted port-down on output */
-	return live[flow_hash_symmetric(k) % n_live];
+	for (uint16_t i = 0; i < g->n; i++)
+		if (port_ready(g->members[i]))
+			live |= 1u << i;
+	m = qv_lb_pick(atomic_load_explicit(&qv_lb_affinity_of[pmd->index], memory_order_acquire),
+	               g, live, flow_hash_symmetric(k), now, idle);
+	return m < 0 ? g->members[0] : g->members[m]; /* none usable: counted port-down */
 }
 
+/* Runs rule r (its group g, or NULL; gs the table's groups) on packet m, at TSC now. */
 static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
-                                             const struct qv_rule *r, const struct qv_flow_key *k,
-                                             struct rte_mbuf *m, const bool trace)
+                                             const struct qv_rule *r, const struct qv_lb_groups *gs,
+                                             const struct qv_lb_group *g,
+                                             const struct qv_flow_key *k, struct rte_mbuf *m,
+                                             uint64_t now, const bool trace)
 {
-	uint16_t outs[QV_MAX_ACTIONS], n_out = 0, members[QV_MAX_ACTIONS], n_members = 0;
+	uint16_t outs[QV_MAX_ACTIONS], n_out = 0;
 
 	for (uint8_t a = 0; a < r->n_actions; a++) {
 		const struct qv_action *act = &r->actions[a];
@@ -222,8 +228,7 @@ static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
 		case QV_ACT_OUTPUT:
 			outs[n_out++] = act->arg;
 			break;
-		case QV_ACT_GROUP:
-			members[n_members++] = act->arg;
+		case QV_ACT_GROUP: /* the members are g's */
 			break;
 		case QV_ACT_PUSH_VLAN:
 			if (unlikely(vlan_push(m, act->arg) != 0)) {
@@ -239,8 +244,8 @@ static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
 			return;
 		}
 	}
-	if (n_members)
-		outs[n_out++] = pick_member(members, n_members, k);
+	if (g != NULL)
+		outs[n_out++] = pick_member(pmd, g, k, now, gs->idle_cycles);
 	if (unlikely(n_out == 0)) {
 		pmd_drop(pmd, in, m, QV_DROP_RULE_DROP, trace);
 		return;
@@ -421,7 +426,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 	const uint16_t in = b->in;
 	const bool l2_default =
 	    atomic_load_explicit(&port->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
-	const uint64_t now = l2_default ? rte_rdtsc() : 0;
+	const uint64_t now = l2_default || t->lb ? rte_rdtsc() : 0;
 	uint64_t *hits = &t->hits[pmd->index * t->hits_stride];
 	uint32_t run_r = 0, run_hits = 0; /* the rule of the current run of packets, its hits */
 	uint16_t run_out = RUN_NO_PORT;   /* its one output port when checked usable */
@@ -456,7 +461,8 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 				run_hits = 0;
 			}
 			run_hits++;
-			pmd_run_rule(pmd, in, rule, &b->keys[i], m, trace);
+			pmd_run_rule(pmd, in, rule, t->lb, qv_lb_group_of(t->lb, r - 1),
+			             &b->keys[i], m, now, trace);
 			run_out = RUN_NO_PORT;
 			if (rule->n_actions == 1 && rule->actions[0].type == QV_ACT_OUTPUT &&
 			    port_ready(rule->actions[0].arg))
