@@ -15,7 +15,7 @@ int cmd_show(int argc, char **argv)
 	} views[] = {
 	    {"ports", "port.list", view_ports}, {"pmd", "pmd.show", view_pmd},
 	    {"flows", "flow.list", view_flows}, {"drops", "stats.get", view_drops_result},
-	    {"l2", "l2.show", view_l2},
+	    {"l2", "l2.show", view_l2},         {"groups", "group.show", view_groups},
 	};
 
 	if (argc < 1)

@@ -53,7 +53,8 @@ static const struct help {
      "  -h, --help        this help; 'qvctl COMMAND --help' for a command's help\n"
      "\n"
      "Commands:\n"
-     "  show ports|pmd|flows|drops|l2   show the switch's state\n"
+     "  show ports|pmd|flows|drops|l2|groups\n"
+     "                                  show the switch's state\n"
      "  port add|del|set                manage ports\n"
      "  flow add|del                    manage flow rules\n"
      "  stats [clear]                   traffic and drop counters\n"
@@ -72,13 +73,14 @@ static const struct help {
      "  qvctl show flows\n"
      "\n"
      "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
-    {"show", "qvctl show ports|pmd|flows|drops|l2|chains|controld|placement",
+    {"show", "qvctl show ports|pmd|flows|drops|l2|groups|chains|controld|placement",
      "Shows the switch's state:\n"
      "  ports   ports with queues, default action and traffic counters\n"
      "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
      "  flows   flow rules with their hit counts\n"
      "  drops   dropped packets per reason, with what each reason means\n"
      "  l2      learned MAC addresses\n"
+     "  groups  load-balancing groups: members, flows per member, affinity tables\n"
      "  chains  (from qv-controld) each chain hop by hop with the counters of its ports\n"
      "  controld (from qv-controld) its desired state and whether the switch matches it\n"
      "  placement (from qv-controld) where the PMDs and each VM's vCPUs, emulator threads\n"
@@ -117,6 +119,16 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl show l2\n"},
+    {"show groups", "qvctl show groups",
+     "Lists the load-balancing groups (rules with group:A+B+... actions): for each, its\n"
+     "members, whether each is usable, its share of the group's Maglev table (the share of\n"
+     "new flows it gets) and the established flows it has (entries of the PMDs' flow-affinity\n"
+     "tables). Then each PMD's affinity table: entries used, hits (a flow kept its member),\n"
+     "misses (a new or idle flow, placed by the Maglev table), stale (its member left the\n"
+     "group or went down: placed again) and evictions (a full set dropped a live flow).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show groups\n"},
     {"port", "qvctl port add|del|set ...",
      "Manages ports:\n"
      "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"

@@ -93,6 +93,8 @@ void view_pmd(const json_t *result);
 void view_flows(const json_t *result);
 void view_drops_result(const json_t *result);
 void view_l2(const json_t *result);
+/* view_groups.c */
+void view_groups(const json_t *result);
 void view_stats(const json_t *result);
 
 /* cmd_controld.c: qv-controld's views */

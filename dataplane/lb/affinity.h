@@ -6,11 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* 64K entries, 8-way set associative (8K sets of eight 16-byte entries, two cache lines:
- * 1 MiB per PMD). 8 ways, not 2: 10,000 flows over 2-way sets overflow ~120 sets (1% of the
- * flows would lose their entry and could move on a membership change); over 8-way, almost
- * never. */
-#define QV_LB_AFF_ENTRIES (1u << 16)
+/* 256K entries, 8-way set associative (32K sets of eight 16-byte entries, two cache lines:
+ * 4 MiB per PMD). Both directions of a flow take an entry each when one PMD handles both.
+ * 8 ways and 256K, not 2 ways and 64K: 10,000 flows over 64K 2-way entries overflow ~120
+ * sets (1% of the flows lose their entry and may move on a membership change); 20,000
+ * entries over 64K 8-way still overflow a few sets; over 256K 8-way, practically none. */
+#define QV_LB_AFF_ENTRIES (1u << 18)
 #define QV_LB_AFF_WAYS 8
 #define QV_LB_AFF_SETS (QV_LB_AFF_ENTRIES / QV_LB_AFF_WAYS)
 #define QV_LB_AFF_MEMBER_MASK 0xffffull

@@ -52,7 +52,7 @@ static uint32_t group_id(const struct qv_rule *r)
 	return h;
 }
 
-/* The affinity tables are made once, for every PMD, the first time a group exists: 1 MiB
+/* The affinity tables are made once, for every PMD, the first time a group exists: 4 MiB
  * each is not worth having on a switch without groups, and never freed (a PMD may hold its
  * pointer at any time) until the process exits. */
 static int affinity_ensure(uint16_t n_pmds, char *err, size_t errlen)
