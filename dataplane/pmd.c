@@ -20,6 +20,7 @@
 #include "dataplane/lb/lb_fast.h"
 #include "dataplane/parse.h"
 #include "dataplane/pmd.h"
+#include "dataplane/qos/qos_fast.h"
 #include "dataplane/switch.h"
 #include "dataplane/trace/trace_fast.h"
 
@@ -58,6 +59,34 @@ static __rte_always_inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct
 	rte_pktmbuf_free(m);
 }
 
+/* Keeps the packets of pkts[0..n) within the policer in *slot (if any), in order; drops the
+ * others as policed, counted on the port each came in on (mbuf->port); out: the output port
+ * for the trace (egress). Returns how many are left. */
+static __rte_always_inline uint16_t police(struct qv_pmd *pmd,
+                                           struct qv_qos_policer *_Atomic const *slot,
+                                           struct rte_mbuf **pkts, uint16_t n, uint16_t out,
+                                           const bool trace)
+{
+	struct qv_qos_policer *pl = atomic_load_explicit(slot, memory_order_acquire);
+	uint64_t now;
+	uint16_t k = 0;
+
+	if (likely(pl == NULL))
+		return n;
+	now = rte_rdtsc();
+	for (uint16_t i = 0; i < n; i++) {
+		if (likely(qv_qos_conform(pl, pmd->index, now, pkts[i]->pkt_len))) {
+			pkts[k++] = pkts[i];
+			continue;
+		}
+		if (trace)
+			qv_trace_tx_failed(pmd, pkts[i], out, QV_DROP_POLICED);
+		pmd->port[pkts[i]->port].drops[QV_DROP_POLICED]++;
+		rte_pktmbuf_free(pkts[i]);
+	}
+	return k;
+}
+
 static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, const bool trace)
 {
 	struct qv_port *p = port_at(out);
@@ -67,6 +96,7 @@ static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, con
 
 	pmd->txbuf[out].n = 0;
 	pmd->txbuf_dirty &= ~(1ull << out);
+	n = police(pmd, &qv_qos_policer_of[QV_QOS_EGRESS][out], pkts, n, out, trace);
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
 	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed))) {
@@ -488,15 +518,25 @@ static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_fl
 {
 	struct burst b = {.pkts = pkts, .n = n, .in = port->index};
 	struct qv_trace_rec *trs[QV_BURST];
-	uint64_t bytes;
+	uint64_t bytes, rx_bytes = 0;
 
+	if (unlikely(atomic_load_explicit(&qv_qos_policer_of[QV_QOS_INGRESS][b.in],
+	                                  memory_order_relaxed) != NULL)) {
+		/* received, then policed: the rx counters count them all, drops say why */
+		for (uint16_t i = 0; i < n; i++) {
+			pkts[i]->port = b.in;
+			rx_bytes += pkts[i]->pkt_len;
+		}
+		b.n = police(pmd, &qv_qos_policer_of[QV_QOS_INGRESS][b.in], pkts, n, RUN_NO_PORT,
+		             false);
+	}
 	bytes = burst_parse(&b);
 	burst_hash(pmd, &b);
 	burst_lookup(pmd, t, &b);
 	pmd->port[b.in].rx_packets += n;
-	pmd->port[b.in].rx_bytes += bytes;
+	pmd->port[b.in].rx_bytes += b.n == n ? bytes : rx_bytes;
 	if (trace)
-		qv_trace_claim(pmd, port, pkts, n, trs);
+		qv_trace_claim(pmd, port, pkts, b.n, trs);
 	burst_act(pmd, t, port, &b, trs, trace);
 	pmd_flush_all(pmd, trace);
 	if (trace)

@@ -53,6 +53,10 @@
  *                       (its groups, lb/lb.h)      table)            the table
  * qv_lb_affinity_of[i]  control, once (first       release store     never freed (exit)
  *                       table with a group)
+ * qv_qos_policer_of     control: port.police,      publish           free (qv_dp_free)
+ *   [dir][port]         port del
+ * qv_qos_policer.pmd[i] PMD i only (its meter,     plain stores      - (port.list reads
+ *                       its policed count)                           the count relaxed)
  * qv_lb_affinity        PMD i only (entries and    plain stores      - (group.show reads
  *   (what [i] points to) counters)                                   64-bit words relaxed)
  *

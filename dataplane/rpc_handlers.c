@@ -56,6 +56,9 @@ static json_t *port_json(struct qv_port *p)
 	              "rx_packets", (json_int_t)c.rx_packets, "rx_bytes", (json_int_t)c.rx_bytes,
 	              "tx_packets", (json_int_t)c.tx_packets, "tx_bytes", (json_int_t)c.tx_bytes);
 	json_object_set_new(o, "drops", drops_object(c.drops));
+	for (const struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->port_json)
+			f->port_json(p->index, o);
 	return o;
 }
 

@@ -134,7 +134,7 @@ static const struct help {
      "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
      "  port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]\n"
      "  port del NAME\n"
-     "  port set NAME [--default drop|l2] [--up|--down]\n"
+     "  port set NAME [--default drop|l2] [--up|--down] [--police P] [--egress-police P]\n"
      "\n"
      "Example:\n"
      "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"},
@@ -167,15 +167,24 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl port del vm1\n"},
-    {"port set", "qvctl port set NAME [--default drop|l2] [--up|--down]",
+    {"port set",
+     "qvctl port set NAME [--default drop|l2] [--up|--down] [--police P] [--egress-police P]",
      "--default: what happens to packets received on NAME that no flow rule matches: drop\n"
      "them, or switch them by learned MAC address (l2).\n"
      "--up/--down: the administrative state; a down port is not polled and output to it is\n"
      "counted as port-down.\n"
+     "--police P, --egress-police P: limit what NAME receives (ingress) or sends (egress);\n"
+     "packets over the limit are dropped and counted as 'policed'. P is RATE[,BURST]\n"
+     "(srTCM: one rate and its burst) or RATE,BURST,PEAK[,PEAK-BURST] (trTCM: packets over\n"
+     "the peak rate are dropped), or off. RATE in bit/s (kbit, Mbit, Gbit, Tbit) or packets/s\n"
+     "(pps, kpps, Mpps); BURST in bytes (B, KiB, MiB; at least one full frame, 1522B) or\n"
+     "packets (pkt); default burst: 10 ms at RATE. Each PMD meters its share, RATE / PMDs.\n"
      "\n"
      "Examples:\n"
      "  qvctl port set vm1 --default l2\n"
-     "  qvctl port set replay0 --up\n"},
+     "  qvctl port set replay0 --up\n"
+     "  qvctl port set vm1 --police 2Gbit,256KiB --egress-police 1Gbit\n"
+     "  qvctl port set vm1 --police off\n"},
     {"flow", "qvctl flow add 'MATCH actions=ACTIONS' | flow del ID | flow del --all",
      "Manages flow rules; 'qvctl flow add --help' describes the rule syntax.\n"
      "\n"
