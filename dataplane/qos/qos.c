@@ -1,11 +1,11 @@
-/* qwikvirt: building and publishing per-port policers (see qos.h). Slow path only (control
- * thread, qv_sw.lock held). */
+/* qwikvirt: building per-port policers (see qos.h): the checks and rte_meter profiles. Slow
+ * path only; no switch state, so the unit tests build policers alone (publishing is in
+ * qos_rpc.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/dp.h"
 #include "dataplane/qos/qos.h"
 
 _Atomic(struct qv_qos_policer *) qv_qos_policer_of[QV_QOS_NDIR][QV_MAX_PORTS];
@@ -114,9 +114,4 @@ struct qv_qos_policer *qv_qos_policer_new(struct qv_qos_params *p, uint16_t n_pm
 		return NULL;
 	}
 	return pl;
-}
-
-void qv_qos_publish(uint16_t index, enum qv_qos_dir dir, struct qv_qos_policer *pl)
-{
-	QV_DP_PUBLISH(&qv_qos_policer_of[dir][index], pl, qv_dp_free, NULL);
 }

@@ -10,6 +10,11 @@
 #include "dataplane/qos/qos.h"
 #include "dataplane/switch.h"
 
+void qv_qos_publish(uint16_t index, enum qv_qos_dir dir, struct qv_qos_policer *pl)
+{
+	QV_DP_PUBLISH(&qv_qos_policer_of[dir][index], pl, qv_dp_free, NULL);
+}
+
 static const char *const dir_names[] = {"ingress", "egress", NULL};
 static const char *const unit_names[] = {"bit", "packet", NULL};
 static const char *const mode_names[] = {"srtcm", "trtcm", NULL};
