@@ -96,7 +96,7 @@ static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, con
 
 	pmd->txbuf[out].n = 0;
 	pmd->txbuf_dirty &= ~(1ull << out);
-	n = police(pmd, &qv_qos_policer_of[QV_QOS_EGRESS][out], pkts, n, out, trace);
+	n = police(pmd, &qv_qos_policer_of[QV_POLICE_EGRESS][out], pkts, n, out, trace);
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
 	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed))) {
@@ -520,14 +520,14 @@ static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_fl
 	struct qv_trace_rec *trs[QV_BURST];
 	uint64_t bytes, rx_bytes = 0;
 
-	if (unlikely(atomic_load_explicit(&qv_qos_policer_of[QV_QOS_INGRESS][b.in],
+	if (unlikely(atomic_load_explicit(&qv_qos_policer_of[QV_POLICE_INGRESS][b.in],
 	                                  memory_order_relaxed) != NULL)) {
 		/* received, then policed: the rx counters count them all, drops say why */
 		for (uint16_t i = 0; i < n; i++) {
 			pkts[i]->port = b.in;
 			rx_bytes += pkts[i]->pkt_len;
 		}
-		b.n = police(pmd, &qv_qos_policer_of[QV_QOS_INGRESS][b.in], pkts, n, RUN_NO_PORT,
+		b.n = police(pmd, &qv_qos_policer_of[QV_POLICE_INGRESS][b.in], pkts, n, RUN_NO_PORT,
 		             false);
 	}
 	bytes = burst_parse(&b);

@@ -8,24 +8,24 @@
 
 #include "dataplane/qos/qos.h"
 
-_Atomic(struct qv_qos_policer *) qv_qos_policer_of[QV_QOS_NDIR][QV_MAX_PORTS];
+_Atomic(struct qv_qos_policer *) qv_qos_policer_of[QV_POLICE_NDIR][QV_MAX_PORTS];
 
 static const char *unit_name(uint8_t unit)
 {
-	return unit == QV_QOS_PACKETS ? "pps" : "bit/s";
+	return unit == QV_POLICE_PACKETS ? "pps" : "bit/s";
 }
 
 /* One direction's figures as checked, into per-PMD meter rates; 0 or -1 with err. */
-static int check(struct qv_qos_params *p, uint16_t n_pmds, uint64_t *cir, uint64_t *pir, char *err,
+static int check(struct qv_police *p, uint16_t n_pmds, uint64_t *cir, uint64_t *pir, char *err,
                  size_t errlen)
 {
-	const bool pkts = p->unit == QV_QOS_PACKETS;
-	const uint64_t min = pkts ? n_pmds : QV_QOS_MIN_RATE_BITS * n_pmds;
-	const uint64_t max = pkts ? QV_QOS_MAX_RATE_PKTS : QV_QOS_MAX_RATE_BITS;
-	const uint64_t min_burst = pkts ? 1 : QV_QOS_MIN_BURST_BYTES;
+	const bool pkts = p->unit == QV_POLICE_PACKETS;
+	const uint64_t min = pkts ? n_pmds : QV_POLICE_MIN_RATE_BITS * n_pmds;
+	const uint64_t max = pkts ? QV_POLICE_MAX_RATE_PKTS : QV_POLICE_MAX_RATE_BITS;
+	const uint64_t min_burst = pkts ? 1 : QV_POLICE_MIN_BURST_BYTES;
 	const char *bu = pkts ? "packets" : "bytes";
 
-	if (p->unit > QV_QOS_PACKETS || p->mode > QV_QOS_TRTCM)
+	if (p->unit > QV_POLICE_PACKETS || p->mode > QV_POLICE_TRTCM)
 		return snprintf(err, errlen, "unknown policer unit or mode"), -1;
 	if (p->rate < min || p->rate > max) {
 		snprintf(err, errlen,
@@ -36,8 +36,8 @@ static int check(struct qv_qos_params *p, uint16_t n_pmds, uint64_t *cir, uint64
 	}
 	if (p->burst == 0) { /* rate over 10 ms */
 		p->burst = pkts ? p->rate / 100 : p->rate / 8 / 100;
-		p->burst = p->burst < (pkts ? 8 : QV_QOS_MIN_BURST_BYTES)
-		               ? (pkts ? 8 : QV_QOS_MIN_BURST_BYTES)
+		p->burst = p->burst < (pkts ? 8 : QV_POLICE_MIN_BURST_BYTES)
+		               ? (pkts ? 8 : QV_POLICE_MIN_BURST_BYTES)
 		               : p->burst;
 	}
 	if (p->burst < min_burst || p->burst > UINT32_MAX) {
@@ -49,7 +49,7 @@ static int check(struct qv_qos_params *p, uint16_t n_pmds, uint64_t *cir, uint64
 		return -1;
 	}
 	*cir = pkts ? p->rate / n_pmds : p->rate / 8 / n_pmds;
-	if (p->mode == QV_QOS_SRTCM) {
+	if (p->mode == QV_POLICE_SRTCM) {
 		if (p->peak_rate || p->peak_burst)
 			return snprintf(err, errlen,
 			                "a peak rate or burst needs the trtcm mode (two rates)"),
@@ -75,7 +75,7 @@ static int check(struct qv_qos_params *p, uint16_t n_pmds, uint64_t *cir, uint64
 	return 0;
 }
 
-struct qv_qos_policer *qv_qos_policer_new(struct qv_qos_params *p, uint16_t n_pmds, char *err,
+struct qv_qos_policer *qv_qos_policer_new(struct qv_police *p, uint16_t n_pmds, char *err,
                                           size_t errlen)
 {
 	struct qv_qos_policer *pl;
@@ -93,7 +93,7 @@ struct qv_qos_policer *qv_qos_policer_new(struct qv_qos_params *p, uint16_t n_pm
 	}
 	memset(pl, 0, sizeof(*pl));
 	pl->p = *p;
-	if (p->mode == QV_QOS_TRTCM) {
+	if (p->mode == QV_POLICE_TRTCM) {
 		struct rte_meter_trtcm_params tp = {
 		    .cir = cir, .pir = pir, .cbs = p->burst, .pbs = p->peak_burst};
 

@@ -12,9 +12,9 @@
 static inline bool qv_qos_conform(struct qv_qos_policer *pl, uint16_t pmd, uint64_t now,
                                   uint32_t len)
 {
-	uint32_t tokens = pl->p.unit == QV_QOS_PACKETS ? 1 : len;
+	uint32_t tokens = pl->p.unit == QV_POLICE_PACKETS ? 1 : len;
 	enum rte_color c =
-	    pl->p.mode == QV_QOS_TRTCM
+	    pl->p.mode == QV_POLICE_TRTCM
 	        ? rte_meter_trtcm_color_blind_check(&pl->pmd[pmd].tr, &pl->profile.tr, now, tokens)
 	        : rte_meter_srtcm_color_blind_check(&pl->pmd[pmd].sr, &pl->profile.sr, now, tokens);
 

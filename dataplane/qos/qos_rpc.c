@@ -10,7 +10,7 @@
 #include "dataplane/qos/qos.h"
 #include "dataplane/switch.h"
 
-void qv_qos_publish(uint16_t index, enum qv_qos_dir dir, struct qv_qos_policer *pl)
+void qv_qos_publish(uint16_t index, enum qv_police_dir dir, struct qv_qos_policer *pl)
 {
 	QV_DP_PUBLISH(&qv_qos_policer_of[dir][index], pl, qv_dp_free, NULL);
 }
@@ -34,11 +34,11 @@ static json_t *m_port_police(json_t *params, struct qv_rpc_error *err, void *ctx
 {
 	static const char *const keys[] = {"name", "dir",  "off",       "rate",       "burst",
 	                                   "unit", "mode", "peak_rate", "peak_burst", NULL};
-	struct qv_qos_params p = {0};
+	struct qv_police p = {0};
 	struct qv_qos_policer *pl = NULL;
 	const char *name;
 	struct qv_port *port;
-	int dir = QV_QOS_INGRESS, unit = QV_QOS_BITS, mode = QV_QOS_SRTCM;
+	int dir = QV_POLICE_INGRESS, unit = QV_POLICE_BITS, mode = QV_POLICE_SRTCM;
 	bool off = false;
 	char msg[256];
 
@@ -68,7 +68,7 @@ static json_t *m_port_police(json_t *params, struct qv_rpc_error *err, void *ctx
 			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "port %s, %s policer: %s",
 			                   name, dir_names[dir], msg);
 	}
-	qv_qos_publish(port->index, (enum qv_qos_dir)dir, pl);
+	qv_qos_publish(port->index, (enum qv_police_dir)dir, pl);
 	return json_pack("{s:I,s:I}", "rate", (json_int_t)p.rate, "burst", (json_int_t)p.burst);
 }
 
@@ -79,7 +79,7 @@ static void qos_port_json(uint16_t index, json_t *port)
 {
 	json_t *o = NULL;
 
-	for (int d = 0; d < QV_QOS_NDIR; d++) {
+	for (int d = 0; d < QV_POLICE_NDIR; d++) {
 		struct qv_qos_policer *pl = atomic_load(&qv_qos_policer_of[d][index]);
 		uint64_t policed = 0;
 		json_t *j;
@@ -91,7 +91,7 @@ static void qos_port_json(uint16_t index, json_t *port)
 		j = json_pack("{s:s,s:s,s:I,s:I,s:I}", "mode", mode_names[pl->p.mode], "unit",
 		              unit_names[pl->p.unit], "rate", (json_int_t)pl->p.rate, "burst",
 		              (json_int_t)pl->p.burst, "policed", (json_int_t)policed);
-		if (pl->p.mode == QV_QOS_TRTCM) {
+		if (pl->p.mode == QV_POLICE_TRTCM) {
 			json_object_set_new(j, "peak_rate",
 			                    json_integer((json_int_t)pl->p.peak_rate));
 			json_object_set_new(j, "peak_burst",
@@ -108,9 +108,9 @@ static void qos_port_json(uint16_t index, json_t *port)
 /* A removed port's slot may be reused by a port that has no policer. */
 static void qos_port_removing(uint16_t index)
 {
-	for (int d = 0; d < QV_QOS_NDIR; d++)
+	for (int d = 0; d < QV_POLICE_NDIR; d++)
 		if (atomic_load(&qv_qos_policer_of[d][index]))
-			qv_qos_publish(index, (enum qv_qos_dir)d, NULL);
+			qv_qos_publish(index, (enum qv_police_dir)d, NULL);
 }
 
 static const struct qv_rpc_method qos_methods[] = {

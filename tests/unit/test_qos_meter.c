@@ -15,7 +15,7 @@ static uint64_t hz;
 static struct qv_qos_policer *make(uint8_t unit, uint8_t mode, uint64_t rate, uint64_t burst,
                                    uint64_t peak, uint64_t peak_burst, uint16_t n_pmds)
 {
-	struct qv_qos_params p = {unit, mode, rate, burst, peak, peak_burst};
+	struct qv_police p = {unit, mode, rate, burst, peak, peak_burst};
 	char err[256];
 	struct qv_qos_policer *pl = qv_qos_policer_new(&p, n_pmds, err, sizeof(err));
 
@@ -37,18 +37,20 @@ static unsigned pass_run(struct qv_qos_policer *pl, uint16_t pmd, uint64_t t, ui
 static void test_refused(void)
 {
 	struct {
-		struct qv_qos_params p;
+		struct qv_police p;
 		uint16_t n_pmds;
 		const char *msg;
 	} bad[] = {
-	    {{QV_QOS_BITS, QV_QOS_SRTCM, 0, 0, 0, 0}, 1, "give 8000 to"},
-	    {{QV_QOS_BITS, QV_QOS_SRTCM, 8000, 0, 0, 0}, 2, "give 16000 to"},
-	    {{QV_QOS_BITS, QV_QOS_SRTCM, 2000000000000ull, 0, 0, 0}, 1, "1000000000000"},
-	    {{QV_QOS_BITS, QV_QOS_SRTCM, 1000000, 1000, 0, 0}, 1, "give 1522 to"},
-	    {{QV_QOS_PACKETS, QV_QOS_SRTCM, 3, 0, 0, 0}, 4, "give 4 to"},
-	    {{QV_QOS_BITS, QV_QOS_SRTCM, 1000000, 0, 2000000, 0}, 1, "needs the trtcm mode"},
-	    {{QV_QOS_BITS, QV_QOS_TRTCM, 2000000, 0, 1000000, 0}, 1, "at least the rate"},
-	    {{QV_QOS_BITS, QV_QOS_TRTCM, 1000000, 4000, 2000000, 2000}, 1, "at least the burst"},
+	    {{QV_POLICE_BITS, QV_POLICE_SRTCM, 0, 0, 0, 0}, 1, "give 8000 to"},
+	    {{QV_POLICE_BITS, QV_POLICE_SRTCM, 8000, 0, 0, 0}, 2, "give 16000 to"},
+	    {{QV_POLICE_BITS, QV_POLICE_SRTCM, 2000000000000ull, 0, 0, 0}, 1, "1000000000000"},
+	    {{QV_POLICE_BITS, QV_POLICE_SRTCM, 1000000, 1000, 0, 0}, 1, "give 1522 to"},
+	    {{QV_POLICE_PACKETS, QV_POLICE_SRTCM, 3, 0, 0, 0}, 4, "give 4 to"},
+	    {{QV_POLICE_BITS, QV_POLICE_SRTCM, 1000000, 0, 2000000, 0}, 1, "needs the trtcm mode"},
+	    {{QV_POLICE_BITS, QV_POLICE_TRTCM, 2000000, 0, 1000000, 0}, 1, "at least the rate"},
+	    {{QV_POLICE_BITS, QV_POLICE_TRTCM, 1000000, 4000, 2000000, 2000},
+	     1,
+	     "at least the burst"},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -66,24 +68,24 @@ static void test_refused(void)
 
 static void test_default_burst(void)
 {
-	struct qv_qos_params p = {QV_QOS_BITS, QV_QOS_SRTCM, 8000000000ull, 0, 0, 0};
+	struct qv_police p = {QV_POLICE_BITS, QV_POLICE_SRTCM, 8000000000ull, 0, 0, 0};
 	char err[256];
 	struct qv_qos_policer *pl = qv_qos_policer_new(&p, 1, err, sizeof(err));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
 	CU_ASSERT_EQUAL(pl->p.burst, 10000000); /* 10 ms at 1 GB/s */
 	free(pl);
-	p = (struct qv_qos_params){QV_QOS_BITS, QV_QOS_SRTCM, 100000, 0, 0, 0};
+	p = (struct qv_police){QV_POLICE_BITS, QV_POLICE_SRTCM, 100000, 0, 0, 0};
 	pl = qv_qos_policer_new(&p, 1, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
-	CU_ASSERT_EQUAL(pl->p.burst, QV_QOS_MIN_BURST_BYTES); /* at least one frame */
+	CU_ASSERT_EQUAL(pl->p.burst, QV_POLICE_MIN_BURST_BYTES); /* at least one frame */
 	free(pl);
 }
 
 /* srTCM, 8 Mbit/s = 1,000,000 B/s, burst 10,000 B, frames of 1000 B. */
 static void test_srtcm_bits(void)
 {
-	struct qv_qos_policer *pl = make(QV_QOS_BITS, QV_QOS_SRTCM, 8000000, 10000, 0, 0, 1);
+	struct qv_qos_policer *pl = make(QV_POLICE_BITS, QV_POLICE_SRTCM, 8000000, 10000, 0, 0, 1);
 	uint64_t t0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
@@ -101,7 +103,7 @@ static void test_srtcm_bits(void)
 /* Packets/s: 100 pps, burst 5 packets, whatever their size. */
 static void test_srtcm_packets(void)
 {
-	struct qv_qos_policer *pl = make(QV_QOS_PACKETS, QV_QOS_SRTCM, 100, 5, 0, 0, 1);
+	struct qv_qos_policer *pl = make(QV_POLICE_PACKETS, QV_POLICE_SRTCM, 100, 5, 0, 0, 1);
 	uint64_t t0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
@@ -115,7 +117,7 @@ static void test_srtcm_packets(void)
 /* Four PMDs: each meters a quarter of the rate, on its own bucket. */
 static void test_rate_split(void)
 {
-	struct qv_qos_policer *pl = make(QV_QOS_BITS, QV_QOS_SRTCM, 8000000, 2000, 0, 0, 4);
+	struct qv_qos_policer *pl = make(QV_POLICE_BITS, QV_POLICE_SRTCM, 8000000, 2000, 0, 0, 4);
 	uint64_t t0, t1;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
@@ -133,7 +135,7 @@ static void test_rate_split(void)
 static void test_trtcm(void)
 {
 	struct qv_qos_policer *pl =
-	    make(QV_QOS_BITS, QV_QOS_TRTCM, 8000000, 2000, 16000000, 4000, 1);
+	    make(QV_POLICE_BITS, QV_POLICE_TRTCM, 8000000, 2000, 16000000, 4000, 1);
 	uint64_t t0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
