@@ -59,6 +59,7 @@ struct qv_model_port {
 	/* bandwidth: policers, [enum qv_police_dir] (ingress: what the switch receives from
 	 * the port); rate 0: none */
 	struct qv_police bw[QV_POLICE_NDIR];
+	struct qv_mark bw_mark; /* where `bandwidth:` was written (line 0: not) */
 };
 
 struct qv_model_iface {

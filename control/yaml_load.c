@@ -199,8 +199,10 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 		p->queues = (uint16_t)num;
 	if (f.val[P_DEFAULT] && yenum(c, f.val[P_DEFAULT], "default", what, defaults, &dflt))
 		p->dflt = (enum qv_port_default)dflt;
-	if (f.val[P_BW])
+	if (f.val[P_BW]) {
+		p->bw_mark = f.key_mark[P_BW];
 		qv_yaml_load_bandwidth(c, f.val[P_BW], what, p->bw);
+	}
 	if (!typed)
 		return;
 

@@ -329,6 +329,15 @@ static void test_err_bandwidth(void)
 	         "t.yaml:10:71: missing 'name' in VNF 'fw' (expected the interface's name, e.g. "
 	         "name: in)",
 	         "t.yaml:10:72: unknown key 'bw' in VNF 'fw' (expected one of: name, bandwidth)"));
+	/* a VF handed to a VM never crosses the switch */
+	expect_errors("ports:\n"
+	              "  - {name: v0, type: vf, pf: \"0000:03:00.1\", vf: 0, bandwidth: 1Gbit}\n"
+	              "vnfs:\n"
+	              "  - {name: a, image: /i, vfs: [v0]}\n",
+	              ERRS("t.yaml:2:53: port 'v0' has a 'bandwidth' but is the VF handed to VNF "
+	                   "'a' (its 'vfs', line 4): its traffic does not cross the switch, which "
+	                   "cannot police it; limit the VF on its PF (ip link set PF vf N "
+	                   "max_tx_rate) instead"));
 }
 
 /* ---- errors: document ---- */
