@@ -91,7 +91,8 @@ static const struct help {
     {"show ports", "qvctl show ports",
      "Lists the ports: name, index, type, link state, NUMA node, rx/tx queues, default action\n"
      "for packets no rule matches, packet counters and drops (with one line per drop reason\n"
-     "under each port that dropped packets it received).\n"
+     "under each port that dropped packets it received), and a line per policer (qvctl port\n"
+     "set --police) with its rate, burst and the packets it dropped.\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
