@@ -228,8 +228,8 @@ static inline uint32_t flow_hash_symmetric(const struct qv_flow_key *k)
 
 /* Picks one member of the rule's group g: its usable members (a dead VNF instance is skipped),
  * through this PMD's flow-affinity table and the group's Maglev table (lb/lb_fast.h). */
-static inline uint16_t pick_member(struct qv_pmd *pmd, const struct qv_lb_group *g,
-                                   const struct qv_flow_key *k, uint64_t now, uint64_t idle)
+static inline uint16_t pick_member(struct qv_pmd *pmd, const struct qv_lb_group *g, uint32_t hash,
+                                   uint64_t now, uint64_t idle)
 {
 	uint32_t live = 0;
 	int m;
@@ -238,16 +238,16 @@ static inline uint16_t pick_member(struct qv_pmd *pmd, const struct qv_lb_group 
 		if (port_ready(g->members[i]))
 			live |= 1u << i;
 	m = qv_lb_pick(atomic_load_explicit(&qv_lb_affinity_of[pmd->index], memory_order_acquire),
-	               g, live, flow_hash_symmetric(k), now, idle);
+	               g, live, hash, now, idle);
 	return m < 0 ? g->members[0] : g->members[m]; /* none usable: counted port-down */
 }
 
-/* Runs rule r (its group g, or NULL; gs the table's groups) on packet m, at TSC now. */
+/* Runs rule r (its group g, or NULL; gs the table's groups; lb_hash the flow's symmetric hash
+ * when g is set) on packet m, at TSC now. */
 static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
                                              const struct qv_rule *r, const struct qv_lb_groups *gs,
-                                             const struct qv_lb_group *g,
-                                             const struct qv_flow_key *k, struct rte_mbuf *m,
-                                             uint64_t now, const bool trace)
+                                             const struct qv_lb_group *g, uint32_t lb_hash,
+                                             struct rte_mbuf *m, uint64_t now, const bool trace)
 {
 	uint16_t outs[QV_MAX_ACTIONS], n_out = 0;
 
@@ -275,7 +275,7 @@ static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
 		}
 	}
 	if (g != NULL)
-		outs[n_out++] = pick_member(pmd, g, k, now, gs->idle_cycles);
+		outs[n_out++] = pick_member(pmd, g, lb_hash, now, gs->idle_cycles);
 	if (unlikely(n_out == 0)) {
 		pmd_drop(pmd, in, m, QV_DROP_RULE_DROP, trace);
 		return;
@@ -359,6 +359,7 @@ struct burst {
 	uint32_t results[QV_BURST]; /* RESULT_BAD, 0 (no rule) or rule index + 1 */
 	uint8_t same[QV_BURST];     /* same[i]: the first packet of i's run of equal keys */
 	uint64_t miss_mask;         /* bit i: packet i's key missed the exact-match cache */
+	uint32_t lb_hash[QV_BURST]; /* packets whose rule has a group: the symmetric flow hash */
 };
 
 /* Stage 1: parse every packet into its key; tags each with its in-port. Returns the bytes. */
@@ -445,6 +446,32 @@ static __rte_always_inline void burst_lookup(struct qv_pmd *pmd, const struct qv
 	}
 }
 
+/* Stage 3b, only when the table has load-balancing groups: the symmetric hash of each packet
+ * whose rule has a group (once per run of equal keys), and a prefetch of its flow-affinity
+ * set, so the act stage finds it in cache (a miss there costs hundreds of cycles with many
+ * flows). */
+static __rte_always_inline void burst_lb_hash(struct qv_pmd *pmd, const struct qv_flow_table *t,
+                                              struct burst *b)
+{
+	struct qv_lb_affinity *a =
+	    atomic_load_explicit(&qv_lb_affinity_of[pmd->index], memory_order_acquire);
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		uint32_t r = b->results[b->same[i]];
+		const struct qv_lb_group *g;
+
+		if (r == 0 || r == RESULT_BAD || !(g = qv_lb_group_of(t->lb, r - 1)))
+			continue;
+		if (b->same[i] != i) { /* the same key: the same hash, the same set */
+			b->lb_hash[i] = b->lb_hash[b->same[i]];
+			continue;
+		}
+		b->lb_hash[i] = flow_hash_symmetric(&b->keys[i]);
+		if (a != NULL)
+			qv_lb_aff_prefetch(a, qv_lb_aff_key(g->id, b->lb_hash[i]));
+	}
+}
+
 /* Stage 4: each packet's rule (or bad-header drop, L2 switching, no-match drop) into the tx
  * buffers. A run of packets for the same one-output rule whose port was found usable goes
  * straight into that port's tx buffer (not in the traced variant: every packet there gets
@@ -483,6 +510,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 		}
 		if (likely(r != 0 && r != RESULT_BAD)) {
 			const struct qv_rule *rule = &t->rules[r - 1];
+			const struct qv_lb_group *g = qv_lb_group_of(t->lb, r - 1);
 
 			if (r != run_r) {
 				if (run_r)
@@ -491,8 +519,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 				run_hits = 0;
 			}
 			run_hits++;
-			pmd_run_rule(pmd, in, rule, t->lb, qv_lb_group_of(t->lb, r - 1),
-			             &b->keys[i], m, now, trace);
+			pmd_run_rule(pmd, in, rule, t->lb, g, g ? b->lb_hash[i] : 0, m, now, trace);
 			run_out = RUN_NO_PORT;
 			if (rule->n_actions == 1 && rule->actions[0].type == QV_ACT_OUTPUT &&
 			    port_ready(rule->actions[0].arg))
@@ -533,6 +560,8 @@ static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_fl
 	bytes = burst_parse(&b);
 	burst_hash(pmd, &b);
 	burst_lookup(pmd, t, &b);
+	if (unlikely(t->lb != NULL))
+		burst_lb_hash(pmd, t, &b);
 	pmd->port[b.in].rx_packets += n;
 	pmd->port[b.in].rx_bytes += b.n == n ? bytes : rx_bytes;
 	if (trace)

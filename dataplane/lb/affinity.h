@@ -47,6 +47,15 @@ static inline struct qv_lb_aff_entry *qv_lb_aff_set(struct qv_lb_affinity *a, ui
 	return &a->e[QV_LB_AFF_WAYS * s];
 }
 
+/* Brings the set of key into the cache (both of its lines) ahead of a find or store. */
+static inline void qv_lb_aff_prefetch(struct qv_lb_affinity *a, uint64_t key)
+{
+	const struct qv_lb_aff_entry *s = qv_lb_aff_set(a, key);
+
+	__builtin_prefetch(s, 1);
+	__builtin_prefetch(s + QV_LB_AFF_WAYS / 2, 1);
+}
+
 /* An entry not seen for idle cycles (or never used) is free. */
 static inline bool qv_lb_aff_fresh(const struct qv_lb_aff_entry *e, uint64_t now, uint64_t idle)
 {

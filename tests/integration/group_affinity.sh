@@ -1,13 +1,16 @@
 #!/bin/bash
 # Consistent, flow-affine groups (dataplane/lb): 10,000 flows over a group (both directions,
 # checked per flow); adding a member moves no established flow (new flows reach it); taking
-# one member down moves only its flows, to the survivors; both directions stay together.
+# one member down moves only its flows, to the survivors; both directions stay together. Two
+# PMDs, the two directions received by different ones: each has its own affinity table.
 . "$(dirname "$0")/lib.sh"
 FI="python3 $(dirname "$0")/flow_instances.py"
 N=10000
 
-switch_start
+switch_start --pmd-cores "$PMD_CPU,$PMD_CPU"
 for p in c s i0 o0 i1 o1 i2 o2; do qvctl port add $p vhost "$T/$p.sock" >/dev/null; done
+pmd_of() { qjson show pmd | jq -r --arg p "$1" '.pmds | to_entries[] | select(any(.value.rxqs[]; .port == $p)) | .key'; }
+[ "$(pmd_of c)" != "$(pmd_of s)" ] || fail "c and s are polled by the same PMD: $(qvctl show pmd)"
 group() { # group MEMBERS...: the rules c -> group of i*, s -> group of o* (same order)
     local fwd=() rev=() m
     for m in "$@"; do fwd+=("i$m") rev+=("o$m"); done
