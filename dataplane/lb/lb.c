@@ -1,18 +1,15 @@
-/* qwikvirt: building a flow table's load-balancing groups, the per-PMD affinity tables, and
- * the group.show view. Slow path only (control thread, qv_sw.lock held). */
+/* qwikvirt: building a flow table's load-balancing groups and the per-PMD affinity tables.
+ * Slow path only; no switch state, so unit tests build groups alone (group.show is in
+ * lb_rpc.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
-#include "dataplane/dp.h"
-#include "dataplane/flow_table.h"
 #include "dataplane/lb/lb.h"
 #include "dataplane/pmd.h"
-#include "dataplane/switch.h"
 
 struct qv_lb_affinity *_Atomic qv_lb_affinity_of[QV_MAX_PMDS];
 
@@ -106,15 +103,19 @@ struct qv_lb_groups *qv_lb_groups_build(const struct qv_rule *rules, uint32_t n,
 	gs->of_rule = of_rule;
 	gs->idle_cycles = rte_get_tsc_hz() * QV_LB_IDLE_S;
 	for (uint32_t i = 0; i < n; i++) {
-		struct qv_lb_group *g = &gs->g[gs->n];
+		uint16_t n_members = 0;
+		struct qv_lb_group *g;
 
 		of_rule[i] = UINT32_MAX;
+		for (uint8_t a = 0; a < rules[i].n_actions; a++)
+			n_members += rules[i].actions[a].type == QV_ACT_GROUP;
+		if (n_members == 0)
+			continue;
+		g = &gs->g[gs->n]; /* gs->n < n_groups: counted above */
 		for (uint8_t a = 0; a < rules[i].n_actions; a++)
 			if (rules[i].actions[a].type == QV_ACT_GROUP &&
 			    g->n < QV_MAGLEV_MAX_MEMBERS)
 				g->members[g->n++] = rules[i].actions[a].arg;
-		if (g->n == 0)
-			continue;
 		/* Maglev over ordinals: both directions' rules list the instances in one order,
 		 * so ordinal k is the same instance in both (see lb_fast.h) */
 		for (uint16_t k = 0; k < g->n; k++)
@@ -133,94 +134,4 @@ void qv_lb_groups_free(struct qv_lb_groups *gs)
 		return;
 	free((void *)gs->of_rule);
 	free(gs);
-}
-
-/* Fresh affinity entries per group and member, over all PMDs: flows[g][member]. Entries are
- * read while their PMD writes them (each 64-bit word whole): a count, not a snapshot. */
-static void count_flows(const struct qv_lb_groups *gs, uint64_t (*flows)[QV_MAGLEV_MAX_MEMBERS],
-                        uint64_t *used)
-{
-	uint64_t now = rte_rdtsc();
-
-	for (uint16_t p = 0; p < qv_sw.n_pmds; p++) {
-		struct qv_lb_affinity *a =
-		    atomic_load_explicit(&qv_lb_affinity_of[p], memory_order_acquire);
-
-		used[p] = 0;
-		for (uint32_t i = 0; a && i < QV_LB_AFF_ENTRIES; i++) {
-			struct qv_lb_aff_entry e = {
-			    __atomic_load_n(&a->e[i].key, __ATOMIC_RELAXED),
-			    __atomic_load_n(&a->e[i].val, __ATOMIC_RELAXED)};
-			uint16_t port = (uint16_t)(e.val & QV_LB_AFF_MEMBER_MASK);
-
-			if (!qv_lb_aff_fresh(&e, now, gs ? gs->idle_cycles : 0))
-				continue;
-			used[p]++;
-			for (uint32_t g = 0; g < gs->n; g++) {
-				if (gs->g[g].id != (uint32_t)(e.key >> 32))
-					continue;
-				for (uint16_t j = 0; j < gs->g[g].n; j++)
-					if (gs->g[g].members[j] == port)
-						flows[g][j]++;
-			}
-		}
-	}
-}
-
-json_t *qv_lb_show(void)
-{
-	const struct qv_flow_table *t = atomic_load(&qv_sw.table);
-	const struct qv_lb_groups *gs = t ? t->lb : NULL;
-	uint64_t(*flows)[QV_MAGLEV_MAX_MEMBERS] = NULL;
-	uint64_t used[QV_MAX_PMDS] = {0};
-	json_t *groups = json_array(), *pmds = json_array();
-	char buf[512];
-
-	if (gs && gs->n)
-		flows = calloc(gs->n, sizeof(*flows));
-	if (gs && flows)
-		count_flows(gs, flows, used);
-	for (uint32_t g = 0; gs && flows && g < gs->n; g++) {
-		const struct qv_lb_group *grp = &gs->g[g];
-		const struct qv_rule *r = &t->rules[grp->rule];
-		json_t *members = json_array();
-		uint16_t share[QV_MAGLEV_MAX_MEMBERS] = {0};
-
-		for (uint32_t s = 0; s < QV_MAGLEV_SIZE; s++)
-			share[grp->mg.slot[s]]++;
-		for (uint16_t j = 0; j < grp->n; j++) {
-			const struct qv_port *p =
-			    grp->members[j] < QV_MAX_PORTS ? qv_dp_port_at(grp->members[j]) : NULL;
-			const char *name = p ? qv_dp_port_name(grp->members[j]) : NULL;
-
-			json_array_append_new(
-			    members,
-			    json_pack("{s:s,s:b,s:I,s:f}", "port", name ? name : "(missing)",
-			              "usable",
-			              p && atomic_load(&p->up) && atomic_load(&p->admin_up),
-			              "flows", (json_int_t)flows[g][j], "share",
-			              (double)share[j] / QV_MAGLEV_SIZE));
-		}
-		json_array_append_new(groups, json_pack("{s:i,s:s,s:I,s:o}", "rule", r->id, "text",
-		                                        qv_dp_rule_text(r->id, buf, sizeof(buf)),
-		                                        "group_id", (json_int_t)grp->id, "members",
-		                                        members));
-	}
-	free(flows);
-	for (uint16_t p = 0; p < qv_sw.n_pmds; p++) {
-		struct qv_lb_affinity *a = atomic_load(&qv_lb_affinity_of[p]);
-
-		if (!a)
-			continue;
-		json_array_append_new(
-		    pmds,
-		    json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I}", "pmd", p, "entries",
-		              (json_int_t)QV_LB_AFF_ENTRIES, "used", (json_int_t)used[p], "hits",
-		              (json_int_t)__atomic_load_n(&a->hits, __ATOMIC_RELAXED), "misses",
-		              (json_int_t)__atomic_load_n(&a->misses, __ATOMIC_RELAXED), "stale",
-		              (json_int_t)__atomic_load_n(&a->stale, __ATOMIC_RELAXED), "evictions",
-		              (json_int_t)__atomic_load_n(&a->evictions, __ATOMIC_RELAXED)));
-	}
-	return json_pack("{s:o,s:o,s:i}", "groups", groups, "affinity", pmds, "idle_timeout_s",
-	                 QV_LB_IDLE_S);
 }

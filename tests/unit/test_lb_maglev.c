@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+
 #include "dataplane/lb/lb_fast.h"
 #include "qv_unit.h"
 
@@ -220,6 +225,60 @@ static void test_new_flows_reach_new_member(void)
 	free(a);
 }
 
+/* A rule: priority prio, in-port in, and the given actions (type, arg pairs). */
+static struct qv_rule rule(uint32_t prio, uint16_t in, unsigned n, const uint16_t (*acts)[2])
+{
+	struct qv_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.priority = prio;
+	r.match.fields = QV_M_IN_PORT;
+	r.match.in_port = in;
+	r.n_actions = (uint8_t)n;
+	for (unsigned a = 0; a < n; a++)
+		r.actions[a] = (struct qv_action){(uint8_t)acts[a][0], acts[a][1]};
+	return r;
+}
+
+/* Groups of a flow table: only the rules with group actions get one, in rule order, wherever
+ * they are; the id follows the match and priority, not the members. */
+static void test_groups_build(void)
+{
+	static const uint16_t out[][2] = {{QV_ACT_OUTPUT, 5}};
+	static const uint16_t grp2[][2] = {{QV_ACT_GROUP, 1}, {QV_ACT_GROUP, 2}};
+	static const uint16_t grp3[][2] = {
+	    {QV_ACT_PUSH_VLAN, 7}, {QV_ACT_GROUP, 3}, {QV_ACT_GROUP, 4}, {QV_ACT_GROUP, 6}};
+	struct qv_rule rules[] = {rule(10, 0, 1, out), rule(10, 1, 2, grp2), rule(10, 2, 1, out),
+	                          rule(20, 3, 4, grp3), rule(10, 4, 1, out)};
+	char err[128];
+	struct qv_lb_groups *gs = qv_lb_groups_build(rules, 5, 2, err, sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gs);
+	CU_ASSERT_EQUAL_FATAL(gs->n, 2);
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(gs, 0));
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(gs, 2));
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(gs, 4));
+	const struct qv_lb_group *a = qv_lb_group_of(gs, 1), *b = qv_lb_group_of(gs, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT(a->n == 2 && a->members[0] == 1 && a->members[1] == 2 && a->rule == 1);
+	CU_ASSERT(b->n == 3 && b->members[2] == 6 && b->rule == 3 && b->mg.n_members == 3);
+	CU_ASSERT_NOT_EQUAL(a->id, b->id);
+	CU_ASSERT_PTR_NOT_NULL(atomic_load(&qv_lb_affinity_of[0]));
+	CU_ASSERT_PTR_NOT_NULL(atomic_load(&qv_lb_affinity_of[1]));
+	/* the same rule with a member more keeps its id (its flows keep their entries) */
+	struct qv_rule more[] = {rule(10, 1, 4, grp3)};
+	struct qv_lb_groups *gm = qv_lb_groups_build(more, 1, 2, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gm);
+	CU_ASSERT_EQUAL(gm->g[0].id, a->id);
+	qv_lb_groups_free(gm);
+	qv_lb_groups_free(gs);
+	/* no group: NULL, and no error */
+	err[0] = 'x';
+	CU_ASSERT_PTR_NULL(qv_lb_groups_build(rules, 1, 2, err, sizeof(err)));
+	CU_ASSERT_EQUAL(err[0], 0);
+}
+
 int main(void)
 {
 	static const struct qv_unit_test tests[] = {
@@ -231,7 +290,17 @@ int main(void)
 	    {"affinity table find/store/idle", test_affinity_table},
 	    {"disruption figures: modulo vs maglev+affinity", test_disruption_figures},
 	    {"new flows reach an added member", test_new_flows_reach_new_member},
+	    {"a flow table's groups", test_groups_build},
 	};
+	char prefix[64];
 
+	snprintf(prefix, sizeof(prefix), "--file-prefix=qvtest_lb_%d", (int)getpid());
+	char *eal_argv[] = {
+	    "test_lb_maglev", "--no-huge",         "-m",  "64", "--no-pci", "--no-shconf",
+	    "--no-telemetry", "--log-level=error", prefix};
+	if (rte_eal_init((int)RTE_DIM(eal_argv), eal_argv) < 0) {
+		fprintf(stderr, "rte_eal_init failed\n");
+		return 1;
+	}
 	return QV_UNIT_RUN("lb_maglev", tests);
 }
