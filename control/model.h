@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "control/diag.h"
+#include "qv/police.h"
 #include "qv/rule.h"
 
 /* Limits the schema enforces (configs/README.md documents them). */
@@ -55,11 +56,18 @@ struct qv_model_port {
 	int vf_vlan;     /* 0 (none) .. 4094 */
 	int vf_spoofchk; /* 0 / 1 */
 	int vf_trust;    /* 0 / 1 */
+	/* bandwidth: policers, [enum qv_police_dir] (ingress: what the switch receives from
+	 * the port); rate 0: none */
+	struct qv_police bw[QV_POLICE_NDIR];
+	struct qv_mark bw_mark; /* where `bandwidth:` was written (line 0: not) */
 };
 
 struct qv_model_iface {
 	char *name;
 	struct qv_mark mark;
+	/* bandwidth: of this interface (ingress: what the VNF sends into the switch); rate 0
+	 * in both: the VNF's own bandwidth: applies */
+	struct qv_police bw[QV_POLICE_NDIR];
 };
 
 /* A name and where it was written: a VNF in a hop (alone, or as a group
@@ -82,6 +90,7 @@ struct qv_model_vnf {
 	uint16_t instances;
 	struct qv_model_ref *vfs; /* ports of type vf handed to the VM as PCI devices (hostdev) */
 	size_t n_vfs;
+	struct qv_police bw[QV_POLICE_NDIR]; /* bandwidth: of every interface without its own */
 };
 
 /* One hop: a VNF (all its instances), or a group of VNFs (all instances of each), balanced by

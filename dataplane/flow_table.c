@@ -7,6 +7,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane/flow_table.h"
+#include "dataplane/lb/lb.h"
 #include "dataplane/switch.h"
 
 struct qv_flow_table *qv_flow_table_build(const struct qv_flow_entry *entries, uint32_t n,
@@ -53,6 +54,11 @@ struct qv_flow_table *qv_flow_table_build(const struct qv_flow_entry *entries, u
 	    rte_zmalloc("qv_hits", sizeof(uint64_t) * t->hits_stride * n_pmds, RTE_CACHE_LINE_SIZE);
 	if (!t->hits && n_pmds)
 		goto nomem;
+	t->lb = qv_lb_groups_build(t->rules, k, n_pmds, err, errlen);
+	if (!t->lb && err[0]) {
+		qv_flow_table_free(t);
+		return NULL;
+	}
 	t->cls = qv_classifier_build(t->rules, k, (int)rte_socket_id(), err, errlen);
 	if (!t->cls) {
 		qv_flow_table_free(t);
@@ -72,6 +78,7 @@ void qv_flow_table_free(struct qv_flow_table *t)
 	if (t->cls)
 		qv_classifier_free(t->cls);
 	rte_free(t->hits);
+	qv_lb_groups_free(t->lb);
 	free(t->rules);
 	free(t);
 }

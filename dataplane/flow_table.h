@@ -10,14 +10,16 @@
 #include "qv/rule.h"
 
 struct qv_flow_entry;
+struct qv_lb_groups;
 
 struct qv_flow_table {
 	uint32_t gen; /* never 0: the exact-match caches key their entries on it */
 	uint32_t n_rules;
 	struct qv_rule *rules; /* sorted as given; result i+1 of the classifier is rules[i] */
 	struct qv_classifier *cls;
-	uint64_t *hits;       /* hits[pmd * hits_stride + i], written by that PMD only */
-	uint32_t hits_stride; /* rounded up to a cache line of counters */
+	uint64_t *hits;          /* hits[pmd * hits_stride + i], written by that PMD only */
+	uint32_t hits_stride;    /* rounded up to a cache line of counters */
+	struct qv_lb_groups *lb; /* the rules' load-balancing groups (lb/lb.h), NULL if none */
 };
 
 /* Resolves each entry's port names through `lookup` (index, or -1 when the port is missing:

@@ -49,6 +49,16 @@
  * qv_pmd.stop           control: shutdown          relaxed           -
  * qv_sw.rxq_owner       PMDs (--check-rxq-owner)   acq_rel xchg,     -
  *                                                  release CAS
+ * qv_flow_table.lb      control, with the table    (inside the       qv_lb_groups_free with
+ *                       (its groups, lb/lb.h)      table)            the table
+ * qv_lb_affinity_of[i]  control, once (first       release store     never freed (exit)
+ *                       table with a group)
+ * qv_qos_policer_of     control: port.police,      publish           free (qv_dp_free)
+ *   [dir][port]         port del
+ * qv_qos_policer.pmd[i] PMD i only (its meter,     plain stores      - (port.list reads
+ *                       its policed count)                           the count relaxed)
+ * qv_lb_affinity        PMD i only (entries and    plain stores      - (group.show reads
+ *   (what [i] points to) counters)                                   64-bit words relaxed)
  *
  * Counters go the other way: each PMD writes its own (plain stores on its own cache lines,
  * and its own row of qv_flow_table.hits); readers sum them with relaxed 64-bit loads. */

@@ -66,6 +66,9 @@ static json_t *port_json(struct qv_port *p)
 	json_object_update(o, rest);
 	json_decref(rest);
 	json_object_set_new(o, "drops", drops_object(c.drops));
+	for (const struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
+		if (f->port_json)
+			f->port_json(p->index, o);
 	return o;
 }
 

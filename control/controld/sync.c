@@ -61,6 +61,50 @@ static bool port_same(const json_t *have, const struct qv_switch_port *p)
 	return p->devargs && strcmp(str_of(json_object_get(have, "devargs")), p->devargs) == 0;
 }
 
+/* port.police parameters for one direction of port name: the policer, or off. */
+static json_t *police_params(const char *name, int dir, const struct qv_police *pl)
+{
+	static const char *const dirs[] = {"ingress", "egress"};
+	json_t *o = json_pack("{s:s, s:s}", "name", name, "dir", dirs[dir]);
+
+	if (pl->rate == 0) {
+		json_object_set_new(o, "off", json_true());
+		return o;
+	}
+	json_object_set_new(o, "rate", json_integer((json_int_t)pl->rate));
+	json_object_set_new(o, "unit",
+	                    json_string(pl->unit == QV_POLICE_PACKETS ? "packet" : "bit"));
+	json_object_set_new(o, "mode",
+	                    json_string(pl->mode == QV_POLICE_TRTCM ? "trtcm" : "srtcm"));
+	if (pl->burst)
+		json_object_set_new(o, "burst", json_integer((json_int_t)pl->burst));
+	if (pl->peak_rate)
+		json_object_set_new(o, "peak_rate", json_integer((json_int_t)pl->peak_rate));
+	if (pl->peak_burst)
+		json_object_set_new(o, "peak_burst", json_integer((json_int_t)pl->peak_burst));
+	return o;
+}
+
+/* Does the switch's policer (port.list's police.DIR, NULL for none) match what is wanted?
+ * A burst left to the switch's default matches whatever it chose. */
+static bool police_same(const json_t *have, const struct qv_police *want)
+{
+	const char *unit = str_of(json_object_get(have, "unit"));
+	const char *mode = str_of(json_object_get(have, "mode"));
+
+	if (!have || want->rate == 0)
+		return !have && want->rate == 0;
+	return json_integer_value(json_object_get(have, "rate")) == (json_int_t)want->rate &&
+	       strcmp(unit, want->unit == QV_POLICE_PACKETS ? "packet" : "bit") == 0 &&
+	       strcmp(mode, want->mode == QV_POLICE_TRTCM ? "trtcm" : "srtcm") == 0 &&
+	       (!want->burst ||
+	        json_integer_value(json_object_get(have, "burst")) == (json_int_t)want->burst) &&
+	       json_integer_value(json_object_get(have, "peak_rate")) ==
+	           (json_int_t)want->peak_rate &&
+	       (!want->peak_burst || json_integer_value(json_object_get(have, "peak_burst")) ==
+	                                 (json_int_t)want->peak_burst);
+}
+
 static const json_t *find_by(const json_t *arr, const char *key, const char *val)
 {
 	size_t i;
@@ -84,7 +128,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 {
 	json_t *ports, *flows, *out;
 	json_t *padd = json_array(), *pdel = json_array(), *prep = json_array();
-	json_t *radd = json_array(), *rdel = json_array();
+	json_t *radd = json_array(), *rdel = json_array(), *police = json_array();
 	const json_t *have_ports, *have_flows, *f;
 	size_t i;
 
@@ -93,7 +137,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	if (!ports || !flows) {
 		json_decref(ports);
 		json_decref(padd), json_decref(pdel), json_decref(prep), json_decref(radd),
-		    json_decref(rdel);
+		    json_decref(rdel), json_decref(police);
 		return NULL;
 	}
 	have_ports = json_object_get(ports, "ports");
@@ -106,6 +150,17 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 			json_array_append_new(padd, port_params(p));
 		else if (!port_same(have, p))
 			json_array_append_new(prep, port_params(p));
+		if (have && !port_same(have, p))
+			have = NULL; /* re-added: no policer */
+		for (int d = 0; d < QV_POLICE_NDIR; d++) {
+			static const char *const dirs[] = {"ingress", "egress"};
+			const json_t *hp =
+			    json_object_get(json_object_get(have, "police"), dirs[d]);
+
+			if (!police_same(hp, &p->police[d]))
+				json_array_append_new(police,
+				                      police_params(p->name, d, &p->police[d]));
+		}
 	}
 	for (i = 0; old && i < old->n_ports; i++)
 		if ((!want || qv_switch_plan_port(want, old->ports[i].name) < 0) &&
@@ -124,8 +179,8 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 			    rdel,
 			    json_pack("{s:O, s:s}", "id", json_object_get(f, "id"), "text", text));
 	}
-	out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace", prep,
-	                "rules_add", radd, "rules_del", rdel, "ports_del", pdel);
+	out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace", prep,
+	                "police", police, "rules_add", radd, "rules_del", rdel, "ports_del", pdel);
 	json_decref(ports);
 	json_decref(flows);
 	return out;
@@ -280,6 +335,13 @@ static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_
 		if (!r)
 			return -1;
 	}
+	json_array_foreach(json_object_get(plan, "police"), i, v)
+	{
+		r = sw_call(c, "port.police", json_incref(v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
 	json_array_foreach(json_object_get(plan, "rules_add"), i, v)
 	{
 		r = sw_call(c, "flow.add", json_pack("{s:O}", "flow", v), err, errlen);
@@ -330,6 +392,7 @@ void qv_reconcile(struct qv_controld *c)
 	}
 	if (json_array_size(json_object_get(plan, "ports_add")) ||
 	    json_array_size(json_object_get(plan, "rules_add")) ||
+	    json_array_size(json_object_get(plan, "police")) ||
 	    json_array_size(json_object_get(plan, "ports_replace"))) {
 		printf(
 		    "qv-controld: switch differs from the desired state: %zu port(s), %zu rule(s) "

@@ -134,16 +134,23 @@ static void fill_hop(struct row *r, int col, const json_t *port, const json_t *h
 	cell(r, col, "%s", first ? json_string_value(json_object_get(hop, "hop")) : "");
 }
 
+/* A group member's established flows (qvctl show groups), blank elsewhere. */
+static void fill_flows(struct row *r, int col, const json_t *port, const json_t *hop)
+{
+	(void)hop;
+	if (json_object_get(port, "flows"))
+		cell(r, col, "%lld", jint(port, "flows"));
+	else
+		cell(r, col, "%s", "");
+}
+
 void view_chains(const json_t *result)
 {
 	static const struct column cols[] = {
-	    {"HOP", NULL, fill_hop},
-	    {"PORT", "port"},
-	    {"STATE", "state"},
-	    {">RX-PKTS", "rx_packets"},
-	    {">TX-PKTS", "tx_packets"},
-	    {">DROPS", "drops"},
-	    {NULL},
+	    {"HOP", NULL, fill_hop},      {"PORT", "port"},
+	    {"STATE", "state"},           {">RX-PKTS", "rx_packets"},
+	    {">TX-PKTS", "tx_packets"},   {">DROPS", "drops"},
+	    {">FLOWS", NULL, fill_flows}, {NULL},
 	};
 	const json_t *chains = jarray(result, "chains"), *ch, *hop, *p;
 	size_t i, j, k;

@@ -15,7 +15,7 @@ int cmd_show(int argc, char **argv)
 	} views[] = {
 	    {"ports", "port.list", view_ports}, {"pmd", "pmd.show", view_pmd},
 	    {"flows", "flow.list", view_flows}, {"drops", "stats.get", view_drops_result},
-	    {"l2", "l2.show", view_l2},
+	    {"l2", "l2.show", view_l2},         {"groups", "group.show", view_groups},
 	};
 
 	if (argc < 1)
@@ -134,9 +134,33 @@ static int cmd_port_del(int argc, char **argv)
 	return 0;
 }
 
+/* port.police for one direction; 0 or the rpc status. */
+static int port_police(const char *port, const char *dir, const char *spec)
+{
+	char err[256];
+	json_t *result, *params = police_params(port, dir, spec, err, sizeof(err));
+
+	if (!params)
+		return usage_error("port set", "--%spolice: %s",
+		                   strcmp(dir, "egress") == 0 ? "egress-" : "", err);
+	int rc = rpc("port.police", params, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result)) {
+		if (strcmp(spec, "off") == 0)
+			printf("port %s: no %s policer\n", port, dir);
+		else
+			printf("port %s: %s policed at %s (burst %lld)\n", port, dir, spec,
+			       jint(result, "burst"));
+	}
+	json_decref(result);
+	return 0;
+}
+
 static int cmd_port_set(int argc, char **argv)
 {
-	const char *def = NULL, *admin = NULL;
+	const char *def = NULL, *admin = NULL, *police[2] = {NULL, NULL};
+	static const char *const police_opt[2] = {"--police", "--egress-police"};
 
 	if (argc < 1)
 		return usage_error("port set", "port set needs NAME");
@@ -146,16 +170,32 @@ static int cmd_port_set(int argc, char **argv)
 			admin = argv[i] + 2;
 			continue;
 		}
-		const char *v = opt_value(argc, argv, &i, "--default", &missing);
+		const char *v = NULL;
+		for (int d = 0; d < 2 && !v && !missing; d++)
+			if ((v = opt_value(argc, argv, &i, police_opt[d], &missing)))
+				police[d] = v;
+			else if (missing)
+				return usage_error("port set", "%s needs RATE[,BURST] or off",
+				                   police_opt[d]);
+		if (v)
+			continue;
+		v = opt_value(argc, argv, &i, "--default", &missing);
 		if (missing)
 			return usage_error("port set", "--default needs drop or l2");
 		if (v == NULL)
 			return usage_error("port set", "unexpected argument '%s'", argv[i]);
 		def = v;
 	}
+	if (def == NULL && admin == NULL && !police[0] && !police[1])
+		return usage_error("port set", "nothing to set: give --default drop|l2, --up, "
+		                               "--down, --police or --egress-police");
+	for (int d = 0; d < 2; d++) {
+		int rc = police[d] ? port_police(argv[0], d ? "egress" : "ingress", police[d]) : 0;
+		if (rc)
+			return rc;
+	}
 	if (def == NULL && admin == NULL)
-		return usage_error("port set",
-		                   "nothing to set: give --default drop|l2, --up or --down");
+		return 0;
 	json_t *result, *params = json_pack("{s:s}", "name", argv[0]);
 	if (def)
 		json_object_set_new(params, "default", json_string(def));

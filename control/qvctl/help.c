@@ -53,7 +53,8 @@ static const struct help {
      "  -h, --help        this help; 'qvctl COMMAND --help' for a command's help\n"
      "\n"
      "Commands:\n"
-     "  show ports|pmd|flows|drops|l2   show the switch's state\n"
+     "  show ports|pmd|flows|drops|l2|groups\n"
+     "                                  show the switch's state\n"
      "  port add|del|set                manage ports\n"
      "  flow add|del                    manage flow rules\n"
      "  stats [clear]                   traffic and drop counters\n"
@@ -73,13 +74,14 @@ static const struct help {
      "  qvctl show flows\n"
      "\n"
      "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
-    {"show", "qvctl show ports|pmd|flows|drops|l2|chains|controld|placement",
+    {"show", "qvctl show ports|pmd|flows|drops|l2|groups|chains|controld|placement",
      "Shows the switch's state:\n"
      "  ports   ports with queues, default action and traffic counters\n"
      "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
      "  flows   flow rules with their hit counts\n"
      "  drops   dropped packets per reason, with what each reason means\n"
      "  l2      learned MAC addresses\n"
+     "  groups  load-balancing groups: members, flows per member, affinity tables\n"
      "  chains  (from qv-controld) each chain hop by hop with the counters of its ports\n"
      "  controld (from qv-controld) its desired state and whether the switch matches it\n"
      "  placement (from qv-controld) where the PMDs and each VM's vCPUs, emulator threads\n"
@@ -90,7 +92,8 @@ static const struct help {
     {"show ports", "qvctl show ports",
      "Lists the ports: name, index, type, link state, NUMA node, rx/tx queues, default action\n"
      "for packets no rule matches, packet counters and drops (with one line per drop reason\n"
-     "under each port that dropped packets it received).\n"
+     "under each port that dropped packets it received), and a line per policer (qvctl port\n"
+     "set --police) with its rate, burst and the packets it dropped.\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
@@ -118,12 +121,22 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl show l2\n"},
+    {"show groups", "qvctl show groups",
+     "Lists the load-balancing groups (rules with group:A+B+... actions): for each, its\n"
+     "members, whether each is usable, its share of the group's Maglev table (the share of\n"
+     "new flows it gets) and the established flows it has (entries of the PMDs' flow-affinity\n"
+     "tables). Then each PMD's affinity table: entries used, hits (a flow kept its member),\n"
+     "misses (a new or idle flow, placed by the Maglev table), stale (its member left the\n"
+     "group or went down: placed again) and evictions (a full set dropped a live flow).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show groups\n"},
     {"port", "qvctl port add|del|set ...",
      "Manages ports:\n"
      "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
      "  port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]\n"
      "  port del NAME\n"
-     "  port set NAME [--default drop|l2] [--up|--down]\n"
+     "  port set NAME [--default drop|l2] [--up|--down] [--police P] [--egress-police P]\n"
      "\n"
      "Example:\n"
      "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"},
@@ -156,15 +169,24 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl port del vm1\n"},
-    {"port set", "qvctl port set NAME [--default drop|l2] [--up|--down]",
+    {"port set",
+     "qvctl port set NAME [--default drop|l2] [--up|--down] [--police P] [--egress-police P]",
      "--default: what happens to packets received on NAME that no flow rule matches: drop\n"
      "them, or switch them by learned MAC address (l2).\n"
      "--up/--down: the administrative state; a down port is not polled and output to it is\n"
      "counted as port-down.\n"
+     "--police P, --egress-police P: limit what NAME receives (ingress) or sends (egress);\n"
+     "packets over the limit are dropped and counted as 'policed'. P is RATE[,BURST]\n"
+     "(srTCM: one rate and its burst) or RATE,BURST,PEAK[,PEAK-BURST] (trTCM: packets over\n"
+     "the peak rate are dropped), or off. RATE in bit/s (kbit, Mbit, Gbit, Tbit) or packets/s\n"
+     "(pps, kpps, Mpps); BURST in bytes (B, KiB, MiB; at least one full frame, 1522B) or\n"
+     "packets (pkt); default burst: 10 ms at RATE. Each PMD meters its share, RATE / PMDs.\n"
      "\n"
      "Examples:\n"
      "  qvctl port set vm1 --default l2\n"
-     "  qvctl port set replay0 --up\n"},
+     "  qvctl port set replay0 --up\n"
+     "  qvctl port set vm1 --police 2Gbit,256KiB --egress-police 1Gbit\n"
+     "  qvctl port set vm1 --police off\n"},
     {"flow", "qvctl flow add 'MATCH actions=ACTIONS' | flow del ID | flow del --all",
      "Manages flow rules; 'qvctl flow add --help' describes the rule syntax.\n"
      "\n"

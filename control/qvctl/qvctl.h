@@ -95,6 +95,12 @@ void view_pmd(const json_t *result);
 void view_flows(const json_t *result);
 void view_drops_result(const json_t *result);
 void view_l2(const json_t *result);
+/* police.c: port.police parameters from RATE[,BURST[,PEAK[,PEAK-BURST]]] or "off" (NULL
+ * with err), and the line show ports prints under a policed port */
+json_t *police_params(const char *port, const char *dir, const char *spec, char *err, size_t len);
+void police_line(struct table *t, const json_t *port);
+/* view_groups.c */
+void view_groups(const json_t *result);
 void view_stats(const json_t *result);
 
 /* cmd_controld.c: qv-controld's views */

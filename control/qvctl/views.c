@@ -88,6 +88,7 @@ void view_ports(const json_t *result)
 		const json_t *drops = json_object_get(p, "drops");
 
 		table_add_item(&t, p, NULL);
+		police_line(&t, p);
 		if (drops_total(drops))
 			port_drop_lines(&t, drops);
 	}

@@ -10,7 +10,8 @@
 	_(TX_FULL, "tx-full", "the output queue (or guest ring) had no room")                      \
 	_(PORT_DOWN, "port-down", "the output port is down, removed, or its guest not ready")      \
 	_(NO_MBUF, "no-mbuf", "no buffer left to copy or re-tag the packet")                       \
-	_(LOOP, "loop", "the packet would go back out of the port it came in on")
+	_(LOOP, "loop", "the packet would go back out of the port it came in on")                  \
+	_(POLICED, "policed", "over a port's ingress or egress rate limit (qvctl show ports)")
 
 enum qv_drop_reason {
 #define QV_DROP_ENUM(sym, name, help) QV_DROP_##sym,
