@@ -10,10 +10,16 @@
 
 unsigned qv_mempool_size = 16384;
 
-static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+enum { POOL_STD, POOL_JUMBO, POOL_KINDS };
 
-struct rte_mempool *qv_mempool_get(int socket, char *err, size_t errlen)
+static struct rte_mempool *pools[RTE_MAX_NUMA_NODES][POOL_KINDS];
+
+static struct rte_mempool *pool_get(int socket, int kind, char *err, size_t errlen)
 {
+	static const char *const kind_name[POOL_KINDS] = {"mbuf", "jumbo"};
+	uint16_t room = kind == POOL_STD ? RTE_MBUF_DEFAULT_BUF_SIZE
+	                                 : (uint16_t)(RTE_PKTMBUF_HEADROOM + QV_MEMPOOL_JUMBO_ROOM);
+	unsigned n = kind == POOL_STD ? qv_mempool_size : RTE_MAX(qv_mempool_size / 4, 2048u);
 	char name[RTE_MEMPOOL_NAMESIZE];
 	struct rte_mempool *mp;
 
@@ -21,21 +27,36 @@ struct rte_mempool *qv_mempool_get(int socket, char *err, size_t errlen)
 		socket = (int)rte_socket_id();
 	if (socket < 0 || socket >= RTE_MAX_NUMA_NODES)
 		socket = 0;
-	if (pools[socket])
-		return pools[socket];
-	snprintf(name, sizeof(name), "qv_mbuf_n%d", socket);
-	mp = rte_pktmbuf_pool_create(name, qv_mempool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-	                             socket);
+	if (pools[socket][kind])
+		return pools[socket][kind];
+	snprintf(name, sizeof(name), "qv_%s_n%d", kind_name[kind], socket);
+	mp = rte_pktmbuf_pool_create(name, n, 256, 0, room, socket);
 	if (!mp) /* the node may have no hugepages: any node beats no port at all */
-		mp = rte_pktmbuf_pool_create(name, qv_mempool_size, 256, 0,
-		                             RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		mp = rte_pktmbuf_pool_create(name, n, 256, 0, room, SOCKET_ID_ANY);
 	if (!mp) {
 		snprintf(err, errlen,
-		         "cannot create a pool of %u mbufs on NUMA node %d: %s (more hugepages, "
-		         "or a smaller --mbufs)",
-		         qv_mempool_size, socket, rte_strerror(rte_errno));
+		         "cannot create a pool of %u %s buffers (%u B each) on NUMA node %d: %s "
+		         "(more hugepages, or a smaller --mbufs)",
+		         n, kind_name[kind], room, socket, rte_strerror(rte_errno));
 		return NULL;
 	}
-	pools[socket] = mp;
+	pools[socket][kind] = mp;
 	return mp;
+}
+
+struct rte_mempool *qv_mempool_get(int socket, char *err, size_t errlen)
+{
+	return pool_get(socket, POOL_STD, err, errlen);
+}
+
+struct rte_mempool *qv_mempool_get_sized(int socket, uint32_t data_room, char *err, size_t errlen)
+{
+	if (data_room <= RTE_MBUF_DEFAULT_DATAROOM)
+		return pool_get(socket, POOL_STD, err, errlen);
+	if (data_room > QV_MEMPOOL_JUMBO_ROOM) {
+		snprintf(err, errlen, "no buffer pool holds %u B frames in one buffer (at most %u)",
+		         data_room, QV_MEMPOOL_JUMBO_ROOM);
+		return NULL;
+	}
+	return pool_get(socket, POOL_JUMBO, err, errlen);
 }

@@ -64,6 +64,7 @@ void view_ports(const json_t *result)
 	    {">INDEX", "index"},
 	    {"TYPE", "type"},
 	    {"STATE", "state"},
+	    {">MTU", "mtu"},
 	    {">NUMA", "numa"},
 	    {">RXQ", "rxq"},
 	    {">TXQ", "txq"},
@@ -71,6 +72,7 @@ void view_ports(const json_t *result)
 	    {">RX-PKTS", "rx_packets"},
 	    {">TX-PKTS", "tx_packets"},
 	    {">DROPS", NULL, fill_drops_total},
+	    {"LINK-CHANGED", "link_changed"},
 	    {NULL},
 	};
 	const json_t *ports = jarray(result, "ports");
