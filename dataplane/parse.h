@@ -233,7 +233,7 @@ static inline int qv_parse_mbuf(const struct rte_mbuf *m, uint16_t in_port, stru
 		                           key);
 	seg = len < QV_PARSE_HEAD ? len : QV_PARSE_HEAD;
 	h = (const uint8_t *)rte_pktmbuf_read(m, 0, seg, scratch);
-	if (h == NULL) { /* pkt_len larger than its segments: a broken mbuf */
+	if (h == NULL) { /* cannot happen (seg <= pkt_len); a key must be set all the same */
 		memset(key, 0, sizeof(*key));
 		return -1;
 	}
