@@ -28,6 +28,7 @@ struct qv_switch_port {
 	char *vf_mac; /* vf: settings for the PF to apply (NULL, QV_MODEL_UNSET: keep) */
 	int vf_vlan, vf_spoofchk, vf_trust;
 	uint16_t queues;
+	uint16_t mtu; /* 0: the switch's default */
 	enum qv_port_default dflt;
 	char *vnf, *iface; /* VNF interfaces: owner and interface; NULL for ports of `ports:`;
 	                      a hostdev: the VNF whose VM takes the VF (iface NULL) */
