@@ -303,6 +303,15 @@ static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *
 	}
 	for (uint16_t q = 0; q < pl->nrxq; q++) {
 		rc = rte_eth_rx_queue_setup(pid, q, nrx, socket, NULL, mp);
+		if (rc == -ENOMEM) { /* the device fills its ring from the pool up front */
+			snprintf(err, errlen,
+			         "port %s: not enough packet buffers for rx queue %u of %s: it "
+			         "takes %u, pool %s has %u of %u free (raise --mbufs, or give the "
+			         "port fewer queues)",
+			         e->base.name, q, e->devname, nrx, mp->name,
+			         rte_mempool_avail_count(mp), mp->size);
+			return -1;
+		}
 		if (rc != 0) {
 			snprintf(err, errlen, "port %s: rx queue %u setup failed: %s", e->base.name,
 			         q, rte_strerror(-rc));
@@ -353,9 +362,14 @@ static int eth_reconfigure(struct qv_ethdev_port *e, uint16_t nrxq, uint16_t ntx
 	rte_eth_dev_stop(e->port_id);
 	if (eth_apply(e, &pl, err, errlen) == 0)
 		return 0;
-	if (eth_apply(e, &old, ignored, sizeof(ignored)) != 0)
+	if (eth_apply(e, &old, ignored, sizeof(ignored)) != 0) {
 		RTE_LOG(ERR, USER1, "qv-switchd: port %s: old configuration not restored: %s\n",
 		        e->base.name, ignored);
+		return -1;
+	}
+	snprintf(err + strlen(err), errlen - strlen(err),
+	         " (device %s refused %u rx/%u tx queues at MTU %u; it keeps %u/%u at MTU %u)",
+	         e->devname, nrxq, ntxq, mtu, old.nrxq, old.ntxq, old.mtu);
 	return -1;
 }
 
