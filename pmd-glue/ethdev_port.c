@@ -32,6 +32,10 @@ struct qv_ethdev_port {
 	char devargs[512];
 	struct rte_mempool *(*pool)(int numa, char *err, size_t errlen);
 	struct rte_mempool *(*pool_sized)(int numa, uint32_t room, char *err, size_t errlen);
+	struct rte_mempool *(*pool_private)(const char *port, int numa, unsigned n, uint32_t room,
+	                                    char *err, size_t errlen);
+	struct rte_mempool *own_pool; /* its private pool, NULL: the shared ones do */
+	struct rte_mempool *rx_pool;  /* where its rx queues take buffers from */
 	uint16_t port_id;
 	char devname[RTE_DEV_NAME_MAX_LEN];
 	char bus[16];
@@ -166,6 +170,7 @@ static void eth_close(struct qv_port *p)
 	struct qv_ethdev_port *e = to_eth(p);
 
 	eth_unplug(e);
+	qv_mempool_retire(e->own_pool); /* freed once its buffers are all back */
 	free(e);
 }
 
@@ -234,6 +239,15 @@ static int eth_plan(struct qv_ethdev_port *e, uint16_t nrxq, uint16_t ntxq, uint
 		         ntxq);
 		return -1;
 	}
+	/* DPDK 22.11's net_tap hands its queue fds to secondary processes in one message of at
+	 * most 8 fds and overruns its stack with more (seen: "stack smashing detected") */
+	if (info.driver_name && strcmp(info.driver_name, "net_tap") == 0 && nrxq + ntxq > 8) {
+		snprintf(err, errlen,
+		         "port %s: device %s (net_tap) takes at most 8 queues in all, rx and tx "
+		         "(asked %u/%u)",
+		         e->base.name, e->devname, nrxq, ntxq);
+		return -1;
+	}
 	if (nrxq > 1 && info.flow_type_rss_offloads == 0 && !e->self_spread) {
 		snprintf(err, errlen,
 		         "port %s: device %s has no RSS (no flow types to hash): it cannot spread "
@@ -274,6 +288,40 @@ static int eth_plan(struct qv_ethdev_port *e, uint16_t nrxq, uint16_t ntxq, uint
 	return 0;
 }
 
+/* Buffers in flight besides the ones in rx rings: PMD bursts, tx rings, per-lcore caches. */
+#define POOL_SLACK 2048u
+
+/* The pool the rx queues fill their rings from: the shared one while it has room for them
+ * (and traffic), else a pool of the port's own sized from its queues and descriptors, kept
+ * for the port's life. NULL with err when even that cannot be made. */
+static struct rte_mempool *own_pool_if_short(struct qv_ethdev_port *e, struct rte_mempool *shared,
+                                             int socket, unsigned ring_bufs, uint32_t room,
+                                             char *err, size_t errlen)
+{
+	if (e->own_pool && e->own_pool->size >= ring_bufs + POOL_SLACK)
+		return e->own_pool;
+	if (!e->own_pool && rte_mempool_avail_count(shared) >= ring_bufs + POOL_SLACK)
+		return shared;
+	if (e->own_pool || !e->pool_private) { /* a running port's pool cannot grow */
+		snprintf(err, errlen,
+		         "its rx rings take %u buffers, pool %s has %u of %u free (raise --mbufs, "
+		         "or give the port fewer queues)",
+		         ring_bufs, e->own_pool ? e->own_pool->name : shared->name,
+		         rte_mempool_avail_count(e->own_pool ? e->own_pool : shared),
+		         (e->own_pool ? e->own_pool : shared)->size);
+		return NULL;
+	}
+	e->own_pool =
+	    e->pool_private(e->base.name, socket, ring_bufs + POOL_SLACK, room, err, errlen);
+	if (e->own_pool)
+		RTE_LOG(NOTICE, USER1,
+		        "qv-switchd: port %s: pool %s of %u buffers of its own (the shared pool %s "
+		        "has %u free, its rx rings take %u)\n",
+		        e->base.name, e->own_pool->name, e->own_pool->size, shared->name,
+		        rte_mempool_avail_count(shared), ring_bufs);
+	return e->own_pool;
+}
+
 /* Configures, sets up and starts the (stopped) device as pl says. */
 static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *err, size_t errlen)
 {
@@ -285,6 +333,15 @@ static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *
 	e->base.numa = socket;
 	mp = pl->jumbo_pool ? e->pool_sized(socket, (uint32_t)pl->mtu + FRAME_OVERHEAD, err, errlen)
 	                    : e->pool(socket, err, errlen);
+	rc = rte_eth_dev_configure(pid, pl->nrxq, pl->ntxq, &pl->conf);
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
+	if (rc == 0 && mp)
+		mp = own_pool_if_short(
+		    e, mp, socket, (unsigned)pl->nrxq * nrx,
+		    pl->jumbo_pool ? RTE_MAX((uint32_t)pl->mtu + FRAME_OVERHEAD, e->class_rx_room)
+		                   : 0,
+		    err, errlen);
 	if (!mp) {
 		char why[256];
 
@@ -293,9 +350,7 @@ static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *
 		         e->devname, why);
 		return -1;
 	}
-	rc = rte_eth_dev_configure(pid, pl->nrxq, pl->ntxq, &pl->conf);
-	if (rc == 0)
-		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
+	e->rx_pool = mp;
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: cannot configure %s: %s", e->base.name, e->devname,
 		         rte_strerror(-rc));
@@ -397,6 +452,7 @@ struct qv_port *qv_ethdev_open_as(const struct qv_port_config *cfg, const char *
 	e->base.cls = cls;
 	e->pool = cfg->pool;
 	e->pool_sized = cfg->pool_sized;
+	e->pool_private = cfg->pool_private;
 	e->self_spread = opts->self_spread;
 	e->class_max_mtu = opts->max_mtu;
 	e->class_rx_room = opts->rx_room;
@@ -444,6 +500,7 @@ struct qv_port *qv_ethdev_open_as(const struct qv_port_config *cfg, const char *
 	if (eth_plan(e, nrxq, ntxq, mtu, &pl, err, errlen) != 0 ||
 	    eth_apply(e, &pl, err, errlen) != 0) {
 		eth_unplug(e);
+		qv_mempool_retire(e->own_pool);
 		free(e);
 		return NULL;
 	}
@@ -525,6 +582,8 @@ unsigned qv_ethdev_describe(const struct qv_port *p, struct qv_port_field *out)
 	}
 	if (e->iface[0])
 		out[n++] = (struct qv_port_field){.key = "iface", .str = e->iface};
+	if (e->rx_pool)
+		out[n++] = (struct qv_port_field){.key = "rx_pool", .str = e->rx_pool->name};
 	return n;
 }
 

@@ -60,3 +60,56 @@ struct rte_mempool *qv_mempool_get_sized(int socket, uint32_t data_room, char *e
 	}
 	return pool_get(socket, POOL_JUMBO, err, errlen);
 }
+
+#define MAX_RETIRED 64
+static struct rte_mempool *retired[MAX_RETIRED];
+
+static void sweep_retired(void)
+{
+	for (unsigned i = 0; i < MAX_RETIRED; i++)
+		if (retired[i] && rte_mempool_full(retired[i])) {
+			rte_mempool_free(retired[i]);
+			retired[i] = NULL;
+		}
+}
+
+void qv_mempool_retire(struct rte_mempool *mp)
+{
+	if (!mp)
+		return;
+	sweep_retired();
+	if (rte_mempool_full(mp)) {
+		rte_mempool_free(mp);
+		return;
+	}
+	for (unsigned i = 0; i < MAX_RETIRED; i++)
+		if (!retired[i]) {
+			retired[i] = mp;
+			return;
+		}
+	/* more than MAX_RETIRED pools with buffers out: keep this one for good (a leak beats
+	 * a buffer freed into released memory) */
+}
+
+struct rte_mempool *qv_mempool_create_private(const char *port, int socket, unsigned n,
+                                              uint32_t data_room, char *err, size_t errlen)
+{
+	static unsigned serial; /* pool names must be unique while they live */
+	uint16_t room = (uint16_t)(RTE_PKTMBUF_HEADROOM + (data_room > RTE_MBUF_DEFAULT_DATAROOM
+	                                                       ? QV_MEMPOOL_JUMBO_ROOM
+	                                                       : RTE_MBUF_DEFAULT_DATAROOM));
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+
+	sweep_retired();
+	snprintf(name, sizeof(name), "qv_p%u_%.16s", serial++, port);
+	mp = rte_pktmbuf_pool_create(name, n, 256, 0, room, socket < 0 ? SOCKET_ID_ANY : socket);
+	if (!mp && socket >= 0)
+		mp = rte_pktmbuf_pool_create(name, n, 256, 0, room, SOCKET_ID_ANY);
+	if (!mp)
+		snprintf(err, errlen,
+		         "cannot create a pool of %u buffers (%u B each) for port %s: %s (more "
+		         "hugepages, or fewer queues)",
+		         n, room, port, rte_strerror(rte_errno));
+	return mp;
+}

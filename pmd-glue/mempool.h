@@ -22,4 +22,13 @@ struct rte_mempool *qv_mempool_get(int socket, char *err, size_t errlen);
  * when data_room is over QV_MEMPOOL_JUMBO_ROOM or no memory is left. */
 struct rte_mempool *qv_mempool_get_sized(int socket, uint32_t data_room, char *err, size_t errlen);
 
+/* A pool of n buffers (data_room bytes each) for port `port` alone, on NUMA node socket (or
+ * any node): the port's private pool when the shared one is too small for its rx rings. */
+struct rte_mempool *qv_mempool_create_private(const char *port, int socket, unsigned n,
+                                              uint32_t data_room, char *err, size_t errlen);
+
+/* Frees a private pool once every buffer is back in it: buffers may still sit in another
+ * port's tx ring, so one that is not full is kept and freed by a later call (as OVS does). */
+void qv_mempool_retire(struct rte_mempool *mp);
+
 #endif

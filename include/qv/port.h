@@ -102,6 +102,11 @@ struct qv_port_config {
 	/* The same for buffers that hold data_room bytes in one segment, for devices that
 	 * cannot receive into chained mbufs. */
 	struct rte_mempool *(*pool_sized)(int numa, uint32_t data_room, char *err, size_t errlen);
+	/* A pool of n buffers of data_room bytes for this port alone, when the node's shared
+	 * pool cannot fill the port's rx rings (as OVS sizes per-port pools from queues and
+	 * descriptors); the port frees it (rte_mempool_free) once its device is closed. */
+	struct rte_mempool *(*pool_private)(const char *port, int numa, unsigned n,
+	                                    uint32_t data_room, char *err, size_t errlen);
 	/* port.add "mtu": 0 when not given (the class's default, QV_PORT_DEFAULT_MTU). */
 	uint16_t mtu;
 };
