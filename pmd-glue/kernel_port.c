@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_ether.h>
 
@@ -118,6 +119,14 @@ static struct qv_port *vk_open(const struct qv_port_config *cfg, char *err, size
 		         "port %s: interface '%s' already exists: a vhost_kernel port creates its "
 		         "own tap (pick a new name)",
 		         cfg->name, iface);
+		return NULL;
+	}
+	if (access("/dev/vhost-net", R_OK | W_OK) != 0) {
+		snprintf(
+		    err, errlen,
+		    "port %s: /dev/vhost-net is missing or not usable: a vhost_kernel port needs "
+		    "the kernel's vhost-net (modprobe vhost_net)",
+		    cfg->name);
 		return NULL;
 	}
 	snprintf(devargs, sizeof(devargs),

@@ -76,3 +76,20 @@ wait_until "p2 link up" 10 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json
 grep -q "port p2: link up" "$T/switch.log" || fail "no 'link up' event in the log"
 wait_until "ping again after link up" 20 ip netns exec "$ns1" ping -c 1 -W 1 10.77.0.2
 pass "traffic restored after link up"
+
+# the same namespaces behind af_xdp ports (XDP on a veth needs its peer's MTU under ~3.5 KB)
+qvctl port del p1 >/dev/null
+qvctl port del p2 >/dev/null
+for i in 1 2; do
+    ip netns exec "qvns${i}_$$" ip link set eth0 mtu 1500
+    ip link set "qvv${i}_$$" mtu 1500
+done
+qvctl port add x1 af_xdp "$v1" >/dev/null
+qvctl port add x2 af_xdp "$v2" >/dev/null
+qvctl flow add 'in=x1 actions=output:x2' >/dev/null
+qvctl flow add 'in=x2 actions=output:x1' >/dev/null
+wait_until "ping ns1 -> ns2 through af_xdp" 20 ip netns exec "$ns1" ping -c 1 -W 1 10.77.0.2
+ip netns exec "$ns2" ping -c 3 -i 0.2 -W 2 10.77.0.1 >/dev/null || fail "ns2 -> ns1 ping through af_xdp failed"
+pass "ping both ways through af_xdp ports"
+out=$(qvctl port add k vhost_kernel "qvk$$" 2>&1) && { qvctl port del k >/dev/null; pass "vhost_kernel port added"; } ||
+    check_contains "vhost_kernel without vhost-net says what is missing" "vhost" "$out"
