@@ -111,6 +111,15 @@ static json_t *port_json(struct qv_port *p)
 	json_object_set_new(o, "link_changed", link_time(atomic_load(&p->link_changed_ns)));
 	add_nic_counters(p, c.drops);
 	json_object_set_new(o, "drops", drops_object(c.drops));
+	if (p->ops->xstats) { /* the device's own non-zero counters, by the driver's names */
+		static struct qv_port_xstat xs[256];
+		unsigned nx = p->ops->xstats(p, xs, 256);
+		json_t *x = json_object();
+
+		for (unsigned i = 0; i < nx; i++)
+			json_object_set_new(x, xs[i].name, json_integer((json_int_t)xs[i].value));
+		json_object_set_new(o, "xstats", x);
+	}
 	return o;
 }
 

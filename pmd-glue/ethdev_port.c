@@ -143,6 +143,31 @@ static int eth_nic_counters(struct qv_port *p, struct qv_nic_counters *out)
 	return 0;
 }
 
+static unsigned eth_xstats(struct qv_port *p, struct qv_port_xstat *out, unsigned max)
+{
+	uint16_t pid = to_eth(p)->port_id;
+	int n = rte_eth_xstats_get(pid, NULL, 0);
+	struct rte_eth_xstat_name *names;
+	struct rte_eth_xstat *vals;
+	unsigned k = 0;
+
+	if (n <= 0)
+		return 0;
+	names = calloc((size_t)n, sizeof(*names));
+	vals = calloc((size_t)n, sizeof(*vals));
+	if (names && vals && rte_eth_xstats_get_names(pid, names, (unsigned)n) == n &&
+	    rte_eth_xstats_get(pid, vals, (unsigned)n) == n)
+		for (int i = 0; i < n && k < max; i++) {
+			if (vals[i].value == 0 || vals[i].id >= (uint64_t)n)
+				continue;
+			snprintf(out[k].name, sizeof(out[k].name), "%s", names[vals[i].id].name);
+			out[k++].value = vals[i].value;
+		}
+	free(names);
+	free(vals);
+	return k;
+}
+
 /* ---- slow path ---- */
 
 static void eth_lsc_off(struct qv_ethdev_port *e)
@@ -180,6 +205,7 @@ static const struct qv_port_ops eth_ops = {
     .close = eth_close,
     .tick = eth_tick,
     .nic_counters = eth_nic_counters,
+    .xstats = eth_xstats,
 };
 
 /* "0000:03:00.0" (or "03:00.0") is a PCI device; anything else is a vdev devargs string whose

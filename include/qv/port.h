@@ -27,6 +27,12 @@ struct qv_nic_counters {
 	uint64_t oerrors;   /* frames the device failed to send */
 };
 
+/* One extended counter of a device (rte_eth_xstats), by the driver's name. */
+struct qv_port_xstat {
+	char name[64];
+	uint64_t value;
+};
+
 /* The MTU (L3 bytes, as Linux's) of a port nobody set one for. */
 #define QV_PORT_DEFAULT_MTU 1500u
 /* The largest MTU any port takes: a frame of it with two VLAN tags is 9216 B. */
@@ -53,6 +59,9 @@ struct qv_port_ops {
 	void (*tick)(struct qv_port *p);
 	/* Slow path, optional: the counters the device keeps itself; -1 when it has none. */
 	int (*nic_counters)(struct qv_port *p, struct qv_nic_counters *out);
+	/* Slow path, optional: up to max of the device's non-zero extended counters; returns
+	 * how many. */
+	unsigned (*xstats)(struct qv_port *p, struct qv_port_xstat *out, unsigned max);
 };
 
 enum qv_port_default {

@@ -46,6 +46,8 @@ log "packets per rx queue of t: $per"
 n_busy=0
 for n in $per; do [ "$n" -gt 0 ] && n_busy=$((n_busy + 1)); done
 check_eq "rx queues of t that carried packets (of 4)" 4 "$n_busy"
+[ "$(port_field t 'xstats | length')" -gt 0 ] || fail "no extended counters of the device in show ports"
+check_contains "show port NAME lists the device's xstats" "rx_q0_packets" "$(qvctl show port t)"
 
 # bad requests: each names the device's limit, and nothing changes
 out=$(qvctl port set t --rxq 8 --txq 8 2>&1) && fail "8 queues accepted on $tap (made with 4)"
