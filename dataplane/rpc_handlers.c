@@ -19,6 +19,7 @@
 #include "lib/rule_syntax.h"
 #include "dataplane/stats.h"
 #include "dataplane/switch.h"
+#include "pmd-glue/mempool.h"
 
 /* ---- parameter helpers: each names the parameter and what it must be ---- */
 
@@ -557,7 +558,26 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	}
 VIEW_METHOD(m_port_list, "ports", qv_view_ports)
 VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
-VIEW_METHOD(m_pmd_show, "pmds", qv_view_pmds)
+/* pmd.show: the PMDs and the packet-buffer pools they move (shared, and ports' own). */
+static json_t *m_pmd_show(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {NULL};
+	struct qv_mempool_info pi[64];
+	unsigned n;
+	json_t *pools = json_array();
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0) {
+		json_decref(pools);
+		return NULL;
+	}
+	n = qv_mempool_list(pi, 64);
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(pools, json_pack("{s:s, s:i, s:i, s:i}", "name", pi[i].name,
+		                                       "size", pi[i].size, "in_use", pi[i].in_use,
+		                                       "data_room", pi[i].data_room));
+	return json_pack("{s:o, s:o}", "pmds", qv_view_pmds(), "pools", pools);
+}
 
 static json_t *m_stats_get(json_t *params, struct qv_rpc_error *err, void *ctx)
 {

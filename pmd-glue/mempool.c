@@ -1,6 +1,7 @@
 /* qwikvirt: per-NUMA-node mbuf pools (see mempool.h).
  * One pool per node keeps buffers local to the PMD and the device that fill them. */
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -112,4 +113,33 @@ struct rte_mempool *qv_mempool_create_private(const char *port, int socket, unsi
 		         "hugepages, or fewer queues)",
 		         n, room, port, rte_strerror(rte_errno));
 	return mp;
+}
+
+struct walk_ctx {
+	struct qv_mempool_info *out;
+	unsigned max, n;
+};
+
+static void walk_one(struct rte_mempool *mp, void *arg)
+{
+	struct walk_ctx *w = arg;
+
+	/* the switch's: shared qv_mbuf_nN / qv_jumbo_nN, and ports' own qv_pN_PORT */
+	if (w->n == w->max ||
+	    (strncmp(mp->name, "qv_mbuf_", 8) != 0 && strncmp(mp->name, "qv_jumbo_", 9) != 0 &&
+	     strncmp(mp->name, "qv_p", 4) != 0))
+		return;
+	snprintf(w->out[w->n].name, sizeof(w->out[w->n].name), "%s", mp->name);
+	w->out[w->n].size = mp->size;
+	w->out[w->n].in_use = rte_mempool_in_use_count(mp);
+	w->out[w->n].data_room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	w->n++;
+}
+
+unsigned qv_mempool_list(struct qv_mempool_info *out, unsigned max)
+{
+	struct walk_ctx w = {out, max, 0};
+
+	rte_mempool_walk(walk_one, &w);
+	return w.n;
 }

@@ -31,4 +31,14 @@ struct rte_mempool *qv_mempool_create_private(const char *port, int socket, unsi
  * port's tx ring, so one that is not full is kept and freed by a later call (as OVS does). */
 void qv_mempool_retire(struct rte_mempool *mp);
 
+/* One of the switch's packet-buffer pools (shared or a port's own), for show pmd. */
+struct qv_mempool_info {
+	char name[32];
+	unsigned size, in_use;
+	uint32_t data_room;
+};
+
+/* Up to max of the switch's pools; returns how many. */
+unsigned qv_mempool_list(struct qv_mempool_info *out, unsigned max);
+
 #endif

@@ -150,6 +150,13 @@ void view_pmd(const json_t *result)
 		}
 		table_view(rxqs, "  ", rxq_cols, pmd);
 	}
+	const json_t *pool;
+	json_array_foreach(json_object_get(result, "pools"), i, pool)
+	{
+		printf("pool %s: %lld of %lld buffers in use, %lld B each\n",
+		       json_string_value(json_object_get(pool, "name")), jint(pool, "in_use"),
+		       jint(pool, "size"), jint(pool, "data_room"));
+	}
 }
 
 void view_flows(const json_t *result)

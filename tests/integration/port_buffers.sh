@@ -12,6 +12,8 @@ qvctl port add t2 dpdk "net_tap1,iface=qvbuf2$$" --rxq 4 --txq 4 >/dev/null
 check_contains "t2, which the shared pool cannot fill, has a pool of its own" "qv_p" "$(port_field t2 rx_pool)"
 grep -q "port t2: pool .* of its own" "$T/switch.log" || fail "no log line for t2's own pool"
 pass "t2's own pool logged"
+check_contains "show pmd lists t2's pool" "pool $(port_field t2 rx_pool): " "$(qvctl show pmd)"
+check_contains "... and the shared one" "pool qv_mbuf_n" "$(qvctl show pmd)"
 refused=""
 for i in 3 4 5 6 7 8 9 10; do
     if ! out=$(qvctl port add "t$i" dpdk "net_tap$i,iface=qvbuf$i$$" --rxq 4 --txq 4 2>&1); then
