@@ -66,6 +66,26 @@ check_contains "an MTU the device cannot take, with its limit" "takes an MTU of"
 check_eq "... and its MTU is unchanged" 1500 "$(port_field k mtu)"
 qvctl port del k >/dev/null
 
+# live edits of t while vhost traffic a -> b flows: the other ports lose nothing
+qvctl port add a vhost "$T/a.sock" >/dev/null
+qvctl port add b vhost "$T/b.sock" >/dev/null
+qvctl flow add 'in=a actions=output:b' >/dev/null
+peer_bg ab "$T/a.sock" "$T/b.sock" -- --gen 0:64:16 --count 100000 --rate 20000 --window 256 \
+    --rx 1 --expect 100000 --timeout 90 --json "$T/ab.json"
+wait_until "a -> b flowing" 30 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show ports | jq '.ports[] | select(.name==\"b\") | .tx_packets')\" -gt 1000 ]"
+edits=0
+while alive "$PEER_PID" && [ $edits -lt 20 ]; do
+    qvctl port set t --rxq 2 --txq 2 >/dev/null
+    qvctl port set t --rxq 4 --txq 4 --mtu 1400 >/dev/null
+    qvctl port set t --mtu 1500 >/dev/null
+    edits=$((edits + 1))
+done
+[ $edits -ge 2 ] || fail "only $edits rounds of edits happened under traffic"
+pass "$edits rounds of queue and MTU edits of t under traffic"
+wait "$PEER_PID" || fail "a -> b lost packets while t was edited (see peer-ab.log)"
+check_eq "a -> b packets delivered" 100000 "$(jq .rx "$T/ab.json")"
+check_eq "drops on a" 0 "$(qjson show ports | jq '[.ports[] | select(.name=="a") | .drops[]] | add')"
+
 # live edit: 4 -> 2 rx queues on the running port; traffic still spreads over both
 qvctl port set t --rxq 2 --txq 2 >/dev/null
 check_eq "t now has 2 rx queues" 2 "$(port_field t rxq)"
