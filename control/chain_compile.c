@@ -73,6 +73,7 @@ static bool declared_port(const struct qv_model_port *mp, struct qv_switch_port 
 	p->vf_spoofchk = mp->vf_spoofchk;
 	p->vf_trust = mp->vf_trust;
 	p->queues = mp->queues;
+	p->mtu = mp->mtu;
 	p->dflt = mp->dflt;
 	memcpy(p->police, mp->bw, sizeof(p->police));
 	return ok;
@@ -93,6 +94,7 @@ static bool vnf_port(const struct qv_model *m, const struct qv_model_vnf *v, uns
 	}
 	p->client = m->sw.vhost_client;
 	p->queues = 1;
+	p->mtu = v->mtu;
 	p->dflt = QV_DEFAULT_DROP;
 	p->vnf = dup_or_null(v->name, &ok);
 	p->iface = dup_or_null(iface, &ok);

@@ -13,6 +13,7 @@
 
 /* Limits the schema enforces (configs/README.md documents them). */
 #define QV_MODEL_MAX_QUEUES 16
+#define QV_MODEL_MAX_MTU 9194 /* qv-switchd's QV_PORT_MAX_MTU */
 #define QV_MODEL_MAX_VCPUS 128
 #define QV_MODEL_MAX_INSTANCES 8 /* a group has at most QV_MAX_ACTIONS members */
 #define QV_MODEL_MAX_IFACES 16
@@ -50,6 +51,7 @@ struct qv_model_port {
 	char *path;    /* vhost: socket path */
 	bool client;   /* vhost: the switch connects (and reconnects) instead of listening */
 	uint16_t queues;
+	uint16_t mtu; /* mtu: the L3 MTU, 68..QV_MODEL_MAX_MTU; 0: the switch's default (1500) */
 	enum qv_port_default dflt;
 	/* vf: what the PF sets on the VF through netlink; QV_MODEL_UNSET: left as it is */
 	char *vf_mac;    /* "02:00:00:00:00:01" */
@@ -88,6 +90,7 @@ struct qv_model_vnf {
 	char *kernel, *initrd, *cmdline;
 	int numa; /* node, or QV_MODEL_NUMA_AUTO */
 	uint16_t instances;
+	uint16_t mtu; /* of every interface (switch port and guest); 0: the default 1500 */
 	struct qv_model_ref *vfs; /* ports of type vf handed to the VM as PCI devices (hostdev) */
 	size_t n_vfs;
 	struct qv_police bw[QV_POLICE_NDIR]; /* bandwidth: of every interface without its own */

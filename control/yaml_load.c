@@ -105,13 +105,14 @@ enum {
 	P_SPOOF,
 	P_TRUST,
 	P_BW,
+	P_MTU,
 	P_NKEYS
 };
 static const char *const port_keys[] = {
-    "name", "type",   "queues", "default", "pci",         "pf",    "vf",        "devargs",
-    "path", "client", "mac",    "vlan",    "spoof-check", "trust", "bandwidth", NULL};
+    "name",   "type", "queues", "default",     "pci",   "pf",        "vf",  "devargs", "path",
+    "client", "mac",  "vlan",   "spoof-check", "trust", "bandwidth", "mtu", NULL};
 #define B(k) (1u << (k))
-#define PORT_COMMON (B(P_NAME) | B(P_TYPE) | B(P_QUEUES) | B(P_DEFAULT) | B(P_BW))
+#define PORT_COMMON (B(P_NAME) | B(P_TYPE) | B(P_QUEUES) | B(P_DEFAULT) | B(P_BW) | B(P_MTU))
 static const uint32_t port_allowed[] = {
     [QV_PORT_PHY] = PORT_COMMON | B(P_PCI),
     [QV_PORT_VF] = PORT_COMMON | B(P_PF) | B(P_VF) | B(P_MAC) | B(P_VLAN) | B(P_SPOOF) | B(P_TRUST),
@@ -197,6 +198,9 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 	if (f.val[P_QUEUES] &&
 	    yuint(c, f.val[P_QUEUES], "queues", what, 1, QV_MODEL_MAX_QUEUES, &num))
 		p->queues = (uint16_t)num;
+	/* the switch checks the device's own limits when it opens the port */
+	if (f.val[P_MTU] && yuint(c, f.val[P_MTU], "mtu", what, 68, QV_MODEL_MAX_MTU, &num))
+		p->mtu = (uint16_t)num;
 	if (f.val[P_DEFAULT] && yenum(c, f.val[P_DEFAULT], "default", what, defaults, &dflt))
 		p->dflt = (enum qv_port_default)dflt;
 	if (f.val[P_BW]) {
@@ -257,11 +261,12 @@ enum {
 	V_NUMA,
 	V_INSTANCES,
 	V_VFS,
-	V_BW
+	V_BW,
+	V_MTU
 };
 static const char *const vnf_keys[] = {"name",   "interfaces", "vcpus",   "memory", "image",
                                        "kernel", "initrd",     "cmdline", "numa",   "instances",
-                                       "vfs",    "bandwidth",  NULL};
+                                       "vfs",    "bandwidth",  "mtu",     NULL};
 
 static bool add_iface(struct yctx *c, struct qv_model_vnf *v, const char *name, struct qv_mark at,
                       const char *what)
@@ -399,7 +404,7 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	v->memory = 1ull << 30;
 	v->numa = QV_MODEL_NUMA_AUTO;
 	v->instances = 1;
-	if (!ymap(c, n, vnf_keys, 0xfff, what, &f))
+	if (!ymap(c, n, vnf_keys, 0x1fff, what, &f))
 		return;
 
 	if (f.val[V_NAME])
@@ -418,6 +423,9 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 		load_vfs(c, f.val[V_VFS], v, what);
 	if (f.val[V_BW])
 		qv_yaml_load_bandwidth(c, f.val[V_BW], what, v->bw);
+	/* every interface's: the switch port's MTU and the guest's (<mtu> in its domain XML) */
+	if (f.val[V_MTU] && yuint(c, f.val[V_MTU], "mtu", what, 68, QV_MODEL_MAX_MTU, &num))
+		v->mtu = (uint16_t)num;
 	if (f.val[V_NUMA]) {
 		unsigned dummy;
 		const char *s = ytext(f.val[V_NUMA]);

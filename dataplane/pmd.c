@@ -87,6 +87,44 @@ static __rte_always_inline uint16_t police(struct qv_pmd *pmd,
 	return k;
 }
 
+/* The L3 length of a frame: past its Ethernet header and VLAN tags (read from the first
+ * segment, which holds them: see burst_parse). */
+static inline uint32_t frame_l3_len(const struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t off = QV_ETH_HLEN;
+
+	for (unsigned t = 0; t < QV_MAX_VLAN_TAGS && off + QV_VLAN_HLEN <= m->data_len &&
+	                     qv_parse_is_vlan_tpid(qv_parse_rd16(d + off - 2));
+	     t++)
+		off += QV_VLAN_HLEN;
+	return m->pkt_len > off ? m->pkt_len - off : 0;
+}
+
+/* Drops (as mtu-exceeded, on their in-port) the frames of pkts[0..n) whose L3 payload is
+ * over the output's MTU; returns how many are left, in order. Only frames longer than
+ * MTU + 14 B are looked at closer. */
+static __rte_always_inline uint16_t drop_over_mtu(struct qv_pmd *pmd, uint16_t out,
+                                                  struct rte_mbuf **pkts, uint16_t n, uint16_t mtu,
+                                                  uint64_t *bytes, const bool trace)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (likely(m->pkt_len <= mtu + QV_ETH_HLEN) || frame_l3_len(m) <= mtu) {
+			pkts[k++] = m;
+			continue;
+		}
+		*bytes -= m->pkt_len;
+		if (trace)
+			qv_trace_tx_failed(pmd, m, out, QV_DROP_MTU_EXCEEDED);
+		pmd_drop(pmd, m->port, m, QV_DROP_MTU_EXCEEDED, trace);
+	}
+	return k;
+}
+
 static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, const bool trace)
 {
 	struct qv_port *p = port_at(out);
@@ -99,17 +137,23 @@ static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, con
 	n = police(pmd, &qv_qos_policer_of[QV_POLICE_EGRESS][out], pkts, n, out, trace);
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed))) {
+	const bool up = p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed);
+
+	if (likely(up)) {
 		const struct qv_capture_set *cs =
 		    atomic_load_explicit(&p->capture, memory_order_acquire);
+		const uint16_t mtu = atomic_load_explicit(&p->mtu, memory_order_relaxed);
 
+		if (mtu != 0)
+			n = drop_over_mtu(pmd, out, pkts, n, mtu, &bytes, trace);
 		if (unlikely(cs != NULL))
 			qv_capture_burst(cs, pkts, n, QV_CAPTURE_TX);
 		sent = qv_port_tx(p, pmd->index, pkts, n);
 	}
 	pmd->port[out].tx_packets += sent;
 	for (uint16_t i = sent; i < n; i++) {
-		enum qv_drop_reason why = p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN;
+		/* a port that went down since the packet was queued counts as port-down */
+		enum qv_drop_reason why = up ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN;
 
 		bytes -= pkts[i]->pkt_len;
 		if (trace)
@@ -365,6 +409,7 @@ struct burst {
 /* Stage 1: parse every packet into its key; tags each with its in-port. Returns the bytes. */
 static __rte_always_inline uint64_t burst_parse(struct burst *b)
 {
+	uint8_t scratch[QV_PARSE_HEAD]; /* the head of a chained frame, for the parser only */
 	uint64_t bytes = 0;
 
 	for (uint16_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++)
@@ -377,10 +422,8 @@ static __rte_always_inline uint64_t burst_parse(struct burst *b)
 		m->port = b->in;
 		bytes += m->pkt_len;
 		b->same[i] = (uint8_t)i;
-		b->results[i] = unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *),
-		                                        m->data_len, b->in, &b->keys[i]) != 0)
-		                    ? RESULT_BAD
-		                    : 0;
+		b->results[i] =
+		    unlikely(qv_parse_mbuf(m, b->in, &b->keys[i], scratch) != 0) ? RESULT_BAD : 0;
 	}
 	return bytes;
 }

@@ -4,11 +4,15 @@
 
 #include "dataplane/port_classes.h"
 #include "pmd-glue/ethdev_port.h"
+#include "pmd-glue/kernel_port.h"
 #include "vhost/vhost_port.h"
 
 const struct qv_port_class *const qv_port_classes[QV_PORT_KIND_MAX] = {
     [QV_PORT_KIND_VHOST] = &qv_vhost_port_class,
     [QV_PORT_KIND_DPDK] = &qv_ethdev_port_class,
+    [QV_PORT_KIND_AF_PACKET] = &qv_af_packet_port_class,
+    [QV_PORT_KIND_AF_XDP] = &qv_af_xdp_port_class,
+    [QV_PORT_KIND_VHOST_KERNEL] = &qv_vhost_kernel_port_class,
 };
 
 const struct qv_port_class *qv_port_class_find(const char *name)

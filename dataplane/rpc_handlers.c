@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_debug.h>
+#include <rte_ether.h>
 #include <rte_lcore.h>
 
 #include "dataplane/dp.h"
@@ -17,6 +19,7 @@
 #include "lib/rule_syntax.h"
 #include "dataplane/stats.h"
 #include "dataplane/switch.h"
+#include "pmd-glue/mempool.h"
 
 /* ---- parameter helpers: each names the parameter and what it must be ---- */
 
@@ -30,6 +33,18 @@ static int get_default(json_t *params, enum qv_port_default *out, struct qv_rpc_
 	return rc;
 }
 
+/* "mtu": 1 with *out set, 0 when absent, -1 with err. The device's own limits are checked
+ * where it is opened or reconfigured. */
+static int get_mtu(json_t *params, uint16_t *out, struct qv_rpc_error *err)
+{
+	long long v;
+	int rc = qv_rpc_param_int(params, "mtu", RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, &v, err);
+
+	if (rc == 1)
+		*out = (uint16_t)v;
+	return rc;
+}
+
 /* ---- views ---- */
 
 static json_t *drops_object(const uint64_t *drops)
@@ -39,6 +54,34 @@ static json_t *drops_object(const uint64_t *drops)
 	for (int r = 0; r < QV_DROP_MAX; r++)
 		json_object_set_new(o, qv_drop_reason_name[r], json_integer((json_int_t)drops[r]));
 	return o;
+}
+
+/* The time of a link change as "2026-12-01T07:10:00.123Z", or null for none. */
+static json_t *link_time(uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	char buf[48], out[64];
+	struct tm tm;
+
+	if (ns == 0 || !gmtime_r(&sec, &tm))
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, sizeof(out), "%s.%03uZ", buf, (unsigned)(ns % 1000000000u / 1000000u));
+	return json_string(out);
+}
+
+/* What the device dropped itself joins the port's drops under the nic-* reasons (the PMDs
+ * never count those). */
+static void add_nic_counters(struct qv_port *p, uint64_t *drops)
+{
+	struct qv_nic_counters n;
+
+	if (!p->ops->nic_counters || p->ops->nic_counters(p, &n) != 0)
+		return;
+	drops[QV_DROP_NIC_MISSED] += n.imissed;
+	drops[QV_DROP_NIC_NO_MBUF] += n.rx_nombuf;
+	drops[QV_DROP_NIC_RX_ERROR] += n.ierrors;
+	drops[QV_DROP_NIC_TX_ERROR] += n.oerrors;
 }
 
 static json_t *port_json(struct qv_port *p)
@@ -65,10 +108,22 @@ static json_t *port_json(struct qv_port *p)
 	    (json_int_t)c.tx_packets, "tx_bytes", (json_int_t)c.tx_bytes);
 	json_object_update(o, rest);
 	json_decref(rest);
+	json_object_set_new(o, "mtu", json_integer(atomic_load(&p->mtu)));
+	json_object_set_new(o, "link_changed", link_time(atomic_load(&p->link_changed_ns)));
+	add_nic_counters(p, c.drops);
 	json_object_set_new(o, "drops", drops_object(c.drops));
 	for (const struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
 		if (f->port_json)
 			f->port_json(p->index, o);
+	if (p->ops->xstats) { /* the device's own non-zero counters, by the driver's names */
+		static struct qv_port_xstat xs[256];
+		unsigned nx = p->ops->xstats(p, xs, 256);
+		json_t *x = json_object();
+
+		for (unsigned i = 0; i < nx; i++)
+			json_object_set_new(x, xs[i].name, json_integer((json_int_t)xs[i].value));
+		json_object_set_new(o, "xstats", x);
+	}
 	return o;
 }
 
@@ -159,6 +214,12 @@ json_t *qv_view_drops(void)
 	uint64_t d[QV_DROP_MAX];
 
 	qv_stats_drops(d);
+	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
+		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+
+		if (p)
+			add_nic_counters(p, d);
+	}
 	return drops_object(d);
 }
 
@@ -195,6 +256,7 @@ static void port_add_keys(const char **keys, size_t max)
 	}
 	keys[n++] = "default";
 	keys[n++] = "admin";
+	keys[n++] = "mtu";
 	keys[n] = NULL;
 }
 
@@ -299,7 +361,7 @@ static json_t *unknown_type(const char *type, struct qv_rpc_error *err)
 
 static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
-	const char *keys[4 + QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS + 1];
+	const char *keys[5 + QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS + 1];
 	struct qv_port_params pp = {.cfg = {.rxq = 1, .txq = 1}, .admin_up = true};
 	const char *admin, *type;
 	char msg[512];
@@ -327,6 +389,8 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "parameter 'admin' must be \"up\" or \"down\"");
 	pp.admin_up = !admin || strcmp(admin, "up") == 0;
+	if (get_mtu(params, &pp.cfg.mtu, err) < 0)
+		return NULL;
 	pp.cls = qv_port_class_find(type);
 	if (!pp.cls)
 		return unknown_type(type, err);
@@ -362,24 +426,37 @@ static void port_set_keys(const char **keys, size_t max)
 	keys[n++] = "name";
 	keys[n++] = "default";
 	keys[n++] = "admin";
+	keys[n++] = "mtu";
 	for (int k = 0; k < QV_PORT_KIND_MAX; k++) {
 		const struct qv_port_class *c = qv_port_classes[k];
 
-		for (uint8_t i = 0; c && i < c->n_set_args && n + 1 < max; i++)
-			keys[n++] = c->set_args[i].key;
+		for (uint8_t i = 0; c && i < c->n_set_args && n + 1 < max; i++) {
+			bool seen = false;
+
+			for (size_t j = 0; j < n; j++)
+				seen = seen || strcmp(keys[j], c->set_args[i].key) == 0;
+			if (!seen)
+				keys[n++] = c->set_args[i].key;
+		}
 	}
 	keys[n] = NULL;
 }
 
+static int edit_class(struct qv_port *p, const void *cfg, char *err, size_t errlen)
+{
+	return p->cls->set(p, cfg, err, errlen);
+}
+
 static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
-	const char *keys[3 + QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS + 1];
-	struct qv_port_config cfg = {.rxq = 1, .txq = 1};
+	const char *keys[4 + QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS + 1];
+	struct qv_port_config cfg = {.rxq = 0, .txq = 0}; /* 0: queue counts not given, kept */
 	enum qv_port_default d = QV_PORT_DEFAULT_DROP;
 	const char *name, *admin;
 	struct qv_port *p;
 	bool has_own = false;
-	int has_d;
+	int has_d, has_mtu;
+	uint16_t mtu = 0;
 	char msg[512];
 
 	(void)ctx;
@@ -391,7 +468,7 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	if (!p)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR,
 		                   "no port named '%s' (see qvctl show ports)", name);
-	for (size_t k = 3; keys[k]; k++) {
+	for (size_t k = 4; keys[k]; k++) {
 		if (!json_object_get(params, keys[k]))
 			continue;
 		if (!class_takes(p->cls->set_args, p->cls->n_set_args, keys[k]))
@@ -409,13 +486,20 @@ static json_t *m_port_set(json_t *params, struct qv_rpc_error *err, void *ctx)
 	if (admin && strcmp(admin, "up") && strcmp(admin, "down"))
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
 		                   "parameter 'admin' must be \"up\" or \"down\"");
-	if (!has_d && !admin && !has_own)
+	has_mtu = get_mtu(params, &mtu, err);
+	if (has_mtu < 0)
+		return NULL;
+	if (!has_d && !admin && !has_own && !has_mtu)
 		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
-		                   "nothing to set: give 'default' (drop|l2) or 'admin' (up|down)");
+		                   "nothing to set: give 'default' (drop|l2), 'admin' (up|down), "
+		                   "'mtu' or the port's own settings");
 	cfg.name = p->name;
 	if (has_own && get_class_args(params, p->cls->set_args, p->cls->n_set_args, &cfg, err) != 0)
 		return NULL;
-	if (has_own && p->cls->set(p, &cfg, msg, sizeof(msg)) != 0)
+	/* the live edits first: if the device refuses one, nothing else changes either */
+	if (has_own && qv_switch_port_edit(p, edit_class, &cfg, msg, sizeof(msg)) != 0)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	if (has_mtu && qv_switch_port_set_mtu(p, mtu, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
 	if (has_d)
 		atomic_store(&p->default_action, (uint8_t)d);
@@ -477,7 +561,26 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	}
 VIEW_METHOD(m_port_list, "ports", qv_view_ports)
 VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
-VIEW_METHOD(m_pmd_show, "pmds", qv_view_pmds)
+/* pmd.show: the PMDs and the packet-buffer pools they move (shared, and ports' own). */
+static json_t *m_pmd_show(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {NULL};
+	struct qv_mempool_info pi[64];
+	unsigned n;
+	json_t *pools = json_array();
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0) {
+		json_decref(pools);
+		return NULL;
+	}
+	n = qv_mempool_list(pi, 64);
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(pools, json_pack("{s:s, s:i, s:i, s:i}", "name", pi[i].name,
+		                                       "size", pi[i].size, "in_use", pi[i].in_use,
+		                                       "data_room", pi[i].data_room));
+	return json_pack("{s:o, s:o}", "pmds", qv_view_pmds(), "pools", pools);
+}
 
 static json_t *m_stats_get(json_t *params, struct qv_rpc_error *err, void *ctx)
 {

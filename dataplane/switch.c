@@ -6,6 +6,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_pause.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -102,7 +103,7 @@ static void place_rx_queues(struct qv_poll_list **lists, uint16_t n)
 	for (uint16_t pi = 0; pi < QV_MAX_PORTS; pi++) {
 		struct qv_port *p = atomic_load(&qv_sw.ports[pi]);
 
-		if (!p)
+		if (!p || p->unpolled)
 			continue;
 		for (uint16_t q = 0; q < p->n_rxq; q++) {
 			int best = -1;
@@ -236,9 +237,18 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 			return -1;
 	}
 	cfg.pool = qv_mempool_get;
+	cfg.pool_sized = qv_mempool_get_sized;
+	cfg.pool_private = qv_mempool_create_private;
+	if (cfg.mtu > QV_PORT_MAX_MTU || (cfg.mtu && cfg.mtu < RTE_ETHER_MIN_MTU)) {
+		snprintf(err, errlen, "port %s: the switch takes an MTU of %u..%u, not %u",
+		         cfg.name, RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, cfg.mtu);
+		return -1;
+	}
 	p = pp->cls->open(&cfg, err, errlen);
 	if (!p)
 		return -1;
+	if (atomic_load(&p->mtu) == 0) /* a class that has no device MTU: the switch keeps it */
+		atomic_store(&p->mtu, cfg.mtu ? cfg.mtu : (uint16_t)QV_PORT_DEFAULT_MTU);
 	p->index = (uint16_t)idx;
 	atomic_store(&p->default_action, (uint8_t)pp->dflt);
 	atomic_store(&p->admin_up, pp->admin_up);
@@ -283,6 +293,50 @@ int qv_switch_port_set_admin(struct qv_port *p, bool up)
 {
 	atomic_store(&p->admin_up, up);
 	return 0;
+}
+
+int qv_switch_port_edit(struct qv_port *p, qv_switch_port_edit_fn *fn, const void *arg, char *err,
+                        size_t errlen)
+{
+	bool was_up = atomic_exchange(&p->up, false);
+	int rc;
+
+	/* Out of every poll list and unusable as an output (port-down meanwhile); once a grace
+	 * period has passed no PMD polls it or sends to it, so the device may stop. The other
+	 * ports' queues stay where they are. */
+	p->unpolled = true;
+	publish_poll_lists();
+	qv_dp_quiesce();
+	rc = fn(p, arg, err, errlen);
+	p->tx_shared = qv_sw.n_pmds > p->n_txq;
+	p->unpolled = false;
+	if (p->ops->tick)
+		p->ops->tick(p); /* the link as it is now */
+	else
+		atomic_store(&p->up, was_up);
+	publish_poll_lists();
+	return rc;
+}
+
+static int edit_mtu(struct qv_port *p, const void *arg, char *err, size_t errlen)
+{
+	return p->cls->set_mtu(p, *(const uint16_t *)arg, err, errlen);
+}
+
+int qv_switch_port_set_mtu(struct qv_port *p, uint16_t mtu, char *err, size_t errlen)
+{
+	if (mtu < RTE_ETHER_MIN_MTU || mtu > QV_PORT_MAX_MTU) {
+		snprintf(err, errlen, "port %s: the switch takes an MTU of %u..%u, not %u", p->name,
+		         RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, mtu);
+		return -1;
+	}
+	if (mtu == atomic_load(&p->mtu))
+		return 0;
+	if (!p->cls->set_mtu) { /* the peer is told another way (a guest: its domain XML) */
+		atomic_store(&p->mtu, mtu);
+		return 0;
+	}
+	return qv_switch_port_edit(p, edit_mtu, &mtu, err, errlen);
 }
 
 /* ---- flows ---- */
@@ -497,6 +551,12 @@ void qv_switch_stop(void)
 
 void qv_switch_tick(void)
 {
+	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* link states nothing interrupts for */
+		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+
+		if (p && p->ops->tick && !p->unpolled)
+			p->ops->tick(p);
+	}
 	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
 		if (f->tick)
 			f->tick();

@@ -45,7 +45,18 @@ static json_t *port_params(const struct qv_switch_port *p)
 		json_object_set_new(o, "rxq", json_integer(p->queues ? p->queues : 1));
 		json_object_set_new(o, "txq", json_integer(p->queues ? p->queues : 1));
 	}
+	if (p->mtu)
+		json_object_set_new(o, "mtu", json_integer(p->mtu));
 	return o;
+}
+
+/* The switch's port has another MTU than the plan's (0 there: the switch's default 1500):
+ * a live port.set, not a replacement. */
+static bool mtu_differs(const json_t *have, const struct qv_switch_port *p)
+{
+	const json_t *m = json_object_get(have, "mtu");
+
+	return json_is_integer(m) && json_integer_value(m) != (p->mtu ? p->mtu : 1500);
 }
 
 /* Does the switch's port (from port.list) already match what the plan wants? */
@@ -128,6 +139,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 {
 	json_t *ports, *flows, *out;
 	json_t *padd = json_array(), *pdel = json_array(), *prep = json_array();
+	json_t *pset = json_array();
 	json_t *radd = json_array(), *rdel = json_array(), *police = json_array();
 	const json_t *have_ports, *have_flows, *f;
 	size_t i;
@@ -137,7 +149,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	if (!ports || !flows) {
 		json_decref(ports);
 		json_decref(padd), json_decref(pdel), json_decref(prep), json_decref(radd),
-		    json_decref(rdel), json_decref(police);
+		    json_decref(rdel), json_decref(police), json_decref(pset);
 		return NULL;
 	}
 	have_ports = json_object_get(ports, "ports");
@@ -150,6 +162,9 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 			json_array_append_new(padd, port_params(p));
 		else if (!port_same(have, p))
 			json_array_append_new(prep, port_params(p));
+		else if (mtu_differs(have, p))
+			json_array_append_new(pset, json_pack("{s:s, s:i}", "name", p->name, "mtu",
+			                                      p->mtu ? p->mtu : 1500));
 		if (have && !port_same(have, p))
 			have = NULL; /* re-added: no policer */
 		for (int d = 0; d < QV_POLICE_NDIR; d++) {
@@ -179,8 +194,9 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 			    rdel,
 			    json_pack("{s:O, s:s}", "id", json_object_get(f, "id"), "text", text));
 	}
-	out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace", prep,
-	                "police", police, "rules_add", radd, "rules_del", rdel, "ports_del", pdel);
+	out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace",
+	                prep, "ports_set", pset, "police", police, "rules_add", radd, "rules_del",
+	                rdel, "ports_del", pdel);
 	json_decref(ports);
 	json_decref(flows);
 	return out;
@@ -327,6 +343,14 @@ static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_
 		if (!r)
 			return -1;
 	}
+	/* 1b. live edits (MTU) of ports otherwise the same: their traffic pauses, others' not */
+	json_array_foreach(json_object_get(plan, "ports_set"), i, v)
+	{
+		r = sw_call(c, "port.set", json_incref(v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
 	/* 2. new ports, 3. new rules: new paths exist before anything points away from old ones */
 	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
 	{
@@ -393,7 +417,8 @@ void qv_reconcile(struct qv_controld *c)
 	if (json_array_size(json_object_get(plan, "ports_add")) ||
 	    json_array_size(json_object_get(plan, "rules_add")) ||
 	    json_array_size(json_object_get(plan, "police")) ||
-	    json_array_size(json_object_get(plan, "ports_replace"))) {
+	    json_array_size(json_object_get(plan, "ports_replace")) ||
+	    json_array_size(json_object_get(plan, "ports_set"))) {
 		printf(
 		    "qv-controld: switch differs from the desired state: %zu port(s), %zu rule(s) "
 		    "to restore\n",

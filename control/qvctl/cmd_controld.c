@@ -16,10 +16,10 @@ static void print_plan(const json_t *plan, bool applied)
 {
 	static const struct {
 		const char *key, *verb;
-	} parts[] = {{"ports_replace", "replace port"}, {"ports_add", "add port"},
-	             {"rules_add", "add rule"},         {"rules_del", "delete rule"},
-	             {"ports_del", "delete port"},      {"vms_start", "start VM"},
-	             {"vms_remove", "remove VM"}};
+	} parts[] = {{"ports_replace", "replace port"}, {"ports_set", "set port mtu"},
+	             {"ports_add", "add port"},         {"rules_add", "add rule"},
+	             {"rules_del", "delete rule"},      {"ports_del", "delete port"},
+	             {"vms_start", "start VM"},         {"vms_remove", "remove VM"}};
 	size_t total = 0, i;
 	const json_t *v;
 

@@ -135,8 +135,11 @@ static const struct help {
      "Manages ports:\n"
      "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
      "  port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]\n"
+     "  port add NAME af_packet|af_xdp NETDEV [--queues N] [--mtu N]\n"
+     "  port add NAME vhost_kernel TAPNAME [--queues N] [--mtu N]\n"
      "  port del NAME\n"
-     "  port set NAME [--default drop|l2] [--up|--down] [--police P] [--egress-police P]\n"
+     "  port set NAME [--default drop|l2] [--up|--down] [--mtu N] [--queues N]\n"
+     "               [--police P] [--egress-police P]\n"
      "\n"
      "Example:\n"
      "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"},
@@ -149,8 +152,17 @@ static const struct help {
      "  or with --client connects to the VM's socket and reconnects when it goes away.\n"
      "  --queues N    queue pairs (default 1)\n"
      "dpdk: a DPDK device, by PCI address or vdev string.\n"
-     "  --rxq N, --txq N   receive and transmit queues (default 1)\n"
-     "Both:\n"
+     "  --rxq N, --txq N   receive and transmit queues (default 1; several rx queues are\n"
+     "                     hashed by the device's RSS)\n"
+     "af_packet, af_xdp: an existing Linux interface NETDEV (a veth end, a NIC the kernel\n"
+     "  keeps); the port's link follows the interface's carrier.\n"
+     "vhost_kernel: a tap interface TAPNAME the port creates for the kernel's stack (virtio-\n"
+     "  user on /dev/vhost-net) and removes with it.\n"
+     "  --queues N    queue pairs (default 1)\n"
+     "All:\n"
+     "  --mtu N            the largest L3 payload the port sends and receives (68..9194,\n"
+     "                     default 1500; within the device's own limits); a larger frame\n"
+     "                     sent to it is dropped as mtu-exceeded\n"
      "  --default drop|l2  what happens to packets no flow rule matches: drop them (default)\n"
      "                     or switch them by learned MAC address\n"
      "  --down             add the port administratively down: not polled, and output to\n"
@@ -162,7 +174,8 @@ static const struct help {
      "Examples:\n"
      "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"
      "  qvctl port add uplink dpdk 0000:3b:00.0 --rxq 4 --txq 4 --default l2\n"
-     "  qvctl port add cap0 dpdk net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\n"},
+     "  qvctl port add cap0 dpdk net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\n"
+     "  qvctl port add p0 af_packet veth0 --mtu 9000\n"},
     {"port del", "qvctl port del NAME",
      "Removes a port. Rules that name it stay, inert, and apply again when a port of\n"
      "that name is added back.\n"
@@ -170,11 +183,16 @@ static const struct help {
      "Example:\n"
      "  qvctl port del vm1\n"},
     {"port set",
-     "qvctl port set NAME [--default drop|l2] [--up|--down] [--police P] [--egress-police P]",
+     "qvctl port set NAME [--default drop|l2] [--up|--down] [--mtu N] [--queues N] [--police P] "
+     "[--egress-police P]",
      "--default: what happens to packets received on NAME that no flow rule matches: drop\n"
      "them, or switch them by learned MAC address (l2).\n"
      "--up/--down: the administrative state; a down port is not polled and output to it is\n"
      "counted as port-down.\n"
+     "--mtu N: a new MTU, checked against the device's limits (the error names them).\n"
+     "--queues N (--rxq N, --txq N for dpdk ports): new queue counts. A device is\n"
+     "reconfigured while its traffic counts as port-down; other ports are not touched.\n"
+     "A request the device refuses changes nothing.\n"
      "--police P, --egress-police P: limit what NAME receives (ingress) or sends (egress);\n"
      "packets over the limit are dropped and counted as 'policed'. P is RATE[,BURST]\n"
      "(srTCM: one rate and its burst) or RATE,BURST,PEAK[,PEAK-BURST] (trTCM: packets over\n"
@@ -184,6 +202,7 @@ static const struct help {
      "\n"
      "Examples:\n"
      "  qvctl port set vm1 --default l2\n"
+     "  qvctl port set uplink --mtu 9000\n"
      "  qvctl port set replay0 --up\n"
      "  qvctl port set vm1 --police 2Gbit,256KiB --egress-police 1Gbit\n"
      "  qvctl port set vm1 --police off\n"},

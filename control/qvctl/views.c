@@ -64,6 +64,7 @@ void view_ports(const json_t *result)
 	    {">INDEX", "index"},
 	    {"TYPE", "type"},
 	    {"STATE", "state"},
+	    {">MTU", "mtu"},
 	    {">NUMA", "numa"},
 	    {">RXQ", "rxq"},
 	    {">TXQ", "txq"},
@@ -71,6 +72,7 @@ void view_ports(const json_t *result)
 	    {">RX-PKTS", "rx_packets"},
 	    {">TX-PKTS", "tx_packets"},
 	    {">DROPS", NULL, fill_drops_total},
+	    {"LINK-CHANGED", "link_changed"},
 	    {NULL},
 	};
 	const json_t *ports = jarray(result, "ports");
@@ -148,6 +150,13 @@ void view_pmd(const json_t *result)
 			continue;
 		}
 		table_view(rxqs, "  ", rxq_cols, pmd);
+	}
+	const json_t *pool;
+	json_array_foreach(json_object_get(result, "pools"), i, pool)
+	{
+		printf("pool %s: %lld of %lld buffers in use, %lld B each\n",
+		       json_string_value(json_object_get(pool, "name")), jint(pool, "in_use"),
+		       jint(pool, "size"), jint(pool, "data_room"));
 	}
 }
 

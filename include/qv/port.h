@@ -19,6 +19,25 @@
 struct qv_port;
 struct qv_capture_set;
 
+/* What a device counts itself, outside the switch's own counters (rte_eth_stats). */
+struct qv_nic_counters {
+	uint64_t imissed;   /* frames the device dropped: its rx ring was full */
+	uint64_t rx_nombuf; /* frames the device dropped: no mbuf to receive into */
+	uint64_t ierrors;   /* frames received in error */
+	uint64_t oerrors;   /* frames the device failed to send */
+};
+
+/* One extended counter of a device (rte_eth_xstats), by the driver's name. */
+struct qv_port_xstat {
+	char name[64];
+	uint64_t value;
+};
+
+/* The MTU (L3 bytes, as Linux's) of a port nobody set one for. */
+#define QV_PORT_DEFAULT_MTU 1500u
+/* The largest MTU any port takes: a frame of it with two VLAN tags is 9216 B. */
+#define QV_PORT_MAX_MTU 9194u
+
 /* Who owns an mbuf, across every port kind:
  * - rx_burst hands the caller the n mbufs it returns; from then on they are the caller's.
  * - tx_burst takes ownership of the first `sent` mbufs it reports sent (it frees them once
@@ -35,6 +54,14 @@ struct qv_port_ops {
 	int (*start)(struct qv_port *p, char *err, size_t errlen);
 	/* Releases the device; called once no PMD can touch the port any more. */
 	void (*close)(struct qv_port *p);
+	/* Slow path, optional: called regularly by the control loop (every 200 ms or so) to
+	 * poll what the device has no interrupt for, such as its link state. */
+	void (*tick)(struct qv_port *p);
+	/* Slow path, optional: the counters the device keeps itself; -1 when it has none. */
+	int (*nic_counters)(struct qv_port *p, struct qv_nic_counters *out);
+	/* Slow path, optional: up to max of the device's non-zero extended counters; returns
+	 * how many. */
+	unsigned (*xstats)(struct qv_port *p, struct qv_port_xstat *out, unsigned max);
 };
 
 enum qv_port_default {
@@ -45,7 +72,14 @@ enum qv_port_default {
 /* ---- port classes: one per kind, registered in dataplane/port_classes.c ---- */
 
 /* Every kind of port the switch can open, in the order port.add lists them. */
-enum qv_port_kind { QV_PORT_KIND_VHOST, QV_PORT_KIND_DPDK, QV_PORT_KIND_MAX };
+enum qv_port_kind {
+	QV_PORT_KIND_VHOST,
+	QV_PORT_KIND_DPDK,
+	QV_PORT_KIND_AF_PACKET,    /* a Linux netdev through AF_PACKET sockets (pmd-glue) */
+	QV_PORT_KIND_AF_XDP,       /* a Linux netdev through AF_XDP sockets (pmd-glue) */
+	QV_PORT_KIND_VHOST_KERNEL, /* a tap the switch creates: virtio-user on vhost-net */
+	QV_PORT_KIND_MAX
+};
 
 /* One port.add parameter a class takes besides name, type, default and admin. */
 enum qv_port_arg_type {
@@ -74,6 +108,16 @@ struct qv_port_config {
 	/* The switch's mbuf pool for a NUMA node (-1: the calling thread's node), so that ports
 	 * need not know where pools live. NULL with a message in err when none can be made. */
 	struct rte_mempool *(*pool)(int numa, char *err, size_t errlen);
+	/* The same for buffers that hold data_room bytes in one segment, for devices that
+	 * cannot receive into chained mbufs. */
+	struct rte_mempool *(*pool_sized)(int numa, uint32_t data_room, char *err, size_t errlen);
+	/* A pool of n buffers of data_room bytes for this port alone, when the node's shared
+	 * pool cannot fill the port's rx rings (as OVS sizes per-port pools from queues and
+	 * descriptors); the port frees it (rte_mempool_free) once its device is closed. */
+	struct rte_mempool *(*pool_private)(const char *port, int numa, unsigned n,
+	                                    uint32_t data_room, char *err, size_t errlen);
+	/* port.add "mtu": 0 when not given (the class's default, QV_PORT_DEFAULT_MTU). */
+	uint16_t mtu;
 };
 
 /* One kind-specific field of a port.list entry. */
@@ -105,6 +149,10 @@ struct qv_port_class {
 	 * -1 with a message in err if so. NULL: the device's own open finds clashes. */
 	int (*conflicts)(const struct qv_port *other, const struct qv_port_config *cfg, char *err,
 	                 size_t errlen);
+	/* port.set "mtu" on a running port: checks it against the device's limits (the message
+	 * names them) and applies it, or changes nothing. NULL: the switch only records it (the
+	 * peer, e.g. a guest, is told its MTU another way). */
+	int (*set_mtu)(struct qv_port *p, uint16_t mtu, char *err, size_t errlen);
 };
 
 struct qv_port {
@@ -118,13 +166,23 @@ struct qv_port {
 	/* Read by PMDs, written by the control thread. */
 	_Atomic uint8_t default_action; /* enum qv_port_default */
 	_Atomic bool admin_up;          /* false: not polled, output counted as port-down */
-	/* Written by the port implementation: false while packets cannot be sent (no guest). */
+	/* Written by the port implementation: false while packets cannot be sent (no guest,
+	 * link down). */
 	_Atomic bool up;
+	/* CLOCK_REALTIME nanoseconds of the last change of `up` seen by the port (0: none
+	 * since it opened); written by the port, read by port.list. */
+	_Atomic uint64_t link_changed_ns;
+	/* The largest L3 payload the port sends (MTU); a longer frame is dropped as
+	 * mtu-exceeded on output. Written by the control thread (relaxed), read by PMDs. */
+	_Atomic uint16_t mtu;
 
 	/* Debugging hooks, NULL/0 when off (one load and one branch per burst):
 	 * captures of this port (RCU-published), and packets left to trace on rx. */
 	_Atomic(struct qv_capture_set *) capture;
 	_Atomic uint32_t trace_left;
+
+	/* Control thread only: left out of the poll lists while a live edit reconfigures it. */
+	bool unpolled;
 
 	/* Set when more PMDs than tx queues share the port: PMD i uses queue i % n_txq. */
 	bool tx_shared;

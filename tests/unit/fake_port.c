@@ -12,6 +12,7 @@ struct fake_port {
 	uint16_t rx_head, rx_n;
 	struct rte_mbuf *tx[QV_FAKE_DEPTH];
 	uint16_t tx_n, room;
+	struct qv_nic_counters nic; /* what the "device" says it dropped */
 };
 
 static struct fake_port *to_fake(struct qv_port *p)
@@ -52,10 +53,22 @@ static void fake_close(struct qv_port *p)
 	free(p);
 }
 
+static int fake_nic_counters(struct qv_port *p, struct qv_nic_counters *out)
+{
+	*out = to_fake(p)->nic;
+	return 0;
+}
+
+void qv_fake_port_set_nic(struct qv_port *p, const struct qv_nic_counters *c)
+{
+	to_fake(p)->nic = *c;
+}
+
 static const struct qv_port_ops fake_ops = {
     .rx_burst = fake_rx,
     .tx_burst = fake_tx,
     .close = fake_close,
+    .nic_counters = fake_nic_counters,
 };
 
 static struct qv_port *fake_open(const struct qv_port_config *cfg, char *err, size_t errlen)

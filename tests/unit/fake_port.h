@@ -24,5 +24,7 @@ uint16_t qv_fake_port_sent(const struct qv_port *p);
 struct rte_mbuf *qv_fake_port_sent_at(const struct qv_port *p, uint16_t i);
 /* Frees what the sink holds and anything not yet received. */
 void qv_fake_port_clear(struct qv_port *p);
+/* What the port's device reports it dropped itself (port.list shows them as nic-*). */
+void qv_fake_port_set_nic(struct qv_port *p, const struct qv_nic_counters *c);
 
 #endif

@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/l2_learn.h"
+#include "dataplane/rpc_handlers.h"
 #include "dataplane/stats.h"
 #include "dataplane/switch.h"
 #include "pmd-glue/mempool.h"
@@ -428,6 +429,89 @@ static void test_drop_no_mbuf(void)
 	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), 0);
 }
 
+/* A frame over the output's MTU (L3 bytes, VLAN tags not counted) is dropped as
+ * mtu-exceeded on its in-port; one exactly at it goes, tagged or not. */
+static void test_drop_mtu_exceeded(void)
+{
+	struct pkt_spec s = udp(0x0a000001, 0x0a000002, 1000, 2000);
+	uint64_t d0 = drops(port[0], QV_DROP_MTU_EXCEEDED),
+	         bad0 = drops(port[0], QV_DROP_BAD_HEADER);
+	char err[256];
+	struct rte_mbuf *m;
+
+	reset();
+	CU_ASSERT_FATAL(qv_switch_port_set_mtu(port[1], 100, err, sizeof(err)) == 0);
+	flow("in=p0,proto=udp,dst-port=2000 actions=output:p1");
+	flow("in=p0,proto=udp,dst-port=2001 actions=push-vlan:5,output:p1");
+	m = build(&s);             /* 64 B: 14 + 50 of L3 */
+	rte_pktmbuf_append(m, 50); /* L3 100: at the MTU */
+	qv_fake_port_push(port[0], m);
+	m = build(&s);
+	rte_pktmbuf_append(m, 51); /* L3 101: over it */
+	qv_fake_port_push(port[0], m);
+	s.dport = 2001;
+	m = build(&s);
+	rte_pktmbuf_append(m, 50); /* L3 100 behind a pushed tag: 118 B on the wire, fits */
+	qv_fake_port_push(port[0], m);
+	CU_ASSERT_EQUAL(run_port(port[0]), 3);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), 2);
+	CU_ASSERT_EQUAL(drops(port[0], QV_DROP_MTU_EXCEEDED), d0 + 1);
+	CU_ASSERT_EQUAL(drops(port[0], QV_DROP_BAD_HEADER), bad0);
+	CU_ASSERT(qv_switch_port_set_mtu(port[1], 9500, err, sizeof(err)) != 0);
+	CU_ASSERT(strstr(err, "68..9194") != NULL);
+	CU_ASSERT_FATAL(qv_switch_port_set_mtu(port[1], 1500, err, sizeof(err)) == 0);
+}
+
+/* A frame whose headers straddle its first two segments is parsed as if it were whole. */
+static void test_chained_headers(void)
+{
+	struct pkt_spec s = udp(0x0a000001, 0x0a000002, 1000, 2000);
+	struct rte_mbuf *whole, *head = rte_pktmbuf_alloc(pool), *tail = rte_pktmbuf_alloc(pool);
+	uint64_t bad0 = drops(port[0], QV_DROP_BAD_HEADER);
+
+	reset();
+	flow("in=p0,proto=udp,dst-port=2000 actions=output:p1");
+	CU_ASSERT_FATAL(head && tail);
+	whole = build(&s);
+	memcpy(rte_pktmbuf_append(head, 20), frame(whole), 20);
+	memcpy(rte_pktmbuf_append(tail, 44), frame(whole) + 20, 44);
+	rte_pktmbuf_free(whole);
+	CU_ASSERT_FATAL(rte_pktmbuf_chain(head, tail) == 0);
+	qv_fake_port_push(port[0], head);
+	CU_ASSERT_EQUAL(run_port(port[0]), 1);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), 1);
+	CU_ASSERT_EQUAL(drops(port[0], QV_DROP_BAD_HEADER), bad0);
+}
+
+/* What the device dropped itself shows in port.list and the drop totals, by reason. */
+static void test_nic_counters(void)
+{
+	const struct qv_nic_counters c = {.imissed = 7, .rx_nombuf = 3, .ierrors = 2, .oerrors = 1};
+	json_t *ports, *drops_all;
+	size_t i;
+	json_t *p;
+
+	reset();
+	qv_fake_port_set_nic(port[2], &c);
+	ports = qv_view_ports();
+	json_array_foreach(ports, i, p)
+	{
+		json_t *d = json_object_get(p, "drops");
+
+		if (strcmp(json_string_value(json_object_get(p, "name")), "p2") != 0)
+			continue;
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "nic-missed")), 7);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "nic-no-mbuf")), 3);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "nic-rx-error")), 2);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "nic-tx-error")), 1);
+	}
+	drops_all = qv_view_drops();
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(drops_all, "nic-missed")), 7);
+	json_decref(ports);
+	json_decref(drops_all);
+	qv_fake_port_set_nic(port[2], &(struct qv_nic_counters){0});
+}
+
 /* Every buffer a test took came back: nothing leaked in the fast path. */
 static void test_no_mbuf_leak(void)
 {
@@ -484,6 +568,9 @@ int main(void)
 	    {"drop: tx-full", test_drop_tx_full},
 	    {"drop: port-down", test_drop_port_down},
 	    {"drop: no-mbuf", test_drop_no_mbuf},
+	    {"drop: mtu-exceeded (tags not counted)", test_drop_mtu_exceeded},
+	    {"headers across chained segments", test_chained_headers},
+	    {"nic counters as drop reasons", test_nic_counters},
 	    {"no mbuf leaked", test_no_mbuf_leak},
 	};
 	int rc;

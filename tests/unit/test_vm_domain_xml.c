@@ -118,6 +118,7 @@ static void test_disk_hugepages_numa_hostdev(void)
 	CU_ASSERT_FATAL(qv_vm_spec_add_iface(&s, "/run/qwikvirt/rtr-2-a.sock", "52:54:00:aa:bb:01",
 	                                     QV_VM_VHOST_CLIENT, &e));
 	s.ifaces[0].queues = 2;
+	s.ifaces[0].mtu = 9000; /* the guest learns it through virtio-net's MTU feature */
 	snprintf(s.hostdevs[0], sizeof(s.hostdevs[0]), "0000:03:10.3");
 	s.n_hostdevs = 1;
 	snprintf(s.uuid, sizeof(s.uuid), "2370b15f-1b66-4a38-867b-28f0c550e98d"); /* a redefine */
@@ -136,6 +137,7 @@ static void test_disk_hugepages_numa_hostdev(void)
 	HAS(x, "mode='client'>");
 	HAS(x, "<reconnect enabled='yes' timeout='1'/>");
 	HAS(x, "<driver queues='2'");
+	HAS(x, "<mtu size='9000'/>");
 	HAS(x, "<address domain='0x0000' bus='0x03' slot='0x10' function='0x3'/>");
 	HAS(x, "<qemu:device alias='ua-net0'>");
 	HAS(x, "<qemu:property name='vectors' type='unsigned' value='0'/>");

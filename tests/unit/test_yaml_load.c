@@ -410,6 +410,28 @@ static void test_err_switch(void)
 	         "pmd-cores, socket-dir, control-socket, vhost-mode)"));
 }
 
+/* mtu: on a port (the switch port's) and on a VNF (every interface, and the guest's). */
+static void test_mtu(void)
+{
+	struct qv_model *m =
+	    load_ok("ports:\n"
+	            "  - {name: up0, type: phy, pci: \"0000:03:00.0\", mtu: 9000}\n"
+	            "  - {name: p2, type: vhost, path: /run/p2.sock}\n"
+	            "vnfs:\n"
+	            "  - {name: fw, image: /img/fw.qcow2, mtu: 9000}\n");
+
+	if (m == NULL)
+		return;
+	CU_ASSERT_EQUAL(m->ports[0].mtu, 9000);
+	CU_ASSERT_EQUAL(m->ports[1].mtu, 0); /* the switch's default */
+	CU_ASSERT_EQUAL(m->vnfs[0].mtu, 9000);
+	qv_model_free(m);
+	expect_errors("ports:\n"
+	              "  - {name: up0, type: phy, pci: \"0000:03:00.0\", mtu: 9600}\n",
+	              ERRS("t.yaml:2:54: bad 'mtu' in port 'up0': found '9600', expected a "
+	                   "number 68..9194"));
+}
+
 static void test_err_ports(void)
 {
 	expect_errors(
@@ -423,7 +445,7 @@ static void test_err_ports(void)
 	    "  - {name: f}\n",
 	    ERRS(
 	        "t.yaml:2:47: key 'path' does not apply to phy port 'a' (expected one of: name, "
-	        "type, queues, default, pci, bandwidth)",
+	        "type, queues, default, pci, bandwidth, mtu)",
 	        "t.yaml:3:5: duplicate port name: port 'a' has the same name as port 'a' (line 2); "
 	        "expected each port once",
 	        "t.yaml:3:29: bad 'pf' in port 'a': found '03:00.1', expected a PCI address such "
@@ -525,7 +547,7 @@ static void test_vfs(void)
 	         "t.yaml:3:59: bad 'vlan' in port 'v1': found '4095', expected a number 0..4094",
 	         "t.yaml:3:72: bad 'trust' in port 'v1': found 'maybe', expected true or false",
 	         "t.yaml:4:43: key 'mac' does not apply to vhost port 'h' (expected one of: name, "
-	         "type, queues, default, path, client, bandwidth)",
+	         "type, queues, default, path, client, bandwidth, mtu)",
 	         "t.yaml:6:31: VNF 'a' has 'vfs' and instances: 2: a VF is one device and goes to "
 	         "one VM; expected instances: 1 (declare one VNF per VF)",
 	         "t.yaml:6:35: port 'h' in 'vfs' of VNF 'a' is of type vhost, expected a port of "
@@ -758,6 +780,7 @@ int main(void)
 	    {"errors: ports", test_err_ports},
 	    {"errors: vnfs", test_err_vnfs},
 	    {"VFs: settings, handed to VNFs", test_vfs},
+	    {"mtu on ports and VNFs", test_mtu},
 	    {"errors: chain keys", test_err_chain_keys},
 	    {"errors: references", test_err_references},
 	    {"errors: hops", test_err_hops},
