@@ -39,3 +39,21 @@ struct rte_mempool *qv_mempool_get(int socket, char *err, size_t errlen)
 	pools[socket] = mp;
 	return mp;
 }
+
+/* Resolves the node as qv_mempool_get does, without the calling thread's node: a view asks
+ * for a PMD's node, and an unknown one (-1) is node 0's pool. */
+int qv_mempool_stats(int socket, struct qv_mempool_stats *out)
+{
+	struct rte_mempool *mp;
+
+	if (socket < 0 || socket >= RTE_MAX_NUMA_NODES)
+		socket = 0;
+	mp = pools[socket];
+	if (!mp)
+		return -1;
+	out->name = mp->name;
+	out->size = mp->size;
+	out->free = rte_mempool_avail_count(mp);
+	out->in_use = rte_mempool_in_use_count(mp);
+	return 0;
+}

@@ -12,4 +12,14 @@ extern unsigned qv_mempool_size;
  * it on first use and falling back to any node if that node has no memory. NULL with err. */
 struct rte_mempool *qv_mempool_get(int socket, char *err, size_t errlen);
 
+/* What a pool holds now, for the views (slow path: walks every lcore's cache). */
+struct qv_mempool_stats {
+	const char *name;
+	unsigned size, in_use, free; /* mbufs; free counts the lcores' caches too */
+};
+
+/* The pool of NUMA node `socket` (as qv_mempool_get resolves it) if one was made: 0 and
+ * *out filled, or -1 when none exists yet (it is not created here). */
+int qv_mempool_stats(int socket, struct qv_mempool_stats *out);
+
 #endif

@@ -38,6 +38,22 @@ int cmd_show(int argc, char **argv)
 		opt.to_controld = true;
 		return call_and_view("state.show", view_controld);
 	}
+	if (strcmp(argv[0], "port") == 0) { /* show port NAME: its queue pairs */
+		json_t *result;
+		int rc;
+
+		if (argc != 2)
+			return usage_error("show port", "show port needs one NAME");
+		rc = rpc("port.queues", json_pack("{s:s}", "name", argv[1]), &result);
+		if (rc)
+			return rc;
+		if (!json_out(result)) {
+			printf("port %s\n", argv[1]);
+			view_port_queues(result);
+		}
+		json_decref(result);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
 		if (strcmp(argv[0], views[i].name) != 0)
 			continue;
