@@ -172,13 +172,26 @@ static uint16_t vh_rx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uin
 	return got;
 }
 
+static inline uint16_t vh_enqueue(struct qv_vhost_port *v, int vid, uint64_t map, uint16_t q,
+                                  struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t pair = (uint16_t)((map >> (4 * q)) & 0xf), sent;
+
+	if (likely(!(map & TX_MAP_SHARED(q))))
+		return rte_vhost_enqueue_burst(vid, pair * 2 + VQ_GUEST_RX, pkts, n);
+	rte_spinlock_lock(&v->vq_lock[pair]);
+	sent = rte_vhost_enqueue_burst(vid, pair * 2 + VQ_GUEST_RX, pkts, n);
+	rte_spinlock_unlock(&v->vq_lock[pair]);
+	return sent;
+}
+
 static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_vhost_port *v = to_vh(p);
 	uint32_t seq = check_begin(v);
 	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
 	uint64_t map = atomic_load_explicit(&v->tx_map, memory_order_acquire);
-	uint16_t pair = (uint16_t)((map >> (4 * q)) & 0xf), sent;
+	uint16_t sent;
 
 	if (vid < 0 || (map & TX_MAP_NONE) || !atomic_load_explicit(&p->up, memory_order_relaxed))
 		return 0;
@@ -186,12 +199,15 @@ static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uin
 	 * changes, a PMD with the old map may enqueue into a pair without vq_lock that another
 	 * takes with it: still safe, as rte_vhost 22.11 takes the vring's access_lock in every
 	 * enqueue (virtio_dev_rx); vq_lock only keeps those PMDs from spinning in there. */
-	if (likely(!(map & TX_MAP_SHARED(q)))) {
-		sent = rte_vhost_enqueue_burst(vid, pair * 2 + VQ_GUEST_RX, pkts, n);
-	} else {
-		rte_spinlock_lock(&v->vq_lock[pair]);
-		sent = rte_vhost_enqueue_burst(vid, pair * 2 + VQ_GUEST_RX, pkts, n);
-		rte_spinlock_unlock(&v->vq_lock[pair]);
+	sent = vh_enqueue(v, vid, map, q, pkts, n);
+	if (unlikely(sent < n)) {
+		/* A PMD that loaded the map just before the guest disabled its pair waits on the
+		 * vring's access_lock while rte_vhost disables it, then finds it disabled: the
+		 * rest goes once more, by the map vring_state_changed has published since. */
+		uint64_t now = atomic_load_explicit(&v->tx_map, memory_order_acquire);
+
+		if (now != map && !(now & TX_MAP_NONE))
+			sent += vh_enqueue(v, vid, now, q, pkts + sent, (uint16_t)(n - sent));
 	}
 	check_end(v, seq);
 	rte_pktmbuf_free_bulk(pkts, sent);
