@@ -14,7 +14,9 @@ qvctl flow add 'in=b actions=output:a' >/dev/null
 
 # One peer process, ports 0 (a) and 1 (b), 4 queue pairs each: port 0 sends bursts on its 4
 # tx queues in turn (64 flows), port 1 counts. After the first 30,000 packets, port 1 goes
-# to 2 queues; 60,000 in all must come back.
+# to 2 queues and the peer waits for $T/resume (virtio-user does not wait for the switch to
+# process SET_VRING_ENABLE: packets it sent before would go to pairs it no longer polls);
+# 60,000 in all must come back.
 mq_peer() {
     taskset -c "$CTL_CPU" "$PEER_BIN" --lcores "0@$CTL_CPU" --no-pci --in-memory \
         --single-file-segments -m 256 --file-prefix "qvpmq$$" --log-level=user1,8 \
@@ -31,7 +33,7 @@ queue_on() { # queue_on PORT QUEUE DIR(rx|tx): the guest enabled it (show port N
 }
 
 mq_peer --gen 0:64:64 --count 60000 --rate 20000 --window 256 --rx 1 --expect 60000 \
-    --requeue 1:30000:2 --timeout 50 --json "$T/mq.json" >"$T/peer-mq.log" 2>&1 &
+    --requeue 1:30000:2 --requeue-wait "$T/resume" --timeout 50 --json "$T/mq.json" >"$T/peer-mq.log" 2>&1 &
 PEER=$!
 PIDS+=("$PEER")
 
@@ -51,6 +53,7 @@ wait_until "b's pairs 2 and 3 disabled by the guest" 40 b_pair2_off
 check_eq "b pair 3 tx after the requeue" false "$(queue_on b 3 tx)"
 check_eq "b pair 3 rx after the requeue" false "$(queue_on b 3 rx)"
 check_eq "b pair 1 tx after the requeue" true "$(queue_on b 1 tx)"
+touch "$T/resume"
 
 qvctl show port b >"$T/show-port-b.txt"
 grep -q "queue 0: rx enabled, tx enabled" "$T/show-port-b.txt" || fail "show port b: $(cat "$T/show-port-b.txt")"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -103,6 +104,7 @@ static struct {
 	const char *json;
 	uint8_t gen_src[6], gen_dst[6];
 	uint64_t queues;
+	const char *requeue_wait;
 } opt = {
     .queues = 1,
     .repeat = 1,
@@ -180,6 +182,9 @@ static const char usage_text[] =
     "                        what is in flight came back (at most 2 s), then reconfigure\n"
     "                        PORT to N queues and go on (virtio: the guest disabling queue\n"
     "                        pairs, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)\n"
+    "  --requeue-wait FILE   after --requeue, send nothing until FILE exists: virtio-user\n"
+    "                        does not wait for the backend to process SET_VRING_ENABLE,\n"
+    "                        so a test says when the switch has seen the change\n"
     "  --help                this text\n"
     "\n"
     "The run ends when --expect is reached, or (without --expect) when everything was sent\n"
@@ -263,6 +268,7 @@ static void parse_app_args(int argc, char **argv)
 		O_JSON,
 		O_QUEUES,
 		O_REQUEUE,
+		O_REQUEUE_WAIT,
 		O_HELP
 	};
 	static const struct option longopts[] = {
@@ -284,6 +290,7 @@ static void parse_app_args(int argc, char **argv)
 	    {"json", required_argument, NULL, O_JSON},
 	    {"queues", required_argument, NULL, O_QUEUES},
 	    {"requeue", required_argument, NULL, O_REQUEUE},
+	    {"requeue-wait", required_argument, NULL, O_REQUEUE_WAIT},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -398,6 +405,9 @@ static void parse_app_args(int argc, char **argv)
 			break;
 		case O_JSON:
 			opt.json = optarg;
+			break;
+		case O_REQUEUE_WAIT:
+			opt.requeue_wait = optarg;
 			break;
 		case O_QUEUES:
 			if (!parse_u64(optarg, 8, &opt.queues) || opt.queues == 0)
@@ -847,6 +857,7 @@ int main(int argc, char **argv)
 	uint64_t tx_total = 0, rx_counted = 0, released = 0, pend_total = 0;
 	uint64_t last_rx = start, last_activity = start, done_at = 0;
 	struct rte_mbuf *rxb[BURST];
+	bool resume_wait = false; /* --requeue-wait: sending paused until the file exists */
 	static uint8_t linear[MAX_PKT > 65536 ? MAX_PKT : 65536];
 
 	while (result == RES_RUN) {
@@ -878,8 +889,11 @@ int main(int argc, char **argv)
 			ps->next_txq = ps->next_rxq = 0;
 			ps->requeue_after = 0;
 			setup_port(p, mp, max_len);
+			resume_wait = opt.requeue_wait != NULL;
 		}
-		bool requeue_pending = false;
+		if (resume_wait && access(opt.requeue_wait, F_OK) == 0)
+			resume_wait = false;
+		bool requeue_pending = resume_wait;
 		for (uint16_t p = 0; p < nports; p++)
 			requeue_pending |=
 			    ports[p].requeue_after && tx_total >= ports[p].requeue_after;
