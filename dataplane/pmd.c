@@ -643,6 +643,20 @@ void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbu
 
 /* ---- the thread ---- */
 
+/* Slow path: an rx burst of port p's queue came back empty; the port says whether packets
+ * were left waiting because the mbuf pool could not give it a burst. Not a drop (they are
+ * still in the queue), but a loss on its way: counted under the port. */
+static __rte_noinline void pmd_rx_nombuf(struct qv_pmd *pmd, struct qv_port *p, uint16_t qid)
+{
+	uint32_t waiting = p->ops->rx_nombuf(p, qid, QV_BURST);
+
+	if (likely(waiting == 0))
+		return;
+	pmd->port[p->index].rx_nombuf++;
+	if (waiting > pmd->port[p->index].rx_nombuf_peak)
+		pmd->port[p->index].rx_nombuf_peak = waiting;
+}
+
 /* --check-rxq-owner: marks every rx queue of this iteration's poll list as this PMD's, and
  * counts (and logs the first few) queues that another PMD's current iteration also polls:
  * rx bursts on one queue are not thread-safe, so a poll list change must never let that
@@ -702,8 +716,12 @@ int qv_pmd_main(void *arg)
 				continue;
 			t0 = rte_rdtsc();
 			n = qv_port_rx(p, qid, pkts, QV_BURST);
-			if (n == 0)
+			if (n == 0) {
+				/* Empty: maybe only for want of mbufs (the port checks cheaply). */
+				if (p->ops->rx_nombuf)
+					pmd_rx_nombuf(pmd, p, qid);
 				continue;
+			}
 			qv_pmd_process_burst(pmd, p, pkts, n);
 			t1 = rte_rdtsc();
 			busy += t1 - t0;

@@ -124,7 +124,43 @@ static json_t *port_json(struct qv_port *p)
 			json_object_set_new(x, xs[i].name, json_integer((json_int_t)xs[i].value));
 		json_object_set_new(o, "xstats", x);
 	}
+	/* Not drops: packets left waiting in the port's rx queue for want of mbufs. */
+	json_object_set_new(o, "rx_nombuf", json_integer((json_int_t)c.rx_nombuf));
+	json_object_set_new(o, "rx_nombuf_peak", json_integer((json_int_t)c.rx_nombuf_peak));
 	return o;
+}
+
+static json_t *queue_counters(const struct qv_port_queue *pq, bool rx)
+{
+	json_t *o = json_object();
+	unsigned n = rx ? pq->n_rx : pq->n_tx;
+
+	for (unsigned i = 0; i < n; i++)
+		json_object_set_new(
+		    o, rx ? pq->rx[i].name : pq->tx[i].name,
+		    json_integer((json_int_t)(rx ? pq->rx[i].value : pq->tx[i].value)));
+	return o;
+}
+
+/* port.queues: what the port's device says of each queue pair (vhost: whether the guest
+ * enabled it, rte_vhost's per-virtqueue counters); an empty list while it has no device. */
+static json_t *port_queues_json(struct qv_port *p)
+{
+	json_t *a = json_array();
+	uint16_t n = p->n_rxq > p->n_txq ? p->n_rxq : p->n_txq;
+
+	for (uint16_t q = 0; p->cls->queue && q < n; q++) {
+		struct qv_port_queue pq;
+
+		memset(&pq, 0, sizeof(pq));
+		if (!p->cls->queue(p, q, &pq))
+			break;
+		json_array_append_new(a, json_pack("{s:i, s:b, s:b, s:o, s:o}", "queue", q,
+		                                   "rx_enabled", pq.rx_enabled, "tx_enabled",
+		                                   pq.tx_enabled, "rx", queue_counters(&pq, true),
+		                                   "tx", queue_counters(&pq, false)));
+	}
+	return a;
 }
 
 json_t *qv_view_ports(void)
@@ -155,6 +191,7 @@ json_t *qv_view_pmds(void)
 		json_t *rxqs = json_array();
 		uint64_t busy, idle, pkts = 0;
 		struct qv_lookup_counters lk;
+		struct qv_mempool_stats ms;
 
 		qv_stats_pmd(i, &busy, &idle);
 		qv_stats_lookups(i, &lk);
@@ -179,6 +216,11 @@ json_t *qv_view_pmds(void)
 		                 (json_int_t)rte_get_tsc_hz(), "lookups", "same_key",
 		                 (json_int_t)lk.same_key, "emc_hit", (json_int_t)lk.emc_hits,
 		                 "classifier", (json_int_t)lk.classified, "rxqs", rxqs));
+		if (qv_mempool_stats(pmd->numa, &ms) == 0) /* the pool its node's ports use */
+			json_object_set_new(json_array_get(a, json_array_size(a) - 1), "pool",
+			                    json_pack("{s:s, s:i, s:i, s:i}", "name", ms.name,
+			                              "size", ms.size, "in_use", ms.in_use, "free",
+			                              ms.free));
 		if (qv_sw.check_rxq_owner)
 			json_object_set_new(json_array_get(a, json_array_size(a) - 1),
 			                    "rxq_conflicts",
@@ -418,6 +460,23 @@ static json_t *m_port_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	return json_object();
 }
 
+static json_t *m_port_queues(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"name", NULL};
+	const char *name;
+	struct qv_port *p;
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(name = qv_rpc_param_str(params, "name", true, err)))
+		return NULL;
+	p = qv_switch_port_by_name(name);
+	if (!p)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR,
+		                   "no port named '%s' (see qvctl show ports)", name);
+	return json_pack("{s:s, s:o}", "name", p->name, "queues", port_queues_json(p));
+}
+
 /* The keys port.set accepts: name, default, admin, and every class's own settings. */
 static void port_set_keys(const char **keys, size_t max)
 {
@@ -640,6 +699,7 @@ QV_DP_LOCKED(m_port_add)
 QV_DP_LOCKED(m_port_del)
 QV_DP_LOCKED(m_port_set)
 QV_DP_LOCKED(m_port_list)
+QV_DP_LOCKED(m_port_queues)
 QV_DP_LOCKED(m_flow_add)
 QV_DP_LOCKED(m_flow_del)
 QV_DP_LOCKED(m_flow_list)
@@ -653,6 +713,9 @@ static const struct qv_rpc_method core_methods[] = {
     {"port.del", m_port_del_locked, "remove a port (its rules stay, inert, until it is back)"},
     {"port.set", m_port_set_locked, "set a port's default (drop|l2) or admin state (up|down)"},
     {"port.list", m_port_list_locked, "list ports with state and counters", QV_RPC_READ},
+    {"port.queues", m_port_queues_locked,
+     "a port's queue pairs: enabled by the guest or not, the device's counters per queue",
+     QV_RPC_READ},
     {"flow.add", m_flow_add_locked, "add a rule in the compact syntax"},
     {"flow.del", m_flow_del_locked, "delete a rule by id, or all rules"},
     {"flow.list", m_flow_list_locked, "list rules with hit counters", QV_RPC_READ},

@@ -143,3 +143,21 @@ unsigned qv_mempool_list(struct qv_mempool_info *out, unsigned max)
 	rte_mempool_walk(walk_one, &w);
 	return w.n;
 }
+
+/* Resolves the node as qv_mempool_get does, without the calling thread's node: a view asks
+ * for a PMD's node, and an unknown one (-1) is node 0's pool. */
+int qv_mempool_stats(int socket, struct qv_mempool_stats *out)
+{
+	struct rte_mempool *mp;
+
+	if (socket < 0 || socket >= RTE_MAX_NUMA_NODES)
+		socket = 0;
+	mp = pools[socket][POOL_STD];
+	if (!mp)
+		return -1;
+	out->name = mp->name;
+	out->size = mp->size;
+	out->free = rte_mempool_avail_count(mp);
+	out->in_use = rte_mempool_in_use_count(mp);
+	return 0;
+}

@@ -40,5 +40,14 @@ struct qv_mempool_info {
 
 /* Up to max of the switch's pools; returns how many. */
 unsigned qv_mempool_list(struct qv_mempool_info *out, unsigned max);
+/* What a pool holds now, for the views (slow path: walks every lcore's cache). */
+struct qv_mempool_stats {
+	const char *name;
+	unsigned size, in_use, free; /* mbufs; free counts the lcores' caches too */
+};
+
+/* The pool of NUMA node `socket` (as qv_mempool_get resolves it) if one was made: 0 and
+ * *out filled, or -1 when none exists yet (it is not created here). */
+int qv_mempool_stats(int socket, struct qv_mempool_stats *out);
 
 #endif

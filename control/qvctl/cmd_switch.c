@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include "control/qvctl/qvctl.h"
+#include "control/rpc/rpc.h"
 
-/* show port NAME: every field the switch reports for one port (RSS, RETA, MTU, link...). */
+/* show port NAME: every field the switch reports for one port (RSS, RETA, MTU, link...), then
+ * its queue pairs as the guest enabled them and rte_vhost's counters (port.queues), for the
+ * kinds that have them. */
 static int show_port(int argc, char **argv)
 {
 	json_t *result, *p, *found = NULL;
@@ -30,6 +33,16 @@ static int show_port(int argc, char **argv)
 		fprintf(stderr, "qvctl: no port named '%s' (see qvctl show ports)\n", argv[0]);
 		return EXIT_RPC;
 	}
+	json_t *queues = NULL;
+	char qerr[256];
+	int qcode;
+
+	/* a kind without queue pairs answers an error: then there is no such section */
+	if (qv_rpc_call(opt.sock, "port.queues", json_pack("{s:s}", "name", argv[0]),
+	                opt.timeout_ms, &queues, &qcode, qerr, sizeof(qerr)) != 0)
+		queues = NULL;
+	if (queues && json_array_size(json_object_get(queues, "queues")))
+		json_object_set(found, "queue_pairs", json_object_get(queues, "queues"));
 	if (!json_out(found)) {
 		const char *k;
 		json_t *v;
@@ -40,10 +53,14 @@ static int show_port(int argc, char **argv)
 			                 ? NULL
 			                 : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
-			printf("%-14s %s\n", k, text ? text : json_string_value(v));
+			if (strcmp(k, "queue_pairs") != 0)
+				printf("%-14s %s\n", k, text ? text : json_string_value(v));
 			free(text);
 		}
+		if (queues && json_array_size(json_object_get(queues, "queues")))
+			view_port_queues(queues);
 	}
+	json_decref(queues);
 	json_decref(result);
 	return 0;
 }

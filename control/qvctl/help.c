@@ -55,6 +55,7 @@ static const struct help {
      "Commands:\n"
      "  show ports|pmd|flows|drops|l2|groups\n"
      "                                  show the switch's state\n"
+     "  show port NAME  a port's queue pairs: enabled by the guest, per-queue counters\n"
      "  port add|del|set                manage ports\n"
      "  flow add|del                    manage flow rules\n"
      "  stats [clear]                   traffic and drop counters\n"
@@ -93,13 +94,23 @@ static const struct help {
      "Lists the ports: name, index, type, link state, NUMA node, rx/tx queues, default action\n"
      "for packets no rule matches, packet counters and drops (with one line per drop reason\n"
      "under each port that dropped packets it received), and a line per policer (qvctl port\n"
-     "set --police) with its rate, burst and the packets it dropped.\n"
+     "set --police) with its rate, burst and the packets it dropped. A no-mbuf line under a port "
+     "counts\n"
+     "rx polls that found packets waiting in its queue and no mbuf to take them (not drops:\n"
+     "the pool is too small for the load; see the pool in qvctl show pmd).\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
+    {"show port", "qvctl show port NAME",
+     "A vhost port's queue pairs: whether the guest enabled each direction, and rte_vhost's\n"
+     "counters of each virtqueue (non-zero ones; rx is what the switch received).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show port vm1-in\n"},
     {"show pmd", "qvctl show pmd",
      "For each PMD thread: its core and NUMA node, the share of cycles spent on packets,\n"
-     "packets received and cycles per packet; then each rx queue it polls with its packets,\n"
+     "packets received and cycles per packet; the mbuf pool of its NUMA node (in use, free);\n"
+     "then each rx queue it polls with its packets,\n"
      "cycles per packet and share of the thread's busy cycles.\n"
      "\n"
      "Example:\n"

@@ -92,6 +92,7 @@ void table_free(struct table *t);
 /* views.c: the switch's views, each given the result of its RPC */
 void view_ports(const json_t *result);
 void view_pmd(const json_t *result);
+void view_port_queues(const json_t *result);
 void view_flows(const json_t *result);
 void view_drops_result(const json_t *result);
 void view_l2(const json_t *result);

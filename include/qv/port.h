@@ -62,6 +62,11 @@ struct qv_port_ops {
 	/* Slow path, optional: up to max of the device's non-zero extended counters; returns
 	 * how many. */
 	unsigned (*xstats)(struct qv_port *p, struct qv_port_xstat *out, unsigned max);
+	/* Optional, called by the PMD polling rx queue `queue` when rx_burst returned nothing:
+	 * how many packets wait in that queue which a burst of n could not take for want of
+	 * mbufs (0 when the pool could have served it; the cheap check comes first). For ports
+	 * whose rx allocates from the switch's pool itself (vhost); NICs count rx_nombuf. */
+	uint32_t (*rx_nombuf)(struct qv_port *p, uint16_t queue, uint16_t n);
 };
 
 enum qv_port_default {
@@ -131,6 +136,18 @@ struct qv_port_field {
 
 #define QV_PORT_MAX_FIELDS 8
 
+/* One queue pair as the port's device sees it (port.list "queues"): whether the peer enabled
+ * each direction, and the device's own counters per direction. */
+#define QV_PORT_MAX_QSTATS 24
+struct qv_port_queue {
+	bool rx_enabled, tx_enabled;
+	unsigned n_rx, n_tx;
+	struct {
+		const char *name;
+		uint64_t value;
+	} rx[QV_PORT_MAX_QSTATS], tx[QV_PORT_MAX_QSTATS];
+};
+
 struct qv_port_class {
 	enum qv_port_kind kind;
 	const char *name; /* port.add "type" and port.list "type" */
@@ -153,6 +170,9 @@ struct qv_port_class {
 	 * names them) and applies it, or changes nothing. NULL: the switch only records it (the
 	 * peer, e.g. a guest, is told its MTU another way). */
 	int (*set_mtu)(struct qv_port *p, uint16_t mtu, char *err, size_t errlen);
+	/* Optional, slow path: queue pair q's state and counters; false when the port has no
+	 * device to ask now (no guest). NULL: the kind has none. */
+	bool (*queue)(struct qv_port *p, uint16_t q, struct qv_port_queue *out);
 };
 
 struct qv_port {
