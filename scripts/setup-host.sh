@@ -17,7 +17,10 @@ esac
 PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       libjansson-dev libyaml-dev libpcap-dev libcunit1-dev libhwloc-dev libvirt-dev
       libnl-route-3-dev tshark jq python3 iproute2 bc libvirt-clients libxml2-utils
-      clang-format prometheus curl)
+      clang-format prometheus curl
+      # scripts/fuzz.sh: clang, libFuzzer's runtime (libclang-rt-14-dev), and libxml2 for the
+      # domain_xml target's well-formedness check
+      clang libclang-rt-14-dev libxml2-dev)
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
 
