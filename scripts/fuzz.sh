@@ -102,8 +102,10 @@ for t in "${targets[@]}"; do
     printf '%-14s %12s %9s %8s  %s\n' "$t" "${runs:-?}" "${new:-?}" "$crashes" "$result"
     if [ "$crashes" -gt 0 ]; then
         failed=1
-        echo "---- fuzz_$t: the end of its log ----"
-        grep -v '^#[0-9]' "$log" | tail -40
+        # The report: from the sanitizer's or libFuzzer's first line to the input's name.
+        echo "---- fuzz_$t: what it found ----"
+        awk '/ERROR|runtime error|^==[0-9]+==/ {on=1} on && !/^  0x|^Shadow|redzone|^  [A-Z][a-z]+ .*:/ {print}
+             /^Base64:|Test unit written/ {if (on) n++} n >= 2 {exit}' "$log" | head -60
         echo "----"
     fi
 done

@@ -1,6 +1,7 @@
 /* qwikvirt: libFuzzer target for qvctl's side of a response: the bytes a daemon answers go
  * through the real client (qv_rpc_call, from a fake server on a Unix socket), and whatever JSON
  * comes out, or the input itself as JSON, is rendered by every one of qvctl's views. */
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -39,11 +40,14 @@ static void *serve(void *arg)
 
 		if (fd < 0)
 			continue;
-		while (read(fd, &c, 1) == 1 && c != '\n')
+		for (ssize_t n;
+		     ((n = read(fd, &c, 1)) == 1 && c != '\n') || (n < 0 && errno == EINTR);)
 			;
 		for (size_t off = 0; off < answer_len;) {
 			ssize_t n = send(fd, answer + off, answer_len - off, MSG_NOSIGNAL);
 
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n <= 0)
 				break;
 			off += (size_t)n;
@@ -102,7 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	answer_len = size;
 	rc = qv_rpc_call(sock_path, "port.list", NULL, opt.timeout_ms, &result, &code, err,
 	                 sizeof(err));
-	sem_wait(&answered); /* the server is done with data before the next input replaces it */
+	/* The server is done with data before it is freed; libFuzzer's -timeout alarm (SIGALRM
+	 * every second) interrupts the wait. */
+	while (sem_wait(&answered) != 0)
+		;
 	if (rc == 0) {
 		if (result == NULL)
 			abort();
