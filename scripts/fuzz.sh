@@ -63,7 +63,10 @@ run_one() {
     # The first folder takes what the fuzzer finds; the others are only read.
     # -max_len: room for the rpc_stream and yaml seeds, which are the longest.
     local rc=0
-    "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=1536 \
+    # Sockets and state folders of the targets go under TMPDIR, removed with $work even
+    # when a crash leaves them behind.
+    mkdir -p "$work/$t.tmp"
+    TMPDIR=$work/$t.tmp "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=1536 \
         -max_len=8192 -print_final_stats=1 -artifact_prefix="$work/$t.art/" "${dirs[@]}" \
         >"$work/$t.log" 2>&1 || rc=$?
     echo $rc >"$work/$t.rc"

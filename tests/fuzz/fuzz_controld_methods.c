@@ -18,7 +18,7 @@ struct qv_controld qv_cd;
 
 static struct qv_rpc_method methods[64];
 static size_t n_methods;
-static char state_dir[] = "/tmp/qv-fuzz-controld-XXXXXX";
+static char state_dir[128];
 static char switch_sock[64 + sizeof(state_dir)];
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -137,7 +137,10 @@ static void start(void)
 	struct qv_rpc_server *srv;
 	pthread_t t;
 	char err[512];
+	const char *tmp = getenv("TMPDIR"); /* scripts/fuzz.sh: a folder it removes */
 
+	snprintf(state_dir, sizeof(state_dir), "%s/qv-fuzz-controld-XXXXXX",
+	         tmp && *tmp ? tmp : "/tmp");
 	if (mkdtemp(state_dir) == NULL)
 		abort();
 	atexit(remove_state_dir);

@@ -66,12 +66,14 @@ static void cleanup(void)
 static void start(void)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *tmp = getenv("TMPDIR"); /* scripts/fuzz.sh: a folder it removes */
 	pthread_t t;
 
 	/* The views print tables; only crashes and sanitizer reports matter here. */
 	if (freopen("/dev/null", "w", stdout) == NULL)
 		abort();
-	snprintf(sock_path, sizeof(sock_path), "/tmp/qv-fuzz-qvctl-%d.sock", (int)getpid());
+	snprintf(sock_path, sizeof(sock_path), "%s/qv-fuzz-qvctl-%d.sock",
+	         tmp && *tmp ? tmp : "/tmp", (int)getpid());
 	unlink(sock_path);
 	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

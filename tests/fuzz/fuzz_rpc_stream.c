@@ -52,8 +52,10 @@ static void close_server(void)
 static void open_server(void)
 {
 	char err[512];
+	const char *tmp = getenv("TMPDIR"); /* scripts/fuzz.sh: a folder it removes */
 
-	snprintf(sock_path, sizeof(sock_path), "/tmp/qv-fuzz-rpc-stream-%d.sock", (int)getpid());
+	snprintf(sock_path, sizeof(sock_path), "%s/qv-fuzz-rpc-stream-%d.sock",
+	         tmp && *tmp ? tmp : "/tmp", (int)getpid());
 	srv = qv_rpc_server_open(sock_path, methods, NULL, err, sizeof(err));
 	if (srv == NULL) {
 		fprintf(stderr, "fuzz_rpc_stream: %s\n", err);
