@@ -38,11 +38,14 @@ command -v clang >/dev/null || {
 }
 if [ ! -f "$build/build.ninja" ]; then
     # -Dmarch=none: the fuzz build need not be tuned, and its objects then match any CPU.
-    CC=clang meson setup "$build" "$root" -Dfuzz=true -Dmarch=none >"$build.setup.log" 2>&1 || {
-        cat "$build.setup.log" >&2
+    log=$(mktemp)
+    CC=clang meson setup "$build" "$root" -Dfuzz=true -Dmarch=none >"$log" 2>&1 || {
+        cat "$log" >&2
+        rm -f "$log"
         echo "fuzz.sh: meson setup of $build failed (log above)" >&2
         exit 1
     }
+    rm -f "$log"
 fi
 # Only the targets and what they link, not the whole tree.
 ninja -C "$build" $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}") >"$build/fuzz-build.log" 2>&1 || {
