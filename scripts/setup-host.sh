@@ -19,7 +19,12 @@ PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       libnl-route-3-dev tshark jq python3 iproute2 bc libvirt-clients libxml2-utils
       clang-format prometheus curl
       # the Debian package and what runs as a service: build, lint, man pages, unit checks
-      debhelper dpkg-dev fakeroot lintian help2man pandoc man-db systemd adduser)
+      debhelper dpkg-dev fakeroot lintian help2man pandoc man-db systemd adduser
+      # Linux peers in network namespaces (tests/integration/phy_veth.sh)
+      iputils-ping ethtool netcat-openbsd
+      # scripts/fuzz.sh: clang, libFuzzer's runtime (libclang-rt-14-dev), and libxml2 for the
+      # domain_xml target's well-formedness check
+      clang libclang-rt-14-dev libxml2-dev)
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
 

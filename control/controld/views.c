@@ -15,12 +15,15 @@ static json_t *port_entry(const json_t *have_ports, const char *name)
 
 	json_array_foreach(have_ports, i, v)
 	{
-		if (strcmp(json_string_value(json_object_get(v, "name")), name) != 0)
+		const char *have = json_string_value(json_object_get(v, "name"));
+
+		/* a port the switch lists without a name is not this one (and no crash) */
+		if (have == NULL || strcmp(have, name) != 0)
 			continue;
 		drops = json_object_get(v, "drops");
 		json_t *x;
 		json_object_foreach(drops, k, x) d += json_integer_value(x);
-		return json_pack("{s:s, s:O, s:O, s:O, s:I}", "port", name, "state",
+		return json_pack("{s:s, s:O?, s:O?, s:O?, s:I}", "port", name, "state",
 		                 json_object_get(v, "state"), "rx_packets",
 		                 json_object_get(v, "rx_packets"), "tx_packets",
 		                 json_object_get(v, "tx_packets"), "drops", d);
@@ -130,7 +133,8 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 				continue;
 			json_array_foreach(
 			    json_object_get(flows, "flows"), i,
-			    f) if (strcmp(json_string_value(json_object_get(f, "text")),
+			    f) if (json_is_string(json_object_get(f, "text")) &&
+			           strcmp(json_string_value(json_object_get(f, "text")),
 			                  plan->rules[r].text) == 0) n =
 			    json_integer_value(json_object_get(f, "hits"));
 			hits += n;

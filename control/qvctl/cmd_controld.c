@@ -126,6 +126,15 @@ int cmd_apply(int argc, char **argv)
 	return rc;
 }
 
+/* A string field for printing: dflt when the daemon sent none (or not a string), since
+ * printf's %s must not be given NULL. */
+static const char *jstr(const json_t *obj, const char *key, const char *dflt)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return v ? v : dflt;
+}
+
 /* The hop's name on the row of its first port only (ctx: the hop). */
 static void fill_hop(struct row *r, int col, const json_t *port, const json_t *hop)
 {
@@ -163,10 +172,10 @@ void view_chains(const json_t *result)
 	{
 		if (i)
 			putchar('\n');
-		printf("chain %s: ", json_string_value(json_object_get(ch, "name")));
-		json_array_foreach(json_object_get(ch, "hops"), j, hop) printf(
-		    "%s%s%s", j ? " -> " : "", json_string_value(json_object_get(hop, "hop")),
-		    json_is_true(json_object_get(hop, "group")) ? " (group)" : "");
+		printf("chain %s: ", jstr(ch, "name", "-"));
+		json_array_foreach(json_object_get(ch, "hops"), j, hop)
+		    printf("%s%s%s", j ? " -> " : "", jstr(hop, "hop", "-"),
+		           json_is_true(json_object_get(hop, "group")) ? " (group)" : "");
 		printf("%s, %lld rule hits\n",
 		       json_is_true(json_object_get(ch, "bidirectional")) ? ", bidirectional" : "",
 		       jint(ch, "hits"));
@@ -189,8 +198,8 @@ void view_controld(const json_t *r)
 
 	printf("desired state: %s (%lld ports, %lld rules), kept in %s\n",
 	       file ? file : "none yet (qvctl apply FILE)", jint(r, "ports"), jint(r, "rules"),
-	       json_string_value(json_object_get(r, "state_dir")));
-	printf("switch %s: %s%s%s\n", json_string_value(json_object_get(r, "switch")),
+	       jstr(r, "state_dir", "-"));
+	printf("switch %s: %s%s%s\n", jstr(r, "switch", "-"),
 	       json_is_true(json_object_get(r, "switch_ok")) ? "matches it" : "not in sync",
 	       last && *last ? ": " : "", last ? last : "");
 }
@@ -202,12 +211,10 @@ void view_placement(const json_t *r)
 	const json_t *v;
 	size_t i;
 
-	printf("host: %s\n", json_string_value(json_object_get(r, "host")));
-	printf("PMD CPUs: %s\n", *json_string_value(json_object_get(r, "pmd_list"))
-	                             ? json_string_value(json_object_get(r, "pmd_list"))
-	                             : "none");
+	printf("host: %s\n", jstr(r, "host", "-"));
+	printf("PMD CPUs: %s\n", *jstr(r, "pmd_list", "") ? jstr(r, "pmd_list", "") : "none");
 	json_array_foreach(json_object_get(r, "lines"), i, v)
-	    printf("  %s\n", json_string_value(v));
+	    printf("  %s\n", json_is_string(v) ? json_string_value(v) : "-");
 }
 
 static void fill_vm_state(struct row *r, int col, const json_t *v, const json_t *ctx)

@@ -140,7 +140,7 @@ static void print_trace(const json_t *result)
 	json_array_foreach(json_object_get(result, "records"), i, rec)
 	{
 		json_array_foreach(json_object_get(rec, "lines"), j, line)
-		    printf("%s\n", json_string_value(line));
+		    puts(json_is_string(line) ? json_string_value(line) : "-"); /* never NULL */
 	}
 }
 

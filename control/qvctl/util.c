@@ -74,8 +74,12 @@ long long jint(const json_t *obj, const char *key)
 	const json_t *v = json_object_get(obj, key);
 	if (json_is_integer(v))
 		return json_integer_value(v);
-	if (json_is_real(v))
-		return (long long)json_real_value(v);
+	/* a real outside long long's range (or NaN) is undefined behaviour to convert */
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		return d >= -9.2e18 && d <= 9.2e18 ? (long long)d : 0;
+	}
 	return 0;
 }
 

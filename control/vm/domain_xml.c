@@ -97,6 +97,53 @@ static bool cpuset_ok(const char *c)
 	return isdigit((unsigned char)c[0]) || c[0] == '^';
 }
 
+/* XML 1.0 text: UTF-8 without control characters (XML cannot carry them even escaped, and a
+ * parser turns a newline or tab in an attribute into a space, changing a path). Returns the
+ * offset of the first bad byte, or -1 when the whole string is fine. */
+static long text_bad_at(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	while (*p != '\0') {
+		uint32_t c = *p;
+		int n = c < 0x80                ? 0
+		        : c >= 0xc2 && c < 0xe0 ? 1
+		        : c >= 0xe0 && c < 0xf0 ? 2
+		        : c >= 0xf0 && c < 0xf5 ? 3
+		                                : -1;
+		const unsigned char *start = p;
+
+		if (n < 0 || c < 0x20 || c == 0x7f)
+			return (long)(p - (const unsigned char *)v);
+		c &= n == 0 ? 0x7f : 0x3f >> n;
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return (long)(p - (const unsigned char *)v);
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		/* overlong forms, UTF-16 surrogates, past U+10FFFF, and XML's two non-characters */
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    (c >= 0xd800 && c < 0xe000) || c > 0x10ffff || c == 0xfffe || c == 0xffff ||
+		    (c >= 0x80 && c < 0xa0))
+			return (long)(start - (const unsigned char *)v);
+		p += n + 1;
+	}
+	return -1;
+}
+
+static bool text_ok(const struct qv_vm_spec *s, const char *what, const char *v,
+                    struct qv_vm_err *err)
+{
+	long at = text_bad_at(v);
+
+	if (at < 0)
+		return true;
+	return qv_vm_fail(err,
+	                  "VM %s: %s has a control character or invalid UTF-8 at byte %ld; use "
+	                  "printable text",
+	                  s->name, what, at);
+}
+
 static bool pci_parse(const char *a, unsigned *dom, unsigned *bus, unsigned *slot, unsigned *fn)
 {
 	struct qv_pci_addr p;
@@ -145,11 +192,18 @@ bool qv_vm_spec_validate(const struct qv_vm_spec *s, struct qv_vm_err *err)
 		                  s->name);
 	if (s->n_ifaces > QV_VM_MAX_IFACES || s->n_hostdevs > QV_VM_MAX_HOSTDEVS)
 		return qv_vm_fail(err, "VM %s: too many NICs or host devices", s->name);
+	if (!text_ok(s, "kernel", s->kernel, err) || !text_ok(s, "initrd", s->initrd, err) ||
+	    !text_ok(s, "cmdline", s->cmdline, err) || !text_ok(s, "disk", s->disk, err) ||
+	    !text_ok(s, "disk base", s->disk_base, err) ||
+	    !text_ok(s, "serial log", s->serial_log, err) || !text_ok(s, "uuid", s->uuid, err))
+		return false;
 	for (unsigned i = 0; i < s->n_ifaces; i++) {
 		const struct qv_vm_iface *f = &s->ifaces[i];
 		if (f->socket[0] != '/')
 			return qv_vm_fail(err, "VM %s: NIC %u socket '%s' is not an absolute path",
 			                  s->name, i, f->socket);
+		if (!text_ok(s, "a NIC socket path", f->socket, err))
+			return false;
 		if (!mac_ok(f->mac))
 			return qv_vm_fail(err,
 			                  "VM %s: NIC %u MAC '%s' is not a unicast "

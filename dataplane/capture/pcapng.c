@@ -68,8 +68,10 @@ long qv_pcapng_write_header(FILE *f, const char *ifname, uint32_t snaplen, const
 	if (comment && *comment)
 		opt_add(&so, 1 /* opt_comment */, comment, (uint16_t)strnlen(comment, 400));
 	opt_end(&so);
-	opt_add(&io, 2 /* if_name */, ifname, (uint16_t)strlen(ifname));
+	/* tsresol first: an option that does not fit is dropped, and without it every timestamp
+	 * reads as microseconds; a too-long name can go. */
 	opt_add(&io, 9 /* if_tsresol */, &tsresol, 1);
+	opt_add(&io, 2 /* if_name */, ifname, (uint16_t)strlen(ifname));
 	opt_end(&io);
 	a = write_block(f, BT_SHB, &shb, sizeof(shb), NULL, 0, &so);
 	b = write_block(f, BT_IDB, &idb, sizeof(idb), NULL, 0, &io);

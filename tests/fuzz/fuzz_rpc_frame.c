@@ -1,14 +1,10 @@
-/* qwikvirt: libFuzzer target for the JSON-RPC framing (qv_rpc_handle_line), not built by meson.
- * Checks that any input bytes give one line of valid JSON-RPC response, without crash or leak. */
+/* qwikvirt: libFuzzer target for the JSON-RPC framing (qv_rpc_handle_line): any input bytes
+ * give one line of valid JSON-RPC response (or none, for a notification), without crash or leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "control/rpc/rpc.h"
-
-/* Build and run from the repository root:
- *   clang -fsanitize=fuzzer,address -Iinclude -I. tests/fuzz/fuzz_rpc.c control/rpc/rpc_frame.c \
- *         -ljansson -o fuzz_rpc && ./fuzz_rpc -max_len=4096 -max_total_time=30 */
 
 static json_t *f_echo(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
@@ -41,6 +37,8 @@ static const struct qv_rpc_method methods[] = {
     {"null", f_null, NULL},
     {NULL, NULL, NULL},
 };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
