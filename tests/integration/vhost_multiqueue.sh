@@ -29,7 +29,7 @@ rxq_field() { # rxq_field PORT QUEUE FIELD: from show pmd
         "[.pmds[].rxqs[] | select(.port == \$p and .queue == \$q) | .$3] | add // 0"
 }
 queue_on() { # queue_on PORT QUEUE DIR(rx|tx): the guest enabled it (show port NAME)
-    qjson show port "$1" | jq -r --argjson q "$2" ".queues[] | select(.queue == \$q) | .$3_enabled"
+    qjson show port "$1" | jq -r --argjson q "$2" ".queue_pairs[] | select(.queue == \$q) | .$3_enabled"
 }
 
 mq_peer --gen 0:64:64 --count 60000 --rate 20000 --window 256 --rx 1 --expect 60000 \

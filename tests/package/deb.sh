@@ -134,7 +134,8 @@ dpkg -L qwikvirt >"$T/installed.txt"
 # ---- remove, then purge -----------------------------------------------------------------------
 dpkg_retry -r qwikvirt || fail "dpkg -r qwikvirt failed"
 left=$(while read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done <"$T/installed.txt")
-check_eq "dpkg -r leaves only the conffile" "/etc/default/qwikvirt" "$left"
+check_eq "dpkg -r leaves only the conffiles" "/etc/default/qwikvirt /etc/qwikvirt/switchd.yaml" \
+    "$(echo $left)"
 dpkg_retry --purge qwikvirt || fail "dpkg --purge qwikvirt failed"
 INSTALLED=0
 left=$(while read -r f; do if [ -e "$f" ] && ! [ -d "$f" ]; then echo "$f"; fi; done <"$T/installed.txt")
