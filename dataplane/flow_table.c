@@ -209,6 +209,25 @@ void qv_flow_table_classify(const struct qv_flow_table *t, const struct qv_flow_
 	}
 }
 
+int qv_flow_base_shadowed(const struct qv_flow_base *b, uint32_t bi, const uint64_t *deleted,
+                          const uint8_t *copied, int (*push)(uint32_t j, void *ctx), void *ctx)
+{
+	const struct qv_rule *d = &b->rules[bi];
+
+	for (uint32_t j = 0; j < b->n_rules; j++) {
+		const struct qv_rule *r = &b->rules[j];
+		int rc;
+
+		if (copied[j] || qv_bit_test(deleted, j))
+			continue;
+		if (!qv_rule_outranks(d, r) || !qv_match_overlaps(&d->match, &r->match))
+			continue;
+		if ((rc = push(j, ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 uint64_t qv_flow_base_hits(const struct qv_flow_base *b, uint16_t n_pmds, uint32_t i)
 {
 	uint64_t sum = 0;

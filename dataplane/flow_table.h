@@ -86,6 +86,13 @@ static inline uint64_t *qv_flow_table_hit(const struct qv_flow_table *t, uint16_
 	               : &t->hits[pmd * t->hits_stride + r - 1 - nb];
 }
 
+/* Base rule bi is deleted: calls push(j, ctx) for every base rule j it outranks and overlaps
+ * that is neither deleted nor copied[] yet — the rules the deleted one may hide from rte_acl,
+ * which the delta must hold (as copies) for lookups to stay exact. One pass over the base.
+ * Stops at the first push that fails (returns its value). */
+int qv_flow_base_shadowed(const struct qv_flow_base *b, uint32_t bi, const uint64_t *deleted,
+                          const uint8_t *copied, int (*push)(uint32_t j, void *ctx), void *ctx);
+
 /* Sums over the PMDs: a base rule's hits (index i), an added rule's (delta index i). */
 uint64_t qv_flow_base_hits(const struct qv_flow_base *b, uint16_t n_pmds, uint32_t i);
 uint64_t qv_flow_table_delta_hits(const struct qv_flow_table *t, uint32_t i);
