@@ -26,6 +26,8 @@
 #define QV_DELTA_MAX 8192
 /* A transaction nobody touched for this long gives way to a new one. */
 #define QV_TXN_IDLE_S 5.0
+/* The background builder's nice value: see builder_run. */
+#define QV_BUILDER_NICE 0
 
 struct qv_flow_txn {
 	uint32_t id;
@@ -217,10 +219,17 @@ static void retire_table(void *old, void *ctx)
 		retire_base(b);
 }
 
+/* How long the last publish waited for the grace period (the PMDs' quiescent points): on a
+ * PMD CPU shared with other busy threads that is their time slices, not our work. */
+static double last_grace_s;
+
 static void publish(struct qv_flow_table *t)
 {
+	double t0 = now_s();
+
 	qv_sw.table_gen = t->gen;
 	QV_DP_PUBLISH(&qv_sw.table, t, retire_table, NULL);
+	last_grace_s = now_s() - t0;
 }
 
 /* ---- the delta beside the current base ---- */
@@ -365,11 +374,14 @@ static struct {
 static void *builder_run(void *arg)
 {
 	(void)arg;
-	/* The builder shares the control CPU: at nice 19 a request preempts it at once (at the
-	 * control thread's priority a change waited for the builder's time slice: 20-100 ms).
-	 * Not SCHED_IDLE: it takes DPDK's heap lock, which a full build on the control thread
-	 * may then spin on while the builder never runs (seen: 2.7 s). */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	/* The builder shares the control CPU. A request's latency is not its time slice: the
+	 * control thread sleeps between requests, so CFS lets it preempt the builder on wakeup
+	 * (measured: the server's own work stays at tens of microseconds while a build runs;
+	 * what varies is the grace period, i.e. the PMD CPU). Not nice 19: next to a busy-polling
+	 * process on the same CPU (a traffic generator in the tests) the builder then got ~1% of
+	 * it and no build finished in 100 s. Not SCHED_IDLE either: it takes DPDK's heap lock
+	 * inside rte_acl_build, which a full build on the control thread may then spin on. */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), QV_BUILDER_NICE);
 	fs.bg_base =
 	    qv_flow_base_build(fs.bg_rules, fs.bg_n, bg_args.upto, bg_args.n_pmds, bg_args.socket,
 	                       bg_args.acl_limit, fs.bg_err, sizeof(fs.bg_err));
@@ -631,6 +643,8 @@ int qv_flow_txn_commit(struct qv_flow_txn *tx, struct qv_flow_txn_result *res, c
 
 	memset(res, 0, sizeof(*res));
 	err[0] = 0;
+	res->start_s = now_s();
+	last_grace_s = 0;
 	if (n_del > cap_del) {
 		snprintf(err, errlen, "out of memory staging the transaction's deletions");
 		goto out;
@@ -719,8 +733,11 @@ int qv_flow_txn_commit(struct qv_flow_txn *tx, struct qv_flow_txn_result *res, c
 	}
 	if (rc != 0)
 		rc = full_rebuild(err, errlen);
-	if (rc == 0)
+	if (rc == 0) {
+		res->apply_s = now_s() - res->start_s;
+		res->grace_s = last_grace_s;
 		goto out;
+	}
 	/* nothing changed: the old table stays */
 	qv_sw.n_flows = saved_n;
 	qv_sw.next_flow_id = saved_id;

@@ -394,9 +394,10 @@ static json_t *m_flow_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 		                 "staged_del", n_del);
 	if (qv_flow_txn_commit(tx, &res, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
-	return json_pack("{s:i, s:i, s:I, s:i, s:b}", "added", res.added, "deleted", res.deleted,
-	                 "first_id", (json_int_t)(res.added ? res.first_id : 0), "rules",
-	                 qv_sw.n_live, "incremental", res.incremental);
+	return json_pack("{s:i, s:i, s:I, s:i, s:b, s:f, s:f}", "added", res.added, "deleted",
+	                 res.deleted, "first_id", (json_int_t)(res.added ? res.first_id : 0),
+	                 "rules", qv_sw.n_live, "incremental", res.incremental, "apply_ms",
+	                 res.apply_s * 1e3, "grace_ms", res.grace_s * 1e3);
 }
 
 static json_t *m_flow_summary(json_t *params, struct qv_rpc_error *err, void *ctx)

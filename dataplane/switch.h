@@ -120,6 +120,9 @@ void qv_flow_txn_counts(const struct qv_flow_txn *tx, uint32_t *n_add, uint32_t 
 struct qv_flow_txn_result {
 	uint32_t added, deleted, first_id;
 	bool incremental; /* published as a delta (else a full rte_acl build) */
+	double start_s;   /* CLOCK_MONOTONIC at the commit */
+	double apply_s;   /* commit to published (the old table freed), of which */
+	double grace_s;   /* waiting for the PMDs' quiescent points */
 };
 int qv_flow_txn_commit(struct qv_flow_txn *tx, struct qv_flow_txn_result *res, char *err,
                        size_t errlen);
