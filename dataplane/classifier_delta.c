@@ -161,14 +161,13 @@ struct qv_delta_cls *qv_delta_build(const struct qv_rule *rules, uint32_t n, cha
 	struct qv_delta_cls *d = calloc(1, sizeof(*d));
 	uint32_t *order = malloc(sizeof(*order) * (n ? n : 1));
 	uint32_t *tuple_of = malloc(sizeof(*tuple_of) * (n ? n : 1));
-	uint32_t n_entries = 0;
+	uint32_t n_entries = 0, cap_tuples = 0;
 
 	if (!d || !order || !tuple_of)
 		goto nomem;
 	d->rules = rules;
 	d->entries = calloc(n ? n : 1, sizeof(*d->entries));
-	d->tuples = calloc(n ? n : 1, sizeof(*d->tuples));
-	if (!d->entries || !d->tuples)
+	if (!d->entries)
 		goto nomem;
 	for (uint32_t i = 0; i < n; i++)
 		order[i] = i;
@@ -188,6 +187,16 @@ struct qv_delta_cls *qv_delta_build(const struct qv_rule *rules, uint32_t n, cha
 			if (memcmp(d->tuples[t].mask, &mask, sizeof(mask)) == 0)
 				break;
 		if (t == d->n_tuples) {
+			if (t == cap_tuples) {
+				uint32_t cap = cap_tuples ? 2 * cap_tuples : 8;
+				struct delta_tuple *nt = realloc(d->tuples, sizeof(*nt) * cap);
+
+				if (!nt)
+					goto nomem;
+				memset(nt + cap_tuples, 0, sizeof(*nt) * (cap - cap_tuples));
+				d->tuples = nt;
+				cap_tuples = cap;
+			}
 			memcpy(d->tuples[t].mask, &mask, sizeof(mask));
 			d->tuples[t].max_priority =
 			    rules[order[k]].priority; /* the best comes first */
@@ -196,7 +205,7 @@ struct qv_delta_cls *qv_delta_build(const struct qv_rule *rules, uint32_t n, cha
 		d->tuples[t].n++;
 		tuple_of[n_entries++] = t;
 	}
-	d->bytes = sizeof(*d) + n * (sizeof(*d->entries) + sizeof(*d->tuples));
+	d->bytes = sizeof(*d) + n * sizeof(*d->entries) + cap_tuples * sizeof(*d->tuples);
 	for (uint32_t t = 0; t < d->n_tuples; t++) {
 		struct delta_tuple *tp = &d->tuples[t];
 

@@ -91,11 +91,41 @@ fail:
 	return NULL;
 }
 
+struct qv_flow_base *qv_flow_base_build_tss(struct qv_rule *rules, uint32_t n, uint32_t upto_id,
+                                            uint16_t n_pmds, char *err, size_t errlen)
+{
+	struct qv_flow_base *b = calloc(1, sizeof(*b));
+	double t0 = now_s();
+
+	if (!b) {
+		free(rules);
+		snprintf(err, errlen, "out of memory building a flow table of %u rules", n);
+		return NULL;
+	}
+	b->rules = rules;
+	b->n_rules = n;
+	b->upto_id = upto_id;
+	b->hits = hits_alloc(n, n_pmds, &b->hits_stride);
+	if (!b->hits) {
+		snprintf(err, errlen, "out of memory for the hit counters of %u rules", n);
+		qv_flow_base_free(b);
+		return NULL;
+	}
+	b->tss = qv_delta_build(rules, n, err, errlen);
+	if (!b->tss) {
+		qv_flow_base_free(b);
+		return NULL;
+	}
+	b->build_s = now_s() - t0;
+	return b;
+}
+
 void qv_flow_base_free(struct qv_flow_base *b)
 {
 	if (!b)
 		return;
 	qv_classifier_free(b->cls);
+	qv_delta_free(b->tss);
 	free(b->hits);
 	free(b->rules);
 	free(b);
@@ -188,7 +218,11 @@ void qv_flow_table_classify(const struct qv_flow_table *t, const struct qv_flow_
 {
 	const uint32_t nb = t->base->n_rules;
 
-	qv_classifier_classify(t->base->cls, keys, n, results);
+	if (t->base->cls)
+		qv_classifier_classify(t->base->cls, keys, n, results);
+	else
+		for (uint32_t i = 0; i < n; i++)
+			results[i] = qv_delta_classify(t->base->tss, keys[i]);
 	if (t->n_deleted == 0 && t->n_delta == 0)
 		return;
 	for (uint32_t i = 0; i < n; i++) {

@@ -17,13 +17,15 @@
 struct qv_flow_base {
 	uint32_t n_rules;
 	struct qv_rule *rules;
-	struct qv_classifier *cls;
-	uint64_t *hits;       /* hits[pmd * hits_stride + i], written by that PMD only */
-	uint32_t hits_stride; /* rounded up to a cache line of counters */
-	uint32_t refs;        /* tables holding it; control thread only */
-	uint32_t upto_id;     /* every rule with an id up to this one was in the snapshot */
-	double build_s;       /* time rte_acl took to build it */
-	size_t acl_bytes;     /* rte_acl memory (heap growth while it was built) */
+	struct qv_classifier *cls; /* rte_acl, or NULL: */
+	struct qv_delta_cls *tss;  /* a tuple space stand-in, built in O(n) for a big transaction
+	                              until the background rte_acl build replaces it */
+	uint64_t *hits;            /* hits[pmd * hits_stride + i], written by that PMD only */
+	uint32_t hits_stride;      /* rounded up to a cache line of counters */
+	uint32_t refs;             /* tables holding it; control thread only */
+	uint32_t upto_id;          /* every rule with an id up to this one was in the snapshot */
+	double build_s;            /* time rte_acl took to build it */
+	size_t acl_bytes;          /* rte_acl memory (heap growth while it was built) */
 };
 
 /* What a PMD reads. Results: 1..base->n_rules are base rules (index + 1), above that delta
@@ -48,6 +50,10 @@ struct qv_flow_table {
 struct qv_flow_base *qv_flow_base_build(struct qv_rule *rules, uint32_t n, uint32_t upto_id,
                                         uint16_t n_pmds, int socket_id, size_t acl_limit, char *err,
                                         size_t errlen);
+/* The same over a tuple space classifier: no rte_acl build, so a big transaction is in force
+ * at once (the background build then replaces it). */
+struct qv_flow_base *qv_flow_base_build_tss(struct qv_rule *rules, uint32_t n, uint32_t upto_id,
+                                            uint16_t n_pmds, char *err, size_t errlen);
 void qv_flow_base_free(struct qv_flow_base *b);
 /* Index of the rule with this id in b, or -1. */
 int64_t qv_flow_base_find(const struct qv_flow_base *b, uint32_t id);

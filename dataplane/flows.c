@@ -18,12 +18,10 @@
 #include "dataplane/switch.h"
 #include "lib/rule_syntax.h"
 
-/* A transaction of more changes than this is published by a full rte_acl build: it costs about
- * what folding that many into the background build would, and keeps the delta small. */
+/* A transaction of more changes than this is published on a new tuple space base over every
+ * rule in force (O(n), see tss_rebuild), not as a delta: the delta is rebuilt on every
+ * publish, so it must stay small; and each deletion of a base rule scans the base once. */
 #define QV_TXN_INCREMENTAL_MAX 1024
-/* A delta (added rules and copies) past this size is folded at once by a full build: tuple
- * space lookups and the delta's rebuild on every publish stay cheap below it. */
-#define QV_DELTA_MAX 8192
 /* A transaction nobody touched for this long gives way to a new one. */
 #define QV_TXN_IDLE_S 5.0
 /* The background builder's nice value: see builder_run. */
@@ -317,7 +315,7 @@ static int publish_delta(struct qv_flow_base *b, char *err, size_t errlen)
 }
 
 /* The whole table built now, on this thread: after port changes, big transactions, or when
- * the delta grew past QV_DELTA_MAX. */
+ * a transaction deletes many rules of the rte_acl part. */
 static int full_rebuild(char *err, size_t errlen)
 {
 	struct qv_flow_base *b;
@@ -349,6 +347,41 @@ static int full_rebuild(char *err, size_t errlen)
 	fs.dirty = false;
 	fs.last_build_s = b->build_s;
 	fs.builds++;
+	publish(t);
+	return 0;
+}
+
+/* A big transaction: the rules in force in a tuple space base (built in O(n), no rte_acl), in
+ * force at once; the background build replaces it by an rte_acl one, and changes meanwhile go
+ * to a small delta on top as usual. */
+static int tss_rebuild(char *err, size_t errlen)
+{
+	struct qv_flow_base *b;
+	struct qv_flow_table *t;
+	struct qv_rule *rules;
+	uint32_t n;
+
+	rules = snapshot(&n);
+	if (!rules) {
+		snprintf(err, errlen, "out of memory building a flow table of %u rules",
+		         qv_sw.n_live);
+		return -1;
+	}
+	b = qv_flow_base_build_tss(rules, n, qv_sw.next_flow_id - 1, qv_sw.n_pmds, err, errlen);
+	if (!b)
+		return -1;
+	t = qv_flow_table_new(b, next_gen(), NULL, 0, NULL, 0, NULL, 0, qv_sw.n_pmds, err, errlen);
+	if (!t) {
+		qv_flow_base_free(b);
+		return -1;
+	}
+	if (delta_reset(n) != 0) {
+		qv_flow_base_free(qv_flow_table_free(t));
+		snprintf(err, errlen, "out of memory publishing a flow table of %u rules", n);
+		return -1;
+	}
+	fs.seq++;         /* a background build still running is stale now */
+	fs.dirty = n > 0; /* the background build makes the rte_acl part */
 	publish(t);
 	return 0;
 }
@@ -699,8 +732,11 @@ int qv_flow_txn_commit(struct qv_flow_txn *tx, struct qv_flow_txn_result *res, c
 	res->added = tx->n_add;
 	res->deleted = n_del;
 
-	/* small: a delta on the current base; big: a full build */
-	if (t && !tx->replace && tx->n_add + n_del <= QV_TXN_INCREMENTAL_MAX) {
+	/* small: a delta on the current base; big or replace: a new tuple space base. Either is
+	 * in force at once, and the background build folds it into rte_acl. */
+	if (t && (tx->replace || tx->n_add + n_del > QV_TXN_INCREMENTAL_MAX)) {
+		rc = tss_rebuild(err, errlen);
+	} else if (t) {
 		struct qv_flow_base *b = t->base;
 		uint32_t nd0 = fs.n_deleted, nc0 = fs.n_copies;
 
@@ -711,12 +747,9 @@ int qv_flow_txn_commit(struct qv_flow_txn *tx, struct qv_flow_txn_result *res, c
 			if (bi >= 0 && !qv_bit_test(fs.deleted, (uint32_t)bi))
 				rc = base_delete(b, (uint32_t)bi);
 		}
-		if (rc == 0 &&
-		    fs.n_copies + (qv_sw.n_flows - lower_bound(b->upto_id + 1)) <= QV_DELTA_MAX) {
+		if (rc == 0) {
 			res->incremental = true;
 			rc = publish_delta(b, err, errlen);
-		} else {
-			rc = -2; /* too big for a delta: build it all */
 		}
 		if (rc != 0) { /* the delta state as it was: unmask this transaction's deletions */
 			for (uint32_t i = 0; i < n_del; i++) {
@@ -866,10 +899,11 @@ json_t *qv_switch_flow_summary(void)
 	const struct qv_flow_base *b = t ? t->base : NULL;
 
 	return json_pack(
-	    "{s:i, s:i, s:I, s:i, s:{s:i, s:I, s:f, s:I}, s:{s:i, s:i, s:i, s:i, s:I}, "
+	    "{s:i, s:i, s:I, s:i, s:{s:s, s:i, s:I, s:f, s:I}, s:{s:i, s:i, s:i, s:i, s:I}, "
 	    "s:{s:b, s:I, s:I, s:I, s:f, s:f, s:f, s:s}}",
 	    "rules", qv_sw.n_live, "max_rules", qv_sw.max_rules, "max_acl_bytes",
-	    (json_int_t)qv_sw.max_acl_bytes, "generation", qv_sw.table_gen, "acl", "rules",
+	    (json_int_t)qv_sw.max_acl_bytes, "generation", qv_sw.table_gen, "acl", "kind",
+	    b && !b->cls && b->n_rules ? "tuple space (rte_acl build pending)" : "rte_acl", "rules",
 	    b ? b->n_rules : 0, "bytes", (json_int_t)(b ? b->acl_bytes : 0), "build_s",
 	    b ? b->build_s : 0.0, "upto_id", (json_int_t)(b ? b->upto_id : 0), "delta", "added",
 	    t ? t->n_added : 0, "copies", t ? t->n_delta - t->n_added : 0, "deleted",

@@ -17,8 +17,9 @@ static void view_flow_summary(const json_t *r)
 
 	printf("rules in force   %lld (limit %lld, --max-rules)\n", jint(r, "rules"),
 	       jint(r, "max_rules"));
-	printf("rte_acl part     %lld rules, %.1f MiB, built in %.3f s\n", jint(acl, "rules"),
-	       (double)jint(acl, "bytes") / (1 << 20), jreal(acl, "build_s"));
+	printf("rte_acl part     %lld rules, %.1f MiB, built in %.3f s (%s)\n", jint(acl, "rules"),
+	       (double)jint(acl, "bytes") / (1 << 20), jreal(acl, "build_s"),
+	       jtext(acl, "kind", e, sizeof(e)));
 	printf("delta            %lld added, %lld copies, %lld deleted; %lld tuples, %.1f KiB\n",
 	       jint(d, "added"), jint(d, "copies"), jint(d, "deleted"), jint(d, "tuples"),
 	       (double)jint(d, "bytes") / 1024);
