@@ -117,6 +117,7 @@ struct qv_flow_base *qv_flow_base_build_tss(struct qv_rule *rules, uint32_t n, u
 		return NULL;
 	}
 	b->build_s = now_s() - t0;
+	b->acl_bytes = qv_delta_memory(b->tss); /* what stands in for rte_acl's memory */
 	return b;
 }
 

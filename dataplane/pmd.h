@@ -30,9 +30,10 @@
  *                                                                    (rte_acl part) with
  *                                                                    the last table using
  *                                                                    it, hits retired
- *   .base (rte_acl part) background builder        shared by tables, never written once
- *                       thread (built), control    published; refs counted by control
- *                       (published in a table)     only
+ *   .base (rte_acl part, background builder        shared by tables, never written once
+ *   or its tuple space  thread, or control (the    published; refs counted by control
+ *   stand-in)           stand-in); control         only
+ *                       publishes it in a table
  * qv_pmd.poll           control: port add/del      publish in two    free, after each
  *                                                  phases: remove,   phase's grace period;
  *                                                  grace, add        a moved rx queue has
