@@ -123,39 +123,57 @@ qvbench() {
 	[ $rc -eq 0 ] && jq -r '.runs[0].rx_pps / 1e6 | . * 1000 | round / 1000' "$OUT/$name.json" || echo NaN
 }
 
+# wait_acl: until the background build has replaced a tuple space part by rte_acl and folded
+# the delta in; leaves flow.summary in $sum
+wait_acl() {
+	local t0=$SECONDS
+	until sum=$($QV call flow.summary) && [ "$(echo "$sum" | jq -r .acl.kind)" = rte_acl ] &&
+		[ "$(echo "$sum" | jq .delta.added)" = 0 ]; do
+		sleep 0.05
+		[ $((SECONDS - t0)) -lt 600 ] || bl_die "no rte_acl part after 600 s"
+	done
+}
+
 lookups() { $QV --json show pmd | jq -r '.pmds[0].lookups | "same-key \(.same_key), emc \(.emc_hit), classifier \(.classifier)"'; }
 
 qv_start
 say "qwikvirt rule scale, $(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 say ""
-say "size     apply(s)  rte_acl build(s)  rte_acl MiB  one more: reply p50/max ms  work p50/max ms  grace p50/max ms  qvctl flow add ms"
+say "size     apply(s)  in force as  rte_acl after(s)  rte_acl build(s)  rte_acl MiB  one more: reply p50/max ms  work p50/max ms  grace p50/max ms  qvctl flow add ms"
 for n in $SIZES; do
 	rules_file "$n" "$BW/r$n.txt"
 	t0=$(date +%s.%N)
 	$QV flow replace-file "$BW/r$n.txt" >/dev/null || bl_die "replace-file of $n rules failed"
 	t1=$(date +%s.%N)
-	sum=$($QV call flow.summary)
+	kind=$($QV call flow.summary | jq -r '.acl.kind | split(" ")[0]')
+	wait_acl
+	t2=$(date +%s.%N)
 	read -r r50 rmax w50 wmax g50 gmax < <(python3 "$BW/one_more.py" "$BW/sw.sock" 20)
 	c0=$(date +%s.%N)
 	id=$($QV --json flow add 'in=a,proto=tcp,ip-dst=11.1.0.1 actions=output:b' | jq .id)
 	c1=$(date +%s.%N)
 	$QV flow del "$id" >/dev/null
-	printf -v line "%-8s %-9.3f %-17.3f %-12.1f %-27s %-16s %-17s %.2f" "$n" \
-		"$(echo "$t1 - $t0" | bc)" "$(echo "$sum" | jq .acl.build_s)" \
+	printf -v line "%-8s %-9.3f %-12s %-17.3f %-17.3f %-12.1f %-27s %-16s %-17s %.2f" "$n" \
+		"$(echo "$t1 - $t0" | bc)" "$kind" "$(echo "$t2 - $t1" | bc)" \
+		"$(echo "$sum" | jq .acl.build_s)" \
 		"$(echo "$sum" | jq '.acl.bytes / 1048576')" "$r50 / $rmax" "$w50 / $wmax" \
 		"$g50 / $gmax" "$(echo "($c1 - $c0) * 1000" | bc)"
 	say "$line"
 done
 say ""
-say "apply: the whole qvctl flow replace-file (staged over 64 KiB requests, checked, built, published)."
-say "one more: flow.apply of one rule at that size (a delta beside the rte_acl part); work = the"
-say "switch's own time, grace = waiting for the PMD's quiescent point (the PMD CPU's scheduling)."
+say "apply: the whole qvctl flow replace-file (staged over 64 KiB requests, checked, built, published:"
+say "the rules are in force when it returns). in force as: the part that took them at once (a"
+say "tuple space part over 1,024 changes); rte_acl after: until the background build's rte_acl part"
+say "was folded in (its own build time, under the control thread's load, next). one more: flow.apply"
+say "of one rule at that size once rte_acl holds the table (a delta beside it); work = the switch's"
+say "own time, grace = waiting for the PMD's quiescent point (the PMD CPU's scheduling)."
 
 if [ "$TRAFFIC" = 1 ]; then
 	say ""
 	big=${SIZES##* }
 	tail -n +2 "$BW/r$big.txt" >"$BW/r$big-first.txt"
 	$QV flow replace-file "$BW/r$big-first.txt" >/dev/null
+	wait_acl
 	# first packet after a rule is added: one unmatched flow (10.128.0.1) at 100 kpps
 	timeout 60 taskset -c "$GEN_CPU" "$QVB" --lcores "0@$GEN_CPU" --no-pci --in-memory \
 		--single-file-segments --file-prefix "qvrsfp$$" --log-level=user1,8 -- \
@@ -169,12 +187,14 @@ if [ "$TRAFFIC" = 1 ]; then
 	bl_stop_pid "$FP"
 	bl_forget "$FP"
 	say ""
-	say "forwarding, 64-byte frames a -> b at the highest rate the port takes, $DUR s:"
+	say "forwarding, 64-byte frames a -> b at the highest rate the port takes, $DUR s, rte_acl part"
+say "built (lookups: how each packet's rule was found; the exact-match cache holds 32,768 keys):"
 	echo "in=a actions=output:b" >"$BW/one.txt"
 	$QV flow replace-file "$BW/one.txt" >/dev/null
 	$QV stats clear >/dev/null
 	say "  1 rule, 1 flow:                 $(qvbench one 1) Mpps ($(lookups))"
 	$QV flow replace-file "$BW/r$big.txt" >/dev/null
+	wait_acl
 	$QV stats clear >/dev/null
 	say "  $big rules, $big flows:       $(qvbench many "$big") Mpps ($(lookups))"
 fi
