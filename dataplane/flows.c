@@ -390,7 +390,13 @@ int qv_switch_publish_table(char *err, size_t errlen)
 {
 	qv_sw.port_epoch++; /* every rule re-resolves its port names */
 	err[0] = 0;
-	return full_rebuild(err, errlen);
+	if (full_rebuild(err, errlen) == 0)
+		return 0;
+	/* e.g. past --max-acl-mb: the port change still takes effect, on a tuple space part */
+	RTE_LOG(WARNING, USER1, "qv-switchd: flow table: %s; serving it from a tuple space part\n",
+	        err);
+	snprintf(fs.last_error, sizeof(fs.last_error), "%s", err);
+	return tss_rebuild(err, errlen);
 }
 
 /* ---- the background build ---- */

@@ -188,7 +188,7 @@ if [ "$TRAFFIC" = 1 ]; then
 	bl_forget "$FP"
 	say ""
 	say "forwarding, 64-byte frames a -> b at the highest rate the port takes, $DUR s, rte_acl part"
-say "built (lookups: how each packet's rule was found; the exact-match cache holds 32,768 keys):"
+say "built (lookups: how each packet's rule was found; the exact-match cache holds 131,072 keys):"
 	echo "in=a actions=output:b" >"$BW/one.txt"
 	$QV flow replace-file "$BW/one.txt" >/dev/null
 	$QV stats clear >/dev/null
