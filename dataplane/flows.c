@@ -499,6 +499,7 @@ static void builder_fold(void)
 	free(o_cop);
 	fs.folds++;
 	fs.builds++;
+	fs.last_error[0] = 0; /* the rte_acl part is current again */
 	fs.last_build_s = b->build_s;
 	fs.last_fold_s = now_s() - t0;
 	compact();
