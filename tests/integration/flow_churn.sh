@@ -2,9 +2,11 @@
 # Rule churn on a 20,000-rule table while traffic flows: rules are added and deleted at a
 # steady rate (small transactions published as deltas beside the rte_acl part, which is
 # rebuilt in the background and folded in meanwhile), and every packet is classified as the
-# rules in force say: each flow always has a rule sending it to b, and a catch-all rule of
-# the lowest priority sends what no other rule takes to c (no peer: counted port-down). So a
-# misclassified packet is a drop; there must be none, and no loss.
+# rules in force say: each flow always has a rule sending it to b (often an older rule of the
+# rte_acl part that takes over when a higher one is deleted: without the delta's copies of the
+# rules a deleted one shadowed, those packets drop as no-match — checked: 2,322 drops), and a
+# catch-all rule of the lowest priority sends what no other rule takes to c (no peer: counted
+# port-down). So a misclassified packet is a drop; there must be none, and no loss.
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 
@@ -32,13 +34,13 @@ peer_bg gen "$T/a.sock" "$T/b.sock" -- --gen 0:64:$FLOWS --count $N --rate 30000
     --expect $N --timeout 120 --json "$T/gen.json"
 wait_until "traffic flowing" 30 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show ports | jq '.ports[] | select(.name==\"b\") | .tx_packets')\" -gt 1000 ]"
 
-read -r rounds folds < <(python3 "$here/flow_churn.py" "$T/sw.sock" $FLOWS "$T/state.json" "$PEER_PID") ||
+read -r rounds folds want < <(python3 "$here/flow_churn.py" "$T/sw.sock" $FLOWS "$T/state.json" "$PEER_PID") ||
     fail "rule churn failed"
 wait "$PEER_PID" || fail "peer did not receive all $N packets (see peer-gen.log)"
 [ "${rounds:-0}" -ge 50 ] || fail "only ${rounds:-0} churn rounds happened under traffic"
-pass "$rounds churn rounds under traffic ($((rounds * 5)) rule changes), $folds background rebuilds folded in"
+pass "$rounds churn rounds under traffic, $folds background rebuilds folded in"
 [ "${folds:-0}" -ge 1 ] || fail "no background rebuild was folded in under traffic"
-check_eq "rules in force after the churn" 20000 "$(( $(qjson show flows | jq '.flows | length') - rounds / 5 - (rounds % 5 > 0 ? 1 : 0) ))"
+check_eq "rules in force after the churn" "$want" "$(qjson show flows | jq '.flows | length')"
 check_eq "packets received by the peer" $N "$(jq .rx "$T/gen.json")"
 check_eq "window releases (packets given up as lost)" 0 "$(jq .window_released "$T/gen.json")"
 check_eq "switch drops, all reasons (a misclassified packet is one)" 0 "$(qjson stats | jq '[.drops[]] | add')"
