@@ -73,7 +73,9 @@ static bool declared_port(const struct qv_model_port *mp, struct qv_switch_port 
 	p->vf_spoofchk = mp->vf_spoofchk;
 	p->vf_trust = mp->vf_trust;
 	p->queues = mp->queues;
+	p->mtu = mp->mtu;
 	p->dflt = mp->dflt;
+	memcpy(p->police, mp->bw, sizeof(p->police));
 	return ok;
 }
 
@@ -92,6 +94,7 @@ static bool vnf_port(const struct qv_model *m, const struct qv_model_vnf *v, uns
 	}
 	p->client = m->sw.vhost_client;
 	p->queues = 1;
+	p->mtu = v->mtu;
 	p->dflt = QV_DEFAULT_DROP;
 	p->vnf = dup_or_null(v->name, &ok);
 	p->iface = dup_or_null(iface, &ok);
@@ -124,9 +127,14 @@ static int build_ports(const struct qv_model *m, struct qv_switch_plan *p)
 		const struct qv_model_vnf *v = &m->vnfs[i];
 		for (unsigned inst = 0; inst < v->instances; inst++) {
 			for (size_t k = 0; k < v->n_ifaces; k++) {
-				if (!vnf_port(m, v, inst, v->ifaces[k].name,
-				              &p->ports[p->n_ports++]))
+				const struct qv_model_iface *mi = &v->ifaces[k];
+				struct qv_switch_port *sp = &p->ports[p->n_ports++];
+
+				if (!vnf_port(m, v, inst, mi->name, sp))
 					return -1;
+				memcpy(sp->police,
+				       mi->bw[0].rate || mi->bw[1].rate ? mi->bw : v->bw,
+				       sizeof(sp->police));
 			}
 		}
 	}

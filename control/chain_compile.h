@@ -28,7 +28,11 @@ struct qv_switch_port {
 	char *vf_mac; /* vf: settings for the PF to apply (NULL, QV_MODEL_UNSET: keep) */
 	int vf_vlan, vf_spoofchk, vf_trust;
 	uint16_t queues;
+	uint16_t mtu; /* 0: the switch's default */
 	enum qv_port_default dflt;
+	/* policers (RPC port.police), [enum qv_police_dir]; rate 0: none. A VNF interface takes
+	 * its own bandwidth: when it has one, else its VNF's */
+	struct qv_police police[QV_POLICE_NDIR];
 	char *vnf, *iface; /* VNF interfaces: owner and interface; NULL for ports of `ports:`;
 	                      a hostdev: the VNF whose VM takes the VF (iface NULL) */
 	unsigned instance;

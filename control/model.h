@@ -8,10 +8,12 @@
 #include <stdint.h>
 
 #include "control/diag.h"
+#include "qv/police.h"
 #include "qv/rule.h"
 
 /* Limits the schema enforces (configs/README.md documents them). */
 #define QV_MODEL_MAX_QUEUES 16
+#define QV_MODEL_MAX_MTU 9194 /* qv-switchd's QV_PORT_MAX_MTU */
 #define QV_MODEL_MAX_VCPUS 128
 #define QV_MODEL_MAX_INSTANCES 8 /* a group has at most QV_MAX_ACTIONS members */
 #define QV_MODEL_MAX_IFACES 16
@@ -49,17 +51,25 @@ struct qv_model_port {
 	char *path;    /* vhost: socket path */
 	bool client;   /* vhost: the switch connects (and reconnects) instead of listening */
 	uint16_t queues;
+	uint16_t mtu; /* mtu: the L3 MTU, 68..QV_MODEL_MAX_MTU; 0: the switch's default (1500) */
 	enum qv_port_default dflt;
 	/* vf: what the PF sets on the VF through netlink; QV_MODEL_UNSET: left as it is */
 	char *vf_mac;    /* "02:00:00:00:00:01" */
 	int vf_vlan;     /* 0 (none) .. 4094 */
 	int vf_spoofchk; /* 0 / 1 */
 	int vf_trust;    /* 0 / 1 */
+	/* bandwidth: policers, [enum qv_police_dir] (ingress: what the switch receives from
+	 * the port); rate 0: none */
+	struct qv_police bw[QV_POLICE_NDIR];
+	struct qv_mark bw_mark; /* where `bandwidth:` was written (line 0: not) */
 };
 
 struct qv_model_iface {
 	char *name;
 	struct qv_mark mark;
+	/* bandwidth: of this interface (ingress: what the VNF sends into the switch); rate 0
+	 * in both: the VNF's own bandwidth: applies */
+	struct qv_police bw[QV_POLICE_NDIR];
 };
 
 /* A name and where it was written: a VNF in a hop (alone, or as a group
@@ -80,8 +90,10 @@ struct qv_model_vnf {
 	char *kernel, *initrd, *cmdline;
 	int numa; /* node, or QV_MODEL_NUMA_AUTO */
 	uint16_t instances;
+	uint16_t mtu; /* of every interface (switch port and guest); 0: the default 1500 */
 	struct qv_model_ref *vfs; /* ports of type vf handed to the VM as PCI devices (hostdev) */
 	size_t n_vfs;
+	struct qv_police bw[QV_POLICE_NDIR]; /* bandwidth: of every interface without its own */
 };
 
 /* One hop: a VNF (all its instances), or a group of VNFs (all instances of each), balanced by

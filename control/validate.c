@@ -170,6 +170,15 @@ static size_t check_vfs(const struct qv_model *m, struct qv_diags *d)
 				    "VF port '%s' is already handed to VNF '%s' (line %u): a VF "
 				    "goes to one VM",
 				    r->name, owner->name ? owner->name : "?", first.line);
+			} else if (p->bw_mark.line) {
+				qv_diag_add(
+				    d, m->file, p->bw_mark,
+				    "port '%s' has a 'bandwidth' but is the VF handed to VNF '%s' "
+				    "(its 'vfs', line %u): its traffic does not cross the switch, "
+				    "which cannot police it; limit the VF on its PF (ip link set "
+				    "PF "
+				    "vf N max_tx_rate) instead",
+				    r->name, v->name ? v->name : "?", r->mark.line);
 			} else {
 				continue;
 			}

@@ -104,13 +104,15 @@ enum {
 	P_VLAN,
 	P_SPOOF,
 	P_TRUST,
+	P_BW,
+	P_MTU,
 	P_NKEYS
 };
-static const char *const port_keys[] = {"name", "type", "queues",      "default", "pci",
-                                        "pf",   "vf",   "devargs",     "path",    "client",
-                                        "mac",  "vlan", "spoof-check", "trust",   NULL};
+static const char *const port_keys[] = {
+    "name",   "type", "queues", "default",     "pci",   "pf",        "vf",  "devargs", "path",
+    "client", "mac",  "vlan",   "spoof-check", "trust", "bandwidth", "mtu", NULL};
 #define B(k) (1u << (k))
-#define PORT_COMMON (B(P_NAME) | B(P_TYPE) | B(P_QUEUES) | B(P_DEFAULT))
+#define PORT_COMMON (B(P_NAME) | B(P_TYPE) | B(P_QUEUES) | B(P_DEFAULT) | B(P_BW) | B(P_MTU))
 static const uint32_t port_allowed[] = {
     [QV_PORT_PHY] = PORT_COMMON | B(P_PCI),
     [QV_PORT_VF] = PORT_COMMON | B(P_PF) | B(P_VF) | B(P_MAC) | B(P_VLAN) | B(P_SPOOF) | B(P_TRUST),
@@ -196,8 +198,15 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 	if (f.val[P_QUEUES] &&
 	    yuint(c, f.val[P_QUEUES], "queues", what, 1, QV_MODEL_MAX_QUEUES, &num))
 		p->queues = (uint16_t)num;
+	/* the switch checks the device's own limits when it opens the port */
+	if (f.val[P_MTU] && yuint(c, f.val[P_MTU], "mtu", what, 68, QV_MODEL_MAX_MTU, &num))
+		p->mtu = (uint16_t)num;
 	if (f.val[P_DEFAULT] && yenum(c, f.val[P_DEFAULT], "default", what, defaults, &dflt))
 		p->dflt = (enum qv_port_default)dflt;
+	if (f.val[P_BW]) {
+		p->bw_mark = f.key_mark[P_BW];
+		qv_yaml_load_bandwidth(c, f.val[P_BW], what, p->bw);
+	}
 	if (!typed)
 		return;
 
@@ -251,11 +260,13 @@ enum {
 	V_CMDLINE,
 	V_NUMA,
 	V_INSTANCES,
-	V_VFS
+	V_VFS,
+	V_BW,
+	V_MTU
 };
-static const char *const vnf_keys[] = {"name",  "interfaces", "vcpus",  "memory",
-                                       "image", "kernel",     "initrd", "cmdline",
-                                       "numa",  "instances",  "vfs",    NULL};
+static const char *const vnf_keys[] = {"name",   "interfaces", "vcpus",   "memory", "image",
+                                       "kernel", "initrd",     "cmdline", "numa",   "instances",
+                                       "vfs",    "bandwidth",  "mtu",     NULL};
 
 static bool add_iface(struct yctx *c, struct qv_model_vnf *v, const char *name, struct qv_mark at,
                       const char *what)
@@ -305,9 +316,30 @@ static void load_ifaces(struct yctx *c, yaml_node_t *n, struct qv_model_vnf *v, 
 	}
 	for (long i = 0; i < cnt; i++) {
 		yaml_node_t *it = ynode(c, items[i]);
+		yaml_node_t *bw = NULL;
 		char *name = NULL;
-		if (yname(c, it, "interfaces", what, &name))
-			add_iface(c, v, name, ymark(it), what);
+
+		if (it && it->type == YAML_MAPPING_NODE) { /* {name: in, bandwidth: 1Gbit} */
+			static const char *const iface_keys[] = {"name", "bandwidth", NULL};
+			struct yfields f;
+
+			if (!ymap(c, it, iface_keys, 0x3, what, &f))
+				continue;
+			if (!f.val[0]) {
+				ymissing(c, it, "name", what,
+				         "the interface's name, e.g. name: in");
+				continue;
+			}
+			bw = f.val[1];
+			it = f.val[0];
+		}
+		if (yname(c, it, "interfaces", what, &name) &&
+		    add_iface(c, v, name, ymark(it), what) && bw) {
+			char w[160];
+
+			snprintf(w, sizeof(w), "interface '%s' of %s", name, what);
+			qv_yaml_load_bandwidth(c, bw, w, v->ifaces[v->n_ifaces - 1].bw);
+		}
 		free(name);
 	}
 }
@@ -372,7 +404,7 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	v->memory = 1ull << 30;
 	v->numa = QV_MODEL_NUMA_AUTO;
 	v->instances = 1;
-	if (!ymap(c, n, vnf_keys, 0x7ff, what, &f))
+	if (!ymap(c, n, vnf_keys, 0x1fff, what, &f))
 		return;
 
 	if (f.val[V_NAME])
@@ -389,6 +421,11 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 		v->instances = (uint16_t)num;
 	if (f.val[V_VFS])
 		load_vfs(c, f.val[V_VFS], v, what);
+	if (f.val[V_BW])
+		qv_yaml_load_bandwidth(c, f.val[V_BW], what, v->bw);
+	/* every interface's: the switch port's MTU and the guest's (<mtu> in its domain XML) */
+	if (f.val[V_MTU] && yuint(c, f.val[V_MTU], "mtu", what, 68, QV_MODEL_MAX_MTU, &num))
+		v->mtu = (uint16_t)num;
 	if (f.val[V_NUMA]) {
 		unsigned dummy;
 		const char *s = ytext(f.val[V_NUMA]);

@@ -84,6 +84,8 @@ struct qv_dp_feature {
 	void (*stopped)(void);
 	/* Called regularly by the control loop. */
 	void (*tick)(void);
+	/* Adds the feature's fields to port.list's object of port `index`. */
+	void (*port_json)(uint16_t index, json_t *port);
 	/* JSON-RPC methods, ending with {NULL}; each takes qv_sw.lock (QV_DP_LOCKED). */
 	const struct qv_rpc_method *methods;
 	struct qv_dp_feature *next; /* the switch's list, sorted by name */

@@ -12,6 +12,8 @@
 #include "dataplane/classifier_delta.h"
 #include "qv/rule.h"
 
+struct qv_lb_groups;
+
 /* The big part: rte_acl over rules[] (id order), with its own hit counters. Immutable once
  * built; shared by every table published until the next rebuild; freed with the last one. */
 struct qv_flow_base {
@@ -43,6 +45,8 @@ struct qv_flow_table {
 	uint64_t *hits; /* the added rules' counters, as base->hits */
 	uint32_t hits_stride;
 	uint16_t n_pmds;
+	struct qv_lb_groups *lb; /* the groups of all its rules by result index - 1 (lb/lb.h),
+	                            NULL if none; rebuilt at each publish */
 };
 
 /* Builds a base over rules[0..n-1] (in id order; the base takes ownership of the array, also

@@ -11,13 +11,18 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 
 #include "control/rpc/rpc.h"
+#include "dataplane/config.h"
+#include "dataplane/events.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
 #include "dataplane/telemetry.h"
+#include "lib/log.h"
 #include "lib/num.h"
 #include "pmd-glue/mempool.h"
+#include "qv/sd_notify.h"
 
 #define DEFAULT_SOCKET "/run/qwikvirt/switchd.sock"
 
@@ -38,7 +43,17 @@ static void usage(FILE *f)
 	       "thread per core. It starts with no ports and no rules; program it with qvctl\n"
 	       "(or --startup FILE) over its control socket.\n"
 	       "\n"
-	       "Options:\n"
+	       "Options (each overrides the --config file's setting of the same name):\n"
+	       "  --config FILE       settings, startup ports and rules from a YAML file\n"
+	       "                      (/etc/qwikvirt/switchd.yaml; errors as FILE:LINE:COLUMN,\n"
+	       "                      exit 2); --config-if-exists FILE: the same, if FILE exists.\n"
+	       "                      Keys: the options below by their names (hugepages: false\n"
+	       "                      for --no-huge, memory-mb for --mem), eal-args (a list),\n"
+	       "                      ports (port.add parameters), rules (flow text)\n"
+	       "  --log-level LEVEL   error, warning, notice, info (default) or debug; DPDK's own\n"
+	       "                      lines go through the same log\n"
+	       "  --log-target T      stderr (default: one timestamped line per event, for the\n"
+	       "                      journal) or syslog\n"
 	       "  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
 	       "  --pmd-cores LIST    CPUs for PMD threads, comma separated (default: 1 when the\n"
 	       "                      host has 2+ CPUs, else 0). Each PMD busy-polls its CPU.\n"
@@ -60,8 +75,10 @@ static void usage(FILE *f)
 	       "                      space part, and qvctl show flows --summary says why\n"
 	       "  --check-rxq-owner   debugging: count rx queues polled by two PMDs at once\n"
 	       "                      (rxq_conflicts in pmd.show; costs cycles)\n"
+	       "  --admin-group GROUP members of GROUP may call every method too (default: root\n"
+	       "                      only); they must be able to open the socket as well\n"
 	       "  -h, --help          this text\n"
-	       "\n"
+	       "\n" QV_RPC_HELP_ACCESS "\n"
 	       "EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
 	       "\n"
 	       "Example:\n"
@@ -71,9 +88,12 @@ static void usage(FILE *f)
 }
 
 struct opts {
-	const char *socket, *file_prefix, *startup;
+	const char *socket, *file_prefix, *startup, *admin_group;
 	unsigned pmd[QV_MAX_PMDS], n_pmd, main_core, mem_mb;
 	bool no_huge;
+	enum qv_log_level log_level;
+	enum qv_log_target log_target;
+	struct qv_switchd_config cfg; /* --config: read before the options, which override it */
 };
 
 static int parse_cores(const char *s, struct opts *o)
@@ -115,6 +135,9 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 	return 0;
 }
 
+/* long-only options: codes past any letter, so that options added beside them cannot clash */
+enum { OPT_CONFIG = 0x100, OPT_CONFIG_IF_EXISTS, OPT_LOG_LEVEL, OPT_LOG_TARGET };
+
 static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 {
 	static const struct option lo[] = {
@@ -130,6 +153,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"check-rxq-owner", no_argument, NULL, 'O'},
 	    {"max-rules", required_argument, NULL, 'R'},
 	    {"max-acl-mb", required_argument, NULL, 'A'},
+	    {"admin-group", required_argument, NULL, 'G'},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"config-if-exists", required_argument, NULL, OPT_CONFIG_IF_EXISTS},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -184,6 +212,30 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 			qv_sw.max_acl_bytes = (size_t)mb << 20;
 			break;
 		}
+		case 'G':
+			o->admin_group = optarg;
+			break;
+		case OPT_CONFIG:
+		case OPT_CONFIG_IF_EXISTS:
+			break; /* read by load_config, before the options */
+		case OPT_LOG_LEVEL:
+			if (!qv_log_level_parse(optarg, &o->log_level)) {
+				fprintf(stderr,
+				        "qv-switchd: --log-level '%s': expected " QV_LOG_LEVEL_WORDS
+				        "\n",
+				        optarg);
+				return -1;
+			}
+			break;
+		case OPT_LOG_TARGET:
+			if (!qv_log_target_parse(optarg, &o->log_target)) {
+				fprintf(
+				    stderr,
+				    "qv-switchd: --log-target '%s': expected stderr or syslog\n",
+				    optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -200,6 +252,73 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 			        "control thread will compete with a busy-polling PMD\n",
 			        o->pmd[i]);
 	return 0;
+}
+
+/* --config FILE (or --config-if-exists FILE) is read first, into the defaults, so that every
+ * option given on the command line overrides the file's value. Returns 0, or 2 after printing
+ * the file's errors (FILE:LINE:COLUMN). */
+static int load_config(int argc, char **argv, struct opts *o)
+{
+	const char *path = NULL;
+	bool must_exist = true;
+	struct qv_switchd_config *c = &o->cfg;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9, must_exist = true;
+		else if (strncmp(argv[i], "--config-if-exists=", 19) == 0)
+			path = argv[i] + 19, must_exist = false;
+		else if (i + 1 < argc && strcmp(argv[i], "--config") == 0)
+			path = argv[++i], must_exist = true;
+		else if (i + 1 < argc && strcmp(argv[i], "--config-if-exists") == 0)
+			path = argv[++i], must_exist = false;
+	}
+	if (!path || (!must_exist && access(path, F_OK) != 0))
+		return 0;
+	if (qv_switchd_config_load(path, c, stderr) != 0) {
+		fprintf(stderr, "qv-switchd: %s has errors (see above): not started\n", path);
+		qv_switchd_config_free(c);
+		return 2;
+	}
+	if (c->socket)
+		o->socket = c->socket;
+	if (c->file_prefix)
+		o->file_prefix = c->file_prefix;
+	if (c->has_pmd) {
+		memcpy(o->pmd, c->pmd, sizeof(o->pmd));
+		o->n_pmd = c->n_pmd;
+	}
+	if (c->has_main_core)
+		o->main_core = c->main_core;
+	if (c->has_mbufs)
+		qv_mempool_size = c->mbufs;
+	if (c->has_hugepages)
+		o->no_huge = !c->hugepages;
+	if (c->has_mem)
+		o->mem_mb = c->mem_mb;
+	if (c->has_l2_aging)
+		qv_sw.l2_aging_s = c->l2_aging_s;
+	if (c->has_level)
+		o->log_level = c->level;
+	if (c->has_target)
+		o->log_target = c->target;
+	return 0;
+}
+
+static FILE *dpdk_log; /* DPDK's log stream (lib/log), closed at exit */
+
+static void dpdk_log_close(void)
+{
+	rte_openlog_stream(NULL);
+	fclose(dpdk_log);
+}
+
+/* DPDK's levels are syslog's plus one (RTE_LOG_ERR 4 = LOG_ERR 3). */
+static enum qv_log_level dpdk_line_level(void)
+{
+	int l = rte_log_cur_msg_loglevel(), err = RTE_LOG_ERR, debug = RTE_LOG_DEBUG;
+
+	return l <= err ? QV_LOG_ERR : l >= debug ? QV_LOG_DEBUG : (enum qv_log_level)(l - 1);
 }
 
 static int run_startup(const char *path)
@@ -243,14 +362,30 @@ static int run_startup(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.socket = DEFAULT_SOCKET, .file_prefix = "qvsw", .mem_mb = 1024};
+	struct opts o = {.socket = DEFAULT_SOCKET,
+	                 .file_prefix = "qvsw",
+	                 .mem_mb = 1024,
+	                 .log_level = QV_LOG_INFO,
+	                 .log_target = QV_LOG_STDERR};
 	char *eal[64 + 8], lcores[512], mem[16], err[512];
 	int eal_start, n = 0, rc;
 	struct qv_rpc_server *srv;
 	size_t off;
 
-	if (parse_opts(argc, argv, &o, &eal_start) != 0)
+	if ((rc = load_config(argc, argv, &o)) != 0)
+		return rc;
+	if (parse_opts(argc, argv, &o, &eal_start) != 0) {
+		qv_switchd_config_free(&o.cfg);
 		return 2;
+	}
+	qv_log_init(&(struct qv_log_config){
+	    .prog = "qv-switchd", .level = o.log_level, .target = o.log_target});
+	/* RTE_LOG lines (EAL, vhost, drivers) get levels and timestamps, and the rate limit */
+	dpdk_log = qv_log_stream("dpdk", dpdk_line_level);
+	if (dpdk_log) {
+		rte_openlog_stream(dpdk_log);
+		atexit(dpdk_log_close);
+	}
 	if (o.n_pmd == 0) {
 		o.pmd[0] = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
 		o.n_pmd = 1;
@@ -273,16 +408,18 @@ int main(int argc, char **argv)
 	} else {
 		eal[n++] = "--in-memory"; /* no hugepage files left behind by a killed switch */
 	}
+	for (unsigned i = 0; i < o.cfg.n_eal && n < 64 + 7; i++)
+		eal[n++] = o.cfg.eal_args[i]; /* the file's eal-args, then the command line's */
 	for (int i = eal_start; i < argc && n < 64 + 7; i++)
 		eal[n++] = argv[i];
 	eal[n] = NULL;
 
 	rc = rte_eal_init(n, eal);
 	if (rc < 0) {
-		fprintf(stderr,
-		        "qv-switchd: DPDK initialisation failed: %s (are hugepages "
-		        "allocated? see scripts/setup-host.sh, or run with --no-huge)\n",
-		        rte_strerror(rte_errno));
+		qv_log(QV_LOG_ERR, NULL, NULL,
+		       "DPDK initialisation failed: %s (are hugepages allocated? see "
+		       "scripts/setup-host.sh, or run with --no-huge)",
+		       rte_strerror(rte_errno));
 		return 1;
 	}
 	signal(SIGINT, on_signal);
@@ -290,29 +427,41 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (qv_switch_init(o.pmd, (uint16_t)o.n_pmd, err, sizeof(err)) != 0) {
-		fprintf(stderr, "qv-switchd: %s\n", err);
+		qv_log(QV_LOG_ERR, NULL, NULL, "%s", err);
 		rte_eal_cleanup();
 		return 1;
 	}
 	qv_telemetry_register();
 	if (qv_switch_start_pmds() != 0) {
-		fprintf(stderr, "qv-switchd: cannot start the PMD threads\n");
+		qv_log(QV_LOG_ERR, NULL, NULL, "cannot start the PMD threads");
 		return 1;
 	}
 	srv = qv_rpc_server_open(o.socket, qv_switch_methods, NULL, err, sizeof(err));
 	if (!srv) {
-		fprintf(stderr, "qv-switchd: control socket: %s\n", err);
+		qv_log(QV_LOG_ERR, NULL, NULL, "control socket: %s", err);
 		stopping = 1;
+	} else if (o.admin_group &&
+	           qv_rpc_server_set_admin_group(srv, o.admin_group, err, sizeof(err)) != 0) {
+		qv_log(QV_LOG_ERR, NULL, NULL, "%s", err);
+		stopping = 1;
+		rc = 1;
+	} else if (o.cfg.n_req && qv_switchd_config_apply(&o.cfg, stderr) != 0) {
+		stopping = 1;
+		rc = 1;
 	} else if (o.startup && run_startup(o.startup) != 0) {
 		stopping = 1;
 		rc = 1;
 	}
 	if (!stopping) {
-		printf("qv-switchd: ready: %u PMD(s) on CPU", o.n_pmd);
-		for (unsigned i = 0; i < o.n_pmd; i++)
-			printf("%s%u", i ? "," : " ", o.pmd[i]);
-		printf(", control socket %s\n", o.socket);
-		fflush(stdout);
+		char cpus[QV_MAX_PMDS * 6] = "";
+
+		for (unsigned i = 0, k = 0; i < o.n_pmd; i++)
+			k += (unsigned)snprintf(cpus + k, sizeof(cpus) - k, "%s%u", i ? "," : "",
+			                        o.pmd[i]);
+		qv_events_tick(); /* the startup ports and rules, before "ready" */
+		qv_log(QV_LOG_NOTICE, NULL, NULL, "ready: %u PMD(s) on CPU %s, control socket %s",
+		       o.n_pmd, cpus, o.socket);
+		qv_sd_notify("READY=1"); /* systemd Type=notify: the socket answers now */
 		rc = 0;
 	} else if (!srv) {
 		rc = 1;
@@ -322,6 +471,7 @@ int main(int argc, char **argv)
 			break;
 		pthread_mutex_lock(&qv_sw.lock);
 		qv_switch_tick(); /* e.g. captures that reached their count, duration or size */
+		qv_events_tick(); /* port up/down, tables published: one log line each */
 		pthread_mutex_unlock(&qv_sw.lock);
 	}
 	if (srv)
@@ -330,6 +480,7 @@ int main(int argc, char **argv)
 	qv_switch_stop();
 	pthread_mutex_unlock(&qv_sw.lock);
 	rte_eal_cleanup();
-	printf("qv-switchd: stopped\n");
+	qv_log(QV_LOG_NOTICE, NULL, NULL, "stopped");
+	qv_switchd_config_free(&o.cfg);
 	return rc;
 }

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
+#include <rte_mbuf.h>
 
 #include "lib/proto.h"
 #include "qv/flow_key.h"
@@ -39,24 +41,37 @@ static inline int qv_parse_has_ports(uint8_t proto)
 	       proto == QV_IPPROTO_UDPLITE;
 }
 
-/* Fills the ports when proto carries them; l4/end delimit the L3 payload, not the frame, so
- * Ethernet padding is never taken for a port. */
-static inline int qv_parse_l4(const uint8_t *l4, const uint8_t *end, struct qv_flow_key *key)
+/* The parser reads headers from a buffer of `avail` bytes (the frame's first segment, or a
+ * linearised copy of its head: see qv_parse_mbuf) and checks lengths against the frame's
+ * `len` on the wire, so that a jumbo frame in chained mbufs parses as it would whole. A
+ * header cut by the end of the buffer but not of the frame is reported as bad too: the
+ * copy is long enough for every header a real frame carries before L4. */
+
+/* Fills the ports when proto carries them; l4 and end (offsets in p) delimit the L3 payload
+ * as far as it can be read, so Ethernet padding is never taken for a port. */
+static inline int qv_parse_l4(const uint8_t *p, uint32_t l4, uint32_t end, struct qv_flow_key *key)
 {
 	if (!qv_parse_has_ports(key->proto))
 		return 0;
 	/* A rule on ports must not match garbage, so a cut port pair is a bad header. */
-	if (end - l4 < 4)
+	if (end < l4 + 4)
 		return -1;
-	memcpy(&key->src_port, l4, 2);
-	memcpy(&key->dst_port, l4 + 2, 2);
+	memcpy(&key->src_port, p + l4, 2);
+	memcpy(&key->dst_port, p + l4 + 2, 2);
 	return 0;
 }
 
-static inline int qv_parse_ipv4(const uint8_t *p, uint32_t rem, struct qv_flow_key *key)
+static inline uint32_t qv_parse_min(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* p: the IPv4 header, avail bytes of it readable, rem bytes of frame from it on the wire. */
+static inline int qv_parse_ipv4(const uint8_t *p, uint32_t avail, uint32_t rem,
+                                struct qv_flow_key *key)
 {
 	/* The fixed header must be readable before any field in it is trusted. */
-	if (rem < 20)
+	if (avail < 20 || rem < 20)
 		return -1;
 	/* Ethertype and version disagreeing means a corrupt or spoofed frame. */
 	if ((p[0] >> 4) != 4)
@@ -64,7 +79,7 @@ static inline int qv_parse_ipv4(const uint8_t *p, uint32_t rem, struct qv_flow_k
 	uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4;
 	uint32_t tot = qv_parse_rd16(p + 2);
 	/* IHL < 5 would overlap the fixed header; options must fit in what was received. */
-	if (hlen < 20 || hlen > rem)
+	if (hlen < 20 || hlen > rem || hlen > avail)
 		return -1;
 	/* total_length bounds L4; a frame shorter than it was truncated on the wire. Longer is
 	 * just Ethernet minimum-size padding. */
@@ -77,13 +92,14 @@ static inline int qv_parse_ipv4(const uint8_t *p, uint32_t rem, struct qv_flow_k
 	/* Only the first fragment carries the L4 header; later ones keep proto for ACLs. */
 	if ((qv_parse_rd16(p + 6) & 0x1fff) != 0)
 		return 0;
-	return qv_parse_l4(p + hlen, p + tot, key);
+	return qv_parse_l4(p, hlen, qv_parse_min(tot, avail), key);
 }
 
-static inline int qv_parse_ipv6(const uint8_t *p, uint32_t rem, struct qv_flow_key *key)
+static inline int qv_parse_ipv6(const uint8_t *p, uint32_t avail, uint32_t rem,
+                                struct qv_flow_key *key)
 {
 	/* The fixed 40-byte header must be readable before any field in it is trusted. */
-	if (rem < 40)
+	if (avail < 40 || rem < 40)
 		return -1;
 	if ((p[0] >> 4) != 6)
 		return -1;
@@ -95,8 +111,9 @@ static inline int qv_parse_ipv6(const uint8_t *p, uint32_t rem, struct qv_flow_k
 	memcpy(key->src_ip, p + 8, 16);
 	memcpy(key->dst_ip, p + 24, 16);
 
-	const uint8_t *end = p + 40 + plen;
-	const uint8_t *h = p + 40;
+	const uint32_t end = 40 + plen;                 /* payload end on the wire */
+	const uint32_t rend = qv_parse_min(end, avail); /* ... and as far as readable */
+	uint32_t h = 40;
 	uint8_t nh = p[6];
 	unsigned int n_ext = 0;
 
@@ -109,15 +126,15 @@ static inline int qv_parse_ipv6(const uint8_t *p, uint32_t rem, struct qv_flow_k
 		case QV_IPPROTO_DSTOPTS:
 		case QV_IPPROTO_MH:
 			/* RFC 8200 layout: 8-octet units, not counting the first. */
-			if (end - h < 2)
+			if (rend < h + 2)
 				return -1;
-			elen = ((uint32_t)h[1] + 1) * 8;
+			elen = ((uint32_t)p[h + 1] + 1) * 8;
 			break;
 		case QV_IPPROTO_AH:
 			/* RFC 4302 counts AH in 4-octet units minus 2, unlike the other headers. */
-			if (end - h < 2)
+			if (rend < h + 2)
 				return -1;
-			elen = ((uint32_t)h[1] + 2) * 4;
+			elen = ((uint32_t)p[h + 1] + 2) * 4;
 			break;
 		case QV_IPPROTO_FRAGMENT:
 			elen = 8;
@@ -125,33 +142,34 @@ static inline int qv_parse_ipv6(const uint8_t *p, uint32_t rem, struct qv_flow_k
 		default:
 			/* Upper-layer (or 59, no next header): the chain is over. */
 			key->proto = nh;
-			return qv_parse_l4(h, end, key);
+			return qv_parse_l4(p, h, rend, key);
 		}
 		/* Bound the walk so a crafted chain cannot cost unbounded cycles per packet. */
 		if (++n_ext > QV_MAX_IPV6_EXT)
 			return -1;
 		/* A header cut by the payload end would hide the real next header. */
-		if ((uint32_t)(end - h) < elen)
+		if (end - h < elen || rend < h + 4)
 			return -1;
 		/* Non-first fragments have no L4 header: report what the fragment says follows. */
-		if (nh == QV_IPPROTO_FRAGMENT && (qv_parse_rd16(h + 2) & 0xfff8) != 0) {
-			key->proto = h[0];
+		if (nh == QV_IPPROTO_FRAGMENT && (qv_parse_rd16(p + h + 2) & 0xfff8) != 0) {
+			key->proto = p[h];
 			return 0;
 		}
-		nh = h[0];
+		nh = p[h];
 		h += elen;
 	}
 }
 
 /* Returns 0 with key filled, -1 for a malformed or truncated header (QV_DROP_BAD_HEADER).
- * in_port is host order. The key is zeroed first: it is hashed and memcmp'd whole. */
-static inline int qv_parse_frame(const uint8_t *frame, uint32_t len, uint16_t in_port,
-                                 struct qv_flow_key *key)
+ * frame: avail readable bytes of a frame of len bytes (avail <= len). in_port is host order.
+ * The key is zeroed first: it is hashed and memcmp'd whole. */
+static inline int qv_parse_frame_part(const uint8_t *frame, uint32_t avail, uint32_t len,
+                                      uint16_t in_port, struct qv_flow_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->in_port = rte_cpu_to_be_16(in_port);
 	/* Without a full Ethernet header there is no ethertype to dispatch on. */
-	if (len < QV_ETH_HLEN)
+	if (avail < QV_ETH_HLEN || len < avail)
 		return -1;
 	memcpy(key->dst_mac_hi, frame, 4);
 	memcpy(key->dst_mac_lo, frame + 4, 2);
@@ -167,7 +185,7 @@ static inline int qv_parse_frame(const uint8_t *frame, uint32_t len, uint16_t in
 		if (n_tags == QV_MAX_VLAN_TAGS)
 			return -1;
 		/* A cut tag leaves the inner ethertype unknown. */
-		if (len - off < QV_VLAN_HLEN)
+		if (avail - off < QV_VLAN_HLEN)
 			return -1;
 		/* Only the outer tag is the switch's VLAN; PCP/DEI are not matchable, and PRESENT
 		 * keeps a priority tag (vid 0) distinct from untagged. */
@@ -182,11 +200,44 @@ static inline int qv_parse_frame(const uint8_t *frame, uint32_t len, uint16_t in
 	key->ethertype = rte_cpu_to_be_16(et);
 
 	if (et == QV_ETHERTYPE_IPV4)
-		return qv_parse_ipv4(frame + off, len - off, key);
+		return qv_parse_ipv4(frame + off, avail - off, len - off, key);
 	if (et == QV_ETHERTYPE_IPV6)
-		return qv_parse_ipv6(frame + off, len - off, key);
+		return qv_parse_ipv6(frame + off, avail - off, len - off, key);
 	/* ARP, LLDP and the like are switched on L2 fields alone. */
 	return 0;
+}
+
+/* A whole frame of len bytes in one buffer. */
+static inline int qv_parse_frame(const uint8_t *frame, uint32_t len, uint16_t in_port,
+                                 struct qv_flow_key *key)
+{
+	return qv_parse_frame_part(frame, len, len, in_port, key);
+}
+
+/* How much of a chained frame's head is copied for the parser when its first segment is
+ * shorter: every header before L4 of any frame the switch takes (4 tags, IPv4 options, a
+ * few IPv6 extension headers). */
+#define QV_PARSE_HEAD 256u
+
+/* Parses the frame in mbuf m, chained or not: from its first segment when that holds the
+ * whole frame or at least QV_PARSE_HEAD bytes, else from a copy of its head in scratch
+ * (QV_PARSE_HEAD bytes, the caller's stack). The frame itself is never modified. */
+static inline int qv_parse_mbuf(const struct rte_mbuf *m, uint16_t in_port, struct qv_flow_key *key,
+                                uint8_t *scratch)
+{
+	uint32_t len = m->pkt_len, seg = m->data_len;
+	const uint8_t *h;
+
+	if (likely(seg == len || seg >= QV_PARSE_HEAD))
+		return qv_parse_frame_part(rte_pktmbuf_mtod(m, const uint8_t *), seg, len, in_port,
+		                           key);
+	seg = len < QV_PARSE_HEAD ? len : QV_PARSE_HEAD;
+	h = (const uint8_t *)rte_pktmbuf_read(m, 0, seg, scratch);
+	if (h == NULL) { /* cannot happen (seg <= pkt_len); a key must be set all the same */
+		memset(key, 0, sizeof(*key));
+		return -1;
+	}
+	return qv_parse_frame_part(h, seg, len, in_port, key);
 }
 
 /* Undoes the rte_acl-friendly split of the MACs, for L2 learning and forwarding. */

@@ -17,8 +17,10 @@
 #include "dataplane/emc.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
+#include "dataplane/lb/lb_fast.h"
 #include "dataplane/parse.h"
 #include "dataplane/pmd.h"
+#include "dataplane/qos/qos_fast.h"
 #include "dataplane/switch.h"
 #include "dataplane/trace/trace_fast.h"
 
@@ -57,6 +59,72 @@ static __rte_always_inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct
 	rte_pktmbuf_free(m);
 }
 
+/* Keeps the packets of pkts[0..n) within the policer in *slot (if any), in order; drops the
+ * others as policed, counted on the port each came in on (mbuf->port); out: the output port
+ * for the trace (egress). Returns how many are left. */
+static __rte_always_inline uint16_t police(struct qv_pmd *pmd,
+                                           struct qv_qos_policer *_Atomic const *slot,
+                                           struct rte_mbuf **pkts, uint16_t n, uint16_t out,
+                                           const bool trace)
+{
+	struct qv_qos_policer *pl = atomic_load_explicit(slot, memory_order_acquire);
+	uint64_t now;
+	uint16_t k = 0;
+
+	if (likely(pl == NULL))
+		return n;
+	now = rte_rdtsc();
+	for (uint16_t i = 0; i < n; i++) {
+		if (likely(qv_qos_conform(pl, pmd->index, now, pkts[i]->pkt_len))) {
+			pkts[k++] = pkts[i];
+			continue;
+		}
+		if (trace)
+			qv_trace_tx_failed(pmd, pkts[i], out, QV_DROP_POLICED);
+		pmd->port[pkts[i]->port].drops[QV_DROP_POLICED]++;
+		rte_pktmbuf_free(pkts[i]);
+	}
+	return k;
+}
+
+/* The L3 length of a frame: past its Ethernet header and VLAN tags (read from the first
+ * segment, which holds them: see burst_parse). */
+static inline uint32_t frame_l3_len(const struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t off = QV_ETH_HLEN;
+
+	for (unsigned t = 0; t < QV_MAX_VLAN_TAGS && off + QV_VLAN_HLEN <= m->data_len &&
+	                     qv_parse_is_vlan_tpid(qv_parse_rd16(d + off - 2));
+	     t++)
+		off += QV_VLAN_HLEN;
+	return m->pkt_len > off ? m->pkt_len - off : 0;
+}
+
+/* Drops (as mtu-exceeded, on their in-port) the frames of pkts[0..n) whose L3 payload is
+ * over the output's MTU; returns how many are left, in order. Only frames longer than
+ * MTU + 14 B are looked at closer. */
+static __rte_always_inline uint16_t drop_over_mtu(struct qv_pmd *pmd, uint16_t out,
+                                                  struct rte_mbuf **pkts, uint16_t n, uint16_t mtu,
+                                                  uint64_t *bytes, const bool trace)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (likely(m->pkt_len <= mtu + QV_ETH_HLEN) || frame_l3_len(m) <= mtu) {
+			pkts[k++] = m;
+			continue;
+		}
+		*bytes -= m->pkt_len;
+		if (trace)
+			qv_trace_tx_failed(pmd, m, out, QV_DROP_MTU_EXCEEDED);
+		pmd_drop(pmd, m->port, m, QV_DROP_MTU_EXCEEDED, trace);
+	}
+	return k;
+}
+
 static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, const bool trace)
 {
 	struct qv_port *p = port_at(out);
@@ -66,19 +134,26 @@ static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, con
 
 	pmd->txbuf[out].n = 0;
 	pmd->txbuf_dirty &= ~(1ull << out);
+	n = police(pmd, &qv_qos_policer_of[QV_POLICE_EGRESS][out], pkts, n, out, trace);
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-	if (likely(p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed))) {
+	const bool up = p != NULL && atomic_load_explicit(&p->up, memory_order_relaxed);
+
+	if (likely(up)) {
 		const struct qv_capture_set *cs =
 		    atomic_load_explicit(&p->capture, memory_order_acquire);
+		const uint16_t mtu = atomic_load_explicit(&p->mtu, memory_order_relaxed);
 
+		if (mtu != 0)
+			n = drop_over_mtu(pmd, out, pkts, n, mtu, &bytes, trace);
 		if (unlikely(cs != NULL))
 			qv_capture_burst(cs, pkts, n, QV_CAPTURE_TX);
 		sent = qv_port_tx(p, pmd->index, pkts, n);
 	}
 	pmd->port[out].tx_packets += sent;
 	for (uint16_t i = sent; i < n; i++) {
-		enum qv_drop_reason why = p ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN;
+		/* a port that went down since the packet was queued counts as port-down */
+		enum qv_drop_reason why = up ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN;
 
 		bytes -= pkts[i]->pkt_len;
 		if (trace)
@@ -195,25 +270,30 @@ static inline uint32_t flow_hash_symmetric(const struct qv_flow_key *k)
 	return h;
 }
 
-/* Picks one member of the rule's group: among the live members (a dead VNF instance is
- * skipped), by the flow's symmetric hash. */
-static inline uint16_t pick_member(const uint16_t *members, uint16_t n, const struct qv_flow_key *k)
+/* Picks one member of the rule's group g: its usable members (a dead VNF instance is skipped),
+ * through this PMD's flow-affinity table and the group's Maglev table (lb/lb_fast.h). */
+static inline uint16_t pick_member(struct qv_pmd *pmd, const struct qv_lb_group *g, uint32_t hash,
+                                   uint64_t now, uint64_t idle)
 {
-	uint16_t live[QV_MAX_ACTIONS], n_live = 0;
+	uint32_t live = 0;
+	int m;
 
-	for (uint16_t i = 0; i < n; i++)
-		if (port_ready(members[i]))
-			live[n_live++] = members[i];
-	if (n_live == 0)
-		return members[0]; /* counted port-down on output */
-	return live[flow_hash_symmetric(k) % n_live];
+	for (uint16_t i = 0; i < g->n; i++)
+		if (port_ready(g->members[i]))
+			live |= 1u << i;
+	m = qv_lb_pick(atomic_load_explicit(&qv_lb_affinity_of[pmd->index], memory_order_acquire),
+	               g, live, hash, now, idle);
+	return m < 0 ? g->members[0] : g->members[m]; /* none usable: counted port-down */
 }
 
+/* Runs rule r (its group g, or NULL; gs the table's groups; lb_hash the flow's symmetric hash
+ * when g is set) on packet m, at TSC now. */
 static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
-                                             const struct qv_rule *r, const struct qv_flow_key *k,
-                                             struct rte_mbuf *m, const bool trace)
+                                             const struct qv_rule *r, const struct qv_lb_groups *gs,
+                                             const struct qv_lb_group *g, uint32_t lb_hash,
+                                             struct rte_mbuf *m, uint64_t now, const bool trace)
 {
-	uint16_t outs[QV_MAX_ACTIONS], n_out = 0, members[QV_MAX_ACTIONS], n_members = 0;
+	uint16_t outs[QV_MAX_ACTIONS], n_out = 0;
 
 	for (uint8_t a = 0; a < r->n_actions; a++) {
 		const struct qv_action *act = &r->actions[a];
@@ -222,8 +302,7 @@ static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
 		case QV_ACT_OUTPUT:
 			outs[n_out++] = act->arg;
 			break;
-		case QV_ACT_GROUP:
-			members[n_members++] = act->arg;
+		case QV_ACT_GROUP: /* the members are g's */
 			break;
 		case QV_ACT_PUSH_VLAN:
 			if (unlikely(vlan_push(m, act->arg) != 0)) {
@@ -239,8 +318,8 @@ static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
 			return;
 		}
 	}
-	if (n_members)
-		outs[n_out++] = pick_member(members, n_members, k);
+	if (g != NULL)
+		outs[n_out++] = pick_member(pmd, g, lb_hash, now, gs->idle_cycles);
 	if (unlikely(n_out == 0)) {
 		pmd_drop(pmd, in, m, QV_DROP_RULE_DROP, trace);
 		return;
@@ -324,11 +403,13 @@ struct burst {
 	uint32_t results[QV_BURST]; /* RESULT_BAD, 0 (no rule) or rule index + 1 */
 	uint8_t same[QV_BURST];     /* same[i]: the first packet of i's run of equal keys */
 	uint64_t miss_mask;         /* bit i: packet i's key missed the exact-match cache */
+	uint32_t lb_hash[QV_BURST]; /* packets whose rule has a group: the symmetric flow hash */
 };
 
 /* Stage 1: parse every packet into its key; tags each with its in-port. Returns the bytes. */
 static __rte_always_inline uint64_t burst_parse(struct burst *b)
 {
+	uint8_t scratch[QV_PARSE_HEAD]; /* the head of a chained frame, for the parser only */
 	uint64_t bytes = 0;
 
 	for (uint16_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++)
@@ -341,10 +422,8 @@ static __rte_always_inline uint64_t burst_parse(struct burst *b)
 		m->port = b->in;
 		bytes += m->pkt_len;
 		b->same[i] = (uint8_t)i;
-		b->results[i] = unlikely(qv_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *),
-		                                        m->data_len, b->in, &b->keys[i]) != 0)
-		                    ? RESULT_BAD
-		                    : 0;
+		b->results[i] =
+		    unlikely(qv_parse_mbuf(m, b->in, &b->keys[i], scratch) != 0) ? RESULT_BAD : 0;
 	}
 	return bytes;
 }
@@ -410,6 +489,32 @@ static __rte_always_inline void burst_lookup(struct qv_pmd *pmd, const struct qv
 	}
 }
 
+/* Stage 3b, only when the table has load-balancing groups: the symmetric hash of each packet
+ * whose rule has a group (once per run of equal keys), and a prefetch of its flow-affinity
+ * set, so the act stage finds it in cache (a miss there costs hundreds of cycles with many
+ * flows). */
+static __rte_always_inline void burst_lb_hash(struct qv_pmd *pmd, const struct qv_flow_table *t,
+                                              struct burst *b)
+{
+	struct qv_lb_affinity *a =
+	    atomic_load_explicit(&qv_lb_affinity_of[pmd->index], memory_order_acquire);
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		uint32_t r = b->results[b->same[i]];
+		const struct qv_lb_group *g;
+
+		if (r == 0 || r == RESULT_BAD || !(g = qv_lb_group_of(t->lb, r - 1)))
+			continue;
+		if (b->same[i] != i) { /* the same key: the same hash, the same set */
+			b->lb_hash[i] = b->lb_hash[b->same[i]];
+			continue;
+		}
+		b->lb_hash[i] = flow_hash_symmetric(&b->keys[i]);
+		if (a != NULL)
+			qv_lb_aff_prefetch(a, qv_lb_aff_key(g->id, b->lb_hash[i]));
+	}
+}
+
 /* Stage 4: each packet's rule (or bad-header drop, L2 switching, no-match drop) into the tx
  * buffers. A run of packets for the same one-output rule whose port was found usable goes
  * straight into that port's tx buffer (not in the traced variant: every packet there gets
@@ -421,7 +526,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 	const uint16_t in = b->in;
 	const bool l2_default =
 	    atomic_load_explicit(&port->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
-	const uint64_t now = l2_default ? rte_rdtsc() : 0;
+	const uint64_t now = l2_default || t->lb ? rte_rdtsc() : 0;
 	uint32_t run_r = 0, run_hits = 0; /* the rule of the current run of packets, its hits */
 	uint16_t run_out = RUN_NO_PORT;   /* its one output port when checked usable */
 
@@ -447,6 +552,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 		}
 		if (likely(r != 0 && r != RESULT_BAD)) {
 			const struct qv_rule *rule = qv_flow_table_rule(t, r);
+			const struct qv_lb_group *g = qv_lb_group_of(t->lb, r - 1);
 
 			if (r != run_r) {
 				if (run_r)
@@ -455,7 +561,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 				run_hits = 0;
 			}
 			run_hits++;
-			pmd_run_rule(pmd, in, rule, &b->keys[i], m, trace);
+			pmd_run_rule(pmd, in, rule, t->lb, g, g ? b->lb_hash[i] : 0, m, now, trace);
 			run_out = RUN_NO_PORT;
 			if (rule->n_actions == 1 && rule->actions[0].type == QV_ACT_OUTPUT &&
 			    port_ready(rule->actions[0].arg))
@@ -481,15 +587,27 @@ static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_fl
 {
 	struct burst b = {.pkts = pkts, .n = n, .in = port->index};
 	struct qv_trace_rec *trs[QV_BURST];
-	uint64_t bytes;
+	uint64_t bytes, rx_bytes = 0;
 
+	if (unlikely(atomic_load_explicit(&qv_qos_policer_of[QV_POLICE_INGRESS][b.in],
+	                                  memory_order_relaxed) != NULL)) {
+		/* received, then policed: the rx counters count them all, drops say why */
+		for (uint16_t i = 0; i < n; i++) {
+			pkts[i]->port = b.in;
+			rx_bytes += pkts[i]->pkt_len;
+		}
+		b.n = police(pmd, &qv_qos_policer_of[QV_POLICE_INGRESS][b.in], pkts, n, RUN_NO_PORT,
+		             false);
+	}
 	bytes = burst_parse(&b);
 	burst_hash(pmd, &b);
 	burst_lookup(pmd, t, &b);
+	if (unlikely(t->lb != NULL))
+		burst_lb_hash(pmd, t, &b);
 	pmd->port[b.in].rx_packets += n;
-	pmd->port[b.in].rx_bytes += bytes;
+	pmd->port[b.in].rx_bytes += b.n == n ? bytes : rx_bytes;
 	if (trace)
-		qv_trace_claim(pmd, port, pkts, n, trs);
+		qv_trace_claim(pmd, port, pkts, b.n, trs);
 	burst_act(pmd, t, port, &b, trs, trace);
 	pmd_flush_all(pmd, trace);
 	if (trace)
@@ -523,6 +641,20 @@ void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbu
 }
 
 /* ---- the thread ---- */
+
+/* Slow path: an rx burst of port p's queue came back empty; the port says whether packets
+ * were left waiting because the mbuf pool could not give it a burst. Not a drop (they are
+ * still in the queue), but a loss on its way: counted under the port. */
+static __rte_noinline void pmd_rx_nombuf(struct qv_pmd *pmd, struct qv_port *p, uint16_t qid)
+{
+	uint32_t waiting = p->ops->rx_nombuf(p, qid, QV_BURST);
+
+	if (likely(waiting == 0))
+		return;
+	pmd->port[p->index].rx_nombuf++;
+	if (waiting > pmd->port[p->index].rx_nombuf_peak)
+		pmd->port[p->index].rx_nombuf_peak = waiting;
+}
 
 /* --check-rxq-owner: marks every rx queue of this iteration's poll list as this PMD's, and
  * counts (and logs the first few) queues that another PMD's current iteration also polls:
@@ -582,9 +714,13 @@ int qv_pmd_main(void *arg)
 			if (unlikely(!atomic_load_explicit(&p->admin_up, memory_order_relaxed)))
 				continue;
 			t0 = rte_rdtsc();
-			n = p->ops->rx_burst(p, qid, pkts, QV_BURST);
-			if (n == 0)
+			n = qv_port_rx(p, qid, pkts, QV_BURST);
+			if (n == 0) {
+				/* Empty: maybe only for want of mbufs (the port checks cheaply). */
+				if (p->ops->rx_nombuf)
+					pmd_rx_nombuf(pmd, p, qid);
 				continue;
+			}
 			qv_pmd_process_burst(pmd, p, pkts, n);
 			t1 = rte_rdtsc();
 			busy += t1 - t0;

@@ -55,8 +55,28 @@
  * qv_l2_table[]         PMDs (learning), control   relaxed 64-bit    - (overwritten)
  *                       (flush on port del)        words
  * qv_pmd.stop           control: shutdown          relaxed           -
+ * qv_vhost_port.vid     vhost callbacks (rte_vhost acquire load;     - (destroy_device:
+ *                       event thread)              release store     vid -1 first, then a
+ *                                                                    grace period)
+ * qv_vhost_port.vq_on   vhost: vring_state_        acquire load      - (a mask: a vring
+ *   (rx/tx enabled per  changed, new_device,       (pairs with the   the guest disables
+ *   pair, notif todo),  destroy_device (their      release store:    stays allocated and
+ *   .tx_map (tx queue   state_lock); PMDs clear    a vring enabled   rte_vhost checks
+ *   -> guest pair)      todo bits (relaxed         late was          vq->enabled under its
+ *                       fetch_and)                 allocated         lock: no republish,
+ *                                                  before)           no grace period)
  * qv_sw.rxq_owner       PMDs (--check-rxq-owner)   acq_rel xchg,     -
  *                                                  release CAS
+ * qv_flow_table.lb      control, with the table    (inside the       qv_lb_groups_free with
+ *                       (its groups, lb/lb.h)      table)            the table
+ * qv_lb_affinity_of[i]  control, once (first       release store     never freed (exit)
+ *                       table with a group)
+ * qv_qos_policer_of     control: port.police,      publish           free (qv_dp_free)
+ *   [dir][port]         port del
+ * qv_qos_policer.pmd[i] PMD i only (its meter,     plain stores      - (port.list reads
+ *                       its policed count)                           the count relaxed)
+ * qv_lb_affinity        PMD i only (entries and    plain stores      - (group.show reads
+ *   (what [i] points to) counters)                                   64-bit words relaxed)
  *
  * Counters go the other way: each PMD writes its own (plain stores on its own cache lines,
  * and its own row of qv_flow_base.hits and qv_flow_table.hits); readers sum them with relaxed
@@ -68,6 +88,11 @@ struct qv_port_counters {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t tx_packets, tx_bytes;
 	uint64_t drops[QV_DROP_MAX]; /* packets that arrived on this port and were dropped */
+	/* rx polls that found packets waiting in the queue and no mbufs to take them
+	 * (qv_port_ops.rx_nombuf), and the most packets one of them found waiting (a high-water
+	 * mark: max over PMDs on read, not zeroed by stats.clear). Not drops: the packets are
+	 * still in the queue, lost only if the peer gives up on them. */
+	uint64_t rx_nombuf, rx_nombuf_peak;
 } __rte_cache_aligned;
 
 struct qv_rxq_counters {

@@ -19,6 +19,9 @@ static void sum_port(uint16_t idx, struct qv_port_counters *out)
 		out->rx_bytes += rd(&c->rx_bytes);
 		out->tx_packets += rd(&c->tx_packets);
 		out->tx_bytes += rd(&c->tx_bytes);
+		out->rx_nombuf += rd(&c->rx_nombuf);
+		if (rd(&c->rx_nombuf_peak) > out->rx_nombuf_peak)
+			out->rx_nombuf_peak = rd(&c->rx_nombuf_peak);
 		for (int r = 0; r < QV_DROP_MAX; r++)
 			out->drops[r] += rd(&c->drops[r]);
 	}
@@ -33,6 +36,8 @@ void qv_stats_port(uint16_t idx, struct qv_port_counters *out)
 	out->rx_bytes -= b->rx_bytes;
 	out->tx_packets -= b->tx_packets;
 	out->tx_bytes -= b->tx_bytes;
+	out->rx_nombuf -= b->rx_nombuf;
+	/* rx_nombuf_peak is a high-water mark: not cleared */
 	for (int r = 0; r < QV_DROP_MAX; r++)
 		out->drops[r] -= b->drops[r];
 }

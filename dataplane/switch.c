@@ -6,6 +6,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_pause.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -16,31 +17,18 @@
 #include "dataplane/l2_learn.h"
 #include "lib/rule_syntax.h"
 #include "dataplane/switch.h"
-#include "pmd-glue/ethdev_port.h"
+#include "pmd-glue/mempool.h"
 #include "vhost/vhost_port.h"
 
 struct qv_switch qv_sw = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* For rte_vhost's device callbacks. rte_vhost may call destroy_device while it holds the
- * device's virtqueue locks (a new memory table on a running device), and a PMD inside
- * rte_vhost_enqueue_burst on that device then waits for those locks: a full grace period
- * would never end. Wait at most 100 ms: when it does not end, the PMD is blocked on this
- * very device, which rte_vhost keeps alive until the callback returns. */
-static void quiesce_for_vhost(void)
-{
-	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 10;
-	uint64_t token;
-
-	if (!qv_sw.qsbr)
-		return;
-	token = rte_rcu_qsbr_start(qv_sw.qsbr);
-	while (!rte_rcu_qsbr_check(qv_sw.qsbr, token, false)) {
-		if (rte_rdtsc() > deadline)
-			return;
-		rte_pause();
-	}
-}
-
+/* qv_vhost_quiesce, for rte_vhost's destroy_device callback, run after the device was unpublished:
+ * a full grace period, with no deadline. It always ends: rte_vhost (22.11) never calls
+ * destroy_device while it holds a virtqueue's access_lock (GET_VRING_BASE and RESET_OWNER are
+ * handled without the queue locks, a broken connection is torn down after the message handler
+ * unlocked them, unregister holds only socket mutexes), so a PMD waiting in rte_vhost_enqueue_burst
+ * for a vq lock (a blocking lock; dequeue only tries it) gets it and reaches its quiescent point.
+ */
 int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 {
 	size_t sz = rte_rcu_qsbr_get_memsize(QV_MAX_PMDS);
@@ -50,7 +38,7 @@ int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up RCU state: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	qv_vhost_quiesce = quiesce_for_vhost;
+	qv_vhost_quiesce = qv_dp_quiesce;
 	for (uint16_t i = 0; i < n; i++) {
 		struct qv_pmd *pmd;
 		unsigned lcore = i + 1u;
@@ -117,7 +105,7 @@ static void place_rx_queues(struct qv_poll_list **lists, uint16_t n)
 	for (uint16_t pi = 0; pi < QV_MAX_PORTS; pi++) {
 		struct qv_port *p = atomic_load(&qv_sw.ports[pi]);
 
-		if (!p)
+		if (!p || p->unpolled)
 			continue;
 		for (uint16_t q = 0; q < p->n_rxq; q++) {
 			int best = -1;
@@ -222,38 +210,40 @@ static void reset_port_counters(uint16_t idx)
 
 int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen)
 {
+	struct qv_port_config cfg = pp->cfg;
 	struct qv_port *p;
 	int idx;
 
-	if (qv_switch_port_by_name(pp->name)) {
-		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", pp->name,
-		         pp->name);
+	if (qv_switch_port_by_name(cfg.name)) {
+		snprintf(err, errlen, "port %s already exists (qvctl port del %s first)", cfg.name,
+		         cfg.name);
 		return -1;
 	}
 	idx = alloc_index();
 	if (idx < 0) {
-		snprintf(err, errlen, "port %s: the switch already has %d ports", pp->name,
+		snprintf(err, errlen, "port %s: the switch already has %d ports", cfg.name,
 		         QV_MAX_PORTS);
 		return -1;
 	}
-	if (strcmp(pp->type, "vhost") == 0) {
-		for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-			struct qv_port *o = atomic_load(&qv_sw.ports[i]);
+	for (uint16_t i = 0; pp->cls->conflicts && i < QV_MAX_PORTS; i++) {
+		struct qv_port *o = atomic_load(&qv_sw.ports[i]);
 
-			if (o && strcmp(o->ops->kind, "vhost") == 0 &&
-			    strcmp(o->where, pp->path) == 0) {
-				snprintf(err, errlen,
-				         "port %s: socket %s is already used by port %s", pp->name,
-				         pp->path, o->name);
-				return -1;
-			}
-		}
-		p = qv_vhost_port_open(pp->name, pp->path, pp->client, pp->rxq, err, errlen);
-	} else {
-		p = qv_ethdev_port_open(pp->name, pp->devargs, pp->rxq, pp->txq, err, errlen);
+		if (o && o->cls == pp->cls && pp->cls->conflicts(o, &cfg, err, errlen) != 0)
+			return -1;
 	}
+	cfg.pool = qv_mempool_get;
+	cfg.pool_sized = qv_mempool_get_sized;
+	cfg.pool_private = qv_mempool_create_private;
+	if (cfg.mtu > QV_PORT_MAX_MTU || (cfg.mtu && cfg.mtu < RTE_ETHER_MIN_MTU)) {
+		snprintf(err, errlen, "port %s: the switch takes an MTU of %u..%u, not %u",
+		         cfg.name, RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, cfg.mtu);
+		return -1;
+	}
+	p = pp->cls->open(&cfg, err, errlen);
 	if (!p)
 		return -1;
+	if (atomic_load(&p->mtu) == 0) /* a class that has no device MTU: the switch keeps it */
+		atomic_store(&p->mtu, cfg.mtu ? cfg.mtu : (uint16_t)QV_PORT_DEFAULT_MTU);
 	p->index = (uint16_t)idx;
 	atomic_store(&p->default_action, (uint8_t)pp->dflt);
 	atomic_store(&p->admin_up, pp->admin_up);
@@ -300,6 +290,50 @@ int qv_switch_port_set_admin(struct qv_port *p, bool up)
 	return 0;
 }
 
+int qv_switch_port_edit(struct qv_port *p, qv_switch_port_edit_fn *fn, const void *arg, char *err,
+                        size_t errlen)
+{
+	bool was_up = atomic_exchange(&p->up, false);
+	int rc;
+
+	/* Out of every poll list and unusable as an output (port-down meanwhile); once a grace
+	 * period has passed no PMD polls it or sends to it, so the device may stop. The other
+	 * ports' queues stay where they are. */
+	p->unpolled = true;
+	publish_poll_lists();
+	qv_dp_quiesce();
+	rc = fn(p, arg, err, errlen);
+	p->tx_shared = qv_sw.n_pmds > p->n_txq;
+	p->unpolled = false;
+	if (p->ops->tick)
+		p->ops->tick(p); /* the link as it is now */
+	else
+		atomic_store(&p->up, was_up);
+	publish_poll_lists();
+	return rc;
+}
+
+static int edit_mtu(struct qv_port *p, const void *arg, char *err, size_t errlen)
+{
+	return p->cls->set_mtu(p, *(const uint16_t *)arg, err, errlen);
+}
+
+int qv_switch_port_set_mtu(struct qv_port *p, uint16_t mtu, char *err, size_t errlen)
+{
+	if (mtu < RTE_ETHER_MIN_MTU || mtu > QV_PORT_MAX_MTU) {
+		snprintf(err, errlen, "port %s: the switch takes an MTU of %u..%u, not %u", p->name,
+		         RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, mtu);
+		return -1;
+	}
+	if (mtu == atomic_load(&p->mtu))
+		return 0;
+	if (!p->cls->set_mtu) { /* the peer is told another way (a guest: its domain XML) */
+		atomic_store(&p->mtu, mtu);
+		return 0;
+	}
+	return qv_switch_port_edit(p, edit_mtu, &mtu, err, errlen);
+}
+
 /* ---- flows ---- */
 
 const char *qv_switch_port_name(uint16_t idx)
@@ -342,6 +376,12 @@ void qv_switch_stop(void)
 void qv_switch_tick(void)
 {
 	qv_switch_flows_tick(); /* a background rte_acl build folded in, the next started */
+	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* link states nothing interrupts for */
+		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+
+		if (p && p->ops->tick && !p->unpolled)
+			p->ops->tick(p);
+	}
 	for (struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
 		if (f->tick)
 			f->tick();

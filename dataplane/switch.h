@@ -83,13 +83,11 @@ void qv_switch_stop(void);
  * their count, duration or size limit are retired). */
 void qv_switch_tick(void);
 
+/* port.add: the class opens the port from cfg (cfg.name is the port's name; the switch fills
+ * in cfg.pool), then the switch applies the generic settings. */
 struct qv_port_params {
-	const char *name;
-	const char *type; /* "vhost" or "dpdk" */
-	const char *path; /* vhost */
-	bool client;
-	const char *devargs; /* dpdk */
-	uint16_t rxq, txq;
+	const struct qv_port_class *cls;
+	struct qv_port_config cfg;
 	enum qv_port_default dflt;
 	bool admin_up;
 };
@@ -99,6 +97,14 @@ struct qv_port *qv_switch_port_by_name(const char *name);
 /* The name of the port in slot idx, or NULL. */
 const char *qv_switch_port_name(uint16_t idx);
 int qv_switch_port_set_admin(struct qv_port *p, bool up);
+/* A live edit of port p (queues, MTU): fn(p, arg) runs while no PMD polls or sends to p
+ * (traffic to it counts as port-down meanwhile); the other ports' traffic goes on. Returns
+ * fn's result; fn changes nothing when it fails. */
+typedef int qv_switch_port_edit_fn(struct qv_port *p, const void *arg, char *err, size_t errlen);
+int qv_switch_port_edit(struct qv_port *p, qv_switch_port_edit_fn *fn, const void *arg, char *err,
+                        size_t errlen);
+/* port.set mtu: checked against the switch's and the device's limits (named in err). */
+int qv_switch_port_set_mtu(struct qv_port *p, uint16_t mtu, char *err, size_t errlen);
 
 /* ---- flows (flows.c) ----
  * Every change is a transaction: staged, checked as a whole, applied and published once. A

@@ -26,4 +26,12 @@
 #define QV_IPPROTO_MH 135u
 #define QV_IPPROTO_UDPLITE 136u
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* The protocol names the rule syntax knows (tcp, udp, icmp, icmpv6, sctp): the name of num, or
+ * NULL; the number of the name s[0..len), or -1. */
+const char *qv_proto_name(uint8_t num);
+int qv_proto_by_name(const char *s, size_t len);
+
 #endif

@@ -1,29 +1,53 @@
-/* qwikvirt: ethdev ports (see ethdev_port.h).
- * The rx/tx path is a thin wrapper over rte_eth_rx_burst / rte_eth_tx_burst. */
+/* qwikvirt: ethdev ports (see ethdev_port.h). The rx/tx path is a thin wrapper over
+ * rte_eth_rx_burst / rte_eth_tx_burst; the slow path configures queues, RSS, MTU and buffers,
+ * follows the link and reads the device's own counters. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 
 #include "pmd-glue/ethdev_port.h"
 #include "pmd-glue/mempool.h"
 
 #define QV_ETHDEV_DESC 1024
+/* A frame's bytes beyond its MTU: Ethernet header and room for two VLAN tags (QinQ). */
+#define FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + 8u)
 
 /* ethdevs owned by a qwikvirt port; a device EAL probed at start-up (a PCI NIC on the
  * allow-list) is free to be adopted by the first port that names it. */
 static bool port_id_used[RTE_MAX_ETHPORTS];
 
+/* Arguments of port.add for an ethdev port, in qv_port_config.str order. */
+enum { ETH_ARG_DEVARGS, ETH_ARG_RXQ, ETH_ARG_TXQ, ETH_N_ARGS };
+
 struct qv_ethdev_port {
 	struct qv_port base;
+	char devargs[512];
+	struct rte_mempool *(*pool)(int numa, char *err, size_t errlen);
+	struct rte_mempool *(*pool_sized)(int numa, uint32_t room, char *err, size_t errlen);
+	struct rte_mempool *(*pool_private)(const char *port, int numa, unsigned n, uint32_t room,
+	                                    char *err, size_t errlen);
+	struct rte_mempool *own_pool; /* its private pool, NULL: the shared ones do */
+	struct rte_mempool *rx_pool;  /* where its rx queues take buffers from */
 	uint16_t port_id;
 	char devname[RTE_DEV_NAME_MAX_LEN];
 	char bus[16];
+	char iface[64];         /* Linux netdev whose carrier is part of the link; "" none */
+	bool self_spread;       /* spreads over rx queues without RSS offloads (af_packet fanout) */
+	uint16_t class_max_mtu; /* qv_ethdev_opts.max_mtu */
+	uint32_t class_rx_room; /* qv_ethdev_opts.rx_room */
+	bool lsc;               /* link-state interrupt registered */
+	bool scatter;           /* receives frames over 2 KiB into chained mbufs */
+	bool jumbo_pool;        /* ... or into one jumbo buffer each */
+	uint64_t rss_hf;        /* 0: one rx queue, or spread without RSS */
+	char reta_text[160];
 };
 
 static inline struct qv_ethdev_port *to_eth(struct qv_port *p)
@@ -43,19 +67,123 @@ static uint16_t eth_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, ui
 	return rte_eth_tx_burst(to_eth(p)->port_id, q, pkts, n);
 }
 
+/* ---- link state (slow path: control thread, or the EAL interrupt thread) ---- */
+
+/* A Linux netdev has carrier: /sys/class/net/IF/carrier reads 1 (it cannot be read at all
+ * while the interface is administratively down). */
+static bool netdev_carrier(const char *iface)
+{
+	char path[128], c = '0';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", iface);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
+}
+
+static bool eth_link_now(struct qv_ethdev_port *e)
+{
+	struct rte_eth_link l;
+	bool up = true;
+
+	memset(&l, 0, sizeof(l));
+	if (rte_eth_link_get_nowait(e->port_id, &l) == 0)
+		up = l.link_status == RTE_ETH_LINK_UP;
+	if (e->iface[0])
+		up = up && netdev_carrier(e->iface);
+	return up;
+}
+
+/* Records a link change (once, whoever sees it first) with its time and an event line. */
+static void eth_link_apply(struct qv_ethdev_port *e, bool up)
+{
+	struct timespec ts;
+
+	if (atomic_exchange(&e->base.up, up) == up)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	atomic_store(&e->base.link_changed_ns,
+	             (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	RTE_LOG(NOTICE, USER1, "qv-switchd: port %s: link %s (device %s, %s)\n", e->base.name,
+	        up ? "up" : "down", e->devname, e->lsc ? "interrupt" : "polled");
+}
+
+static int eth_lsc_event(uint16_t port_id, enum rte_eth_event_type ev, void *arg, void *ret)
+{
+	struct qv_ethdev_port *e = arg;
+
+	(void)port_id, (void)ev, (void)ret;
+	eth_link_apply(e, eth_link_now(e));
+	return 0;
+}
+
+static void eth_tick(struct qv_port *p)
+{
+	struct qv_ethdev_port *e = to_eth(p);
+
+	/* polled even with interrupts: a kernel netdev's carrier has none */
+	eth_link_apply(e, eth_link_now(e));
+}
+
+static int eth_nic_counters(struct qv_port *p, struct qv_nic_counters *out)
+{
+	struct rte_eth_stats s;
+
+	if (rte_eth_stats_get(to_eth(p)->port_id, &s) != 0)
+		return -1;
+	*out = (struct qv_nic_counters){.imissed = s.imissed,
+	                                .rx_nombuf = s.rx_nombuf,
+	                                .ierrors = s.ierrors,
+	                                .oerrors = s.oerrors};
+	return 0;
+}
+
+static unsigned eth_xstats(struct qv_port *p, struct qv_port_xstat *out, unsigned max)
+{
+	uint16_t pid = to_eth(p)->port_id;
+	int n = rte_eth_xstats_get(pid, NULL, 0);
+	struct rte_eth_xstat_name *names;
+	struct rte_eth_xstat *vals;
+	unsigned k = 0;
+
+	if (n <= 0)
+		return 0;
+	names = calloc((size_t)n, sizeof(*names));
+	vals = calloc((size_t)n, sizeof(*vals));
+	if (names && vals && rte_eth_xstats_get_names(pid, names, (unsigned)n) == n &&
+	    rte_eth_xstats_get(pid, vals, (unsigned)n) == n)
+		for (int i = 0; i < n && k < max; i++) {
+			if (vals[i].value == 0 || vals[i].id >= (uint64_t)n)
+				continue;
+			snprintf(out[k].name, sizeof(out[k].name), "%s", names[vals[i].id].name);
+			out[k++].value = vals[i].value;
+		}
+	free(names);
+	free(vals);
+	return k;
+}
+
 /* ---- slow path ---- */
 
-static bool eth_link_up(struct qv_port *p)
+static void eth_lsc_off(struct qv_ethdev_port *e)
 {
-	struct rte_eth_link link;
-
-	if (rte_eth_link_get_nowait(to_eth(p)->port_id, &link) != 0)
-		return false;
-	return link.link_status == RTE_ETH_LINK_UP;
+	if (!e->lsc)
+		return;
+	/* -EAGAIN: the callback is running on the interrupt thread right now */
+	while (rte_eth_dev_callback_unregister(e->port_id, RTE_ETH_EVENT_INTR_LSC, eth_lsc_event,
+	                                       e) == -EAGAIN)
+		;
+	e->lsc = false;
 }
 
 static void eth_unplug(struct qv_ethdev_port *e)
 {
+	eth_lsc_off(e);
 	port_id_used[e->port_id] = false;
 	rte_eth_dev_stop(e->port_id);
 	rte_eth_dev_close(e->port_id);
@@ -67,15 +195,17 @@ static void eth_close(struct qv_port *p)
 	struct qv_ethdev_port *e = to_eth(p);
 
 	eth_unplug(e);
+	qv_mempool_retire(e->own_pool); /* freed once its buffers are all back */
 	free(e);
 }
 
 static const struct qv_port_ops eth_ops = {
     .rx_burst = eth_rx,
     .tx_burst = eth_tx,
-    .link_up = eth_link_up,
     .close = eth_close,
-    .kind = "dpdk",
+    .tick = eth_tick,
+    .nic_counters = eth_nic_counters,
+    .xstats = eth_xstats,
 };
 
 /* "0000:03:00.0" (or "03:00.0") is a PCI device; anything else is a vdev devargs string whose
@@ -89,50 +219,187 @@ static bool is_pci_address(const char *s)
 	       sscanf(s, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
 }
 
-static int setup_queues(struct qv_ethdev_port *e, char *err, size_t errlen)
-{
-	struct rte_eth_conf conf = {0};
-	struct rte_eth_dev_info info;
-	uint16_t nrx = QV_ETHDEV_DESC, ntx = QV_ETHDEV_DESC;
-	struct rte_mempool *mp;
-	uint16_t pid = e->port_id;
-	int rc, socket;
+/* What a configuration asks of the device: checked against its limits before anything is
+ * touched, so that a refused request changes nothing. */
+struct eth_plan {
+	uint16_t nrxq, ntxq, mtu;
+	struct rte_eth_conf conf;
+	bool scatter, jumbo_pool;
+};
 
-	rc = rte_eth_dev_info_get(pid, &info);
+/* The largest MTU the device takes: its max_mtu, and what its max_rx_pktlen leaves past the
+ * header ethdev counts (as rte_eth_dev_configure checks it), and the switch's own limit. */
+static unsigned device_max_mtu(const struct rte_eth_dev_info *info)
+{
+	unsigned overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN, m = info->max_mtu;
+
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	if (info->max_rx_pktlen > overhead && info->max_rx_pktlen - overhead < m)
+		m = info->max_rx_pktlen - overhead;
+	return RTE_MIN(m, QV_PORT_MAX_MTU);
+}
+
+static int eth_plan(struct qv_ethdev_port *e, uint16_t nrxq, uint16_t ntxq, uint16_t mtu,
+                    struct eth_plan *pl, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	uint32_t frame = (uint32_t)mtu + FRAME_OVERHEAD;
+	unsigned max_mtu;
+	int rc;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->nrxq = nrxq, pl->ntxq = ntxq, pl->mtu = mtu;
+	rc = rte_eth_dev_info_get(e->port_id, &info);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: cannot read device info: %s", e->base.name,
 		         rte_strerror(-rc));
 		return -1;
 	}
-	if (e->base.n_rxq > info.max_rx_queues || e->base.n_txq > info.max_tx_queues) {
+	max_mtu = e->class_max_mtu ? RTE_MIN((unsigned)e->class_max_mtu, QV_PORT_MAX_MTU)
+	                           : device_max_mtu(&info);
+	if (nrxq > info.max_rx_queues || ntxq > info.max_tx_queues) {
 		snprintf(err, errlen,
 		         "port %s: device %s supports at most %u rx and %u tx queues (asked %u/%u)",
-		         e->base.name, e->devname, info.max_rx_queues, info.max_tx_queues,
-		         e->base.n_rxq, e->base.n_txq);
+		         e->base.name, e->devname, info.max_rx_queues, info.max_tx_queues, nrxq,
+		         ntxq);
 		return -1;
 	}
+	/* DPDK 22.11's net_tap hands its queue fds to secondary processes in one message of at
+	 * most 8 fds and overruns its stack with more (seen: "stack smashing detected") */
+	if (info.driver_name && strcmp(info.driver_name, "net_tap") == 0 && nrxq + ntxq > 8) {
+		snprintf(err, errlen,
+		         "port %s: device %s (net_tap) takes at most 8 queues in all, rx and tx "
+		         "(asked %u/%u)",
+		         e->base.name, e->devname, nrxq, ntxq);
+		return -1;
+	}
+	if (nrxq > 1 && info.flow_type_rss_offloads == 0 && !e->self_spread) {
+		snprintf(err, errlen,
+		         "port %s: device %s has no RSS (no flow types to hash): it cannot spread "
+		         "frames over %u rx queues; give it 1",
+		         e->base.name, e->devname, nrxq);
+		return -1;
+	}
+	if (mtu < info.min_mtu || mtu > max_mtu) {
+		snprintf(err, errlen, "port %s: device %s takes an MTU of %u..%u, not %u",
+		         e->base.name, e->devname, info.min_mtu, max_mtu, mtu);
+		return -1;
+	}
+	if (nrxq > 1 && info.flow_type_rss_offloads) {
+		uint64_t hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+		                                             RTE_ETH_RSS_UDP | RTE_ETH_RSS_SCTP);
+
+		pl->conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		pl->conf.rx_adv_conf.rss_conf.rss_hf = hf ? hf : info.flow_type_rss_offloads;
+	}
+	/* what ethdev lets the device be told; the class may know it carries more */
+	pl->conf.rxmode.mtu = (uint16_t)RTE_MIN((unsigned)mtu, device_max_mtu(&info));
+	if (e->class_rx_room > RTE_MBUF_DEFAULT_DATAROOM) {
+		pl->jumbo_pool = true; /* the device fills whole buffers of its own size */
+	} else if (frame > RTE_MBUF_DEFAULT_DATAROOM) {
+		/* A device that chains buffers takes the standard pool; one that cannot gets
+		 * buffers that hold a whole frame. */
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+			pl->conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+			pl->scatter = true;
+		} else {
+			pl->jumbo_pool = true;
+		}
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		pl->conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		pl->conf.intr_conf.lsc = 1;
+	return 0;
+}
+
+/* Buffers in flight besides the ones in rx rings: PMD bursts, tx rings, per-lcore caches. */
+#define POOL_SLACK 2048u
+
+/* The pool the rx queues fill their rings from: the shared one while it has room for them
+ * (and traffic), else a pool of the port's own sized from its queues and descriptors, kept
+ * for the port's life. NULL with err when even that cannot be made. */
+static struct rte_mempool *own_pool_if_short(struct qv_ethdev_port *e, struct rte_mempool *shared,
+                                             int socket, unsigned ring_bufs, uint32_t room,
+                                             char *err, size_t errlen)
+{
+	if (e->own_pool && e->own_pool->size >= ring_bufs + POOL_SLACK)
+		return e->own_pool;
+	if (!e->own_pool && rte_mempool_avail_count(shared) >= ring_bufs + POOL_SLACK)
+		return shared;
+	if (e->own_pool || !e->pool_private) { /* a running port's pool cannot grow */
+		snprintf(err, errlen,
+		         "its rx rings take %u buffers, pool %s has %u of %u free (raise --mbufs, "
+		         "or give the port fewer queues)",
+		         ring_bufs, e->own_pool ? e->own_pool->name : shared->name,
+		         rte_mempool_avail_count(e->own_pool ? e->own_pool : shared),
+		         (e->own_pool ? e->own_pool : shared)->size);
+		return NULL;
+	}
+	e->own_pool =
+	    e->pool_private(e->base.name, socket, ring_bufs + POOL_SLACK, room, err, errlen);
+	if (e->own_pool)
+		RTE_LOG(NOTICE, USER1,
+		        "qv-switchd: port %s: pool %s of %u buffers of its own (the shared pool %s "
+		        "has %u free, its rx rings take %u)\n",
+		        e->base.name, e->own_pool->name, e->own_pool->size, shared->name,
+		        rte_mempool_avail_count(shared), ring_bufs);
+	return e->own_pool;
+}
+
+/* Configures, sets up and starts the (stopped) device as pl says. */
+static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *err, size_t errlen)
+{
+	uint16_t nrx = QV_ETHDEV_DESC, ntx = QV_ETHDEV_DESC, pid = e->port_id;
+	struct rte_mempool *mp;
+	int rc, socket;
+
 	socket = rte_eth_dev_socket_id(pid);
 	e->base.numa = socket;
-	mp = qv_mempool_get(socket, err, errlen);
-	if (!mp)
-		return -1;
-	rc = rte_eth_dev_configure(pid, e->base.n_rxq, e->base.n_txq, &conf);
+	mp = pl->jumbo_pool ? e->pool_sized(socket, (uint32_t)pl->mtu + FRAME_OVERHEAD, err, errlen)
+	                    : e->pool(socket, err, errlen);
+	rc = rte_eth_dev_configure(pid, pl->nrxq, pl->ntxq, &pl->conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
+	if (rc == 0 && mp)
+		mp = own_pool_if_short(
+		    e, mp, socket, (unsigned)pl->nrxq * nrx,
+		    pl->jumbo_pool ? RTE_MAX((uint32_t)pl->mtu + FRAME_OVERHEAD, e->class_rx_room)
+		                   : 0,
+		    err, errlen);
+	if (!mp) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "port %s: no buffers for device %s: %s", e->base.name,
+		         e->devname, why);
+		return -1;
+	}
+	e->rx_pool = mp;
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: cannot configure %s: %s", e->base.name, e->devname,
 		         rte_strerror(-rc));
 		return -1;
 	}
-	for (uint16_t q = 0; q < e->base.n_rxq; q++) {
+	for (uint16_t q = 0; q < pl->nrxq; q++) {
 		rc = rte_eth_rx_queue_setup(pid, q, nrx, socket, NULL, mp);
+		if (rc == -ENOMEM) { /* the device fills its ring from the pool up front */
+			snprintf(err, errlen,
+			         "port %s: not enough packet buffers for rx queue %u of %s: it "
+			         "takes %u, pool %s has %u of %u free (raise --mbufs, or give the "
+			         "port fewer queues)",
+			         e->base.name, q, e->devname, nrx, mp->name,
+			         rte_mempool_avail_count(mp), mp->size);
+			return -1;
+		}
 		if (rc != 0) {
 			snprintf(err, errlen, "port %s: rx queue %u setup failed: %s", e->base.name,
 			         q, rte_strerror(-rc));
 			return -1;
 		}
 	}
-	for (uint16_t q = 0; q < e->base.n_txq; q++) {
+	for (uint16_t q = 0; q < pl->ntxq; q++) {
 		rc = rte_eth_tx_queue_setup(pid, q, ntx, socket, NULL);
 		if (rc != 0) {
 			snprintf(err, errlen, "port %s: tx queue %u setup failed: %s", e->base.name,
@@ -140,6 +407,9 @@ static int setup_queues(struct qv_ethdev_port *e, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (pl->conf.intr_conf.lsc && !e->lsc &&
+	    rte_eth_dev_callback_register(pid, RTE_ETH_EVENT_INTR_LSC, eth_lsc_event, e) == 0)
+		e->lsc = true;
 	rc = rte_eth_dev_start(pid);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: cannot start %s: %s", e->base.name, e->devname,
@@ -147,14 +417,51 @@ static int setup_queues(struct qv_ethdev_port *e, char *err, size_t errlen)
 		return -1;
 	}
 	rte_eth_promiscuous_enable(pid); /* not every vdev supports it; a switch port wants it */
-	atomic_store(&e->base.up, true); /* a NIC with its link down drops in hardware */
+	e->base.n_rxq = pl->nrxq;
+	e->base.n_txq = pl->ntxq;
+	atomic_store(&e->base.mtu, pl->mtu);
+	e->scatter = pl->scatter;
+	e->jumbo_pool = pl->jumbo_pool;
+	e->rss_hf = pl->conf.rx_adv_conf.rss_conf.rss_hf;
 	return 0;
 }
 
-struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint16_t nrxq,
-                                    uint16_t ntxq, char *err, size_t errlen)
+/* Applies a new queue count or MTU to a running port the switch stopped polling: a plan
+ * checked first (nothing changes if the device refuses it), then stop, reconfigure, start;
+ * if that fails the old configuration is put back. */
+static int eth_reconfigure(struct qv_ethdev_port *e, uint16_t nrxq, uint16_t ntxq, uint16_t mtu,
+                           char *err, size_t errlen)
 {
+	struct eth_plan pl, old;
+	char ignored[256];
+
+	if (eth_plan(e, nrxq, ntxq, mtu, &pl, err, errlen) != 0)
+		return -1;
+	if (eth_plan(e, e->base.n_rxq, e->base.n_txq, atomic_load(&e->base.mtu), &old, ignored,
+	             sizeof(ignored)) != 0)
+		old = pl;
+	rte_eth_dev_stop(e->port_id);
+	if (eth_apply(e, &pl, err, errlen) == 0)
+		return 0;
+	if (eth_apply(e, &old, ignored, sizeof(ignored)) != 0) {
+		RTE_LOG(ERR, USER1, "qv-switchd: port %s: old configuration not restored: %s\n",
+		        e->base.name, ignored);
+		return -1;
+	}
+	snprintf(err + strlen(err), errlen - strlen(err),
+	         " (device %s refused %u rx/%u tx queues at MTU %u; it keeps %u/%u at MTU %u)",
+	         e->devname, nrxq, ntxq, mtu, old.nrxq, old.ntxq, old.mtu);
+	return -1;
+}
+
+struct qv_port *qv_ethdev_open_as(const struct qv_port_config *cfg, const char *devargs,
+                                  const struct qv_ethdev_opts *opts,
+                                  const struct qv_port_class *cls, char *err, size_t errlen)
+{
+	const char *name = cfg->name;
+	uint16_t nrxq = cfg->rxq, ntxq = cfg->txq, mtu = cfg->mtu ? cfg->mtu : QV_PORT_DEFAULT_MTU;
 	struct qv_ethdev_port *e;
+	struct eth_plan pl;
 	size_t n;
 	int rc;
 
@@ -168,8 +475,16 @@ struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint1
 		return NULL;
 	}
 	e->base.ops = &eth_ops;
+	e->base.cls = cls;
+	e->pool = cfg->pool;
+	e->pool_sized = cfg->pool_sized;
+	e->pool_private = cfg->pool_private;
+	e->self_spread = opts->self_spread;
+	e->class_max_mtu = opts->max_mtu;
+	e->class_rx_room = opts->rx_room;
 	snprintf(e->base.name, sizeof(e->base.name), "%s", name);
-	snprintf(e->base.where, sizeof(e->base.where), "%s", devargs);
+	snprintf(e->devargs, sizeof(e->devargs), "%s", devargs);
+	snprintf(e->iface, sizeof(e->iface), "%s", opts->iface ? opts->iface : "");
 	e->base.n_rxq = nrxq;
 	e->base.n_txq = ntxq;
 	n = strcspn(devargs, ",");
@@ -208,10 +523,117 @@ struct qv_port *qv_ethdev_port_open(const char *name, const char *devargs, uint1
 		return NULL;
 	}
 	port_id_used[e->port_id] = true;
-	if (setup_queues(e, err, errlen) != 0) {
+	if (eth_plan(e, nrxq, ntxq, mtu, &pl, err, errlen) != 0 ||
+	    eth_apply(e, &pl, err, errlen) != 0) {
 		eth_unplug(e);
+		qv_mempool_retire(e->own_pool);
 		free(e);
 		return NULL;
 	}
+	atomic_store(&e->base.up, eth_link_now(e));
 	return &e->base;
 }
+
+static struct qv_port *eth_open(const struct qv_port_config *cfg, char *err, size_t errlen)
+{
+	static const struct qv_ethdev_opts none = {0};
+
+	return qv_ethdev_open_as(cfg, cfg->str[ETH_ARG_DEVARGS], &none, &qv_ethdev_port_class, err,
+	                         errlen);
+}
+
+int qv_ethdev_set(struct qv_port *p, const struct qv_port_config *cfg, char *err, size_t errlen)
+{
+	struct qv_ethdev_port *e = to_eth(p);
+
+	/* cfg's queue counts are 1 unless given: 0 there means keep (see rpc_handlers.c) */
+	return eth_reconfigure(e, cfg->rxq ? cfg->rxq : p->n_rxq, cfg->txq ? cfg->txq : p->n_txq,
+	                       atomic_load(&p->mtu), err, errlen);
+}
+
+int qv_ethdev_set_mtu(struct qv_port *p, uint16_t mtu, char *err, size_t errlen)
+{
+	return eth_reconfigure(to_eth(p), p->n_rxq, p->n_txq, mtu, err, errlen);
+}
+
+/* ---- the class ---- */
+
+/* "q0:32 q1:32 ..." : how many RETA entries send frames to each rx queue. */
+static void reta_summary(struct qv_ethdev_port *e, char *buf, size_t len)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_dev_info info;
+	unsigned count[QV_MAX_QUEUES] = {0};
+
+	buf[0] = '\0';
+	if (rte_eth_dev_info_get(e->port_id, &info) != 0 || info.reta_size == 0 ||
+	    info.reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned g = 0; g < info.reta_size / RTE_ETH_RETA_GROUP_SIZE; g++)
+		reta[g].mask = UINT64_MAX;
+	if (rte_eth_dev_rss_reta_query(e->port_id, reta, info.reta_size) != 0)
+		return;
+	for (unsigned i = 0; i < info.reta_size; i++) {
+		uint16_t q = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+
+		if (q < QV_MAX_QUEUES)
+			count[q]++;
+	}
+	for (uint16_t q = 0; q < e->base.n_rxq; q++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sq%u:%u", q ? " " : "", q,
+		         count[q]);
+}
+
+unsigned qv_ethdev_describe(const struct qv_port *p, struct qv_port_field *out)
+{
+	struct qv_ethdev_port *e = (struct qv_ethdev_port *)(uintptr_t)p;
+	unsigned n = 0;
+
+	out[n++] = (struct qv_port_field){.key = "devargs", .str = e->devargs};
+	/* port.list has always carried "client" for every port; readers rely on it */
+	out[n++] = (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL};
+	out[n++] =
+	    (struct qv_port_field){.key = "link_detect", .str = e->lsc ? "interrupt" : "polled"};
+	out[n++] =
+	    (struct qv_port_field){.key = "rss_hf", .type = QV_PORT_FIELD_UINT, .num = e->rss_hf};
+	out[n++] = (struct qv_port_field){.key = "rx_buffers",
+	                                  .str = e->scatter      ? "chained"
+	                                         : e->jumbo_pool ? "jumbo"
+	                                                         : "standard"};
+	if (e->base.n_rxq > 1) {
+		reta_summary(e, e->reta_text, sizeof(e->reta_text));
+		if (e->reta_text[0])
+			out[n++] = (struct qv_port_field){.key = "reta", .str = e->reta_text};
+	}
+	if (e->iface[0])
+		out[n++] = (struct qv_port_field){.key = "iface", .str = e->iface};
+	if (e->rx_pool)
+		out[n++] = (struct qv_port_field){.key = "rx_pool", .str = e->rx_pool->name};
+	return n;
+}
+
+static const struct qv_port_arg eth_args[ETH_N_ARGS] = {
+    [ETH_ARG_DEVARGS] = {"devargs", QV_PORT_ARG_STR, true},
+    [ETH_ARG_RXQ] = {"rxq", QV_PORT_ARG_RXQ, false},
+    [ETH_ARG_TXQ] = {"txq", QV_PORT_ARG_TXQ, false},
+};
+
+static const struct qv_port_arg eth_set_args[] = {
+    {"rxq", QV_PORT_ARG_RXQ, false},
+    {"txq", QV_PORT_ARG_TXQ, false},
+};
+
+/* No conflicts hook: opening finds a device already owned by another port itself. */
+const struct qv_port_class qv_ethdev_port_class = {
+    .kind = QV_PORT_KIND_DPDK,
+    .name = "dpdk",
+    .args = eth_args,
+    .n_args = ETH_N_ARGS,
+    .open = eth_open,
+    .describe = qv_ethdev_describe,
+    .set_args = eth_set_args,
+    .n_set_args = 2,
+    .set = qv_ethdev_set,
+    .set_mtu = qv_ethdev_set_mtu,
+};

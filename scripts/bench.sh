@@ -24,6 +24,10 @@
 #             against qwikvirt's own figure in the same run (the table's qvrules / qwikvirt)
 #   qvcapture qwikvirt as above while capturing every packet in both directions on every port
 #             to pcapng files (qvctl capture start): what a capture costs forwarding
+#   qvgroup   qwikvirt whose forwarding rules output through a load-balancing group of one
+#             member (group:b): what the Maglev pick and the flow-affinity table cost
+#   qvpolice  qwikvirt with an ingress policer on every port, at a rate no test reaches
+#             (1Tbit): what one rte_meter per packet costs
 #   testpmd   dpdk-testpmd io forwarding between net_vhost ports: the floor (no lookup at all)
 #   ovs       Debian openvswitch-switch-dpdk (ovs-vswitchd-dpdk), private db and run dir under
 #             the work dir, bridge br0 (netdev), dpdkvhostuser ports, flows in_port=a,
@@ -93,7 +97,7 @@ case $TOPO in v2v | pvp | pvvp) ;; *) bl_die "--topology $TOPO: expected v2v, pv
 case $METHOD in loop | gen) ;; *) bl_die "--method $METHOD: expected loop or gen" ;; esac
 case $VNF in testpmd) ;; vm) METHOD=gen ;; *) bl_die "--vnf $VNF: expected testpmd or vm" ;; esac
 for s in $SWITCHES; do
-	case $s in qwikvirt | qvrules | qvcapture | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
+	case $s in qwikvirt | qvrules | qvcapture | qvgroup | qvpolice | testpmd | ovs) ;; *) bl_die "--switches: unknown '$s'" ;; esac
 done
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || bl_die "--reps $REPS: expected a count"
 for v in RULES HEAVY_RULES FLOWS HEAVY_FLOWS; do
@@ -210,6 +214,32 @@ sw_clear_qvcapture() { sw_clear_qwikvirt; }
 sw_cycles_qvcapture() { sw_cycles_qwikvirt; }
 sw_rss_qvcapture() { sw_rss_qwikvirt; }
 sw_stop_qvcapture() { sw_stop_qwikvirt; rm -f "$BW"/qv/cap-*.pcapng*; }
+
+# qwikvirt forwarding through one-member groups: rules above the plain ones take the packets
+sw_start_qvgroup() {
+	local pr a b
+	sw_start_qwikvirt
+	for pr in $PAIRS; do
+		a=${pr%:*} b=${pr#*:}
+		$QV flow add "in=$a,priority=40000 actions=group:$b" >/dev/null
+		$QV flow add "in=$b,priority=40000 actions=group:$a" >/dev/null
+	done
+}
+sw_clear_qvgroup() { sw_clear_qwikvirt; }
+sw_cycles_qvgroup() { sw_cycles_qwikvirt; }
+sw_rss_qvgroup() { sw_rss_qwikvirt; }
+sw_stop_qvgroup() { sw_stop_qwikvirt; }
+
+# qwikvirt with an ingress policer on every port that never drops (1Tbit/s, 64MiB burst)
+sw_start_qvpolice() {
+	local p
+	sw_start_qwikvirt
+	for p in $SWPORTS; do $QV port set "$p" --police 1Tbit,64MiB >/dev/null; done
+}
+sw_clear_qvpolice() { sw_clear_qwikvirt; }
+sw_cycles_qvpolice() { sw_cycles_qwikvirt; }
+sw_rss_qvpolice() { sw_rss_qwikvirt; }
+sw_stop_qvpolice() { sw_stop_qwikvirt; }
 
 sw_start_testpmd() {
 	local sd=$BW/tp p n=0 vd=()

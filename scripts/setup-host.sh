@@ -17,7 +17,9 @@ esac
 PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       libjansson-dev libyaml-dev libpcap-dev libcunit1-dev libhwloc-dev libvirt-dev
       libnl-route-3-dev tshark jq python3 iproute2 bc libvirt-clients libxml2-utils
-      clang-format prometheus curl)
+      clang-format prometheus curl
+      # the Debian package and what runs as a service: build, lint, man pages, unit checks
+      debhelper dpkg-dev fakeroot lintian help2man pandoc man-db systemd adduser)
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
 

@@ -9,14 +9,15 @@
 
 #include "qv/port.h"
 
-/* Called (from rte_vhost's event thread) after a device went away and before its vid is
- * forgotten: the switch waits there until no PMD can still be using the vid (RCU grace
- * period). Set once at start-up. */
+/* Called from destroy_device (on rte_vhost's event thread, or on the thread that closes the
+ * port) once the device is unpublished (vid cleared, port down) and before rte_vhost frees it:
+ * the switch waits there, with no deadline, until no PMD can still be inside rte_vhost with
+ * that vid (an RCU grace period). Set once at start-up. */
 extern void (*qv_vhost_quiesce)(void);
 
-/* Slow path: registers the socket (server: creates it, removing a stale socket file first;
- * client: connects, and reconnects whenever the peer restarts). NULL with err on failure. */
-struct qv_port *qv_vhost_port_open(const char *name, const char *path, bool client, uint16_t queues,
-                                   char *err, size_t errlen);
+/* The "vhost" port class: port.add takes path (the socket), client (the switch connects, and
+ * reconnects whenever the peer restarts; otherwise it creates the socket, removing a stale
+ * socket file first) and queues. */
+extern const struct qv_port_class qv_vhost_port_class;
 
 #endif

@@ -85,6 +85,20 @@ int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want
 /* Brings the switch to the desired state (after either daemon restarted). */
 void qv_reconcile(struct qv_controld *c);
 
+/* watch.c: a connection to qv-switchd held open so its death and its return are seen at once
+ * (the reconcile runs then, not at the next --interval). */
+struct qv_switch_watch {
+	int fd;                /* connected to the switch, or -1 while it is away */
+	const char *sock;      /* the switch's control socket */
+	long long next_try_ms; /* CLOCK_MONOTONIC: next connect() attempt while away */
+};
+enum qv_watch_event { QV_WATCH_NONE, QV_WATCH_GONE, QV_WATCH_BACK };
+void qv_watch_init(struct qv_switch_watch *w, const char *sock);
+/* Never blocks: GONE when the held connection hung up, BACK when a connect() succeeded (the
+ * first time too: the switch was found), NONE otherwise. Call it often (every few ms). */
+enum qv_watch_event qv_watch_poll(struct qv_switch_watch *w);
+void qv_watch_close(struct qv_switch_watch *w);
+
 /* views.c */
 json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen);
 

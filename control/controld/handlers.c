@@ -154,7 +154,8 @@ static json_t *m_state_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 const struct qv_rpc_method qv_controld_methods[] = {
     {"apply", m_apply, "validate a service definition and apply it (or, check: only plan)"},
-    {"chains.show", m_chains_show, "each chain hop by hop with packet counters"},
-    {"state.show", m_state_show, "the desired state and whether the switch matches it"},
+    {"chains.show", m_chains_show, "each chain hop by hop with packet counters", QV_RPC_READ},
+    {"state.show", m_state_show, "the desired state and whether the switch matches it",
+     QV_RPC_READ},
     {NULL, NULL, NULL},
 };

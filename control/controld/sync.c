@@ -1,7 +1,9 @@
 /* qwikvirt: bringing qv-switchd to the desired plan — the difference computed against what the
  * switch has now, applied in an order that loses no packet on chains it does not touch. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control/controld/controld.h"
 #include "control/rpc/rpc.h"
@@ -43,7 +45,18 @@ static json_t *port_params(const struct qv_switch_port *p)
 		json_object_set_new(o, "rxq", json_integer(p->queues ? p->queues : 1));
 		json_object_set_new(o, "txq", json_integer(p->queues ? p->queues : 1));
 	}
+	if (p->mtu)
+		json_object_set_new(o, "mtu", json_integer(p->mtu));
 	return o;
+}
+
+/* The switch's port has another MTU than the plan's (0 there: the switch's default 1500):
+ * a live port.set, not a replacement. */
+static bool mtu_differs(const json_t *have, const struct qv_switch_port *p)
+{
+	const json_t *m = json_object_get(have, "mtu");
+
+	return json_is_integer(m) && json_integer_value(m) != (p->mtu ? p->mtu : 1500);
 }
 
 /* Does the switch's port (from port.list) already match what the plan wants? */
@@ -57,6 +70,50 @@ static bool port_same(const json_t *have, const struct qv_switch_port *p)
 		return p->path && strcmp(str_of(json_object_get(have, "path")), p->path) == 0 &&
 		       json_is_true(json_object_get(have, "client")) == p->client;
 	return p->devargs && strcmp(str_of(json_object_get(have, "devargs")), p->devargs) == 0;
+}
+
+/* port.police parameters for one direction of port name: the policer, or off. */
+static json_t *police_params(const char *name, int dir, const struct qv_police *pl)
+{
+	static const char *const dirs[] = {"ingress", "egress"};
+	json_t *o = json_pack("{s:s, s:s}", "name", name, "dir", dirs[dir]);
+
+	if (pl->rate == 0) {
+		json_object_set_new(o, "off", json_true());
+		return o;
+	}
+	json_object_set_new(o, "rate", json_integer((json_int_t)pl->rate));
+	json_object_set_new(o, "unit",
+	                    json_string(pl->unit == QV_POLICE_PACKETS ? "packet" : "bit"));
+	json_object_set_new(o, "mode",
+	                    json_string(pl->mode == QV_POLICE_TRTCM ? "trtcm" : "srtcm"));
+	if (pl->burst)
+		json_object_set_new(o, "burst", json_integer((json_int_t)pl->burst));
+	if (pl->peak_rate)
+		json_object_set_new(o, "peak_rate", json_integer((json_int_t)pl->peak_rate));
+	if (pl->peak_burst)
+		json_object_set_new(o, "peak_burst", json_integer((json_int_t)pl->peak_burst));
+	return o;
+}
+
+/* Does the switch's policer (port.list's police.DIR, NULL for none) match what is wanted?
+ * A burst left to the switch's default matches whatever it chose. */
+static bool police_same(const json_t *have, const struct qv_police *want)
+{
+	const char *unit = str_of(json_object_get(have, "unit"));
+	const char *mode = str_of(json_object_get(have, "mode"));
+
+	if (!have || want->rate == 0)
+		return !have && want->rate == 0;
+	return json_integer_value(json_object_get(have, "rate")) == (json_int_t)want->rate &&
+	       strcmp(unit, want->unit == QV_POLICE_PACKETS ? "packet" : "bit") == 0 &&
+	       strcmp(mode, want->mode == QV_POLICE_TRTCM ? "trtcm" : "srtcm") == 0 &&
+	       (!want->burst ||
+	        json_integer_value(json_object_get(have, "burst")) == (json_int_t)want->burst) &&
+	       json_integer_value(json_object_get(have, "peak_rate")) ==
+	           (json_int_t)want->peak_rate &&
+	       (!want->peak_burst || json_integer_value(json_object_get(have, "peak_burst")) ==
+	                                 (json_int_t)want->peak_burst);
 }
 
 static const json_t *find_by(const json_t *arr, const char *key, const char *val)
@@ -82,7 +139,8 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 {
 	json_t *ports, *flows, *out;
 	json_t *padd = json_array(), *pdel = json_array(), *prep = json_array();
-	json_t *radd = json_array(), *rdel = json_array();
+	json_t *pset = json_array();
+	json_t *radd = json_array(), *rdel = json_array(), *police = json_array();
 	const json_t *have_ports, *have_flows, *f;
 	size_t i;
 
@@ -91,7 +149,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	if (!ports || !flows) {
 		json_decref(ports);
 		json_decref(padd), json_decref(pdel), json_decref(prep), json_decref(radd),
-		    json_decref(rdel);
+		    json_decref(rdel), json_decref(police), json_decref(pset);
 		return NULL;
 	}
 	have_ports = json_object_get(ports, "ports");
@@ -104,6 +162,20 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 			json_array_append_new(padd, port_params(p));
 		else if (!port_same(have, p))
 			json_array_append_new(prep, port_params(p));
+		else if (mtu_differs(have, p))
+			json_array_append_new(pset, json_pack("{s:s, s:i}", "name", p->name, "mtu",
+			                                      p->mtu ? p->mtu : 1500));
+		if (have && !port_same(have, p))
+			have = NULL; /* re-added: no policer */
+		for (int d = 0; d < QV_POLICE_NDIR; d++) {
+			static const char *const dirs[] = {"ingress", "egress"};
+			const json_t *hp =
+			    json_object_get(json_object_get(have, "police"), dirs[d]);
+
+			if (!police_same(hp, &p->police[d]))
+				json_array_append_new(police,
+				                      police_params(p->name, d, &p->police[d]));
+		}
 	}
 	for (i = 0; old && i < old->n_ports; i++)
 		if ((!want || qv_switch_plan_port(want, old->ports[i].name) < 0) &&
@@ -122,15 +194,137 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 			    rdel,
 			    json_pack("{s:O, s:s}", "id", json_object_get(f, "id"), "text", text));
 	}
-	out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace", prep,
-	                "rules_add", radd, "rules_del", rdel, "ports_del", pdel);
+	out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "ports_add", padd, "ports_replace",
+	                prep, "ports_set", pset, "police", police, "rules_add", radd, "rules_del",
+	                rdel, "ports_del", pdel);
 	json_decref(ports);
 	json_decref(flows);
 	return out;
 }
 
+/* The apply journal: before an apply changes the switch, what it is about to add is written
+ * down, and the record is removed when the apply returns (done or failed). One still there is an
+ * apply qv-controld did not live to finish (kill -9 half-way): the restarted daemon takes the
+ * additions its desired state does not want off the switch again, so the switch converges to
+ * that state instead of keeping half of an apply nobody was told succeeded. */
+#define APPLY_JOURNAL "applying.json"
+
+static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_plan *want,
+                            json_t *plan, char *err, size_t errlen);
+
+static void journal_path(const struct qv_controld *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", c->state_dir, APPLY_JOURNAL);
+}
+
+static void journal_write(const struct qv_controld *c, json_t *plan)
+{
+	json_t *ports = json_array(), *rules = json_array(), *j, *v;
+	char err[512], *text;
+	size_t i;
+
+	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
+	    json_array_append(ports, json_object_get(v, "name"));
+	json_array_foreach(json_object_get(plan, "rules_add"), i, v) json_array_append(rules, v);
+	j = json_pack("{s:o, s:o}", "ports", ports, "rules", rules);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (!text ||
+	    qv_state_write(c->state_dir, APPLY_JOURNAL, text, strlen(text), err, sizeof(err)) != 0)
+		fprintf(stderr,
+		        "qv-controld: warning: apply journal not written (%s): a crash during "
+		        "this apply may leave part of it on the switch\n",
+		        text ? err : "out of memory");
+	free(text);
+	json_decref(j);
+}
+
+static void journal_clear(const struct qv_controld *c)
+{
+	char path[4096];
+
+	journal_path(c, path, sizeof(path));
+	unlink(path);
+}
+
+/* 0: no journal, or its unwanted additions are gone from the switch (journal removed);
+ * -1 with err: the switch could not be asked or changed (journal kept, tried again later). */
+static int undo_interrupted_apply(struct qv_controld *c, char *err, size_t errlen)
+{
+	const struct qv_switch_plan *want = c->desired.plan;
+	json_t *j, *flows, *ports, *v, *f, *r;
+	char path[4096], *text;
+	size_t len, i, k;
+	int undone = 0;
+
+	journal_path(c, path, sizeof(path));
+	text = qv_state_read(path, &len);
+	if (!text)
+		return 0;
+	j = json_loadb(text, len, 0, NULL);
+	free(text);
+	flows = j ? sw_call(c, "flow.list", NULL, err, errlen) : NULL;
+	ports = flows ? sw_call(c, "port.list", NULL, err, errlen) : NULL;
+	if (j && !ports) {
+		json_decref(j), json_decref(flows);
+		return -1;
+	}
+	json_array_foreach(json_object_get(flows, "flows"), i, f)
+	{
+		const char *t = str_of(json_object_get(f, "text"));
+
+		json_array_foreach(json_object_get(j, "rules"), k, v)
+		{
+			if (strcmp(str_of(v), t) != 0 || plan_has_rule(want, t))
+				continue;
+			r = sw_call(c, "flow.del",
+			            json_pack("{s:O}", "id", json_object_get(f, "id")), err,
+			            errlen);
+			if (!r)
+				goto fail;
+			json_decref(r);
+			undone++;
+			break;
+		}
+	}
+	json_array_foreach(json_object_get(j, "ports"), k, v)
+	{
+		if ((want && qv_switch_plan_port(want, str_of(v)) >= 0) ||
+		    !find_by(json_object_get(ports, "ports"), "name", str_of(v)))
+			continue;
+		r = sw_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);
+		if (!r)
+			goto fail;
+		json_decref(r);
+		undone++;
+	}
+	if (undone) {
+		printf(
+		    "qv-controld: an apply was cut short (qv-controld died during it): %d of its "
+		    "additions taken off the switch again\n",
+		    undone);
+		fflush(stdout);
+	}
+	json_decref(j), json_decref(flows), json_decref(ports);
+	journal_clear(c);
+	return 0;
+fail:
+	json_decref(j), json_decref(flows), json_decref(ports);
+	return -1;
+}
+
 int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want, json_t *plan,
                   char *err, size_t errlen)
+{
+	int rc;
+
+	journal_write(c, plan);
+	rc = sync_apply_steps(c, want, plan, err, errlen);
+	journal_clear(c);
+	return rc;
+}
+
+static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_plan *want,
+                            json_t *plan, char *err, size_t errlen)
 {
 	size_t i;
 	json_t *v, *r;
@@ -149,10 +343,25 @@ int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want
 		if (!r)
 			return -1;
 	}
+	/* 1b. live edits (MTU) of ports otherwise the same: their traffic pauses, others' not */
+	json_array_foreach(json_object_get(plan, "ports_set"), i, v)
+	{
+		r = sw_call(c, "port.set", json_incref(v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
 	/* 2. new ports: new paths exist before anything points away from old ones */
 	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
 	{
 		r = sw_call(c, "port.add", json_incref(v), err, errlen);
+		json_decref(r);
+		if (!r)
+			return -1;
+	}
+	json_array_foreach(json_object_get(plan, "police"), i, v)
+	{
+		r = sw_call(c, "port.police", json_incref(v), err, errlen);
 		json_decref(r);
 		if (!r)
 			return -1;
@@ -204,6 +413,13 @@ void qv_reconcile(struct qv_controld *c)
 	json_t *plan;
 	char err[512];
 
+	if (undo_interrupted_apply(c, err, sizeof(err)) != 0) {
+		if (c->switch_ok)
+			fprintf(stderr, "qv-controld: %s (will retry)\n", err);
+		c->switch_ok = false;
+		snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+		return;
+	}
 	if (!c->desired.plan)
 		return;
 	plan = qv_sync_plan(c, c->desired.plan, c->desired.plan, err, sizeof(err));
@@ -216,7 +432,9 @@ void qv_reconcile(struct qv_controld *c)
 	}
 	if (json_array_size(json_object_get(plan, "ports_add")) ||
 	    json_array_size(json_object_get(plan, "rules_add")) ||
-	    json_array_size(json_object_get(plan, "ports_replace"))) {
+	    json_array_size(json_object_get(plan, "police")) ||
+	    json_array_size(json_object_get(plan, "ports_replace")) ||
+	    json_array_size(json_object_get(plan, "ports_set"))) {
 		printf(
 		    "qv-controld: switch differs from the desired state: %zu port(s), %zu rule(s) "
 		    "to restore\n",

@@ -40,6 +40,39 @@ static void vnf_ports(const struct qv_switch_plan *plan, const char *vnf, const 
 	}
 }
 
+/* Each VNF port of a hop gets "flows": the established flows the switch's load-balancing
+ * groups (group.show) send it, summed over the groups naming it. */
+static void add_group_flows(json_t *chains, const json_t *groups)
+{
+	size_t i, j, k, g, mi;
+	json_t *ch, *hop, *port, *grp, *mem;
+
+	json_array_foreach(chains, i, ch) json_array_foreach(json_object_get(ch, "hops"), j, hop)
+	{
+		if (!json_is_true(json_object_get(hop, "group")))
+			continue;
+		json_array_foreach(json_object_get(hop, "ports"), k, port)
+		{
+			const char *name = json_string_value(json_object_get(port, "port"));
+			json_int_t flows = 0;
+			bool member = false;
+
+			json_array_foreach(groups, g, grp)
+			    json_array_foreach(json_object_get(grp, "members"), mi, mem)
+			{
+				const char *mp = json_string_value(json_object_get(mem, "port"));
+
+				if (name && mp && strcmp(name, mp) == 0) {
+					flows += json_integer_value(json_object_get(mem, "flows"));
+					member = true;
+				}
+			}
+			if (member)
+				json_object_set_new(port, "flows", json_integer(flows));
+		}
+	}
+}
+
 json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 {
 	const struct qv_model *m = c->desired.model;
@@ -113,5 +146,12 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 	}
 	json_decref(ports);
 	json_decref(flows);
+	/* optional: a switch without group.show (older) just shows no FLOWS */
+	char gerr[256];
+	json_t *groups = NULL;
+	if (qv_rpc_call(c->switch_sock, "group.show", NULL, c->rpc_timeout_ms, &groups, &code, gerr,
+	                sizeof(gerr)) == 0)
+		add_group_flows(chains, json_object_get(groups, "groups"));
+	json_decref(groups);
 	return json_pack("{s:o, s:s}", "chains", chains, "file", c->desired.name);
 }

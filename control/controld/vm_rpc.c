@@ -488,16 +488,18 @@ static json_t *m_placement(json_t *params, struct qv_rpc_error *err, void *ctx)
 }
 
 const struct qv_rpc_method qv_vm_methods[] = {
-    {"vm.list", m_list, "the VMs: state, vCPUs, memory, pinning, serial log"},
+    {"vm.list", m_list, "the VMs: state, vCPUs, memory, pinning, serial log", QV_RPC_READ},
     {"vm.start", m_start, "start VM {name} (and let reconcile keep it running)"},
     {"vm.stop", m_stop, "stop VM {name, timeout_s}: graceful, then destroy; stays stopped"},
     {"vm.restart", m_restart, "stop (graceful, then destroy) and start VM {name}"},
-    {"vm.console", m_console, "the tail of VM {name}'s serial log ({bytes}, default 4096)"},
+    {"vm.console", m_console, "the tail of VM {name}'s serial log ({bytes}, default 4096)",
+     QV_RPC_READ},
     {"vm.snapshot", m_snapshot, "snapshot VM {name} as {tag} (default: a timestamp)"},
     {"vm.revert", m_revert, "VM {name} back to snapshot {tag}"},
     {"vm.clone", m_clone, "a new VM {new} from VM {name}: overlay, MACs, switch ports"},
-    {"vm.xml", m_xml, "VM {name}'s domain XML: libvirt's, or what qv-controld would define"},
+    {"vm.xml", m_xml, "VM {name}'s domain XML: libvirt's, or what qv-controld would define",
+     QV_RPC_READ},
     {"vm.delete", m_delete, "remove clone {name}: VM, overlay, switch ports"},
-    {"placement.show", m_placement, "NUMA placement of the PMDs and VMs, explained"},
+    {"placement.show", m_placement, "NUMA placement of the PMDs and VMs, explained", QV_RPC_READ},
     {NULL, NULL, NULL},
 };

@@ -97,6 +97,7 @@ static int one(struct qv_controld *c, const struct qv_model_vnf *mv, unsigned in
 			snprintf(err, errlen, "%s", e.msg);
 			return -1;
 		}
+		s->ifaces[s->n_ifaces - 1].mtu = p->mtu;
 		snprintf(v->ports[s->n_ifaces - 1], QV_PORT_NAME_MAX, "%s", p->name);
 		snprintf(v->ifnames[s->n_ifaces - 1], QV_PORT_NAME_MAX, "%s", p->iface);
 		v->client = p->client;

@@ -16,10 +16,10 @@ static void print_plan(const json_t *plan, bool applied)
 {
 	static const struct {
 		const char *key, *verb;
-	} parts[] = {{"ports_replace", "replace port"}, {"ports_add", "add port"},
-	             {"rules_add", "add rule"},         {"rules_del", "delete rule"},
-	             {"ports_del", "delete port"},      {"vms_start", "start VM"},
-	             {"vms_remove", "remove VM"}};
+	} parts[] = {{"ports_replace", "replace port"}, {"ports_set", "set port mtu"},
+	             {"ports_add", "add port"},         {"rules_add", "add rule"},
+	             {"rules_del", "delete rule"},      {"ports_del", "delete port"},
+	             {"vms_start", "start VM"},         {"vms_remove", "remove VM"}};
 	size_t total = 0, i;
 	const json_t *v;
 
@@ -134,16 +134,23 @@ static void fill_hop(struct row *r, int col, const json_t *port, const json_t *h
 	cell(r, col, "%s", first ? json_string_value(json_object_get(hop, "hop")) : "");
 }
 
+/* A group member's established flows (qvctl show groups), blank elsewhere. */
+static void fill_flows(struct row *r, int col, const json_t *port, const json_t *hop)
+{
+	(void)hop;
+	if (json_object_get(port, "flows"))
+		cell(r, col, "%lld", jint(port, "flows"));
+	else
+		cell(r, col, "%s", "");
+}
+
 void view_chains(const json_t *result)
 {
 	static const struct column cols[] = {
-	    {"HOP", NULL, fill_hop},
-	    {"PORT", "port"},
-	    {"STATE", "state"},
-	    {">RX-PKTS", "rx_packets"},
-	    {">TX-PKTS", "tx_packets"},
-	    {">DROPS", "drops"},
-	    {NULL},
+	    {"HOP", NULL, fill_hop},      {"PORT", "port"},
+	    {"STATE", "state"},           {">RX-PKTS", "rx_packets"},
+	    {">TX-PKTS", "tx_packets"},   {">DROPS", "drops"},
+	    {">FLOWS", NULL, fill_flows}, {NULL},
 	};
 	const json_t *chains = jarray(result, "chains"), *ch, *hop, *p;
 	size_t i, j, k;

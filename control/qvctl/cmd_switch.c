@@ -31,6 +31,63 @@ static void view_flow_summary(const json_t *r)
 		printf("last error       %s\n", e);
 }
 
+/* show port NAME: every field the switch reports for one port (RSS, RETA, MTU, link...),
+ * then its queue pairs as the guest enabled them and rte_vhost's counters (port.queues),
+ * for the kinds that have them. */
+static int show_port(int argc, char **argv)
+{
+	json_t *result, *p, *found = NULL;
+	size_t i;
+
+	if (argc != 1)
+		return usage_error("show port",
+		                   argc ? "too many arguments" : "show port needs NAME");
+	int rc = rpc("port.list", json_object(), &result);
+	if (rc)
+		return rc;
+	json_array_foreach(json_object_get(result, "ports"), i, p)
+	{
+		if (json_is_string(json_object_get(p, "name")) &&
+		    strcmp(json_string_value(json_object_get(p, "name")), argv[0]) == 0)
+			found = p;
+	}
+	if (!found) {
+		json_decref(result);
+		fprintf(stderr, "qvctl: no port named '%s' (see qvctl show ports)\n", argv[0]);
+		return EXIT_RPC;
+	}
+	json_t *queues = NULL;
+	char qerr[256];
+	int qcode;
+
+	/* a kind without queue pairs answers an error: then there is no such section */
+	if (qv_rpc_call(opt.sock, "port.queues", json_pack("{s:s}", "name", argv[0]),
+	                opt.timeout_ms, &queues, &qcode, qerr, sizeof(qerr)) != 0)
+		queues = NULL;
+	if (queues && json_array_size(json_object_get(queues, "queues")))
+		json_object_set(found, "queue_pairs", json_object_get(queues, "queues"));
+	if (!json_out(found)) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(found, k, v)
+		{
+			char *text = json_is_string(v)
+			                 ? NULL
+			                 : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+			if (strcmp(k, "queue_pairs") != 0)
+				printf("%-14s %s\n", k, text ? text : json_string_value(v));
+			free(text);
+		}
+		if (queues && json_array_size(json_object_get(queues, "queues")))
+			view_port_queues(queues);
+	}
+	json_decref(queues);
+	json_decref(result);
+	return 0;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const struct {
@@ -39,7 +96,7 @@ int cmd_show(int argc, char **argv)
 	} views[] = {
 	    {"ports", "port.list", view_ports}, {"pmd", "pmd.show", view_pmd},
 	    {"flows", "flow.list", view_flows}, {"drops", "stats.get", view_drops_result},
-	    {"l2", "l2.show", view_l2},
+	    {"l2", "l2.show", view_l2},         {"groups", "group.show", view_groups},
 	};
 
 	if (argc < 1)
@@ -58,6 +115,8 @@ int cmd_show(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "flows") == 0 && argc == 2 && strcmp(argv[1], "--summary") == 0)
 		return call_and_view("flow.summary", view_flow_summary);
+	if (strcmp(argv[0], "port") == 0)
+		return show_port(argc - 1, argv + 1);
 	if (strcmp(argv[0], "controld") == 0) {
 		if (argc > 1)
 			return usage_error("show", "unexpected argument '%s'", argv[1]);
@@ -76,24 +135,67 @@ int cmd_show(int argc, char **argv)
 	return usage_error("show", "unknown view '%s'", argv[0]);
 }
 
+/* Port types qvctl knows, with what their third argument is (the RPC key and its name). */
+static const struct {
+	const char *type, *key, *what;
+	bool queues; /* --queues (else --rxq/--txq) */
+} port_types[] = {
+    {"vhost", "path", "PATH", true},
+    {"dpdk", "devargs", "DEVARGS", false},
+    {"af_packet", "iface", "NETDEV", true},
+    {"af_xdp", "iface", "NETDEV", true},
+    {"vhost_kernel", "iface", "TAPNAME", true},
+};
+
+/* A numeric option NAME VALUE (1..max) into params[key]; 1 if taken, 0 if not it, -1 bad.
+ */
+static int num_option(int argc, char **argv, int *i, const char *opt, const char *key,
+                      unsigned long max, json_t *params, const char *cmd)
+{
+	bool missing = false;
+	const char *v = opt_value(argc, argv, i, opt, &missing);
+	unsigned long n;
+
+	if (missing) {
+		usage_error(cmd, "%s needs a value", opt);
+		return -1;
+	}
+	if (!v)
+		return 0;
+	if (!parse_uint(v, 1, max, &n)) {
+		usage_error(cmd, "%s '%s': expected a number 1..%lu", opt, v, max);
+		return -1;
+	}
+	json_object_set_new(params, key, json_integer((json_int_t)n));
+	return 1;
+}
+
 static int cmd_port_add(int argc, char **argv)
 {
 	const char *key = "port add";
+	int t = -1;
 
+	for (size_t k = 0; argc >= 2 && k < sizeof(port_types) / sizeof(port_types[0]); k++)
+		if (strcmp(argv[1], port_types[k].type) == 0)
+			t = (int)k;
 	if (argc < 3)
 		return usage_error(key, "port add needs NAME, TYPE and %s",
-		                   argc >= 2 && strcmp(argv[1], "dpdk") == 0 ? "DEVARGS" : "PATH");
+		                   t >= 0 ? port_types[t].what : "PATH");
 	const char *name = argv[0], *type = argv[1];
-	bool vhost = strcmp(type, "vhost") == 0, dpdk = strcmp(type, "dpdk") == 0;
-	if (!vhost && !dpdk)
-		return usage_error(key, "unknown port type '%s': expected vhost or dpdk", type);
+	if (t < 0)
+		return usage_error(
+		    key,
+		    "unknown port type '%s': expected vhost, dpdk, af_packet, af_xdp "
+		    "or vhost_kernel",
+		    type);
+	bool vhost = strcmp(type, "vhost") == 0, queues = port_types[t].queues;
 
-	json_t *params = json_pack("{s:s, s:s, s:s}", "name", name, "type", type,
-	                           vhost ? "path" : "devargs", argv[2]);
+	json_t *params =
+	    json_pack("{s:s, s:s, s:s}", "name", name, "type", type, port_types[t].key, argv[2]);
 	for (int i = 3; i < argc; i++) {
 		bool missing = false;
 		const char *v;
-		const char *numopt = NULL;
+		int rc;
 
 		if (vhost && strcmp(argv[i], "--client") == 0) {
 			json_object_set_new(params, "client", json_true());
@@ -107,31 +209,27 @@ static int cmd_port_add(int argc, char **argv)
 			json_object_set_new(params, "default", json_string(v));
 			continue;
 		}
-		if (!missing && vhost && (v = opt_value(argc, argv, &i, "--queues", &missing)))
-			numopt = "queues";
-		else if (!missing && dpdk && (v = opt_value(argc, argv, &i, "--rxq", &missing)))
-			numopt = "rxq";
-		else if (!missing && dpdk && (v = opt_value(argc, argv, &i, "--txq", &missing)))
-			numopt = "txq";
-		if (missing) {
-			json_decref(params);
-			return usage_error(key, "%s needs a value", argv[i]);
-		}
-		if (numopt) {
-			unsigned long n;
-			if (!parse_uint(v, 1, 65535, &n)) {
+		rc = missing ? -1 : num_option(argc, argv, &i, "--mtu", "mtu", 65535, params, key);
+		if (rc == 0 && queues)
+			rc = num_option(argc, argv, &i, "--queues", "queues", 65535, params, key);
+		if (rc == 0 && !queues)
+			rc = num_option(argc, argv, &i, "--rxq", "rxq", 65535, params, key);
+		if (rc == 0 && !queues)
+			rc = num_option(argc, argv, &i, "--txq", "txq", 65535, params, key);
+		if (missing)
+			usage_error(key, "%s needs a value", argv[i]);
+		if (rc != 0) {
+			if (rc < 0 || missing) {
 				json_decref(params);
-				return usage_error(key, "--%s '%s': expected a number 1..65535",
-				                   numopt, v);
+				return 2;
 			}
-			json_object_set_new(params, numopt, json_integer((json_int_t)n));
 			continue;
 		}
 		json_decref(params);
-		if (vhost && (!strncmp(argv[i], "--rxq", 5) || !strncmp(argv[i], "--txq", 5)))
-			return usage_error(key, "%s is for dpdk ports: vhost ports take --queues",
-			                   argv[i]);
-		if (dpdk && (!strncmp(argv[i], "--queues", 8) || !strcmp(argv[i], "--client")))
+		if (queues && (!strncmp(argv[i], "--rxq", 5) || !strncmp(argv[i], "--txq", 5)))
+			return usage_error(key, "%s is for dpdk ports: %s ports take --queues",
+			                   argv[i], type);
+		if (!queues && (!strncmp(argv[i], "--queues", 8) || !strcmp(argv[i], "--client")))
 			return usage_error(key, "%s is for vhost ports", argv[i]);
 		return usage_error(key, "unexpected argument '%s'", argv[i]);
 	}
@@ -160,42 +258,124 @@ static int cmd_port_del(int argc, char **argv)
 	return 0;
 }
 
+/* port.police for one direction; 0 or the rpc status. */
+static int port_police(const char *port, const char *dir, const char *spec)
+{
+	char err[256];
+	json_t *result, *params = police_params(port, dir, spec, err, sizeof(err));
+
+	if (!params)
+		return usage_error("port set", "--%spolice: %s",
+		                   strcmp(dir, "egress") == 0 ? "egress-" : "", err);
+	int rc = rpc("port.police", params, &result);
+	if (rc)
+		return rc;
+	if (!json_out(result)) {
+		if (strcmp(spec, "off") == 0)
+			printf("port %s: no %s policer\n", port, dir);
+		else
+			printf("port %s: %s policed at %s (burst %lld)\n", port, dir, spec,
+			       jint(result, "burst"));
+	}
+	json_decref(result);
+	return 0;
+}
+
 static int cmd_port_set(int argc, char **argv)
 {
-	const char *def = NULL, *admin = NULL;
+	const char *def = NULL, *admin = NULL, *key = "port set", *police[2] = {NULL, NULL};
+	static const char *const police_opt[2] = {"--police", "--egress-police"};
 
 	if (argc < 1)
-		return usage_error("port set", "port set needs NAME");
+		return usage_error(key, "port set needs NAME");
+	json_t *result, *params = json_pack("{s:s}", "name", argv[0]);
 	for (int i = 1; i < argc; i++) {
 		bool missing = false;
+		int rc = 0;
+
 		if (strcmp(argv[i], "--up") == 0 || strcmp(argv[i], "--down") == 0) {
 			admin = argv[i] + 2;
 			continue;
 		}
-		const char *v = opt_value(argc, argv, &i, "--default", &missing);
-		if (missing)
-			return usage_error("port set", "--default needs drop or l2");
-		if (v == NULL)
-			return usage_error("port set", "unexpected argument '%s'", argv[i]);
-		def = v;
+		const char *v = NULL;
+		for (int d = 0; d < 2 && !v && !missing; d++)
+			if ((v = opt_value(argc, argv, &i, police_opt[d], &missing)))
+				police[d] = v;
+			else if (missing) {
+				json_decref(params);
+				return usage_error(key, "%s needs RATE[,BURST] or off",
+				                   police_opt[d]);
+			}
+		if (v)
+			continue;
+		v = opt_value(argc, argv, &i, "--default", &missing);
+		if (missing) {
+			json_decref(params);
+			return usage_error(key, "--default needs drop or l2");
+		}
+		if (v) {
+			def = v;
+			continue;
+		}
+		static const char *const nums[][2] = {
+		    {"--mtu", "mtu"}, {"--queues", "queues"}, {"--rxq", "rxq"}, {"--txq", "txq"}};
+		for (size_t k = 0; rc == 0 && k < sizeof(nums) / sizeof(nums[0]); k++)
+			rc = num_option(argc, argv, &i, nums[k][0], nums[k][1], 65535, params, key);
+		if (rc < 0) {
+			json_decref(params);
+			return 2;
+		}
+		if (rc == 0) {
+			json_decref(params);
+			return usage_error(key, "unexpected argument '%s'", argv[i]);
+		}
 	}
-	if (def == NULL && admin == NULL)
-		return usage_error("port set",
-		                   "nothing to set: give --default drop|l2, --up or --down");
-	json_t *result, *params = json_pack("{s:s}", "name", argv[0]);
+	if (def == NULL && admin == NULL && json_object_size(params) == 1 && !police[0] &&
+	    !police[1]) {
+		json_decref(params);
+		return usage_error(key, "nothing to set: give --default drop|l2, --up, --down, "
+		                        "--mtu N, --queues N (--rxq/--txq N for dpdk ports), "
+		                        "--police or --egress-police");
+	}
+	for (int d = 0; d < 2; d++) {
+		int rc = police[d] ? port_police(argv[0], d ? "egress" : "ingress", police[d]) : 0;
+		if (rc) {
+			json_decref(params);
+			return rc;
+		}
+	}
+	if (def == NULL && admin == NULL && json_object_size(params) == 1) {
+		json_decref(params);
+		return 0;
+	}
 	if (def)
 		json_object_set_new(params, "default", json_string(def));
 	if (admin)
 		json_object_set_new(params, "admin", json_string(admin));
+	json_incref(params); /* rpc consumes it; the summary below reads it */
 	int rc = rpc("port.set", params, &result);
-	if (rc)
+	if (rc) {
+		json_decref(params);
 		return rc;
-	if (!json_out(result)) {
-		if (def)
-			printf("port %s: default is now %s\n", argv[0], def);
-		if (admin)
-			printf("port %s: admin state is now %s\n", argv[0], admin);
 	}
+	if (!json_out(result)) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(params, k, v)
+		{
+			if (strcmp(k, "name") == 0)
+				continue;
+			if (json_is_string(v))
+				printf("port %s: %s is now %s\n", argv[0],
+				       strcmp(k, "admin") == 0 ? "admin state" : k,
+				       json_string_value(v));
+			else
+				printf("port %s: %s is now %lld\n", argv[0], k,
+				       (long long)json_integer_value(v));
+		}
+	}
+	json_decref(params);
 	json_decref(result);
 	return 0;
 }
@@ -217,8 +397,8 @@ static int cmd_flow_add(int argc, char **argv)
 {
 	if (argc < 1)
 		return usage_error("flow add", "flow add needs a rule");
-	/* An unquoted rule arrives as several words; the syntax separates the match from the
-	 * actions by a space, so joining them back is what the user meant. */
+	/* An unquoted rule arrives as several words; the syntax separates the match from
+	 * the actions by a space, so joining them back is what the user meant. */
 	size_t len = 1;
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
@@ -282,15 +462,17 @@ static int cmd_flow_del(int argc, char **argv)
 /* One request of a transaction stays under the switch's request limit with room to spare. */
 #define FLOW_CHUNK_BYTES (QV_RPC_MAX_REQUEST - 8192)
 
-/* Sends rules[from..to) as one flow.apply request of transaction *txn (0: the first one, which
- * opens it); commit on the last. Prints an error naming FILE:LINE for a refused rule. */
+/* Sends rules[from..to) as one flow.apply request of transaction *txn (0: the first one,
+ * which opens it); commit on the last. Prints an error naming FILE:LINE for a refused rule.
+ */
 static int flow_apply_chunk(const char *path, char **rules, const int *lines, size_t from,
                             size_t to, bool replace, bool commit, long long *txn, json_t **out)
 {
 	json_t *params = json_object(), *add = json_array(), *result = NULL;
 	char err[1024] = "";
 	int code = 0, rc;
-	/* the commit builds the whole table: give it time unless --timeout says otherwise */
+	/* the commit builds the whole table: give it time unless --timeout says otherwise
+	 */
 	int timeout =
 	    commit && !opt.timeout_set && opt.timeout_ms < 120000 ? 120000 : opt.timeout_ms;
 
@@ -375,10 +557,11 @@ static int cmd_flow_file(int argc, char **argv, bool replace)
 	}
 	if (rc == 0) {
 		if (!json_out(result))
-			printf(
-			    "%lld flow(s) added, %lld deleted, in one transaction: %lld rules in "
-			    "force\n",
-			    jint(result, "added"), jint(result, "deleted"), jint(result, "rules"));
+			printf("%lld flow(s) added, %lld deleted, in one transaction: %lld "
+			       "rules in "
+			       "force\n",
+			       jint(result, "added"), jint(result, "deleted"),
+			       jint(result, "rules"));
 		json_decref(result);
 	}
 	free(rules);

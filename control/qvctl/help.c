@@ -53,11 +53,14 @@ static const struct help {
      "  -h, --help        this help; 'qvctl COMMAND --help' for a command's help\n"
      "\n"
      "Commands:\n"
-     "  show ports|pmd|flows|drops|l2   show the switch's state\n"
+     "  show ports|pmd|flows|drops|l2|groups\n"
+     "                                  show the switch's state\n"
+     "  show port NAME  a port's queue pairs: enabled by the guest, per-queue counters\n"
      "  port add|del|set                manage ports\n"
      "  flow add|del|add-file|replace-file  manage flow rules\n"
      "  stats [clear]                   traffic and drop counters\n"
      "  apply [--check] FILE            apply a YAML service definition (qv-controld)\n"
+     "  check FILE                      validate a service definition offline, print its plan\n"
      "  show chains                     chains hop by hop with counters (qv-controld)\n"
      "  show placement                  NUMA placement of PMDs and VMs, explained (qv-controld)\n"
      "  vm list|start|stop|restart|console|snapshot|revert|clone|delete\n"
@@ -72,13 +75,14 @@ static const struct help {
      "  qvctl show flows\n"
      "\n"
      "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
-    {"show", "qvctl show ports|pmd|flows|drops|l2|chains|controld|placement",
+    {"show", "qvctl show ports|pmd|flows|drops|l2|groups|chains|controld|placement",
      "Shows the switch's state:\n"
      "  ports   ports with queues, default action and traffic counters\n"
      "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
      "  flows   flow rules with their hit counts\n"
      "  drops   dropped packets per reason, with what each reason means\n"
      "  l2      learned MAC addresses\n"
+     "  groups  load-balancing groups: members, flows per member, affinity tables\n"
      "  chains  (from qv-controld) each chain hop by hop with the counters of its ports\n"
      "  controld (from qv-controld) its desired state and whether the switch matches it\n"
      "  placement (from qv-controld) where the PMDs and each VM's vCPUs, emulator threads\n"
@@ -89,13 +93,24 @@ static const struct help {
     {"show ports", "qvctl show ports",
      "Lists the ports: name, index, type, link state, NUMA node, rx/tx queues, default action\n"
      "for packets no rule matches, packet counters and drops (with one line per drop reason\n"
-     "under each port that dropped packets it received).\n"
+     "under each port that dropped packets it received), and a line per policer (qvctl port\n"
+     "set --police) with its rate, burst and the packets it dropped. A no-mbuf line under a port "
+     "counts\n"
+     "rx polls that found packets waiting in its queue and no mbuf to take them (not drops:\n"
+     "the pool is too small for the load; see the pool in qvctl show pmd).\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
+    {"show port", "qvctl show port NAME",
+     "A vhost port's queue pairs: whether the guest enabled each direction, and rte_vhost's\n"
+     "counters of each virtqueue (non-zero ones; rx is what the switch received).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show port vm1-in\n"},
     {"show pmd", "qvctl show pmd",
      "For each PMD thread: its core and NUMA node, the share of cycles spent on packets,\n"
-     "packets received and cycles per packet; then each rx queue it polls with its packets,\n"
+     "packets received and cycles per packet; the mbuf pool of its NUMA node (in use, free);\n"
+     "then each rx queue it polls with its packets,\n"
      "cycles per packet and share of the thread's busy cycles.\n"
      "\n"
      "Example:\n"
@@ -121,12 +136,25 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl show l2\n"},
+    {"show groups", "qvctl show groups",
+     "Lists the load-balancing groups (rules with group:A+B+... actions): for each, its\n"
+     "members, whether each is usable, its share of the group's Maglev table (the share of\n"
+     "new flows it gets) and the established flows it has (entries of the PMDs' flow-affinity\n"
+     "tables). Then each PMD's affinity table: entries used, hits (a flow kept its member),\n"
+     "misses (a new or idle flow, placed by the Maglev table), stale (its member left the\n"
+     "group or went down: placed again) and evictions (a full set dropped a live flow).\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show groups\n"},
     {"port", "qvctl port add|del|set ...",
      "Manages ports:\n"
      "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
      "  port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]\n"
+     "  port add NAME af_packet|af_xdp NETDEV [--queues N] [--mtu N]\n"
+     "  port add NAME vhost_kernel TAPNAME [--queues N] [--mtu N]\n"
      "  port del NAME\n"
-     "  port set NAME [--default drop|l2] [--up|--down]\n"
+     "  port set NAME [--default drop|l2] [--up|--down] [--mtu N] [--queues N]\n"
+     "               [--police P] [--egress-police P]\n"
      "\n"
      "Example:\n"
      "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"},
@@ -139,8 +167,17 @@ static const struct help {
      "  or with --client connects to the VM's socket and reconnects when it goes away.\n"
      "  --queues N    queue pairs (default 1)\n"
      "dpdk: a DPDK device, by PCI address or vdev string.\n"
-     "  --rxq N, --txq N   receive and transmit queues (default 1)\n"
-     "Both:\n"
+     "  --rxq N, --txq N   receive and transmit queues (default 1; several rx queues are\n"
+     "                     hashed by the device's RSS)\n"
+     "af_packet, af_xdp: an existing Linux interface NETDEV (a veth end, a NIC the kernel\n"
+     "  keeps); the port's link follows the interface's carrier.\n"
+     "vhost_kernel: a tap interface TAPNAME the port creates for the kernel's stack (virtio-\n"
+     "  user on /dev/vhost-net) and removes with it.\n"
+     "  --queues N    queue pairs (default 1)\n"
+     "All:\n"
+     "  --mtu N            the largest L3 payload the port sends and receives (68..9194,\n"
+     "                     default 1500; within the device's own limits); a larger frame\n"
+     "                     sent to it is dropped as mtu-exceeded\n"
      "  --default drop|l2  what happens to packets no flow rule matches: drop them (default)\n"
      "                     or switch them by learned MAC address\n"
      "  --down             add the port administratively down: not polled, and output to\n"
@@ -152,22 +189,38 @@ static const struct help {
      "Examples:\n"
      "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"
      "  qvctl port add uplink dpdk 0000:3b:00.0 --rxq 4 --txq 4 --default l2\n"
-     "  qvctl port add cap0 dpdk net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\n"},
+     "  qvctl port add cap0 dpdk net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\n"
+     "  qvctl port add p0 af_packet veth0 --mtu 9000\n"},
     {"port del", "qvctl port del NAME",
      "Removes a port. Rules that name it stay, inert, and apply again when a port of\n"
      "that name is added back.\n"
      "\n"
      "Example:\n"
      "  qvctl port del vm1\n"},
-    {"port set", "qvctl port set NAME [--default drop|l2] [--up|--down]",
+    {"port set",
+     "qvctl port set NAME [--default drop|l2] [--up|--down] [--mtu N] [--queues N] [--police P] "
+     "[--egress-police P]",
      "--default: what happens to packets received on NAME that no flow rule matches: drop\n"
      "them, or switch them by learned MAC address (l2).\n"
      "--up/--down: the administrative state; a down port is not polled and output to it is\n"
      "counted as port-down.\n"
+     "--mtu N: a new MTU, checked against the device's limits (the error names them).\n"
+     "--queues N (--rxq N, --txq N for dpdk ports): new queue counts. A device is\n"
+     "reconfigured while its traffic counts as port-down; other ports are not touched.\n"
+     "A request the device refuses changes nothing.\n"
+     "--police P, --egress-police P: limit what NAME receives (ingress) or sends (egress);\n"
+     "packets over the limit are dropped and counted as 'policed'. P is RATE[,BURST]\n"
+     "(srTCM: one rate and its burst) or RATE,BURST,PEAK[,PEAK-BURST] (trTCM: packets over\n"
+     "the peak rate are dropped), or off. RATE in bit/s (kbit, Mbit, Gbit, Tbit) or packets/s\n"
+     "(pps, kpps, Mpps); BURST in bytes (B, KiB, MiB; at least one full frame, 1522B) or\n"
+     "packets (pkt); default burst: 10 ms at RATE. Each PMD meters its share, RATE / PMDs.\n"
      "\n"
      "Examples:\n"
      "  qvctl port set vm1 --default l2\n"
-     "  qvctl port set replay0 --up\n"},
+     "  qvctl port set uplink --mtu 9000\n"
+     "  qvctl port set replay0 --up\n"
+     "  qvctl port set vm1 --police 2Gbit,256KiB --egress-police 1Gbit\n"
+     "  qvctl port set vm1 --police off\n"},
     {"flow",
      "qvctl flow add 'MATCH actions=ACTIONS' | flow del ID | flow del --all | flow add-file "
      "FILE | flow replace-file FILE",
@@ -273,6 +326,17 @@ static const struct help {
      "Examples:\n"
      "  qvctl apply --check configs/web.yaml\n"
      "  qvctl apply configs/web.yaml\n"},
+    {"check", "qvctl check FILE",
+     "Validates the YAML service definition FILE (qwikvirt.yaml(5), configs/README.md) with no\n"
+     "daemon running, through the same loader, validator and chain compiler as 'qvctl apply\n"
+     "--check', and prints the plan onto an empty switch: ports, rules, VMs (named with\n"
+     "qv-controld's default prefix qv-). Every error is reported as FILE:LINE:COLUMN, as apply\n"
+     "reports it. Not checked here: VFs on their PF and NUMA placement, which depend on the\n"
+     "daemon's host ('qvctl apply --check' does them).\n"
+     "Exit status: 0 valid, 1 invalid or unreadable, 2 bad usage.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl check /usr/share/doc/qwikvirt/examples/web.yaml\n"},
     {"show placement", "qvctl show placement",
      "Asks qv-controld where the switch's PMD cores and every VNF VM of the applied file go on\n"
      "this host (or on its --topology): the host, each NIC's NUMA node, the PMD CPUs, and per\n"
@@ -390,6 +454,14 @@ const struct help *find_help(const char *cmd, const char *sub)
 int print_help(const struct help *h)
 {
 	printf("usage: %s\n\n%s", h->usage, h->text);
+	return 0;
+}
+
+int print_all_help(void)
+{
+	for (size_t i = 0; i < N_HELPS; i++)
+		printf("%sqvctl%s%s\nusage: %s\n\n%s", i ? "\n" : "", *helps[i].key ? " " : "",
+		       helps[i].key, helps[i].usage, helps[i].text);
 	return 0;
 }
 

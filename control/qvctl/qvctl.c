@@ -15,9 +15,9 @@ static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"show", cmd_show},   {"port", cmd_port},   {"flow", cmd_flow},
-    {"stats", cmd_stats}, {"call", cmd_call},   {"capture", cmd_capture},
-    {"trace", cmd_trace}, {"apply", cmd_apply}, {"vm", cmd_vm},
+    {"show", cmd_show}, {"port", cmd_port},       {"flow", cmd_flow},   {"stats", cmd_stats},
+    {"call", cmd_call}, {"capture", cmd_capture}, {"trace", cmd_trace}, {"apply", cmd_apply},
+    {"vm", cmd_vm},     {"check", cmd_check},
 };
 
 static const struct command *find_command(const char *name)
@@ -87,6 +87,8 @@ int main(int argc, char **argv)
 		i++;
 		if (i >= argc)
 			return print_help(find_help(NULL, NULL));
+		if (strcmp(argv[i], "--all") == 0) /* every command's help: the man page */
+			return print_all_help();
 	}
 	const struct command *cmd = find_command(argv[i]);
 	if (cmd == NULL)

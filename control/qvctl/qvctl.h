@@ -1,6 +1,6 @@
 /* qwikvirt: what qvctl's files share: the options, help and usage errors (help.c), the RPC call
  * and small helpers (util.c), aligned tables (table.c), and the views and commands (views.c,
- * cmd_switch.c, cmd_controld.c, cmd_debug.c) that main (qvctl.c) calls. */
+ * cmd_switch.c, cmd_controld.c, cmd_debug.c, cmd_check.c) that main (qvctl.c) calls. */
 #ifndef QV_QVCTL_H
 #define QV_QVCTL_H
 
@@ -29,6 +29,8 @@ extern struct qvctl_opt opt;
 struct help;
 const struct help *find_help(const char *cmd, const char *sub);
 int print_help(const struct help *h);
+/* Every command's help in turn, each under a "qvctl COMMAND" line (qvctl help --all). */
+int print_all_help(void);
 /* Prints what is wrong and the command's usage line; returns the usage exit status. */
 int usage_error(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -90,9 +92,16 @@ void table_free(struct table *t);
 /* views.c: the switch's views, each given the result of its RPC */
 void view_ports(const json_t *result);
 void view_pmd(const json_t *result);
+void view_port_queues(const json_t *result);
 void view_flows(const json_t *result);
 void view_drops_result(const json_t *result);
 void view_l2(const json_t *result);
+/* police.c: port.police parameters from RATE[,BURST[,PEAK[,PEAK-BURST]]] or "off" (NULL
+ * with err), and the line show ports prints under a policed port */
+json_t *police_params(const char *port, const char *dir, const char *spec, char *err, size_t len);
+void police_line(struct table *t, const json_t *port);
+/* view_groups.c */
+void view_groups(const json_t *result);
 void view_stats(const json_t *result);
 
 /* cmd_controld.c: qv-controld's views */
@@ -111,6 +120,8 @@ int cmd_call(int argc, char **argv);
 /* cmd_controld.c */
 int cmd_apply(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
+/* cmd_check.c */
+int cmd_check(int argc, char **argv);
 /* cmd_debug.c */
 int cmd_capture(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

@@ -64,6 +64,7 @@ void view_ports(const json_t *result)
 	    {">INDEX", "index"},
 	    {"TYPE", "type"},
 	    {"STATE", "state"},
+	    {">MTU", "mtu"},
 	    {">NUMA", "numa"},
 	    {">RXQ", "rxq"},
 	    {">TXQ", "txq"},
@@ -71,6 +72,7 @@ void view_ports(const json_t *result)
 	    {">RX-PKTS", "rx_packets"},
 	    {">TX-PKTS", "tx_packets"},
 	    {">DROPS", NULL, fill_drops_total},
+	    {"LINK-CHANGED", "link_changed"},
 	    {NULL},
 	};
 	const json_t *ports = jarray(result, "ports");
@@ -88,8 +90,15 @@ void view_ports(const json_t *result)
 		const json_t *drops = json_object_get(p, "drops");
 
 		table_add_item(&t, p, NULL);
+		police_line(&t, p);
 		if (drops_total(drops))
 			port_drop_lines(&t, drops);
+		if (jint(p, "rx_nombuf"))
+			table_line(
+			    &t,
+			    "    no-mbuf    %8lld rx polls found packets waiting and no mbufs "
+			    "(up to %lld at once; not drops)",
+			    jint(p, "rx_nombuf"), jint(p, "rx_nombuf_peak"));
 	}
 	table_print(&t);
 	table_free(&t);
@@ -141,12 +150,24 @@ void view_pmd(const json_t *result)
 			printf("  rule lookups: %.1f%% same key as the previous packet, %.1f%% "
 			       "exact-match cache, %.1f%% classifier (%.0f cache misses)\n",
 			       100 * same / all, 100 * emc / all, 100 * cls / all, cls);
+		const json_t *pool = json_object_get(pmd, "pool");
+		if (pool)
+			printf("  mbuf pool %s: %lld in use, %lld free of %lld\n",
+			       jtext(pool, "name", b1, sizeof(b1)), jint(pool, "in_use"),
+			       jint(pool, "free"), jint(pool, "size"));
 		const json_t *rxqs = jarray(pmd, "rxqs");
 		if (rxqs == NULL || json_array_size(rxqs) == 0) {
 			printf("  no rx queues\n");
 			continue;
 		}
 		table_view(rxqs, "  ", rxq_cols, pmd);
+	}
+	const json_t *pool;
+	json_array_foreach(json_object_get(result, "pools"), i, pool)
+	{
+		printf("pool %s: %lld of %lld buffers in use, %lld B each\n",
+		       json_string_value(json_object_get(pool, "name")), jint(pool, "in_use"),
+		       jint(pool, "size"), jint(pool, "data_room"));
 	}
 }
 
@@ -257,4 +278,38 @@ void view_stats(const json_t *result)
 void view_drops_result(const json_t *result)
 {
 	view_drops(json_object_get(result, "drops"));
+}
+
+/* show port NAME's queue pairs: enabled by the guest or not, then each non-zero device
+ * counter per direction. */
+void view_port_queues(const json_t *result)
+{
+	const json_t *queues = jarray(result, "queues"), *q;
+	size_t i;
+	char b[64];
+
+	if (queues == NULL || json_array_size(queues) == 0) {
+		printf("  no per-queue state (no guest attached, or not a vhost port)\n");
+		return;
+	}
+	json_array_foreach(queues, i, q)
+	{
+		static const char *const dirs[] = {"rx", "tx"};
+
+		printf("  queue %s: rx %s, tx %s\n", jtext(q, "queue", b, sizeof(b)),
+		       json_is_true(json_object_get(q, "rx_enabled")) ? "enabled" : "disabled",
+		       json_is_true(json_object_get(q, "tx_enabled")) ? "enabled" : "disabled");
+		for (int d = 0; d < 2; d++) {
+			const json_t *c = json_object_get(q, dirs[d]);
+			const char *key;
+			json_t *v;
+
+			json_object_foreach((json_t *)c, key, v)
+			{
+				if (json_is_integer(v) && json_integer_value(v))
+					printf("    %s %-24s %12lld\n", dirs[d], key,
+					       (long long)json_integer_value(v));
+			}
+		}
+	}
 }

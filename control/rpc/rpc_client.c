@@ -100,6 +100,8 @@ static int connect_to(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* Returns 0, -1 with err set, or -2 (err set too) when the server closed the connection: it
+ * may have said why first (a refusal at accept), and that is worth reading. */
 static int send_all(int fd, const char *buf, size_t len, long long deadline, const char *path,
                     char *err, size_t errlen)
 {
@@ -114,9 +116,11 @@ static int send_all(int fd, const char *buf, size_t len, long long deadline, con
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			int e = errno;
+
 			set_err(err, errlen, "cannot send the request to %s: %s", path,
-			        strerror(errno));
-			return -1;
+			        strerror(e));
+			return e == EPIPE || e == ECONNRESET ? -2 : -1;
 		}
 		if (wait_fd(fd, POLLOUT, deadline) <= 0) {
 			set_err(err, errlen, "timed out sending the request to %s", path);
@@ -244,7 +248,7 @@ int qv_rpc_call(const char *sock_path, const char *method, json_t *params, int t
 	json_error_t jerr;
 	char *line = NULL;
 	size_t len;
-	int fd = -1, rc = -1;
+	int fd = -1, rc = -1, sent;
 
 	if (result != NULL)
 		*result = NULL;
@@ -270,10 +274,21 @@ int qv_rpc_call(const char *sock_path, const char *method, json_t *params, int t
 	line[len] = '\n'; /* replaces the terminator: exactly len + 1 bytes are sent */
 
 	fd = connect_to(sock_path, err, errlen);
-	if (fd < 0 || send_all(fd, line, len + 1, deadline, sock_path, err, errlen) != 0)
+	if (fd < 0)
+		goto out;
+	sent = send_all(fd, line, len + 1, deadline, sock_path, err, errlen);
+	if (sent == -1)
 		goto out;
 	free(line);
-	line = recv_line(fd, deadline, timeout_ms, sock_path, err, errlen, &len);
+	if (sent == -2) {
+		/* The server hung up on us: show its refusal if it sent one, else the send
+		 * error already in err. */
+		char why[512];
+
+		line = recv_line(fd, deadline, timeout_ms, sock_path, why, sizeof(why), &len);
+	} else {
+		line = recv_line(fd, deadline, timeout_ms, sock_path, err, errlen, &len);
+	}
 	if (line == NULL)
 		goto out;
 	resp = json_loadb(line, len, 0, &jerr);

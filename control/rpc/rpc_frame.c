@@ -1,5 +1,6 @@
 /* qwikvirt: JSON-RPC 2.0 framing: turns one request line into one response line.
  * Pure functions (no I/O) so the protocol rules are unit-tested and fuzzed in isolation. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -99,11 +100,13 @@ static json_t *list_methods(const struct qv_rpc_method *methods)
 {
 	json_t *arr = json_array();
 
-	json_array_append_new(arr, json_pack("{s:s, s:s}", "name", "rpc.list", "help",
-	                                     "list the methods this server answers"));
+	json_array_append_new(arr,
+	                      json_pack("{s:s, s:s, s:s}", "name", "rpc.list", "help",
+	                                "list the methods this server answers", "access", "read"));
 	for (const struct qv_rpc_method *m = methods; m != NULL && m->name != NULL; m++)
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", m->name, "help",
-		                                     m->help != NULL ? m->help : ""));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", m->name, "help",
+		                                     m->help != NULL ? m->help : "", "access",
+		                                     m->access == QV_RPC_READ ? "read" : "admin"));
 	return json_pack("{s:o}", "methods", arr);
 }
 
@@ -158,7 +161,30 @@ static char *check_members(json_t *req, json_t *id)
 	return NULL;
 }
 
-static char *dispatch(json_t *req, const struct qv_rpc_method *methods, void *ctx)
+/* The refusal of a method the caller's role does not allow. */
+static char *permission_denied(json_t *id, const struct qv_rpc_method *m,
+                               const struct qv_rpc_caller *caller)
+{
+	char who[160];
+
+	if (caller->role == QV_RPC_ROLE_NONE)
+		return error_response(id, QV_RPC_PERMISSION_DENIED,
+		                      "permission denied: uid %ld may call no method of %s (not "
+		                      "root, not in the socket's group)",
+		                      (long)caller->uid, program_invocation_short_name);
+	if (caller->admin_group != NULL)
+		snprintf(who, sizeof(who), "root or members of group %s", caller->admin_group);
+	else
+		snprintf(who, sizeof(who), "root");
+	return error_response(id, QV_RPC_PERMISSION_DENIED,
+	                      "permission denied: %s changes %s; only %s may call it (uid %ld "
+	                      "may call the read methods only: rpc.list shows each method's "
+	                      "access)",
+	                      m->name, program_invocation_short_name, who, (long)caller->uid);
+}
+
+static char *dispatch(json_t *req, const struct qv_rpc_method *methods, void *ctx,
+                      const struct qv_rpc_caller *caller)
 {
 	json_t *id = json_object_get(req, "id");
 	bool notification = (id == NULL);
@@ -213,6 +239,10 @@ static char *dispatch(json_t *req, const struct qv_rpc_method *methods, void *ct
 			break;
 	if (m == NULL || m->name == NULL)
 		return method_not_found(id, name, methods);
+	/* Before the handler runs, so a refused method changes nothing. Answered even for a
+	 * notification, as every other error here is: a silent refusal would look like success. */
+	if (caller != NULL && !qv_rpc_role_allows(caller->role, m->access))
+		return permission_denied(id, m, caller);
 
 	if (params == NULL)
 		params = json_object();
@@ -245,6 +275,12 @@ static char *dispatch(json_t *req, const struct qv_rpc_method *methods, void *ct
 char *qv_rpc_handle_line(const char *line, size_t len, const struct qv_rpc_method *methods,
                          void *ctx)
 {
+	return qv_rpc_handle_line_as(line, len, methods, ctx, NULL);
+}
+
+char *qv_rpc_handle_line_as(const char *line, size_t len, const struct qv_rpc_method *methods,
+                            void *ctx, const struct qv_rpc_caller *caller)
+{
 	const char *nul = memchr(line, '\0', len);
 	json_error_t jerr;
 	json_t *req;
@@ -276,7 +312,7 @@ char *qv_rpc_handle_line(const char *line, size_t len, const struct qv_rpc_metho
 		                      "invalid request: a request must be a JSON object such as "
 		                      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"rpc.list\"}");
 	else
-		resp = dispatch(req, methods, ctx);
+		resp = dispatch(req, methods, ctx, caller);
 	json_decref(req);
 	return resp;
 }

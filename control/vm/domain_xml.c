@@ -371,6 +371,12 @@ static void write_iface(struct xw *w, const struct qv_vm_spec *s, unsigned i)
 	xw_leaf(w, "model", NULL, "type", "virtio", NULL);
 	xw_leaf(w, "driver", NULL, "queues", q, "rx_queue_size", "256", "tx_queue_size", "256",
 	        NULL);
+	if (f->mtu) { /* QEMU's host_mtu: the guest sets its interface to it */
+		char mtu[16];
+
+		snprintf(mtu, sizeof(mtu), "%u", f->mtu);
+		xw_leaf(w, "mtu", NULL, "size", mtu, NULL);
+	}
 	xw_leaf(w, "alias", NULL, "name", alias, NULL);
 	xw_close(w, "interface");
 }

@@ -42,6 +42,7 @@ struct qv_vm_iface {
 	enum qv_vm_vhost_mode mode;
 	unsigned queues;      /* 0 means 1 */
 	unsigned reconnect_s; /* QEMU as client: retry every N s after the switch goes (0: 1) */
+	unsigned mtu;         /* told to the guest (virtio-net's MTU feature); 0: not told */
 };
 
 struct qv_vm_spec {

@@ -110,9 +110,12 @@ QV_DP_LOCKED(m_capture_stop)
 QV_DP_LOCKED(m_capture_list)
 
 static const struct qv_rpc_method capture_methods[] = {
+    /* Admin until its file is confined to the capture directory: today root would create
+     * (or with force, overwrite) any file a reader names. Then: QV_RPC_READ. */
     {"capture.start", m_capture_start_locked, "capture a port's packets to a pcapng file"},
-    {"capture.stop", m_capture_stop_locked, "stop a capture; its file is complete"},
-    {"capture.list", m_capture_list_locked, "running and finished captures with counters"},
+    {"capture.stop", m_capture_stop_locked, "stop a capture; its file is complete", QV_RPC_READ},
+    {"capture.list", m_capture_list_locked, "running and finished captures with counters",
+     QV_RPC_READ},
     {NULL, NULL, NULL},
 };
 

@@ -37,8 +37,10 @@ QV_DP_LOCKED(m_trace_start)
 QV_DP_LOCKED(m_trace_show)
 
 static const struct qv_rpc_method trace_methods[] = {
-    {"trace.start", m_trace_start_locked, "trace what happens to the next N packets of a port"},
-    {"trace.show", m_trace_show_locked, "the packets traced so far, with what was done to them"},
+    {"trace.start", m_trace_start_locked, "trace what happens to the next N packets of a port",
+     QV_RPC_READ},
+    {"trace.show", m_trace_show_locked, "the packets traced so far, with what was done to them",
+     QV_RPC_READ},
     {NULL, NULL, NULL},
 };
 

@@ -99,3 +99,82 @@ bl_testpmd_start() {
 	TP_PID=$!
 	BL_PIDS+=("$TP_PID")
 }
+
+# ---- for chaos.sh and soak.sh ------------------------------------------------------------------
+# bl_need_qwikvirt SRC BUILD: builds qwikvirt (scripts/build.sh) when a program is missing
+bl_need_qwikvirt() {
+	local src=$1 build=$2 b
+	for b in dataplane/qv-switchd control/controld/qv-controld control/qvctl/qvctl \
+		tests/tools/qv-peer; do
+		[ -x "$build/$b" ] && continue
+		bl_log "building qwikvirt into $build ($b missing)"
+		if [ "$build" = "$src/build" ]; then
+			"$src/scripts/build.sh" >&2 || bl_die "scripts/build.sh failed"
+		else
+			{ [ -d "$build" ] || meson setup "$build" "$src"; } >&2 && ninja -C "$build" >&2 ||
+				bl_die "building into $build failed"
+		fi
+		return 0
+	done
+}
+
+# bl_need_hugepages SRC N: scripts/setup-host.sh when fewer than N 2 MB hugepages are free
+bl_need_hugepages() {
+	local free
+	free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+	[ "${free:-0}" -ge "$2" ] && return 0
+	bl_log "only ${free:-0} free hugepages (need $2): running scripts/setup-host.sh"
+	"$1/scripts/setup-host.sh" --hugepages $(($(cat /proc/sys/vm/nr_hugepages) + $2)) >&2 ||
+		bl_die "scripts/setup-host.sh failed"
+	free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+	[ "${free:-0}" -ge "$2" ] || bl_die "only ${free:-0} free 2 MB hugepages, need $2"
+}
+
+# bl_supervise PIDFILE LOG COMMAND...: runs COMMAND and starts it again the moment it exits, as
+# systemd's Restart=always with no delay; PIDFILE holds the running instance's PID and each start
+# appends "START <epoch.ns> <pid>" to LOG.events. Stopped (supervisor, then the instance, by PID)
+# on exit; bl_supervised PIDFILE prints the current PID.
+bl_supervise() {
+	local pidfile=$1 log=$2
+	shift 2
+	(
+		child=""
+		trap '[ -z "$child" ] || kill -TERM "$child" 2>/dev/null; exit 0' TERM
+		while [ ! -e "$pidfile.stop" ]; do
+			"$@" >>"$log" 2>&1 &
+			child=$!
+			echo "$child" >"$pidfile.new" && mv "$pidfile.new" "$pidfile"
+			echo "START $(date +%s.%N) $child" >>"$log.events"
+			wait "$child" || true
+		done
+	) 2>>"$log" & # bash's "Killed" notices go to the log too
+	BL_PIDS+=("$!")
+	BL_HOOKS+=("bl_supervise_stop '$pidfile' $!")
+	bl_wait "the first start of $1" 10 test -s "$pidfile"
+}
+bl_supervised() { cat "$1"; }
+bl_supervise_stop() { # PIDFILE SUPERVISOR-PID: no restart, then the instance stopped cleanly
+	touch "$1.stop"
+	[ -s "$1" ] && bl_stop_pid "$(cat "$1")" 20
+	bl_stop_pid "$2" 5
+}
+
+# bl_vnf_standin NAME IN-SOCK OUT-SOCK LOG: a VNF stand-in as QEMU would be one: testpmd io
+# between two virtio-user ports in server mode (the switch connects as client and reconnects).
+# Link-state interrupts on: that is how its virtio-user ports accept a restarted switch. On CPU
+# GEN_CPU at nice ${BL_VNF_NICE:-10}, so a restarting switch is not starved by its busy polling.
+# Sets TP_PID.
+bl_vnf_standin() {
+	bl_testpmd_start "$4" nice -n "${BL_VNF_NICE:-10}" taskset -c "$GEN_CPU" dpdk-testpmd \
+		--lcores "0@$GEN_CPU,1@$GEN_CPU" --file-prefix "qvv$1$$" --no-pci --no-huge -m 256 \
+		--log-level=user1,8 \
+		--vdev "net_virtio_user0,path=$2,queues=1,queue_size=1024,server=1" \
+		--vdev "net_virtio_user1,path=$3,queues=1,queue_size=1024,server=1" -- \
+		--forward-mode=io --nb-cores=1 --total-num-mbufs=8192 --rxd=1024 --txd=1024 \
+		--disable-link-check
+}
+
+# bl_telemetry PREFIX COMMAND: one DPDK telemetry query of the process with --file-prefix PREFIX
+bl_telemetry() {
+	echo "$2" | python3 /usr/bin/dpdk-telemetry.py -f "$1" 2>/dev/null | tail -n 1
+}

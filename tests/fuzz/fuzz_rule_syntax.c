@@ -2,7 +2,8 @@
  * every rule it accepts must format to text that parses back to the same rule.
  * Not built by meson; build by hand, for example:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -I. \
- *     tests/fuzz/fuzz_rule_syntax.c lib/rule_syntax.c lib/mac.c -o fuzz_rule_syntax
+ *     tests/fuzz/fuzz_rule_syntax.c lib/rule_syntax.c lib/rule_format.c lib/proto.c lib/mac.c -o
+ * fuzz_rule_syntax
  *   ./fuzz_rule_syntax -max_total_time=60 */
 #include <stdint.h>
 #include <stdio.h>

@@ -3,7 +3,8 @@
  * Not built by meson; build by hand, for example:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -I. \
  *     tests/fuzz/fuzz_yaml.c control/diag.c control/units.c control/yaml_node.c \
- *     control/yaml_load.c control/yaml_chain.c control/model.c control/validate.c \
+ *     control/yaml_load.c control/yaml_chain.c control/yaml_bandwidth.c control/model.c \
+ *     control/validate.c \
  *     control/match_rel.c control/chain_flow.c control/chain_compile.c \
  *     lib/rule_syntax.c lib/mac.c lib/name.c lib/num.c -lyaml -o fuzz_yaml
  *   ./fuzz_yaml -max_total_time=60 configs/ */

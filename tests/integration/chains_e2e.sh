@@ -83,6 +83,8 @@ check_eq "show chains: rtr-0-in carried both directions" 128 \
     "$(jq '[.chains[0].hops[2].ports[] | select(.port == "rtr-0-in") | .tx_packets + .rx_packets] | add' <<<"$chains")"
 check_eq "show chains: rule hits (3 rules on each flow's way, each way)" $((64 * 3 * 2)) \
     "$(jq '.chains[0].hits' <<<"$chains")"
+check_eq "show chains: the group's 64 flows over fw-0-in and fw-1-in (flow affinity)" 64 \
+    "$(jq '[.chains[0].hops[1].ports[] | select(.port | test("-in$")) | .flows] | add' <<<"$chains")"
 check_contains "show chains (table)" "chain web: uplink -> fw (group) -> rtr -> lan, bidirectional" "$(qvc show chains)"
 
 # a file with errors: all reported, nothing applied

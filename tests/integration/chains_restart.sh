@@ -1,7 +1,8 @@
 #!/bin/bash
-# Either daemon restarted: qv-switchd comes back empty and qv-controld restores its ports and
-# rules by itself (the VNFs, vhost-user servers as QEMU would be, are reconnected by the
-# switch's client ports) and traffic flows again; qv-controld restarted finds its desired
+# Either daemon restarted: qv-switchd comes back empty (stopped, or killed with -9) and
+# qv-controld restores its ports and rules by itself, at once (it watches the switch's socket;
+# the VNFs, vhost-user servers as QEMU would be, are reconnected by the switch's client ports)
+# and traffic flows again; qv-controld restarted finds its desired
 # state on disk and changes nothing on a switch that already matches.
 . "$(dirname "$0")/lib.sh"
 
@@ -56,3 +57,20 @@ check_contains "nothing to change after its restart" "nothing to change" "$(qvc 
 check_eq "no rule added twice, none replaced" "$ids_before" "$(qjson show flows | jq -c '[.flows[].id]')"
 check_eq "show chains works after the restart" "web" "$(qvc --json show chains | jq -r '.chains[0].name')"
 traffic after-controld-restart
+
+# kill -9 of the switch while qv-controld checks it only every 10 minutes: qv-controld watches
+# the switch's socket, sees it go and come back, and restores ports and rules then, not at its
+# next interval
+stop_pid "$CONTROLD_PID"
+controld_start --interval 600000
+wait_until "controld in sync with the switch" 20 bash -c "$QVCTL_BIN --controld $T/cd.sock --json show controld | jq -e .switch_ok"
+gone() { ! alive "$1"; }
+kill -KILL "$SWITCH_PID"
+wait_until "the killed switch gone" 20 gone "$SWITCH_PID"
+wait_until "controld noticed the switch went away" 10 grep -q 'went away' "$T/controld.log"
+switch_start
+wait_until "controld restored the rules without waiting for its interval" 30 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show flows | jq '.flows | length')\" = 4 ]"
+check_eq "rules after kill -9 of the switch" "$flows_before" "$(qjson show flows | jq -c '[.flows[].text] | sort')"
+check_contains "controld says the switch is back" "is back: reconciling now" "$(cat "$T/controld.log")"
+wait_until "fw-0 reconnected after the kill" 60 ports_up 2
+traffic after-switch-kill

@@ -5,7 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 
 A=02:aa:00:00:00:01 B=02:bb:00:00:00:02 C=02:cc:00:00:00:03
-switch_start --l2-aging 3
+# Aging long enough that the four peer runs below (a DPDK process start each, slow on a loaded
+# machine) finish before the first entry expires; the aging check then waits for it.
+switch_start --l2-aging 10
 for p in a b c; do qvctl port add $p vhost "$T/$p.sock" --default l2 >/dev/null; done
 $MKPCAP "$T/a2b.pcap" count=10,eth-src=$A,eth-dst=$B >/dev/null
 $MKPCAP "$T/b2a.pcap" count=10,eth-src=$B,eth-dst=$A >/dev/null
@@ -37,7 +39,7 @@ table=$(qjson show l2 | jq -c '[.entries[] | {mac, port}] | sort_by(.mac)')
 check_eq "MAC table" "[{\"mac\":\"$A\",\"port\":\"a\"},{\"mac\":\"$B\",\"port\":\"b\"},{\"mac\":\"$C\",\"port\":\"c\"}]" "$table"
 check_eq "no loop or no-match drops" 0 "$(qjson stats | jq '.drops.loop + .drops["no-match"]')"
 
-wait_until "MAC entries aged out (3 s)" 20 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show l2 | jq '.entries | length')\" = 0 ]"
+wait_until "MAC entries aged out (10 s)" 40 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show l2 | jq '.entries | length')\" = 0 ]"
 pass "entries aged out"
 peer_run p5 "${socks[@]}" -- --tx "0:$T/a2b.pcap" --rx 1 --rx 2 --expect 20 --timeout 30 ||
     fail "after aging, B was not flooded again"

@@ -39,9 +39,10 @@ struct spec {
 	bool size_set;
 	uint8_t eth_src[6];
 	uint8_t eth_dst[6];
-	long vlan;     /* -1: none */
-	long qinq;     /* -1: none */
-	long eth_type; /* -1: IP frame */
+	long vlan;              /* -1: none */
+	long qinq;              /* -1: none */
+	unsigned long ipv6_ext; /* IPv6 extension headers before L4 (8 B options each) */
+	long eth_type;          /* -1: IP frame */
 	int ip_ver;
 	uint8_t ip_src[16];
 	uint8_t ip_dst[16];
@@ -82,6 +83,8 @@ static const char usage_text[] =
     "  dst-port=N       L4 destination port (default 80)\n"
     "  flows=N          vary the source port over N values src-port, src-port+1, ...\n"
     "                   (packet i uses src-port + i % N): N distinct 5-tuples\n"
+    "  ipv6-ext=N       N IPv6 extension headers (0..4) before L4: hop-by-hop options,\n"
+    "                   then destination options, 8 bytes each\n"
     "  bad=trunc-ip     cut each frame in the middle of its IP header (L2 + 10 bytes for\n"
     "                   IPv4, + 20 for IPv6): a malformed packet a switch must drop\n"
     "  seq              put a 4-byte big-endian sequence number at the start of the L4\n"
@@ -178,7 +181,7 @@ static void parse_spec(struct spec *s, int index, char *text)
 			static const char *const known[] = {
 			    "count",    "size",     "eth-src", "eth-dst", "vlan",
 			    "qinq",     "eth-type", "ip-src",  "ip-dst",  "proto",
-			    "src-port", "dst-port", "flows",   "bad"};
+			    "src-port", "dst-port", "flows",   "bad",     "ipv6-ext"};
 			bool is_known = false;
 			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
 				is_known |= !strcmp(key, known[k]);
@@ -245,6 +248,9 @@ static void parse_spec(struct spec *s, int index, char *text)
 			if (!parse_ulong(val, 65535, &s->dport))
 				spec_error(s, tok, "port must be 0..65535%s", "");
 			ports_set = true;
+		} else if (!strcmp(key, "ipv6-ext")) {
+			if (!parse_ulong(val, 4, &s->ipv6_ext))
+				spec_error(s, tok, "ipv6-ext must be 0..%s", "4");
 		} else if (!strcmp(key, "flows")) {
 			if (!parse_ulong(val, 65536, &s->flows) || s->flows == 0)
 				spec_error(s, tok, "flows must be 1..65536%s", "");
@@ -284,6 +290,8 @@ static void parse_spec(struct spec *s, int index, char *text)
 		spec_error(s, NULL, "src-port + flows - 1 exceeds 65535%s", "");
 	if (s->seq && s->bad_trunc)
 		spec_error(s, NULL, "seq needs a payload, it cannot go with bad=trunc-ip%s", "");
+	if (s->ipv6_ext && s->ip_ver != 6)
+		spec_error(s, NULL, "ipv6-ext needs IPv6 addresses (ip-src/ip-dst)%s", "");
 }
 
 /* Length of everything up to the payload (the sequence number, if any, included). */
@@ -313,7 +321,7 @@ static unsigned long header_len(const struct spec *s)
 	if (s->eth_type == QV_ETHERTYPE_ARP)
 		n += ARP_LEN;
 	else if (s->eth_type < 0)
-		n += (s->ip_ver == 4 ? IP4_HDR : IP6_HDR) + l4_hdr_len(s->proto);
+		n += (s->ip_ver == 4 ? IP4_HDR : IP6_HDR + 8 * s->ipv6_ext) + l4_hdr_len(s->proto);
 	return n + (s->seq ? SEQ_LEN : 0);
 }
 
@@ -374,11 +382,17 @@ static unsigned long build(const struct spec *s, unsigned long idx, uint32_t seq
 			qv_put16(buf + off, QV_ETHERTYPE_IPV6);
 			l3[0] = 0x60;
 			qv_put16(l3 + 4, (unsigned int)(l3_len - IP6_HDR));
-			l3[6] = (uint8_t)proto;
+			l3[6] = (uint8_t)(s->ipv6_ext ? QV_IPPROTO_HOPOPTS : proto);
 			l3[7] = 64;
 			memcpy(l3 + 8, s->ip_src, 16);
 			memcpy(l3 + 24, s->ip_dst, 16);
 			l4 = l3 + IP6_HDR;
+			/* hop-by-hop first, then destination options: 8 B each, one PadN */
+			for (unsigned long e = 0; e < s->ipv6_ext; e++, l4 += 8) {
+				l4[0] = (uint8_t)(e + 1 < s->ipv6_ext ? QV_IPPROTO_DSTOPTS : proto);
+				l4[2] = 1; /* PadN over the 4 bytes left */
+				l4[3] = 4;
+			}
 			pseudo = qv_csum_add(0, l3 + 8, 32);
 		}
 		unsigned long l4_len = len - (unsigned long)(l4 - buf);

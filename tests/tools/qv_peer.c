@@ -1,5 +1,7 @@
 /* qv-peer: the test suite's traffic peer, a one-lcore DPDK program on the far side of a switch's
- * ports that sends pcap files or generated UDP frames and counts or captures what comes back. */
+ * ports that sends pcap files or generated UDP frames and counts or captures what comes back.
+ * Over 700 lines as one file on purpose: one test tool whose modes share its option table and
+ * port set-up; frames come from lib/frame.c, so what is left here is the tool itself. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -75,6 +78,12 @@ struct port_state {
 
 	uint64_t tx, rx_pkts, tx_bytes, rx_bytes;
 	uint64_t last_tx, last_rx; /* for --stats */
+
+	/* Queues: --queues N each way; bursts go to them in turn. --requeue: once AFTER packets
+	 * were sent in all, the port is reconfigured to requeue_n queues (requeue_after 0: no). */
+	uint16_t nq, next_txq, next_rxq;
+	uint64_t requeue_after;
+	uint16_t requeue_n;
 };
 
 static struct {
@@ -92,9 +101,13 @@ static struct {
 	double rate;
 	double stats;
 	double linger_ms;
+	bool reconnect;
 	const char *json;
 	uint8_t gen_src[6], gen_dst[6];
+	uint64_t queues;
+	const char *requeue_wait;
 } opt = {
+    .queues = 1,
     .repeat = 1,
     .timeout = 30,
     .wait_link = 10,
@@ -115,7 +128,8 @@ static const char usage_text[] =
     "...), typically net_virtio_user vdevs connected to the switch's vhost-user sockets.\n"
     "virtio-user needs --single-file-segments with hugepages (e.g. --in-memory\n"
     "--single-file-segments) or --no-huge -m 512; give each process its own --file-prefix.\n"
-    "Runs on the main lcore only; every port gets 1 rx and 1 tx queue, promiscuous mode.\n"
+    "Runs on the main lcore only; every port gets --queues rx and tx queues (default 1),\n"
+    "promiscuous mode.\n"
     "\n"
     "Sending (one source per port):\n"
     "  --tx PORT:FILE.pcap   send the packets of FILE on PORT (repeatable; several files for\n"
@@ -157,11 +171,27 @@ static const char usage_text[] =
     "                        is connected, but the backend enables its queues a little\n"
     "                        later, and a switch drops what it cannot forward yet\n"
     "  --stats S             print tx-pps/rx-pps per port every S seconds\n"
+    "  --reconnect           link-state interrupts on, for virtio-user ports in server\n"
+    "                        mode (server=1): DPDK 22.11 accepts the new connection of a\n"
+    "                        switch that restarted only from its link-state interrupt\n"
+    "                        handler (or a link read), so without it traffic never comes\n"
+    "                        back after a switch restart. Not for client ports: closing\n"
+    "                        them can hang once the switch is gone\n"
     "  --json FILE           write the summary as JSON: {\"ports\":[{\"port\":0,\"tx\":N,\n"
     "                        \"rx\":N,\"tx_bytes\":N,\"rx_bytes\":N}],\"tx\":N,\"rx\":N,\n"
     "                        \"elapsed_s\":F,\"rx_pps\":F,\"window_released\":N}; top-level rx\n"
     "                        counts the --rx ports, elapsed_s runs from links-up to the last\n"
     "                        packet sent or received\n"
+    "  --queues N            N rx and N tx queues per port (1..8; virtio-user needs the\n"
+    "                        vdev's queues=N and cq=1); bursts are sent on them in turn,\n"
+    "                        every queue is polled\n"
+    "  --requeue PORT:AFTER:N  once AFTER packets were sent in all, stop sending until\n"
+    "                        what is in flight came back (at most 2 s), then reconfigure\n"
+    "                        PORT to N queues and go on (virtio: the guest disabling queue\n"
+    "                        pairs, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)\n"
+    "  --requeue-wait FILE   after --requeue, send nothing until FILE exists: virtio-user\n"
+    "                        does not wait for the backend to process SET_VRING_ENABLE,\n"
+    "                        so a test says when the switch has seen the change\n"
     "  --help                this text\n"
     "\n"
     "The run ends when --expect is reached, or (without --expect) when everything was sent\n"
@@ -243,6 +273,10 @@ static void parse_app_args(int argc, char **argv)
 		O_STATS,
 		O_LINGER,
 		O_JSON,
+		O_RECONNECT,
+		O_QUEUES,
+		O_REQUEUE,
+		O_REQUEUE_WAIT,
 		O_HELP
 	};
 	static const struct option longopts[] = {
@@ -262,6 +296,10 @@ static void parse_app_args(int argc, char **argv)
 	    {"stats", required_argument, NULL, O_STATS},
 	    {"linger", required_argument, NULL, O_LINGER},
 	    {"json", required_argument, NULL, O_JSON},
+	    {"reconnect", no_argument, NULL, O_RECONNECT},
+	    {"queues", required_argument, NULL, O_QUEUES},
+	    {"requeue", required_argument, NULL, O_REQUEUE},
+	    {"requeue-wait", required_argument, NULL, O_REQUEUE_WAIT},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -377,6 +415,31 @@ static void parse_app_args(int argc, char **argv)
 		case O_JSON:
 			opt.json = optarg;
 			break;
+		case O_RECONNECT:
+			opt.reconnect = true;
+			break;
+		case O_REQUEUE_WAIT:
+			opt.requeue_wait = optarg;
+			break;
+		case O_QUEUES:
+			if (!parse_u64(optarg, 8, &opt.queues) || opt.queues == 0)
+				die(EXIT_USAGE, "--queues: '%s' is not 1..8", optarg);
+			break;
+		case O_REQUEUE: {
+			char *rest, *colon;
+			uint16_t rp = parse_port("--requeue", optarg, &rest);
+			uint64_t n;
+
+			colon = rest ? strchr(rest, ':') : NULL;
+			if (colon)
+				*colon = '\0';
+			if (!colon || !parse_u64(rest, UINT64_MAX, &ports[rp].requeue_after) ||
+			    ports[rp].requeue_after == 0 || !parse_u64(colon + 1, 8, &n) || n == 0)
+				die(EXIT_USAGE,
+				    "--requeue wants PORT:AFTER:N (AFTER >= 1, N 1..8)");
+			ports[rp].requeue_n = (uint16_t)n;
+			break;
+		}
 		case O_HELP:
 		case 'h':
 			usage(stdout);
@@ -559,6 +622,9 @@ static void setup_port(uint16_t p, struct rte_mempool *mp, uint32_t max_len)
 	rc = rte_eth_dev_info_get(p, &info);
 	if (rc)
 		die(EXIT_RUNTIME, "port %u: cannot get device info: %s", p, rte_strerror(-rc));
+	/* the handler runs in the interrupt thread: no second thread reading links meanwhile */
+	if (opt.reconnect && info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		conf.intr_conf.lsc = 1;
 	/* Only raise the MTU when a --tx file needs it: not every PMD supports setting it. */
 	if (max_len > RTE_ETHER_MAX_LEN) {
 		uint32_t mtu = max_len - RTE_ETHER_HDR_LEN - 8; /* room for two VLAN tags */
@@ -573,7 +639,7 @@ static void setup_port(uint16_t p, struct rte_mempool *mp, uint32_t max_len)
 		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	}
-	rc = rte_eth_dev_configure(p, 1, 1, &conf);
+	rc = rte_eth_dev_configure(p, ports[p].nq, ports[p].nq, &conf);
 	if (rc)
 		die(EXIT_RUNTIME, "port %u (%s): configure failed: %s", p, info.driver_name,
 		    rte_strerror(-rc));
@@ -583,13 +649,16 @@ static void setup_port(uint16_t p, struct rte_mempool *mp, uint32_t max_len)
 		    rte_strerror(-rc));
 	int sock = rte_eth_dev_socket_id(p);
 	unsigned int socket = sock < 0 ? rte_socket_id() : (unsigned int)sock;
-	rc = rte_eth_rx_queue_setup(p, 0, nb_rxd, socket, NULL, mp);
-	if (rc)
-		die(EXIT_RUNTIME, "port %u: rx queue setup failed (MTU %u): %s", p,
-		    conf.rxmode.mtu ? conf.rxmode.mtu : RTE_ETHER_MTU, rte_strerror(-rc));
-	rc = rte_eth_tx_queue_setup(p, 0, nb_txd, socket, NULL);
-	if (rc)
-		die(EXIT_RUNTIME, "port %u: tx queue setup failed: %s", p, rte_strerror(-rc));
+	for (uint16_t q = 0; q < ports[p].nq; q++) {
+		rc = rte_eth_rx_queue_setup(p, q, nb_rxd, socket, NULL, mp);
+		if (rc)
+			die(EXIT_RUNTIME, "port %u: rx queue %u setup failed (MTU %u): %s", p, q,
+			    conf.rxmode.mtu ? conf.rxmode.mtu : RTE_ETHER_MTU, rte_strerror(-rc));
+		rc = rte_eth_tx_queue_setup(p, q, nb_txd, socket, NULL);
+		if (rc)
+			die(EXIT_RUNTIME, "port %u: tx queue %u setup failed: %s", p, q,
+			    rte_strerror(-rc));
+	}
 	/* A window larger than the ring the switch delivers into lets the switch drop packets on a
 	 * full ring, which defeats zero-loss tests: say so instead of letting a test flake. */
 	struct rte_eth_rxq_info qinfo;
@@ -731,15 +800,19 @@ int main(int argc, char **argv)
 	}
 
 	uint32_t room = RTE_MAX(max_len, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM);
+	/* Every rx ring is filled with mbufs up front: room for them on top of what is sent. */
+	unsigned int nb_mbuf = NB_MBUF + (unsigned int)(nports * opt.queues * NB_RXD);
 	struct rte_mempool *mp =
-	    rte_pktmbuf_pool_create("qv_peer_pool", NB_MBUF, MBUF_CACHE, 0,
+	    rte_pktmbuf_pool_create("qv_peer_pool", nb_mbuf, MBUF_CACHE, 0,
 	                            (uint16_t)(room + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
 	if (!mp)
-		die(EXIT_RUNTIME, "cannot create the mbuf pool (%d mbufs of %u bytes): %s", NB_MBUF,
+		die(EXIT_RUNTIME, "cannot create the mbuf pool (%u mbufs of %u bytes): %s", nb_mbuf,
 		    room, rte_strerror(rte_errno));
-	for (uint16_t p = 0; p < nports; p++)
+	for (uint16_t p = 0; p < nports; p++) {
+		ports[p].nq = (uint16_t)opt.queues;
 		if (rte_eth_dev_is_valid_port(p))
 			setup_port(p, mp, max_len);
+	}
 
 	const uint64_t hz = rte_get_tsc_hz();
 	const uint64_t t0 = rte_get_tsc_cycles();
@@ -799,6 +872,7 @@ int main(int argc, char **argv)
 	uint64_t tx_total = 0, rx_counted = 0, released = 0, pend_total = 0;
 	uint64_t last_rx = start, last_activity = start, done_at = 0;
 	struct rte_mbuf *rxb[BURST];
+	bool resume_wait = false; /* --requeue-wait: sending paused until the file exists */
 	static uint8_t linear[MAX_PKT > 65536 ? MAX_PKT : 65536];
 
 	while (result == RES_RUN) {
@@ -808,9 +882,43 @@ int main(int argc, char **argv)
 		for (uint16_t p = 0; p < nports; p++) {
 			struct port_state *ps = &ports[p];
 
+			if (!ps->requeue_after || tx_total < ps->requeue_after)
+				continue;
+			/* Only once what is in flight came back (or 2 s passed): packets still on
+			 * their way to queues about to go would be lost to this test, not to the
+			 * switch. Until then sending pauses (see the n = 0 below). */
+			if (tx_total + pend_total > rx_counted + released &&
+			    now - last_rx < 2 * hz && !quit_signal)
+				continue;
+			printf("qv-peer: port %u: %" PRIu64 " sent, %" PRId64
+			       " in flight, going from %u to %u queues\n",
+			       p, tx_total,
+			       (int64_t)(tx_total + pend_total) - (int64_t)(rx_counted + released),
+			       ps->nq, ps->requeue_n);
+			fflush(stdout);
+			rc = rte_eth_dev_stop(p);
+			if (rc)
+				die(EXIT_RUNTIME, "port %u: stop before --requeue: %s", p,
+				    rte_strerror(-rc));
+			ps->nq = ps->requeue_n;
+			ps->next_txq = ps->next_rxq = 0;
+			ps->requeue_after = 0;
+			setup_port(p, mp, max_len);
+			resume_wait = opt.requeue_wait != NULL;
+		}
+		if (resume_wait && access(opt.requeue_wait, F_OK) == 0)
+			resume_wait = false;
+		bool requeue_pending = resume_wait;
+		for (uint16_t p = 0; p < nports; p++)
+			requeue_pending |=
+			    ports[p].requeue_after && tx_total >= ports[p].requeue_after;
+
+		for (uint16_t p = 0; p < nports; p++) {
+			struct port_state *ps = &ports[p];
+
 			if (ps->src == SRC_NONE)
 				continue;
-			unsigned int n = BURST - ps->npend;
+			unsigned int n = requeue_pending ? 0 : BURST - ps->npend;
 			if (opt.window) {
 				int64_t inflight = (int64_t)(tx_total + pend_total) -
 				                   (int64_t)(rx_counted + released);
@@ -835,8 +943,9 @@ int main(int argc, char **argv)
 			next_send += made * tsc_per_pkt;
 			if (ps->npend) {
 				uint64_t bytes = 0;
-				uint16_t sent =
-				    rte_eth_tx_burst(p, 0, ps->pend, (uint16_t)ps->npend);
+				uint16_t sent = rte_eth_tx_burst(p, ps->next_txq, ps->pend,
+				                                 (uint16_t)ps->npend);
+				ps->next_txq = (uint16_t)((ps->next_txq + 1) % ps->nq);
 				for (uint16_t i = 0; i < sent; i++)
 					bytes += ps->pend[i]->pkt_len;
 				/* Unsent packets stay queued, in order, for the next burst. */
@@ -856,9 +965,13 @@ int main(int argc, char **argv)
 
 		for (uint16_t p = 0; p < nports; p++) {
 			struct port_state *ps = &ports[p];
-			uint16_t n = rte_eth_rx_burst(p, 0, rxb, BURST);
+			uint16_t n = 0;
 			struct timeval tv;
 
+			for (uint16_t q = 0; q < ps->nq && n == 0; q++)
+				n = rte_eth_rx_burst(p, (uint16_t)((ps->next_rxq + q) % ps->nq),
+				                     rxb, BURST);
+			ps->next_rxq = (uint16_t)((ps->next_rxq + 1) % ps->nq);
 			if (!n)
 				continue;
 			if (ps->dumper)

@@ -3,9 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <CUnit/Basic.h>
-
 #include "bench/latency.h"
+#include "tests/unit/qv_unit.h"
 
 static struct lat_hist h, h2;
 
@@ -115,20 +114,15 @@ static void test_merge(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
+	static const struct qv_unit_test tests[] = {
+	    {"empty", test_empty},
+	    {"bucket bounds", test_buckets},
+	    {"single value", test_single_value},
+	    {"percentiles vs sorted samples", test_against_sorted},
+	    {"merge", test_merge},
+	};
+	int rc;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("bench_latency", NULL, NULL);
-	CU_add_test(s, "empty", test_empty);
-	CU_add_test(s, "bucket bounds", test_buckets);
-	CU_add_test(s, "single value", test_single_value);
-	CU_add_test(s, "percentiles vs sorted samples", test_against_sorted);
-	CU_add_test(s, "merge", test_merge);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	rc = QV_UNIT_RUN("bench_latency", tests);
+	return rc;
 }

@@ -3,9 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
-
 #include "bench/pktgen.h"
+#include "tests/unit/qv_unit.h"
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -161,21 +160,16 @@ static void test_imix(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
+	static const struct qv_unit_test tests[] = {
+	    {"64-byte frame", test_build_64},
+	    {"length limits", test_sizes_rejected},
+	    {"flows vary addresses and ports", test_flows},
+	    {"stamp round trip", test_stamp_round_trip},
+	    {"size specs", test_size_specs},
+	    {"imix", test_imix},
+	};
+	int rc;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("bench_pktgen", NULL, NULL);
-	CU_add_test(s, "64-byte frame", test_build_64);
-	CU_add_test(s, "length limits", test_sizes_rejected);
-	CU_add_test(s, "flows vary addresses and ports", test_flows);
-	CU_add_test(s, "stamp round trip", test_stamp_round_trip);
-	CU_add_test(s, "size specs", test_size_specs);
-	CU_add_test(s, "imix", test_imix);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	rc = QV_UNIT_RUN("bench_pktgen", tests);
+	return rc;
 }

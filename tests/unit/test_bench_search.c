@@ -2,9 +2,8 @@
  * devices with a known capacity: NDR and PDR converge to it within the resolution. */
 #include <stdint.h>
 
-#include <CUnit/Basic.h>
-
 #include "bench/rfc2544.h"
+#include "tests/unit/qv_unit.h"
 
 /* A device that forwards up to cap pps and drops the excess; the generator reaches gen_max. */
 struct device {
@@ -94,20 +93,15 @@ static void test_trial_rules_and_limits(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
+	static const struct qv_unit_test tests[] = {
+	    {"NDR converges to the capacity", test_ndr_converges},
+	    {"a passing ceiling ends the search", test_ceiling_passes},
+	    {"PDR vs NDR with background loss", test_pdr_above_ndr},
+	    {"generator limit fails trials", test_generator_limit_fails},
+	    {"trial rules and limits", test_trial_rules_and_limits},
+	};
+	int rc;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("bench_search", NULL, NULL);
-	CU_add_test(s, "NDR converges to the capacity", test_ndr_converges);
-	CU_add_test(s, "a passing ceiling ends the search", test_ceiling_passes);
-	CU_add_test(s, "PDR vs NDR with background loss", test_pdr_above_ndr);
-	CU_add_test(s, "generator limit fails trials", test_generator_limit_fails);
-	CU_add_test(s, "trial rules and limits", test_trial_rules_and_limits);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	rc = QV_UNIT_RUN("bench_search", tests);
+	return rc;
 }

@@ -1,5 +1,6 @@
 /* qwikvirt: unit tests for the rule matcher, the rte_acl classifier and the exact-match cache.
- * The classifier is checked field by field and against brute force over qv_match_covers. */
+ * The classifier is checked field by field and against brute force over qv_match_covers.
+ * Long because it is a flat list of cases per field plus the brute-force comparison. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
 #include <rte_byteorder.h>
 #include <rte_eal.h>
 #include <rte_memory.h>
@@ -17,6 +17,7 @@
 #include "dataplane/emc.h"
 #include "dataplane/flow_table.h"
 #include "qv/rule.h"
+#include "tests/unit/qv_unit.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -1286,6 +1287,28 @@ static void test_emc_eviction(void)
 
 int main(void)
 {
+	static const struct qv_unit_test tests[] = {
+	    {"in_port", test_in_port},
+	    {"vlan", test_vlan},
+	    {"ethertype", test_ethertype},
+	    {"macs", test_macs},
+	    {"ipv4 prefixes", test_ipv4_prefixes},
+	    {"ipv6 prefixes", test_ipv6_prefixes},
+	    {"proto and ports", test_proto_and_ports},
+	    {"priorities", test_priorities},
+	    {"unsatisfiable rules", test_unsatisfiable},
+	    {"zero rules", test_zero_rules},
+	    {"brute force", test_brute_force},
+	    {"brute force, banded", test_brute_force_bands},
+	    {"delta brute force", test_delta_brute_force},
+	    {"table: 10,000 rules in one transaction", test_table_transaction_10k},
+	    {"table: churn", test_table_churn},
+	    {"emc basic", test_emc_basic},
+	    {"emc generation", test_emc_generation},
+	    {"emc one byte", test_emc_one_byte},
+	    {"emc eviction", test_emc_eviction},
+	};
+	int rc;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=qvtest_cls_%d", (int)getpid());
 	char *eal_argv[] = {
@@ -1296,34 +1319,7 @@ int main(void)
 		return 1;
 	}
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("classifier", NULL, NULL);
-	if (s == NULL || !CU_add_test(s, "in_port", test_in_port) ||
-	    !CU_add_test(s, "vlan", test_vlan) || !CU_add_test(s, "ethertype", test_ethertype) ||
-	    !CU_add_test(s, "macs", test_macs) ||
-	    !CU_add_test(s, "ipv4 prefixes", test_ipv4_prefixes) ||
-	    !CU_add_test(s, "ipv6 prefixes", test_ipv6_prefixes) ||
-	    !CU_add_test(s, "proto and ports", test_proto_and_ports) ||
-	    !CU_add_test(s, "priorities", test_priorities) ||
-	    !CU_add_test(s, "unsatisfiable rules", test_unsatisfiable) ||
-	    !CU_add_test(s, "zero rules", test_zero_rules) ||
-	    !CU_add_test(s, "brute force", test_brute_force) ||
-	    !CU_add_test(s, "brute force, banded", test_brute_force_bands) ||
-	    !CU_add_test(s, "delta brute force", test_delta_brute_force) ||
-	    !CU_add_test(s, "table: 10,000 rules in one transaction", test_table_transaction_10k) ||
-	    !CU_add_test(s, "table: churn", test_table_churn) ||
-	    !CU_add_test(s, "emc basic", test_emc_basic) ||
-	    !CU_add_test(s, "emc generation", test_emc_generation) ||
-	    !CU_add_test(s, "emc one byte", test_emc_one_byte) ||
-	    !CU_add_test(s, "emc eviction", test_emc_eviction)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = QV_UNIT_RUN("classifier", tests);
 	rte_eal_cleanup();
-	return failures ? 1 : 0;
+	return rc;
 }

@@ -1,13 +1,14 @@
 /* qwikvirt: unit tests for the fast-path packet parser (dataplane/parse.h).
- * Frames are built byte by byte so each test states exactly what is on the wire. */
+ * Frames are built byte by byte so each test states exactly what is on the wire. Long because
+ * it is a flat list of cases, one per header shape; no logic beyond the cases. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
-#include <CUnit/Basic.h>
 
 #include "dataplane/parse.h"
+#include "tests/unit/qv_unit.h"
 
 /* ---- frame builder ---- */
 
@@ -867,41 +868,31 @@ static void test_truncation_sweep(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
+	static const struct qv_unit_test tests[] = {
+	    {"ipv4 tcp all fields", test_ipv4_tcp_all_fields},
+	    {"arp", test_arp},
+	    {"single vlan and priority tag", test_vlan_single},
+	    {"qinq", test_qinq},
+	    {"vlan depth limit", test_vlan_depth},
+	    {"short ethernet", test_short_ethernet},
+	    {"ipv4 options", test_ipv4_options},
+	    {"ipv4 fragments", test_ipv4_fragments},
+	    {"ipv4 bad ihl", test_ipv4_bad_ihl},
+	    {"ipv4 bad version", test_ipv4_bad_version},
+	    {"ipv4 total length and padding", test_ipv4_total_length},
+	    {"short l4 header", test_short_l4},
+	    {"icmp has no ports", test_icmp},
+	    {"ipv6 udp", test_ipv6_udp},
+	    {"ipv6 payload length", test_ipv6_payload_length},
+	    {"ipv6 extension chain", test_ipv6_ext_chain},
+	    {"ipv6 fragments", test_ipv6_fragments},
+	    {"ipv6 extension limit", test_ipv6_ext_limit},
+	    {"ipv6 truncated extension", test_ipv6_truncated_ext},
+	    {"no stray bytes", test_no_stray_bytes},
+	    {"truncation sweep", test_truncation_sweep},
+	};
+	int rc;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("parse", NULL, NULL);
-	if (!s) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_add_test(s, "ipv4 tcp all fields", test_ipv4_tcp_all_fields);
-	CU_add_test(s, "arp", test_arp);
-	CU_add_test(s, "single vlan and priority tag", test_vlan_single);
-	CU_add_test(s, "qinq", test_qinq);
-	CU_add_test(s, "vlan depth limit", test_vlan_depth);
-	CU_add_test(s, "short ethernet", test_short_ethernet);
-	CU_add_test(s, "ipv4 options", test_ipv4_options);
-	CU_add_test(s, "ipv4 fragments", test_ipv4_fragments);
-	CU_add_test(s, "ipv4 bad ihl", test_ipv4_bad_ihl);
-	CU_add_test(s, "ipv4 bad version", test_ipv4_bad_version);
-	CU_add_test(s, "ipv4 total length and padding", test_ipv4_total_length);
-	CU_add_test(s, "short l4 header", test_short_l4);
-	CU_add_test(s, "icmp has no ports", test_icmp);
-	CU_add_test(s, "ipv6 udp", test_ipv6_udp);
-	CU_add_test(s, "ipv6 payload length", test_ipv6_payload_length);
-	CU_add_test(s, "ipv6 extension chain", test_ipv6_ext_chain);
-	CU_add_test(s, "ipv6 fragments", test_ipv6_fragments);
-	CU_add_test(s, "ipv6 extension limit", test_ipv6_ext_limit);
-	CU_add_test(s, "ipv6 truncated extension", test_ipv6_truncated_ext);
-	CU_add_test(s, "no stray bytes", test_no_stray_bytes);
-	CU_add_test(s, "truncation sweep", test_truncation_sweep);
-
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures != 0;
+	rc = QV_UNIT_RUN("parse", tests);
+	return rc;
 }

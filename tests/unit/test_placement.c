@@ -1,6 +1,5 @@
 /* qwikvirt: NUMA placement (control/placement) on hwloc synthetic and XML topologies: this
  * 1 node x 2 cores machine, 2 nodes x 8 cores x 2 threads, 4 nodes, shortages and the rules. */
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "control/placement/placement.h"
 #include "control/placement/topo.h"
+#include "tests/unit/qv_unit.h"
 
 #ifndef QV_SOURCE_ROOT
 #define QV_SOURCE_ROOT "."
@@ -405,27 +405,22 @@ static void remove_sysfs(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct qv_unit_test tests[] = {
+	    {"1 node x 2 cores (this machine)", test_one_node_two_cores},
+	    {"2 nodes x 8 cores x 2 threads", test_two_nodes_threads},
+	    {"PMD sibling rule and core 0", test_sibling_rule},
+	    {"4 nodes, explicit numa", test_four_nodes_explicit_numa},
+	    {"shortages", test_shortages},
+	    {"XML with PCI, host, errors", test_xml_host_and_errors},
+	    {"sysfs node outside the topology", test_sysfs_node_out_of_topology},
+	};
+	int rc;
 
 	if (make_sysfs() < 0) {
 		perror("test_placement: fake sysfs under /tmp");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("placement", NULL, NULL);
-	CU_add_test(s, "1 node x 2 cores (this machine)", test_one_node_two_cores);
-	CU_add_test(s, "2 nodes x 8 cores x 2 threads", test_two_nodes_threads);
-	CU_add_test(s, "PMD sibling rule and core 0", test_sibling_rule);
-	CU_add_test(s, "4 nodes, explicit numa", test_four_nodes_explicit_numa);
-	CU_add_test(s, "shortages", test_shortages);
-	CU_add_test(s, "XML with PCI, host, errors", test_xml_host_and_errors);
-	CU_add_test(s, "sysfs node outside the topology", test_sysfs_node_out_of_topology);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = QV_UNIT_RUN("placement", tests);
 	remove_sysfs();
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -1,6 +1,8 @@
 /* qwikvirt: unit tests for the JSON-RPC layer: framing rules (qv_rpc_handle_line) and a real
- * server + client over a Unix socket in a temporary directory, served from a pthread. */
+ * server + client over a Unix socket in a temporary directory, served from a pthread.
+ * Long because it is a flat list of cases (framing, typed parameters, server behaviour). */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,9 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
-
 #include "control/rpc/rpc.h"
+#include "tests/unit/qv_unit.h"
 
 /* Generous: only reached when something is broken, and a loaded CI box must not flake. */
 #define DEADLINE_MS 5000
@@ -475,6 +476,159 @@ static int params_clean(void)
 	return 0;
 }
 
+/* ---- authorisation: the decision (pure) and its use per method ---- */
+
+#define G_QWIKVIRT 990
+#define G_ADMINS 991
+
+static const struct qv_rpc_policy POLICY = {
+    .owner_uid = 0, .read_gid = G_QWIKVIRT, .admin_gid = G_ADMINS};
+
+static enum qv_rpc_role role_of(const struct qv_rpc_policy *pol, uid_t uid, gid_t gid,
+                                const gid_t *groups, size_t n)
+{
+	struct qv_rpc_peer peer = {.uid = uid, .gid = gid, .groups = groups, .n_groups = n};
+
+	return qv_rpc_peer_role(pol, &peer);
+}
+
+static bool may(const struct qv_rpc_policy *pol, uid_t uid, gid_t gid, const gid_t *groups,
+                size_t n, enum qv_rpc_access access)
+{
+	struct qv_rpc_peer peer = {.uid = uid, .gid = gid, .groups = groups, .n_groups = n};
+
+	return qv_rpc_peer_allowed(pol, &peer, access);
+}
+
+static void test_access_decision(void)
+{
+	const gid_t supp_member[] = {1001, 27, G_QWIKVIRT};
+	const gid_t supp_other[] = {1002, 27, 100};
+	const gid_t supp_admin[] = {G_QWIKVIRT, G_ADMINS};
+	const gid_t only_admin[] = {G_ADMINS};
+	struct qv_rpc_policy no_admin = POLICY, owner = POLICY;
+
+	no_admin.admin_gid = QV_RPC_NO_GROUP;
+	owner.owner_uid = 1000;
+
+	/* root: everything, whatever its groups */
+	CU_ASSERT_TRUE(may(&POLICY, 0, 0, NULL, 0, QV_RPC_ADMIN));
+	CU_ASSERT_TRUE(may(&POLICY, 0, 0, NULL, 0, QV_RPC_READ));
+	/* the daemon's own uid is as trusted as root */
+	CU_ASSERT_EQUAL(role_of(&owner, 1000, 1000, NULL, 0), QV_RPC_ROLE_ADMIN);
+	CU_ASSERT_EQUAL(role_of(&POLICY, 1000, 1000, NULL, 0), QV_RPC_ROLE_NONE);
+	/* a member by primary group reads, does not change */
+	CU_ASSERT_TRUE(may(&POLICY, 1001, G_QWIKVIRT, NULL, 0, QV_RPC_READ));
+	CU_ASSERT_FALSE(may(&POLICY, 1001, G_QWIKVIRT, NULL, 0, QV_RPC_ADMIN));
+	/* a member whose primary group is not qwikvirt (usermod -aG): the same */
+	CU_ASSERT_EQUAL(role_of(&POLICY, 1001, 1001, supp_member, 3), QV_RPC_ROLE_READER);
+	CU_ASSERT_TRUE(may(&POLICY, 1001, 1001, supp_member, 3, QV_RPC_READ));
+	CU_ASSERT_FALSE(may(&POLICY, 1001, 1001, supp_member, 3, QV_RPC_ADMIN));
+	/* a non-member: nothing */
+	CU_ASSERT_EQUAL(role_of(&POLICY, 1002, 1002, supp_other, 3), QV_RPC_ROLE_NONE);
+	CU_ASSERT_FALSE(may(&POLICY, 1002, 1002, supp_other, 3, QV_RPC_READ));
+	CU_ASSERT_FALSE(may(&POLICY, 1002, 1002, supp_other, 3, QV_RPC_ADMIN));
+	/* --admin-group: its members change, by supplementary or primary group, even when not
+	 * in the read group */
+	CU_ASSERT_TRUE(may(&POLICY, 1003, 1003, supp_admin, 2, QV_RPC_ADMIN));
+	CU_ASSERT_TRUE(may(&POLICY, 1003, 1003, only_admin, 1, QV_RPC_READ));
+	CU_ASSERT_TRUE(may(&POLICY, 1003, G_ADMINS, NULL, 0, QV_RPC_ADMIN));
+	/* without --admin-group, being in "group -1" grants nothing */
+	CU_ASSERT_FALSE(may(&no_admin, 1003, 1003, supp_admin, 2, QV_RPC_ADMIN));
+	CU_ASSERT_EQUAL(role_of(&no_admin, 1004, QV_RPC_NO_GROUP, NULL, 0), QV_RPC_ROLE_NONE);
+	/* the role table itself */
+	CU_ASSERT_FALSE(qv_rpc_role_allows(QV_RPC_ROLE_NONE, QV_RPC_READ));
+	CU_ASSERT_TRUE(qv_rpc_role_allows(QV_RPC_ROLE_READER, QV_RPC_READ));
+	CU_ASSERT_FALSE(qv_rpc_role_allows(QV_RPC_ROLE_READER, QV_RPC_ADMIN));
+	CU_ASSERT_TRUE(qv_rpc_role_allows(QV_RPC_ROLE_ADMIN, QV_RPC_ADMIN));
+}
+
+static const struct qv_rpc_method access_methods[] = {
+    {"show", m_echo, "a read method", QV_RPC_READ},
+    {"add", m_add, "a method left unmarked: admin only"},
+    {NULL, NULL, NULL},
+};
+
+static json_t *handle_as(const char *line, const struct qv_rpc_caller *caller, int *calls)
+{
+	char *s = qv_rpc_handle_line_as(line, strlen(line), access_methods, calls, caller);
+	json_t *r = s != NULL ? json_loads(s, 0, NULL) : NULL;
+
+	free(s);
+	CU_ASSERT_PTR_NOT_NULL(r);
+	return r;
+}
+
+static void test_access_per_method(void)
+{
+	const char *add = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"params\":{\"a\":1,"
+	                  "\"b\":2}}";
+	const char *show = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"show\"}";
+	const char *list = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"rpc.list\"}";
+	struct qv_rpc_caller reader = {.role = QV_RPC_ROLE_READER, .uid = 1001};
+	struct qv_rpc_caller reader_g = {
+	    .role = QV_RPC_ROLE_READER, .uid = 1001, .admin_group = "qvadmin"};
+	struct qv_rpc_caller admin = {.role = QV_RPC_ROLE_ADMIN, .uid = 1003};
+	struct qv_rpc_caller nobody = {.role = QV_RPC_ROLE_NONE, .uid = 1002};
+	struct qv_rpc_method unmarked = {"x", m_echo, "x"};
+	int calls = 0;
+	size_t i;
+	json_t *r, *m;
+
+	/* The zero value is the safe default. */
+	CU_ASSERT_EQUAL(unmarked.access, QV_RPC_ADMIN);
+
+	/* A reader calling an admin method: refused, the handler never ran. */
+	r = handle_as(add, &reader, &calls);
+	check_error(r, QV_RPC_PERMISSION_DENIED, "permission denied: add changes",
+	            "only root may call it");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "id")), 1);
+	json_decref(r);
+	CU_ASSERT_EQUAL(calls, 0);
+	r = handle_as(add, &reader_g, &calls);
+	check_error(r, QV_RPC_PERMISSION_DENIED,
+	            "only root or members of group qvadmin may call it", "uid 1001");
+	json_decref(r);
+	CU_ASSERT_EQUAL(calls, 0);
+	/* ... and as a notification: still refused, still not run. */
+	r = handle_as("{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":{\"a\":1,\"b\":2}}",
+	              &reader, &calls);
+	check_error(r, QV_RPC_PERMISSION_DENIED, "permission denied", NULL);
+	json_decref(r);
+	CU_ASSERT_EQUAL(calls, 0);
+
+	/* A reader calling a read method, and rpc.list, which marks each method's access. */
+	r = handle_as(show, &reader, &calls);
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(r, "result"));
+	json_decref(r);
+	r = handle_as(list, &reader, &calls);
+	json_array_foreach(json_object_get(json_object_get(r, "result"), "methods"), i, m)
+	{
+		const char *name = json_string_value(json_object_get(m, "name"));
+		const char *access = json_string_value(json_object_get(m, "access"));
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(access);
+		CU_ASSERT_STRING_EQUAL(access, strcmp(name, "add") == 0 ? "admin" : "read");
+	}
+	CU_ASSERT_EQUAL(i, 3);
+	json_decref(r);
+
+	/* An admin, and a trusted caller (NULL: a startup file), call anything. */
+	r = handle_as(add, &admin, &calls);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(r, "result"), "sum")),
+	                3);
+	json_decref(r);
+	r = handle_as(add, NULL, &calls);
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(r, "result"));
+	json_decref(r);
+	CU_ASSERT_EQUAL(calls, 2);
+
+	/* No role at all (the server refuses such peers at accept): not even reads. */
+	r = handle_as(show, &nobody, &calls);
+	check_error(r, QV_RPC_PERMISSION_DENIED, "permission denied", NULL);
+	json_decref(r);
+}
+
 /* ---- server fixture ---- */
 
 static char tmpdir[64];
@@ -834,14 +988,16 @@ static void test_non_reading_client_dropped(void)
 
 static void test_too_many_clients(void)
 {
-	int fds[64], extra, n = 0;
+	static int fds[QV_RPC_MAX_CLIENTS];
+	int extra, n = 0;
 	json_t *result = NULL;
 	char err[256], *out;
 	bool eof;
 	int code;
 
-	/* Fill every slot, making sure each one is really accepted (answered). */
-	for (n = 0; n < 64; n++) {
+	/* Root may fill every slot (no per-uid cap, the reserve is its own); making sure each
+	 * one is really accepted (answered). */
+	for (n = 0; n < QV_RPC_MAX_CLIENTS; n++) {
 		fds[n] = raw_connect(sock_path);
 		if (fds[n] < 0)
 			break;
@@ -850,7 +1006,8 @@ static void test_too_many_clients(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(out, "result"));
 		free(out);
 	}
-	CU_ASSERT_EQUAL_FATAL(n, 64);
+	CU_ASSERT_EQUAL_FATAL(n, QV_RPC_MAX_CLIENTS);
+	/* One more is refused at accept, with a reason, not left pending. */
 	extra = raw_connect(sock_path);
 	CU_ASSERT_TRUE_FATAL(extra >= 0);
 	out = read_lines(extra, -1, &eof, NULL);
@@ -868,6 +1025,71 @@ static void test_too_many_clients(void)
 	json_decref(result);
 	for (int i = 1; i < n; i++)
 		close(fds[i]);
+}
+
+/* In a child as uid 65534 with the socket's group (a reader): QV_RPC_MAX_PER_UID connections
+ * are served, the next is refused naming the cap, and root still gets in meanwhile. */
+static void test_per_uid_cap(void)
+{
+	struct stat st;
+	pid_t pid;
+	int status = -1, ready[2], go[2];
+	json_t *result = NULL;
+	char err[256], c;
+	int code;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "(skipped: needs root to connect as another uid) ");
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(stat(sock_path, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(chmod(tmpdir, 0711), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(ready), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		int fds[QV_RPC_MAX_PER_UID], extra, fail = 0;
+		bool eof;
+		char *out;
+
+		if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 || setuid(65534) != 0)
+			_exit(2);
+		for (int i = 0; i < QV_RPC_MAX_PER_UID; i++) {
+			fds[i] = raw_connect(sock_path);
+			if (fds[i] < 0)
+				_exit(3);
+			/* a reader: rpc.list answers, echo (unmarked: admin) is refused */
+			send_str(fds[i], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"rpc.list\"}\n"
+			                 "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"echo\"}\n");
+			out = read_lines(fds[i], 2, &eof, NULL);
+			fail |= out == NULL || strstr(out, "\"methods\"") == NULL ||
+			        strstr(out, "permission denied: echo changes") == NULL;
+			free(out);
+		}
+		extra = raw_connect(sock_path);
+		out = read_lines(extra, -1, &eof, NULL);
+		fail |= !eof || out == NULL || strstr(out, "already has 16 connections") == NULL;
+		free(out);
+		/* hold the 16 while the parent checks that root gets in */
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(5);
+		_exit(fail ? 4 : 0);
+	}
+	CU_ASSERT_TRUE_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(read(ready[0], &c, 1), 1);
+	CU_ASSERT_EQUAL(
+	    qv_rpc_call(sock_path, "echo", NULL, DEADLINE_MS, &result, &code, err, sizeof(err)), 0);
+	json_decref(result);
+	CU_ASSERT_EQUAL(write(go[1], "g", 1), 1);
+	waitpid(pid, &status, 0);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		fprintf(stderr, "\nchild exit status %d\n", WEXITSTATUS(status));
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	chmod(tmpdir, 0700);
 }
 
 static void test_peer_not_allowed(void)
@@ -935,6 +1157,87 @@ static void test_second_server_refused(void)
 	/* The running server's socket is untouched. */
 	CU_ASSERT_EQUAL(access(sock_path, F_OK), 0);
 	qv_rpc_server_close(s2);
+}
+
+/* The lock file, not the connect probe, keeps a second server out: even with the first one's
+ * socket file gone (removed by hand), a second server on the same path is refused. */
+static void test_lock_refuses_second(void)
+{
+	char path[100], err[256] = "";
+	struct qv_rpc_server *s2, *s3;
+
+	snprintf(path, sizeof(path), "%s/locked/sw.sock", tmpdir);
+	s2 = qv_rpc_server_open(path, methods, NULL, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
+	s3 = qv_rpc_server_open(path, methods, NULL, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(s3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "another server is running on"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "holds the lock"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "sw.sock.lock"));
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	err[0] = '\0';
+	s3 = qv_rpc_server_open(path, methods, NULL, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(s3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "holds the lock"));
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* the refused one created nothing */
+	qv_rpc_server_close(s2);
+	/* Once the first has stopped, the lock is free (its file stays, harmlessly). */
+	s3 = qv_rpc_server_open(path, methods, NULL, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(s3);
+	qv_rpc_server_close(s3);
+}
+
+/* Opens a server at DIR/sw.sock after setting DIR's mode; returns whether it opened, err set. */
+static bool open_in_dir(const char *dir, mode_t mode, char *err, size_t errlen)
+{
+	char path[160];
+	struct qv_rpc_server *s2;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return false;
+	if (chmod(dir, mode) != 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/sw.sock", dir);
+	err[0] = '\0';
+	s2 = qv_rpc_server_open(path, methods, NULL, err, errlen);
+	qv_rpc_server_close(s2);
+	return s2 != NULL;
+}
+
+static void test_unsafe_dirs(void)
+{
+	char dir[160], sub[200], err[512], lock[220];
+
+	/* Writable by others: refused, nothing created in it. */
+	snprintf(dir, sizeof(dir), "%s/open", tmpdir);
+	CU_ASSERT_FALSE(open_in_dir(dir, 0777, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unsafe socket directory"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "writable by everyone"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, dir));
+	snprintf(lock, sizeof(lock), "%s/sw.sock.lock", dir);
+	CU_ASSERT_NOT_EQUAL(access(lock, F_OK), 0);
+	CU_ASSERT_FALSE(open_in_dir(dir, 0770, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "writable by its group"));
+	/* Sticky (like /tmp) is not enough for the socket's own directory: anyone could take
+	 * the socket's name first... */
+	CU_ASSERT_FALSE(open_in_dir(dir, 01777, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unsafe socket directory"));
+	/* ...but is fine above it, with a private directory in between. */
+	snprintf(sub, sizeof(sub), "%s/private", dir);
+	CU_ASSERT_TRUE(open_in_dir(sub, 0755, err, sizeof(err)));
+	if (err[0] != '\0')
+		fprintf(stderr, "\n%s\n", err);
+	/* A group-writable directory above, not sticky: refused, naming that directory. */
+	CU_ASSERT_EQUAL(chmod(dir, 0775), 0);
+	CU_ASSERT_FALSE(open_in_dir(sub, 0755, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, dir));
+	CU_ASSERT_EQUAL(chmod(dir, 0755), 0);
+	/* Owned by someone else (root can make one): refused. */
+	if (geteuid() == 0) {
+		CU_ASSERT_EQUAL(chown(sub, 65534, 65534), 0);
+		CU_ASSERT_FALSE(open_in_dir(sub, 0755, err, sizeof(err)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "owned by uid 65534"));
+	}
 }
 
 static void test_stale_socket_replaced(void)
@@ -1035,56 +1338,53 @@ static void test_call_timeout(void)
 
 int main(void)
 {
-	CU_pSuite frame, typed, server;
-	unsigned int failures;
+	static const struct qv_unit_test frame_tests[] = {
+	    {"valid call", test_valid_call},
+	    {"id types", test_id_types},
+	    {"notification", test_notification},
+	    {"parse errors", test_parse_errors},
+	    {"invalid requests", test_invalid_requests},
+	    {"params not object", test_params_not_object},
+	    {"unknown method", test_unknown_method},
+	    {"rpc.list", test_rpc_list},
+	    {"handler errors", test_handler_errors},
+	    {"handler params", test_handler_params},
+	    {"qv_rpc_fail", test_fail_helper},
+	    {"access decision", test_access_decision},
+	    {"access per method", test_access_per_method},
+	};
+	static const struct qv_unit_test typed_tests[] = {
+	    {"string", test_param_str},
+	    {"integer and range", test_param_int},
+	    {"boolean", test_param_bool},
+	    {"one of", test_param_enum},
+	};
+	static const struct qv_unit_test server_tests[] = {
+	    {"socket mode", test_socket_mode},
+	    {"call success", test_call_success},
+	    {"call method error", test_call_method_error},
+	    {"two requests in one write", test_two_requests_one_write},
+	    {"split request", test_split_request},
+	    {"request size limit", test_request_size_limit},
+	    {"silent client", test_silent_client},
+	    {"half-closed client", test_half_closed_client},
+	    {"non-reading client dropped", test_non_reading_client_dropped},
+	    {"too many clients", test_too_many_clients},
+	    {"per-uid cap", test_per_uid_cap},
+	    {"peer not allowed", test_peer_not_allowed},
+	    {"second server refused", test_second_server_refused},
+	    {"lock refuses a second server", test_lock_refuses_second},
+	    {"unsafe directories", test_unsafe_dirs},
+	    {"stale socket replaced", test_stale_socket_replaced},
+	    {"non-socket refused", test_non_socket_refused},
+	    {"call missing socket", test_call_missing_socket},
+	    {"call timeout", test_call_timeout},
+	};
+	static const struct qv_unit_suite suites[] = {
+	    QV_UNIT_SUITE("rpc_frame", NULL, NULL, frame_tests),
+	    QV_UNIT_SUITE("rpc_params", NULL, params_clean, typed_tests),
+	    QV_UNIT_SUITE("rpc_server", server_suite_init, server_suite_clean, server_tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	frame = CU_add_suite("rpc_frame", NULL, NULL);
-	typed = CU_add_suite("rpc_params", NULL, params_clean);
-	server = CU_add_suite("rpc_server", server_suite_init, server_suite_clean);
-	if (frame == NULL || typed == NULL || server == NULL)
-		return 2;
-	CU_add_test(frame, "valid call", test_valid_call);
-	CU_add_test(frame, "id types", test_id_types);
-	CU_add_test(frame, "notification", test_notification);
-	CU_add_test(frame, "parse errors", test_parse_errors);
-	CU_add_test(frame, "invalid requests", test_invalid_requests);
-	CU_add_test(frame, "params not object", test_params_not_object);
-	CU_add_test(frame, "unknown method", test_unknown_method);
-	CU_add_test(frame, "rpc.list", test_rpc_list);
-	CU_add_test(frame, "handler errors", test_handler_errors);
-	CU_add_test(frame, "handler params", test_handler_params);
-	CU_add_test(frame, "qv_rpc_fail", test_fail_helper);
-
-	CU_add_test(typed, "string", test_param_str);
-	CU_add_test(typed, "integer and range", test_param_int);
-	CU_add_test(typed, "boolean", test_param_bool);
-	CU_add_test(typed, "one of", test_param_enum);
-
-	CU_add_test(server, "socket mode", test_socket_mode);
-	CU_add_test(server, "call success", test_call_success);
-	CU_add_test(server, "call method error", test_call_method_error);
-	CU_add_test(server, "two requests in one write", test_two_requests_one_write);
-	CU_add_test(server, "split request", test_split_request);
-	CU_add_test(server, "request size limit", test_request_size_limit);
-	CU_add_test(server, "silent client", test_silent_client);
-	CU_add_test(server, "half-closed client", test_half_closed_client);
-	CU_add_test(server, "non-reading client dropped", test_non_reading_client_dropped);
-	CU_add_test(server, "too many clients", test_too_many_clients);
-	CU_add_test(server, "peer not allowed", test_peer_not_allowed);
-	CU_add_test(server, "second server refused", test_second_server_refused);
-	CU_add_test(server, "stale socket replaced", test_stale_socket_replaced);
-	CU_add_test(server, "non-socket refused", test_non_socket_refused);
-	CU_add_test(server, "call missing socket", test_call_missing_socket);
-	CU_add_test(server, "call timeout", test_call_timeout);
-
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	/* A suite whose init failed runs no test and records no assertion failure. */
-	if (CU_get_number_of_suites_failed() > 0)
-		failures++;
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return qv_unit_run_suites(suites, sizeof(suites) / sizeof(suites[0]));
 }

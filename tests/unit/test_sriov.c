@@ -1,6 +1,5 @@
 /* qwikvirt: SR-IOV (control/sriov) on a fake sysfs tree built in a temp dir, the test playing
  * the kernel; and VF settings through netlink on devices without SR-IOV (all of them here). */
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "control/sriov/sriov.h"
+#include "tests/unit/qv_unit.h"
 
 #define PF_DIR "devices/pci0000:00/0000:03:00.1"
 
@@ -239,27 +239,22 @@ static void test_netlink_errors(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct qv_unit_test tests[] = {
+	    {"fake tree", make_tree},
+	    {"open PF, list VFs", test_open_and_list},
+	    {"create VFs (0 first), remove", test_create},
+	    {"bad counts, missing PF", test_bad_counts_and_devices},
+	    {"netlink errors", test_netlink_errors},
+	};
+	int rc;
 	char cmd[128];
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("sriov", NULL, NULL);
-	CU_add_test(s, "fake tree", make_tree);
-	CU_add_test(s, "open PF, list VFs", test_open_and_list);
-	CU_add_test(s, "create VFs (0 first), remove", test_create);
-	CU_add_test(s, "bad counts, missing PF", test_bad_counts_and_devices);
-	CU_add_test(s, "netlink errors", test_netlink_errors);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = QV_UNIT_RUN("sriov", tests);
 	/* The tree is ours alone, under a name mkdtemp made. */
 	if (root[0] != '\0' && strncmp(root, "/tmp/qv-sriov-sysfs.", 20) == 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 		if (system(cmd) != 0)
 			fprintf(stderr, "test_sriov: could not remove %s\n", root);
 	}
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -5,10 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
-
 #include "control/vm/vm_internal.h"
 #include "control/vm/vm_lifecycle.h"
+#include "tests/unit/qv_unit.h"
 
 static char tmpdir[] = "/tmp/qv-vmclone.XXXXXX";
 
@@ -93,22 +92,19 @@ static void test_xml_attr(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct qv_unit_test tests[] = {
+	    {"clone without a disk", test_clone_diskless},
+	    {"clone with a qcow2 overlay", test_clone_disk},
+	    {"attributes from libvirt XML", test_xml_attr},
+	};
+	int rc;
 	char cmd[128];
 
-	if (mkdtemp(tmpdir) == NULL || CU_initialize_registry() != CUE_SUCCESS)
+	if (mkdtemp(tmpdir) == NULL)
 		return 1;
-	suite = CU_add_suite("vm_clone", NULL, NULL);
-	CU_add_test(suite, "clone without a disk", test_clone_diskless);
-	CU_add_test(suite, "clone with a qcow2 overlay", test_clone_disk);
-	CU_add_test(suite, "attributes from libvirt XML", test_xml_attr);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = QV_UNIT_RUN("vm_clone", tests);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
-	return failures ? 1 : 0;
+	return rc;
 }

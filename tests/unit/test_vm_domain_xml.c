@@ -6,9 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
-
 #include "control/vm/domain_xml.h"
+#include "tests/unit/qv_unit.h"
 
 static char tmpdir[] = "/tmp/qv-vmxml.XXXXXX";
 static bool have_validator;
@@ -119,6 +118,7 @@ static void test_disk_hugepages_numa_hostdev(void)
 	CU_ASSERT_FATAL(qv_vm_spec_add_iface(&s, "/run/qwikvirt/rtr-2-a.sock", "52:54:00:aa:bb:01",
 	                                     QV_VM_VHOST_CLIENT, &e));
 	s.ifaces[0].queues = 2;
+	s.ifaces[0].mtu = 9000; /* the guest learns it through virtio-net's MTU feature */
 	snprintf(s.hostdevs[0], sizeof(s.hostdevs[0]), "0000:03:10.3");
 	s.n_hostdevs = 1;
 	snprintf(s.uuid, sizeof(s.uuid), "2370b15f-1b66-4a38-867b-28f0c550e98d"); /* a redefine */
@@ -137,6 +137,7 @@ static void test_disk_hugepages_numa_hostdev(void)
 	HAS(x, "mode='client'>");
 	HAS(x, "<reconnect enabled='yes' timeout='1'/>");
 	HAS(x, "<driver queues='2'");
+	HAS(x, "<mtu size='9000'/>");
 	HAS(x, "<address domain='0x0000' bus='0x03' slot='0x10' function='0x3'/>");
 	HAS(x, "<qemu:device alias='ua-net0'>");
 	HAS(x, "<qemu:property name='vectors' type='unsigned' value='0'/>");
@@ -259,8 +260,15 @@ static void test_errors(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct qv_unit_test tests[] = {
+	    {"kernel boot, memfd, pinning", test_kernel_boot_memfd},
+	    {"disk, hugepages, NUMA 1, hostdev, no MSI-X", test_disk_hugepages_numa_hostdev},
+	    {"escaping", test_escaping},
+	    {"eight NICs, no pinning", test_many_nics_no_pinning},
+	    {"stable MACs", test_macs},
+	    {"spec errors", test_errors},
+	};
+	int rc;
 	char cmd[128];
 
 	if (mkdtemp(tmpdir) == NULL)
@@ -271,22 +279,9 @@ int main(void)
 		fprintf(stderr, "test_vm_domain_xml: virt-xml-validate/xmllint missing (packages "
 		                "libvirt-clients, libxml2-utils; scripts/setup-libvirt.sh installs "
 		                "them): schema checks skipped\n");
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("vm_domain_xml", NULL, NULL);
-	CU_add_test(suite, "kernel boot, memfd, pinning", test_kernel_boot_memfd);
-	CU_add_test(suite, "disk, hugepages, NUMA 1, hostdev, no MSI-X",
-	            test_disk_hugepages_numa_hostdev);
-	CU_add_test(suite, "escaping", test_escaping);
-	CU_add_test(suite, "eight NICs, no pinning", test_many_nics_no_pinning);
-	CU_add_test(suite, "stable MACs", test_macs);
-	CU_add_test(suite, "spec errors", test_errors);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = QV_UNIT_RUN("vm_domain_xml", tests);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
-	return failures ? 1 : 0;
+	return rc;
 }

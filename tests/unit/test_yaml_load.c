@@ -181,7 +181,7 @@ static void test_valid_small(void)
 static void test_examples(void)
 {
 	static const char *const files[] = {"web.yaml", "fw-group.yaml", "sdwan.yaml",
-	                                    "vf-passthrough.yaml"};
+	                                    "vf-passthrough.yaml", "demo.yaml"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[512], err[512];
 		struct qv_diags d;
@@ -226,6 +226,118 @@ static void test_units(void)
 	CU_ASSERT_STRING_EQUAL(buf, "1536MiB");
 	qv_format_size(2ull << 30, buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf, "2GiB");
+}
+
+/* ---- bandwidth ---- */
+
+static void test_rate_units(void)
+{
+	uint64_t v;
+	bool pkts;
+	char buf[32];
+
+	CU_ASSERT_TRUE(qv_parse_rate("2Gbit", &v, &pkts) && v == 2000000000ull && !pkts);
+	CU_ASSERT_TRUE(qv_parse_rate("2.5Gbit", &v, &pkts) && v == 2500000000ull && !pkts);
+	CU_ASSERT_TRUE(qv_parse_rate("480kbit", &v, &pkts) && v == 480000 && !pkts);
+	CU_ASSERT_TRUE(qv_parse_rate("100kpps", &v, &pkts) && v == 100000 && pkts);
+	CU_ASSERT_TRUE(qv_parse_rate("64pps", &v, &pkts) && v == 64 && pkts);
+	CU_ASSERT_FALSE(qv_parse_rate("2G", &v, &pkts));
+	CU_ASSERT_FALSE(qv_parse_rate("2 Gbit", &v, &pkts));
+	CU_ASSERT_FALSE(qv_parse_rate("-1Gbit", &v, &pkts));
+	CU_ASSERT_FALSE(qv_parse_rate("1.Gbit", &v, &pkts));
+	CU_ASSERT_FALSE(qv_parse_rate("99999999999999Tbit", &v, &pkts));
+	CU_ASSERT_TRUE(qv_parse_burst("64KiB", &v, &pkts) && v == 65536 && !pkts);
+	CU_ASSERT_TRUE(qv_parse_burst("32pkt", &v, &pkts) && v == 32 && pkts);
+	CU_ASSERT_FALSE(qv_parse_burst("pkt", &v, &pkts));
+	CU_ASSERT_FALSE(qv_parse_burst("64KB", &v, &pkts));
+	qv_format_rate(2000000000ull, false, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "2Gbit");
+	qv_format_rate(480000, false, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "480kbit");
+	qv_format_rate(1000, true, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "1kpps");
+}
+
+static void test_bandwidth(void)
+{
+	struct qv_model *m =
+	    load_ok("ports:\n"
+	            "  - {name: p1, type: vhost, path: /run/p1.sock, bandwidth: 2Gbit}\n"
+	            "  - name: p2\n"
+	            "    type: vhost\n"
+	            "    path: /run/p2.sock\n"
+	            "    bandwidth:\n"
+	            "      ingress: {rate: 1Gbit, burst: 256KiB, peak: 2Gbit, peak-burst: 512KiB}\n"
+	            "      egress: 100kpps\n"
+	            "vnfs:\n"
+	            "  - name: fw\n"
+	            "    image: /img/fw.qcow2\n"
+	            "    bandwidth: {rate: 500Mbit, burst: 64KiB}\n"
+	            "    interfaces: [{name: in, bandwidth: {egress: {rate: 10kpps, burst: "
+	            "64pkt}}}, out]\n");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	const struct qv_police *p1 = m->ports[0].bw, *p2 = m->ports[1].bw;
+	CU_ASSERT(p1[0].rate == 2000000000ull && p1[0].unit == QV_POLICE_BITS && p1[0].burst == 0);
+	CU_ASSERT(p1[1].rate == 2000000000ull && p1[1].mode == QV_POLICE_SRTCM);
+	CU_ASSERT(p2[0].rate == 1000000000ull && p2[0].burst == 256 << 10 &&
+	          p2[0].mode == QV_POLICE_TRTCM && p2[0].peak_rate == 2000000000ull &&
+	          p2[0].peak_burst == 512 << 10);
+	CU_ASSERT(p2[1].rate == 100000 && p2[1].unit == QV_POLICE_PACKETS);
+	const struct qv_model_vnf *fw = &m->vnfs[0];
+	CU_ASSERT(fw->bw[0].rate == 500000000ull && fw->bw[1].burst == 64 << 10);
+	CU_ASSERT_EQUAL_FATAL(fw->n_ifaces, 2);
+	CU_ASSERT_STRING_EQUAL(fw->ifaces[0].name, "in");
+	CU_ASSERT(fw->ifaces[0].bw[0].rate == 0 && fw->ifaces[0].bw[1].rate == 10000 &&
+	          fw->ifaces[0].bw[1].burst == 64);
+	CU_ASSERT_EQUAL(fw->ifaces[1].bw[0].rate, 0);
+	qv_model_free(m);
+}
+
+static void test_err_bandwidth(void)
+{
+	expect_errors(
+	    "ports:\n"
+	    "  - {name: a, type: vhost, path: /a, bandwidth: 2G}\n"
+	    "  - {name: b, type: vhost, path: /b, bandwidth: 0bit}\n"
+	    "  - {name: c, type: vhost, path: /c, bandwidth: {rate: 1Gbit, burst: 1000B}}\n"
+	    "  - {name: d, type: vhost, path: /d, bandwidth: {rate: 1kpps, burst: 64KiB}}\n"
+	    "  - {name: e, type: vhost, path: /e, bandwidth: {rate: 2Gbit, peak: 1Gbit}}\n"
+	    "  - {name: f, type: vhost, path: /f, bandwidth: {burst: 64KiB}}\n"
+	    "  - {name: g, type: vhost, path: /g, bandwidth: {ingress: 1Gbit, rate: 1Gbit}}\n"
+	    "vnfs:\n"
+	    "  - {name: fw, image: /i, interfaces: [{name: in, bandwidth: -1Gbit}, {bw: 1}]}\n",
+	    ERRS("t.yaml:2:49: bad 'bandwidth' in the bandwidth of port 'a': found '2G', expected "
+	         "a rate with a unit, such as 2Gbit, 500Mbit, 2.5Gbit or 100kpps (units: bit, "
+	         "kbit, Mbit, Gbit, Tbit per second; pps, kpps, Mpps, Gpps)",
+	         "t.yaml:3:49: bad 'bandwidth' in the bandwidth of port 'b': found '0bit', "
+	         "expected 8kbit..1Tbit",
+	         "t.yaml:4:70: bad 'burst' in the bandwidth of port 'c': found '1000B', expected "
+	         "at least 1522B, one full-size frame (jumbo frames need their own size), and at "
+	         "most 4GiB",
+	         "t.yaml:5:70: bad 'burst' in the bandwidth of port 'd': found '64KiB', expected "
+	         "a burst in packets (pkt) for a packets/s rate",
+	         "t.yaml:6:69: bad 'peak' in the bandwidth of port 'e': found '1Gbit', expected a "
+	         "rate in bit/s of at least 'rate' (2Gbit)",
+	         "t.yaml:7:49: missing 'rate' in the bandwidth of port 'f' (expected a rate such "
+	         "as 2Gbit or 100kpps)",
+	         "t.yaml:8:66: key 'rate' does not apply to port 'g' (expected one of: ingress, "
+	         "egress)",
+	         "t.yaml:10:62: bad 'bandwidth' in the bandwidth of interface 'in' of VNF 'fw': "
+	         "found '-1Gbit', expected a rate with a unit, such as 2Gbit, 500Mbit, 2.5Gbit or "
+	         "100kpps (units: bit, kbit, Mbit, Gbit, Tbit per second; pps, kpps, Mpps, Gpps)",
+	         "t.yaml:10:71: missing 'name' in VNF 'fw' (expected the interface's name, e.g. "
+	         "name: in)",
+	         "t.yaml:10:72: unknown key 'bw' in VNF 'fw' (expected one of: name, bandwidth)"));
+	/* a VF handed to a VM never crosses the switch */
+	expect_errors("ports:\n"
+	              "  - {name: v0, type: vf, pf: \"0000:03:00.1\", vf: 0, bandwidth: 1Gbit}\n"
+	              "vnfs:\n"
+	              "  - {name: a, image: /i, vfs: [v0]}\n",
+	              ERRS("t.yaml:2:53: port 'v0' has a 'bandwidth' but is the VF handed to VNF "
+	                   "'a' (its 'vfs', line 4): its traffic does not cross the switch, which "
+	                   "cannot police it; limit the VF on its PF (ip link set PF vf N "
+	                   "max_tx_rate) instead"));
 }
 
 /* ---- errors: document ---- */
@@ -298,6 +410,28 @@ static void test_err_switch(void)
 	         "pmd-cores, socket-dir, control-socket, vhost-mode)"));
 }
 
+/* mtu: on a port (the switch port's) and on a VNF (every interface, and the guest's). */
+static void test_mtu(void)
+{
+	struct qv_model *m =
+	    load_ok("ports:\n"
+	            "  - {name: up0, type: phy, pci: \"0000:03:00.0\", mtu: 9000}\n"
+	            "  - {name: p2, type: vhost, path: /run/p2.sock}\n"
+	            "vnfs:\n"
+	            "  - {name: fw, image: /img/fw.qcow2, mtu: 9000}\n");
+
+	if (m == NULL)
+		return;
+	CU_ASSERT_EQUAL(m->ports[0].mtu, 9000);
+	CU_ASSERT_EQUAL(m->ports[1].mtu, 0); /* the switch's default */
+	CU_ASSERT_EQUAL(m->vnfs[0].mtu, 9000);
+	qv_model_free(m);
+	expect_errors("ports:\n"
+	              "  - {name: up0, type: phy, pci: \"0000:03:00.0\", mtu: 9600}\n",
+	              ERRS("t.yaml:2:54: bad 'mtu' in port 'up0': found '9600', expected a "
+	                   "number 68..9194"));
+}
+
 static void test_err_ports(void)
 {
 	expect_errors(
@@ -311,7 +445,7 @@ static void test_err_ports(void)
 	    "  - {name: f}\n",
 	    ERRS(
 	        "t.yaml:2:47: key 'path' does not apply to phy port 'a' (expected one of: name, "
-	        "type, queues, default, pci)",
+	        "type, queues, default, pci, bandwidth, mtu)",
 	        "t.yaml:3:5: duplicate port name: port 'a' has the same name as port 'a' (line 2); "
 	        "expected each port once",
 	        "t.yaml:3:29: bad 'pf' in port 'a': found '03:00.1', expected a PCI address such "
@@ -413,7 +547,7 @@ static void test_vfs(void)
 	         "t.yaml:3:59: bad 'vlan' in port 'v1': found '4095', expected a number 0..4094",
 	         "t.yaml:3:72: bad 'trust' in port 'v1': found 'maybe', expected true or false",
 	         "t.yaml:4:43: key 'mac' does not apply to vhost port 'h' (expected one of: name, "
-	         "type, queues, default, path, client)",
+	         "type, queues, default, path, client, bandwidth, mtu)",
 	         "t.yaml:6:31: VNF 'a' has 'vfs' and instances: 2: a VF is one device and goes to "
 	         "one VM; expected instances: 1 (declare one VNF per VF)",
 	         "t.yaml:6:35: port 'h' in 'vfs' of VNF 'a' is of type vhost, expected a port of "
@@ -637,12 +771,16 @@ int main(void)
 	    {"valid small files", test_valid_small},
 	    {"configs/ examples", test_examples},
 	    {"units", test_units},
+	    {"rate and burst units", test_rate_units},
+	    {"bandwidth", test_bandwidth},
+	    {"errors: bandwidth", test_err_bandwidth},
 	    {"errors: document", test_err_document},
 	    {"errors: alias bomb", test_err_alias_bomb},
 	    {"errors: switch", test_err_switch},
 	    {"errors: ports", test_err_ports},
 	    {"errors: vnfs", test_err_vnfs},
 	    {"VFs: settings, handed to VNFs", test_vfs},
+	    {"mtu on ports and VNFs", test_mtu},
 	    {"errors: chain keys", test_err_chain_keys},
 	    {"errors: references", test_err_references},
 	    {"errors: hops", test_err_hops},

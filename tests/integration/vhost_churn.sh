@@ -1,0 +1,61 @@
+#!/bin/bash
+# vhost teardown under traffic: two PMDs time-share one CPU (so a PMD is often preempted in
+# the middle of an rte_vhost call), two vhost ports carry paced traffic both ways, and a
+# third port's peer connects, sends and disconnects again and again. The steady traffic
+# loses nothing, the switch survives, and its teardown check (QV_VHOST_TEARDOWN_CHECK: PMD
+# calls into rte_vhost during which destroy_device returned) counts none.
+. "$(dirname "$0")/lib.sh"
+
+CYCLES=${QV_CHURN_CYCLES:-100}
+export QV_VHOST_TEARDOWN_CHECK=1
+switch_start --pmd-cores "$PMD_CPU,$PMD_CPU"
+for p in a b c; do qvctl port add $p vhost "$T/$p.sock" >/dev/null; done
+qvctl flow add 'in=a actions=output:b' >/dev/null
+qvctl flow add 'in=b actions=output:a' >/dev/null
+qvctl flow add 'in=c actions=output:c' >/dev/null # the churned port: PMD rx and tx on it
+check_eq "teardown check on" 0 "$(port_field c late_vhost_calls)"
+state_is() { [ "$(port_field "$1" state)" = "$2" ]; }
+
+# a <-> b: paced runs of 50,000 packets each way, one after the other until the churn is
+# over; each run must get every packet back.
+steady_loop() {
+    local k=0
+    while [ ! -e "$T/churn.done" ]; do
+        k=$((k + 1))
+        peer_run "steady$k" "$T/a.sock" "$T/b.sock" -- --gen 0:64:16 --gen 1:64:16 \
+            --count 50000 --rate 20000 --window 256 --rx 0 --rx 1 --expect 100000 \
+            --timeout 60 --json "$T/steady$k.json" || { echo "$k" >"$T/steady.failed"; return 1; }
+        echo "$k" >"$T/steady.runs"
+    done
+}
+steady_loop &
+STEADY=$!
+PIDS+=("$STEADY")
+wait_until "a and b up" 30 state_is b up
+
+# c: a peer that connects, sends 200 packets (looped back to it), and goes, CYCLES times
+churn_peer() {
+    taskset -c "$CTL_CPU" "$PEER_BIN" --lcores "0@$CTL_CPU" --no-pci --in-memory \
+        --single-file-segments -m 64 --file-prefix "qvpchurn$$" --log-level=user1,8 \
+        --vdev "net_virtio_user0,path=$T/c.sock,queues=1,queue_size=1024,mac=02:00:00:00:0c:00" \
+        -- --gen 0:64:4 --count 200 --rate 20000 --settle 0 --linger 20 --timeout 20
+}
+for ((i = 1; i <= CYCLES; i++)); do
+    alive "$SWITCH_PID" || fail "qv-switchd died during churn cycle $i (see switch.log)"
+    [ -e "$T/steady.failed" ] && break
+    churn_peer >"$T/peer-churn.log" 2>&1 ||
+        fail "churn cycle $i: the peer on c did not run (see peer-churn.log)"
+done
+touch "$T/churn.done"
+wait "$STEADY" || fail "steady run $(cat "$T/steady.failed") a <-> b lost packets (see peer-steady$(cat "$T/steady.failed").log)"
+pass "$CYCLES connect/disconnect cycles on c"
+runs=$(cat "$T/steady.runs" 2>/dev/null || echo 0)
+[ "$runs" -ge 1 ] || fail "no steady a <-> b run completed during the churn"
+pass "$runs steady runs of 100,000 packets a <-> b during the churn, none lost"
+alive "$SWITCH_PID" || fail "qv-switchd died"
+wait_until "c down after the last cycle" 20 state_is c down
+check_eq "PMD calls into rte_vhost for a destroyed device" 0 "$(port_field c late_vhost_calls)"
+check_eq "drops on a and b" 0 \
+    "$(qjson show ports | jq '[.ports[] | select(.name=="a" or .name=="b") | .drops[]] | add')"
+switch_stop
+pass "qv-switchd stopped cleanly"
