@@ -16,6 +16,7 @@
 #include "dataplane/classifier_delta.h"
 #include "dataplane/emc.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/lb/lb_fast.h"
 #include "qv/rule.h"
 #include "tests/unit/qv_unit.h"
 
@@ -1283,6 +1284,72 @@ static void test_emc_eviction(void)
 	free(emc);
 }
 
+/* ---- load-balancing groups over a composed table ------------------------------------------ */
+
+static struct qv_rule group_rule(uint32_t id, uint32_t prio, uint16_t in, uint16_t m0, uint16_t m1)
+{
+	struct qv_rule r = mk_rule(id, prio);
+
+	r.match.fields = QV_M_IN_PORT;
+	r.match.in_port = in;
+	r.n_actions = 2;
+	r.actions[0].type = r.actions[1].type = QV_ACT_GROUP;
+	r.actions[0].arg = m0;
+	r.actions[1].arg = m1;
+	return r;
+}
+
+/* Result r of a table is big-part rule r-1, then delta rule r-1-n_base; the PMD finds a rule's
+ * group as qv_lb_group_of(t->lb, r - 1), so the groups must follow that order: a deleted
+ * big-part rule has none, an added rule has its own, a copy the same id as its original. */
+static void test_table_groups(void)
+{
+	struct qv_rule *base_rules = malloc(3 * sizeof(*base_rules));
+	struct qv_rule added[1];
+	uint64_t deleted[1] = {1u << 2}; /* base rule 2 (id 3) deleted */
+	uint32_t copies[1] = {1};        /* base rule 1 (id 2) copied into the delta */
+	const struct qv_lb_group *g;
+	char err[256] = "";
+
+	base_rules[0] = mk_rule(1, 10);
+	base_rules[0].n_actions = 1;
+	base_rules[0].actions[0].type = QV_ACT_OUTPUT;
+	base_rules[1] = group_rule(2, 20, 1, 3, 4);
+	base_rules[2] = group_rule(3, 30, 2, 5, 6);
+	added[0] = group_rule(4, 40, 9, 7, 8);
+	struct qv_flow_base *b =
+	    qv_flow_base_build(base_rules, 3, 3, 1, SOCKET_ID_ANY, 0, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	struct qv_flow_table *t =
+	    qv_flow_table_new(b, 5, deleted, 1, added, 1, copies, 1, 1, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t->lb);
+	CU_ASSERT_EQUAL(t->lb->n, 3); /* id 2, id 4, the copy of id 2; not the deleted id 3 */
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(t->lb, 0));
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(t->lb, 2));
+	g = qv_lb_group_of(t->lb, 1);
+	CU_ASSERT_FATAL(g != NULL && g->n == 2);
+	CU_ASSERT(g->members[0] == 3 && g->members[1] == 4 && g->rule == 1);
+	uint32_t id2 = g->id;
+	g = qv_lb_group_of(t->lb, 4); /* the copy: delta index 1 */
+	CU_ASSERT_FATAL(g != NULL);
+	CU_ASSERT_EQUAL(g->id, id2);
+	CU_ASSERT_EQUAL(qv_flow_table_rule(t, g->rule + 1)->id, 2);
+
+	/* what the PMD does: classify, then the group of the result */
+	struct qv_flow_key k = base_key();
+	const struct qv_flow_key *kp = &k;
+	uint32_t r = 0;
+
+	k.in_port = rte_cpu_to_be_16(9);
+	qv_flow_table_classify(t, &kp, 1, &r);
+	CU_ASSERT_EQUAL_FATAL(r, 4); /* 3 base rules, then delta index 0 */
+	g = qv_lb_group_of(t->lb, r - 1);
+	CU_ASSERT_FATAL(g != NULL);
+	CU_ASSERT(g->members[0] == 7 && g->members[1] == 8);
+	qv_flow_base_free(qv_flow_table_free(t));
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(void)
@@ -1303,6 +1370,7 @@ int main(void)
 	    {"delta brute force", test_delta_brute_force},
 	    {"table: 10,000 rules in one transaction", test_table_transaction_10k},
 	    {"table: churn", test_table_churn},
+	    {"table: load-balancing groups by result index", test_table_groups},
 	    {"emc basic", test_emc_basic},
 	    {"emc generation", test_emc_generation},
 	    {"emc one byte", test_emc_one_byte},
