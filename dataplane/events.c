@@ -72,7 +72,7 @@ static void table_events(void)
 	if (!t || t->gen == seen_gen)
 		return;
 	qv_log(QV_LOG_INFO, "flow-table", NULL, "generation %u published: %u rule(s) of %u", t->gen,
-	       t->n_rules, qv_sw.n_flows);
+	       t->base->n_rules - t->n_deleted + t->n_added, qv_sw.n_live);
 	seen_gen = t->gen;
 }
 

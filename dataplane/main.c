@@ -68,6 +68,11 @@ static void usage(FILE *f)
 	       "  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
 	       "                      switch exits if one fails\n"
 	       "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
+	       "  --max-rules N       most rules the switch holds (default 200000); a change that\n"
+	       "                      would pass it is refused, naming the limit\n"
+	       "  --max-acl-mb N      most rte_acl memory a rule set may take (default 0: no\n"
+	       "                      limit); rules needing more are served by the slower tuple\n"
+	       "                      space part, and qvctl show flows --summary says why\n"
 	       "  --check-rxq-owner   debugging: count rx queues polled by two PMDs at once\n"
 	       "                      (rxq_conflicts in pmd.show; costs cycles)\n"
 	       "  --admin-group GROUP members of GROUP may call every method too (default: root\n"
@@ -146,6 +151,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"startup", required_argument, NULL, 'S'},
 	    {"l2-aging", required_argument, NULL, 'a'},
 	    {"check-rxq-owner", no_argument, NULL, 'O'},
+	    {"max-rules", required_argument, NULL, 'R'},
+	    {"max-acl-mb", required_argument, NULL, 'A'},
 	    {"admin-group", required_argument, NULL, 'G'},
 	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {"config-if-exists", required_argument, NULL, OPT_CONFIG_IF_EXISTS},
@@ -193,6 +200,18 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 		case 'O':
 			qv_sw.check_rxq_owner = true;
 			break;
+		case 'R':
+			if (parse_uint("--max-rules", optarg, 1, 10000000, &qv_sw.max_rules))
+				return -1;
+			break;
+		case 'A': {
+			unsigned mb;
+
+			if (parse_uint("--max-acl-mb", optarg, 0, 1u << 20, &mb))
+				return -1;
+			qv_sw.max_acl_bytes = (size_t)mb << 20;
+			break;
+		}
 		case 'G':
 			o->admin_group = optarg;
 			break;

@@ -480,7 +480,7 @@ static __rte_always_inline void burst_lookup(struct qv_pmd *pmd, const struct qv
 	pmd->lookups.classified += n_miss;
 	if (n_miss == 0)
 		return;
-	qv_classifier_classify(t->cls, miss_keys, n_miss, miss_res);
+	qv_flow_table_classify(t, miss_keys, n_miss, miss_res);
 	for (uint16_t j = 0; j < n_miss; j++) {
 		uint16_t i = miss_idx[j];
 
@@ -527,7 +527,6 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 	const bool l2_default =
 	    atomic_load_explicit(&port->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
 	const uint64_t now = l2_default || t->lb ? rte_rdtsc() : 0;
-	uint64_t *hits = &t->hits[pmd->index * t->hits_stride];
 	uint32_t run_r = 0, run_hits = 0; /* the rule of the current run of packets, its hits */
 	uint16_t run_out = RUN_NO_PORT;   /* its one output port when checked usable */
 
@@ -549,15 +548,15 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 			tr->key = b->keys[i];
 			tr->parsed = r != RESULT_BAD;
 			tr->emc_hit = r != RESULT_BAD && !(b->miss_mask & (1ull << b->same[i]));
-			tr->rule_id = r != RESULT_BAD && r ? t->rules[r - 1].id : 0;
+			tr->rule_id = r != RESULT_BAD && r ? qv_flow_table_rule(t, r)->id : 0;
 		}
 		if (likely(r != 0 && r != RESULT_BAD)) {
-			const struct qv_rule *rule = &t->rules[r - 1];
+			const struct qv_rule *rule = qv_flow_table_rule(t, r);
 			const struct qv_lb_group *g = qv_lb_group_of(t->lb, r - 1);
 
 			if (r != run_r) {
 				if (run_r)
-					hits[run_r - 1] += run_hits;
+					*qv_flow_table_hit(t, pmd->index, run_r) += run_hits;
 				run_r = r;
 				run_hits = 0;
 			}
@@ -578,7 +577,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 			pmd->cur_tr = NULL;
 	}
 	if (run_r)
-		hits[run_r - 1] += run_hits;
+		*qv_flow_table_hit(t, pmd->index, run_r) += run_hits;
 }
 
 /* One burst, all stages; `trace` is a compile-time constant in each of the two instances. */

@@ -24,8 +24,16 @@
  *
  * field                 written by                 order             old value
  * --------------------  -------------------------  ----------------  ----------------------
- * qv_sw.table           control: flow.*, port.*    publish           qv_flow_table_free
- *                                                                    (hits retired first)
+ * qv_sw.table           control: flow.*, port.*,   publish           qv_flow_table_free
+ *                       fold of a background                         (delta hits retired
+ *                       rte_acl build                                first); its base
+ *                                                                    (rte_acl part) with
+ *                                                                    the last table using
+ *                                                                    it, hits retired
+ *   .base (rte_acl part, background builder        shared by tables, never written once
+ *   or its tuple space  thread, or control (the    published; refs counted by control
+ *   stand-in)           stand-in); control         only
+ *                       publishes it in a table
  * qv_pmd.poll           control: port add/del      publish in two    free, after each
  *                                                  phases: remove,   phase's grace period;
  *                                                  grace, add        a moved rx queue has
@@ -71,7 +79,8 @@
  *   (what [i] points to) counters)                                   64-bit words relaxed)
  *
  * Counters go the other way: each PMD writes its own (plain stores on its own cache lines,
- * and its own row of qv_flow_table.hits); readers sum them with relaxed 64-bit loads. */
+ * and its own row of qv_flow_base.hits and qv_flow_table.hits); readers sum them with relaxed
+ * 64-bit loads. */
 
 /* Per PMD, per port: written only by that PMD, summed on read. One cache line apart so PMDs
  * never share a line. */

@@ -240,6 +240,8 @@ json_t *qv_view_flows(void)
 		const struct qv_flow_entry *e = &qv_sw.flows[f];
 		char match[1024], acts[512], text[1600];
 
+		if (e->dead)
+			continue;
 		qv_switch_flow_format(f, match, sizeof(match), acts, sizeof(acts), text,
 		                      sizeof(text));
 		json_array_append_new(
@@ -608,6 +610,100 @@ static json_t *m_flow_del(json_t *params, struct qv_rpc_error *err, void *ctx)
 	return json_pack("{s:i}", "deleted", 1);
 }
 
+/* flow.apply: many changes checked as a whole and published once. A transaction larger than
+ * one request (QV_RPC_MAX_REQUEST) is staged over several with "commit": false, each naming
+ * the "txn" the first returned; errors name the change's index in the whole transaction, and
+ * any error gives the transaction up: nothing of it is applied. */
+static json_t *m_flow_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"add", "del", "replace", "txn", "commit", NULL};
+	json_t *add = json_object_get(params, "add"), *del = json_object_get(params, "del"), *v;
+	bool replace = false, commit = true;
+	struct qv_flow_txn_result res;
+	struct qv_flow_txn *tx;
+	uint32_t n_add, n_del;
+	long long txn_id = 0;
+	char msg[600];
+	size_t i;
+	int has_txn;
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    qv_rpc_param_bool(params, "replace", &replace, err) < 0 ||
+	    qv_rpc_param_bool(params, "commit", &commit, err) < 0)
+		return NULL;
+	has_txn = qv_rpc_param_int(params, "txn", 1, UINT32_MAX, &txn_id, err);
+	if (has_txn < 0)
+		return NULL;
+	if (add && !json_is_array(add))
+		return qv_rpc_fail(
+		    err, QV_RPC_INVALID_PARAMS,
+		    "parameter 'add' must be an array of rules in the compact syntax");
+	if (del && !json_is_array(del))
+		return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+		                   "parameter 'del' must be an array of flow ids");
+	if (has_txn && json_object_get(params, "replace"))
+		return qv_rpc_fail(
+		    err, QV_RPC_INVALID_PARAMS,
+		    "'replace' goes with the first request of a transaction, not with "
+		    "'txn'");
+	tx = has_txn ? qv_flow_txn_get((uint32_t)txn_id, msg, sizeof(msg))
+	             : qv_flow_txn_open(replace, msg, sizeof(msg));
+	if (!tx)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	json_array_foreach(add, i, v)
+	{
+		if (!json_is_string(v)) {
+			qv_flow_txn_counts(tx, &n_add, &n_del);
+			qv_flow_txn_abort(tx);
+			return qv_rpc_fail(
+			    err, QV_RPC_INVALID_PARAMS,
+			    "add[%u]: must be a rule in the compact syntax (a string); "
+			    "nothing was applied",
+			    n_add);
+		}
+		if (qv_flow_txn_add(tx, json_string_value(v), msg, sizeof(msg)) != 0) {
+			qv_flow_txn_abort(tx);
+			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "%s; nothing was applied",
+			                   msg);
+		}
+	}
+	json_array_foreach(del, i, v)
+	{
+		json_int_t id = json_integer_value(v);
+
+		if (!json_is_integer(v) || id < 1 || id > UINT32_MAX) {
+			qv_flow_txn_counts(tx, &n_add, &n_del);
+			qv_flow_txn_abort(tx);
+			return qv_rpc_fail(err, QV_RPC_INVALID_PARAMS,
+			                   "del[%u]: must be a flow id (a number from flow.list); "
+			                   "nothing was applied",
+			                   n_del);
+		}
+		qv_flow_txn_del(tx, (uint32_t)id);
+	}
+	qv_flow_txn_counts(tx, &n_add, &n_del);
+	if (!commit)
+		return json_pack("{s:i, s:i, s:i}", "txn", qv_flow_txn_id(tx), "staged_add", n_add,
+		                 "staged_del", n_del);
+	if (qv_flow_txn_commit(tx, &res, msg, sizeof(msg)) != 0)
+		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
+	return json_pack("{s:i, s:i, s:I, s:i, s:b, s:f, s:f}", "added", res.added, "deleted",
+	                 res.deleted, "first_id", (json_int_t)(res.added ? res.first_id : 0),
+	                 "rules", qv_sw.n_live, "incremental", res.incremental, "apply_ms",
+	                 res.apply_s * 1e3, "grace_ms", res.grace_s * 1e3);
+}
+
+static json_t *m_flow_summary(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {NULL};
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0)
+		return NULL;
+	return qv_switch_flow_summary();
+}
+
 /* Methods that take no parameters and return one view: {"KEY": VIEW()}. */
 #define VIEW_METHOD(fn, key, view)                                                                 \
 	static json_t *fn(json_t *params, struct qv_rpc_error *err, void *ctx)                     \
@@ -703,6 +799,8 @@ QV_DP_LOCKED(m_port_queues)
 QV_DP_LOCKED(m_flow_add)
 QV_DP_LOCKED(m_flow_del)
 QV_DP_LOCKED(m_flow_list)
+QV_DP_LOCKED(m_flow_apply)
+QV_DP_LOCKED(m_flow_summary)
 QV_DP_LOCKED(m_pmd_show)
 QV_DP_LOCKED(m_stats_get)
 QV_DP_LOCKED(m_stats_clear)
@@ -719,6 +817,8 @@ static const struct qv_rpc_method core_methods[] = {
     {"flow.add", m_flow_add_locked, "add a rule in the compact syntax"},
     {"flow.del", m_flow_del_locked, "delete a rule by id, or all rules"},
     {"flow.list", m_flow_list_locked, "list rules with hit counters", QV_RPC_READ},
+    {"flow.apply", m_flow_apply_locked, "add and delete many rules as one transaction"},
+    {"flow.summary", m_flow_summary_locked, "table sizes, memory and build times", QV_RPC_READ},
     {"pmd.show", m_pmd_show_locked, "PMD load and cycles per packet, per rx queue", QV_RPC_READ},
     {"stats.get", m_stats_get_locked, "ports, drops by reason and PMDs in one call", QV_RPC_READ},
     {"stats.clear", m_stats_clear_locked, "zero every counter"},

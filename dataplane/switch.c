@@ -61,6 +61,8 @@ int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 	qv_sw.n_pmds = n;
 	qv_sw.table_gen = 1;
 	qv_sw.next_flow_id = 1;
+	if (qv_sw.max_rules == 0)
+		qv_sw.max_rules = QV_MAX_RULES_DEFAULT;
 	if (qv_sw.l2_aging_s == 0)
 		qv_sw.l2_aging_s = 300;
 	qv_l2_aging_tsc = (uint64_t)qv_sw.l2_aging_s * rte_get_tsc_hz();
@@ -180,13 +182,6 @@ struct qv_port *qv_switch_port_by_name(const char *name)
 			return p;
 	}
 	return NULL;
-}
-
-static int port_lookup_index(const char *name)
-{
-	struct qv_port *p = qv_switch_port_by_name(name);
-
-	return p ? p->index : -1;
 }
 
 static int alloc_index(void)
@@ -351,178 +346,6 @@ const char *qv_switch_port_name(uint16_t idx)
 	return p ? p->name : NULL;
 }
 
-static int lookup_cb(const char *name, void *ctx)
-{
-	(void)ctx;
-	return port_lookup_index(name);
-}
-
-static void retire_hits(const struct qv_flow_table *t)
-{
-	for (uint32_t i = 0; i < t->n_rules; i++)
-		for (uint32_t f = 0; f < qv_sw.n_flows; f++)
-			if (qv_sw.flows[f].rule.id == t->rules[i].id) {
-				qv_sw.flows[f].hits += qv_flow_table_hits(t, qv_sw.n_pmds, i);
-				break;
-			}
-}
-
-/* The free function of published tables: their hits move to the entries first. */
-static void retire_table(void *old, void *ctx)
-{
-	(void)ctx;
-	retire_hits(old);
-	qv_flow_table_free(old);
-}
-
-static int cmp_entries(const void *a, const void *b)
-{
-	const struct qv_flow_entry *x = a, *y = b;
-
-	return x->rule.id < y->rule.id ? -1 : x->rule.id > y->rule.id;
-}
-
-int qv_switch_publish_table(char *err, size_t errlen)
-{
-	struct qv_flow_table *t;
-	uint32_t gen = qv_sw.table_gen + 1;
-
-	if (gen == 0)
-		gen = 1;
-	if (qv_sw.n_flows > 1)
-		qsort(qv_sw.flows, qv_sw.n_flows, sizeof(*qv_sw.flows), cmp_entries);
-	t = qv_flow_table_build(qv_sw.flows, qv_sw.n_flows, gen, qv_sw.n_pmds, port_lookup_index,
-	                        err, errlen);
-	if (!t)
-		return -1;
-	qv_sw.table_gen = gen;
-	QV_DP_PUBLISH(&qv_sw.table, t, retire_table, NULL);
-	return 0;
-}
-
-int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen)
-{
-	struct qv_flow_entry e = {0};
-	uint8_t o = 0;
-
-	if (qv_rule_parse(text, lookup_cb, NULL, &e.rule, err, errlen) != 0)
-		return -1;
-	if (e.rule.match.fields & QV_M_IN_PORT)
-		snprintf(e.in_name, sizeof(e.in_name), "%s",
-		         qv_switch_port_name(e.rule.match.in_port));
-	for (uint8_t a = 0; a < e.rule.n_actions; a++)
-		if (qv_action_names_port(e.rule.actions[a].type))
-			snprintf(e.out_name[o++], QV_PORT_NAME_MAX, "%s",
-			         qv_switch_port_name(e.rule.actions[a].arg));
-	if (qv_sw.n_flows == qv_sw.cap_flows) {
-		uint32_t cap = qv_sw.cap_flows ? qv_sw.cap_flows * 2 : 64;
-		void *nf = realloc(qv_sw.flows, cap * sizeof(*qv_sw.flows));
-
-		if (!nf) {
-			snprintf(err, errlen, "out of memory for %u flows", cap);
-			return -1;
-		}
-		qv_sw.flows = nf;
-		qv_sw.cap_flows = cap;
-	}
-	e.rule.id = qv_sw.next_flow_id;
-	qv_sw.flows[qv_sw.n_flows++] = e;
-	if (qv_switch_publish_table(err, errlen) != 0) {
-		qv_sw.n_flows--; /* nothing changed: the old table stays */
-		return -1;
-	}
-	qv_sw.next_flow_id++;
-	*id = e.rule.id;
-	return 0;
-}
-
-int qv_switch_flow_del(uint32_t id, char *err, size_t errlen)
-{
-	for (uint32_t f = 0; f < qv_sw.n_flows; f++) {
-		if (qv_sw.flows[f].rule.id != id)
-			continue;
-		struct qv_flow_entry saved = qv_sw.flows[f];
-
-		memmove(&qv_sw.flows[f], &qv_sw.flows[f + 1],
-		        (qv_sw.n_flows - f - 1) * sizeof(*qv_sw.flows));
-		qv_sw.n_flows--;
-		if (qv_switch_publish_table(err, errlen) != 0) {
-			memmove(&qv_sw.flows[f + 1], &qv_sw.flows[f],
-			        (qv_sw.n_flows - f) * sizeof(*qv_sw.flows));
-			qv_sw.flows[f] = saved;
-			qv_sw.n_flows++;
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "no flow with id %u (see qvctl show flows)", id);
-	return -1;
-}
-
-uint32_t qv_switch_flow_flush(void)
-{
-	uint32_t n = qv_sw.n_flows;
-	char err[256];
-
-	qv_sw.n_flows = 0;
-	if (qv_switch_publish_table(err, sizeof(err)) != 0)
-		qv_sw.n_flows = n; /* an empty table cannot fail to build short of memory */
-	return n - qv_sw.n_flows;
-}
-
-/* Port references of a flow entry point at the names kept in the entry (QV_PORT_REF_IN, and
- * QV_PORT_REF_OUT(k) for the k-th port-naming action), so a rule whose port is gone still
- * prints as the operator wrote it. */
-static const char *entry_name_at(uint16_t idx, void *ctx)
-{
-	const struct qv_flow_entry *e = ctx;
-
-	if (idx == QV_PORT_REF_IN)
-		return e->in_name;
-	if (idx >= QV_PORT_REF_OUT(0) && idx < QV_PORT_REF_OUT(QV_MAX_ACTIONS))
-		return e->out_name[idx - QV_PORT_REF_OUT(0)];
-	return qv_switch_port_name(idx);
-}
-
-void qv_switch_flow_format(uint32_t f, char *match, size_t mlen, char *acts, size_t alen,
-                           char *text, size_t tlen)
-{
-	const struct qv_flow_entry *e = &qv_sw.flows[f];
-	struct qv_rule r = e->rule;
-	uint8_t o = 0;
-
-	if (r.match.fields & QV_M_IN_PORT)
-		r.match.in_port = QV_PORT_REF_IN;
-	for (uint8_t k = 0; k < r.n_actions; k++)
-		if (qv_action_names_port(r.actions[k].type))
-			r.actions[k].arg = QV_PORT_REF_OUT(o++);
-	if (match)
-		qv_rule_format_match(&r, entry_name_at, (void *)e, match, mlen);
-	if (acts)
-		qv_rule_format_actions(&r, entry_name_at, (void *)e, acts, alen);
-	if (text)
-		qv_rule_format(&r, entry_name_at, (void *)e, text, tlen);
-}
-
-int qv_switch_flow_find(uint32_t id)
-{
-	for (uint32_t f = 0; f < qv_sw.n_flows; f++)
-		if (qv_sw.flows[f].rule.id == id)
-			return (int)f;
-	return -1;
-}
-
-uint64_t qv_switch_flow_hits(uint32_t f)
-{
-	const struct qv_flow_table *t = atomic_load(&qv_sw.table);
-	uint64_t h = qv_sw.flows[f].hits;
-
-	for (uint32_t i = 0; t && i < t->n_rules; i++)
-		if (t->rules[i].id == qv_sw.flows[f].rule.id)
-			h += qv_flow_table_hits(t, qv_sw.n_pmds, i);
-	return h - qv_sw.flows[f].hits_base;
-}
-
 void qv_switch_stop(void)
 {
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++)
@@ -539,7 +362,8 @@ void qv_switch_stop(void)
 		if (p)
 			p->ops->close(p);
 	}
-	qv_flow_table_free(atomic_exchange(&qv_sw.table, NULL));
+	qv_switch_flows_stop();
+	qv_flow_base_free(qv_flow_table_free(atomic_exchange(&qv_sw.table, NULL)));
 	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
 		free(atomic_load(&qv_sw.pmds[i]->poll));
 		rte_free(qv_sw.pmds[i]->emc);
@@ -551,6 +375,7 @@ void qv_switch_stop(void)
 
 void qv_switch_tick(void)
 {
+	qv_switch_flows_tick(); /* a background rte_acl build folded in, the next started */
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* link states nothing interrupts for */
 		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
 

@@ -11,12 +11,16 @@
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
+#include <jansson.h>
+
 #include "dataplane/pmd.h"
 #include "qv/drop_reason.h"
 #include "qv/port.h"
 #include "qv/rule.h"
 
 struct qv_flow_table;
+
+#define QV_MAX_RULES_DEFAULT 200000 /* --max-rules */
 
 /* A rule as the control side keeps it: port names, not indexes, so that a rule survives its
  * port being removed and re-added (it is inert while the port is missing). */
@@ -26,6 +30,9 @@ struct qv_flow_entry {
 	char out_name[QV_MAX_ACTIONS][QV_PORT_NAME_MAX]; /* for each OUTPUT or GROUP action */
 	uint64_t hits;                                   /* hits of retired tables */
 	uint64_t hits_base;                              /* subtracted on read: stats.clear */
+	uint32_t epoch; /* qv_sw.port_epoch its port indexes were resolved at */
+	bool active;    /* its in-port exists (else it is inert and left out of tables) */
+	bool dead;      /* deleted: a tombstone until the array is compacted (see flows.c) */
 };
 
 struct qv_switch {
@@ -40,10 +47,14 @@ struct qv_switch {
 	uint16_t n_pmds;
 
 	_Atomic(struct qv_flow_table *) table;
-	struct qv_flow_entry *flows;
-	uint32_t n_flows, cap_flows;
+	struct qv_flow_entry *flows; /* sorted by id; deleted ones stay as tombstones a while */
+	uint32_t n_flows, cap_flows; /* n_flows counts the tombstones */
+	uint32_t n_live;             /* rules in force */
 	uint32_t next_flow_id;
 	uint32_t table_gen;
+	uint32_t port_epoch;  /* bumped by every port change: rules re-resolve their ports */
+	uint32_t max_rules;   /* --max-rules */
+	size_t max_acl_bytes; /* --max-acl-mb, in bytes (0 = no limit) */
 
 	/* counter baselines for stats.clear: subtracted on read */
 	struct qv_port_counters port_base[QV_MAX_PORTS];
@@ -95,12 +106,46 @@ int qv_switch_port_edit(struct qv_port *p, qv_switch_port_edit_fn *fn, const voi
 /* port.set mtu: checked against the switch's and the device's limits (named in err). */
 int qv_switch_port_set_mtu(struct qv_port *p, uint16_t mtu, char *err, size_t errlen);
 
+/* ---- flows (flows.c) ----
+ * Every change is a transaction: staged, checked as a whole, applied and published once. A
+ * small one is published as a delta beside the big rte_acl part (under a millisecond at any
+ * size); qv_switch_tick folds the delta into a new rte_acl part built in the background. */
+struct qv_flow_txn;
+/* Opens a transaction (replace: the table becomes exactly what it adds), or NULL with err
+ * (another client's transaction is open and was used in the last 5 s). */
+struct qv_flow_txn *qv_flow_txn_open(bool replace, char *err, size_t errlen);
+/* The open transaction with this id, or NULL with err. */
+struct qv_flow_txn *qv_flow_txn_get(uint32_t id, char *err, size_t errlen);
+uint32_t qv_flow_txn_id(const struct qv_flow_txn *tx);
+/* Stages one rule (its error names its index in the transaction: "add[3]: ..."). */
+int qv_flow_txn_add(struct qv_flow_txn *tx, const char *text, char *err, size_t errlen);
+void qv_flow_txn_del(struct qv_flow_txn *tx, uint32_t id);
+void qv_flow_txn_counts(const struct qv_flow_txn *tx, uint32_t *n_add, uint32_t *n_del);
+/* Checks the whole transaction and applies it, or changes nothing; either way tx is gone.
+ * *first_id: the id of its first added rule (the others follow in order). */
+struct qv_flow_txn_result {
+	uint32_t added, deleted, first_id;
+	bool incremental; /* published as a delta (else a full rte_acl build) */
+	double start_s;   /* CLOCK_MONOTONIC at the commit */
+	double apply_s;   /* commit to published (the old table freed), of which */
+	double grace_s;   /* waiting for the PMDs' quiescent points */
+};
+int qv_flow_txn_commit(struct qv_flow_txn *tx, struct qv_flow_txn_result *res, char *err,
+                       size_t errlen);
+void qv_flow_txn_abort(struct qv_flow_txn *tx);
+
 int qv_switch_flow_add(const char *text, uint32_t *id, char *err, size_t errlen);
 int qv_switch_flow_del(uint32_t id, char *err, size_t errlen);
 uint32_t qv_switch_flow_flush(void);
-/* Rebuilds and publishes the flow table from qv_sw.flows; frees the old one after a grace
- * period. */
+/* Rebuilds and publishes the flow table from qv_sw.flows after a port change (rules re-resolve
+ * their port names); frees the old one after a grace period. */
 int qv_switch_publish_table(char *err, size_t errlen);
+/* Memory, sizes and build times of both parts (flow.summary). */
+json_t *qv_switch_flow_summary(void);
+/* Control loop: folds a finished background build in, starts the next. */
+void qv_switch_flows_tick(void);
+/* Stops a background build (shutdown). */
+void qv_switch_flows_stop(void);
 
 /* Formats flow entry f (index in qv_sw.flows) with the port names it was written with; any
  * output may be NULL. */

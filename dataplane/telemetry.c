@@ -116,6 +116,20 @@ static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+static int tel_flow_summary(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	json_t *v;
+
+	(void)cmd, (void)params;
+	pthread_mutex_lock(&qv_sw.lock);
+	v = qv_switch_flow_summary();
+	pthread_mutex_unlock(&qv_sw.lock);
+	rte_tel_data_start_dict(d);
+	add_flat(d, "", v);
+	json_decref(v);
+	return 0;
+}
+
 int qv_telemetry_register(void)
 {
 	int rc = 0;
@@ -126,6 +140,9 @@ int qv_telemetry_register(void)
 	                                 "qwikvirt PMDs: busy/idle cycles, cycles per packet");
 	rc |= rte_telemetry_register_cmd("/qv/flows", tel_flows,
 	                                 "qwikvirt flow rules with hit counters, by id");
+	rc |= rte_telemetry_register_cmd("/qv/flow_summary", tel_flow_summary,
+	                                 "qwikvirt flow table: rte_acl part and delta, memory, "
+	                                 "build times");
 	rc |= rte_telemetry_register_cmd("/qv/drops", tel_drops,
 	                                 "qwikvirt drops by reason, all ports");
 	return rc;

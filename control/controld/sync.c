@@ -351,7 +351,7 @@ static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_
 		if (!r)
 			return -1;
 	}
-	/* 2. new ports, 3. new rules: new paths exist before anything points away from old ones */
+	/* 2. new ports: new paths exist before anything points away from old ones */
 	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
 	{
 		r = sw_call(c, "port.add", json_incref(v), err, errlen);
@@ -366,22 +366,38 @@ static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_
 		if (!r)
 			return -1;
 	}
-	json_array_foreach(json_object_get(plan, "rules_add"), i, v)
-	{
-		r = sw_call(c, "flow.add", json_pack("{s:O}", "flow", v), err, errlen);
-		json_decref(r);
+	/* 3. new rules and 4. rules no longer wanted: one transaction (flow.apply), checked as a
+	 * whole and published once, so the switch never holds half of the plan's rules; staged
+	 * over several requests ("commit": false) when it is larger than one may be */
+	json_t *add = json_object_get(plan, "rules_add"),
+	       *dels = json_object_get(plan, "rules_del");
+	size_t n_add = json_array_size(add), n_del = json_array_size(dels), a = 0, d = 0;
+	json_int_t txn = 0;
+
+	while (n_add + n_del > 0) { /* until the request that commits */
+		json_t *params = json_object(), *chunk = json_array(), *ids = json_array();
+		size_t bytes = 0;
+
+		for (; a < n_add && bytes < QV_RPC_MAX_REQUEST / 2; a++) {
+			bytes += strlen(str_of(json_array_get(add, a))) + 8;
+			json_array_append(chunk, json_array_get(add, a));
+		}
+		for (; d < n_del && bytes < QV_RPC_MAX_REQUEST / 2; d++, bytes += 12)
+			json_array_append(ids, json_object_get(json_array_get(dels, d), "id"));
+		json_object_set_new(params, "add", chunk);
+		json_object_set_new(params, "del", ids);
+		json_object_set_new(params, "commit", json_boolean(a == n_add && d == n_del));
+		if (txn)
+			json_object_set_new(params, "txn", json_integer(txn));
+		r = sw_call(c, "flow.apply", params, err, errlen);
 		if (!r)
 			return -1;
-	}
-	/* 4. rules no longer wanted, 5. ports no longer used */
-	json_array_foreach(json_object_get(plan, "rules_del"), i, v)
-	{
-		r = sw_call(c, "flow.del", json_pack("{s:O}", "id", json_object_get(v, "id")), err,
-		            errlen);
+		txn = json_integer_value(json_object_get(r, "txn"));
 		json_decref(r);
-		if (!r)
-			return -1;
+		if (a == n_add && d == n_del)
+			break;
 	}
+	/* 5. ports no longer used */
 	json_array_foreach(json_object_get(plan, "ports_del"), i, v)
 	{
 		r = sw_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);

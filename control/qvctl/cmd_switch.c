@@ -8,9 +8,32 @@
 #include "control/qvctl/qvctl.h"
 #include "control/rpc/rpc.h"
 
-/* show port NAME: every field the switch reports for one port (RSS, RETA, MTU, link...), then
- * its queue pairs as the guest enabled them and rte_vhost's counters (port.queues), for the
- * kinds that have them. */
+/* show flows --summary: the two parts of the table, their memory and build times. */
+static void view_flow_summary(const json_t *r)
+{
+	const json_t *acl = json_object_get(r, "acl"), *d = json_object_get(r, "delta");
+	const json_t *rb = json_object_get(r, "rebuild");
+	char e[400];
+
+	printf("rules in force   %lld (limit %lld, --max-rules)\n", jint(r, "rules"),
+	       jint(r, "max_rules"));
+	printf("rte_acl part     %lld rules, %.1f MiB, built in %.3f s (%s)\n", jint(acl, "rules"),
+	       (double)jint(acl, "bytes") / (1 << 20), jreal(acl, "build_s"),
+	       jtext(acl, "kind", e, sizeof(e)));
+	printf("delta            %lld added, %lld copies, %lld deleted; %lld tuples, %.1f KiB\n",
+	       jint(d, "added"), jint(d, "copies"), jint(d, "deleted"), jint(d, "tuples"),
+	       (double)jint(d, "bytes") / 1024);
+	printf("rebuilds         %lld (%lld folded in, %lld discarded)%s; last %.3f s\n",
+	       jint(rb, "builds"), jint(rb, "folds"), jint(rb, "discarded"),
+	       json_is_true(json_object_get(rb, "running")) ? ", one running" : "",
+	       jreal(rb, "last_build_s"));
+	if (jtext(rb, "last_error", e, sizeof(e))[0])
+		printf("last error       %s\n", e);
+}
+
+/* show port NAME: every field the switch reports for one port (RSS, RETA, MTU, link...),
+ * then its queue pairs as the guest enabled them and rte_vhost's counters (port.queues),
+ * for the kinds that have them. */
 static int show_port(int argc, char **argv)
 {
 	json_t *result, *p, *found = NULL;
@@ -90,6 +113,8 @@ int cmd_show(int argc, char **argv)
 		opt.to_controld = true;
 		return call_and_view("placement.show", view_placement);
 	}
+	if (strcmp(argv[0], "flows") == 0 && argc == 2 && strcmp(argv[1], "--summary") == 0)
+		return call_and_view("flow.summary", view_flow_summary);
 	if (strcmp(argv[0], "port") == 0)
 		return show_port(argc - 1, argv + 1);
 	if (strcmp(argv[0], "controld") == 0) {
@@ -122,7 +147,8 @@ static const struct {
     {"vhost_kernel", "iface", "TAPNAME", true},
 };
 
-/* A numeric option NAME VALUE (1..max) into params[key]; 1 if taken, 0 if not it, -1 bad. */
+/* A numeric option NAME VALUE (1..max) into params[key]; 1 if taken, 0 if not it, -1 bad.
+ */
 static int num_option(int argc, char **argv, int *i, const char *opt, const char *key,
                       unsigned long max, json_t *params, const char *cmd)
 {
@@ -371,8 +397,8 @@ static int cmd_flow_add(int argc, char **argv)
 {
 	if (argc < 1)
 		return usage_error("flow add", "flow add needs a rule");
-	/* An unquoted rule arrives as several words; the syntax separates the match from the
-	 * actions by a space, so joining them back is what the user meant. */
+	/* An unquoted rule arrives as several words; the syntax separates the match from
+	 * the actions by a space, so joining them back is what the user meant. */
 	size_t len = 1;
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
@@ -433,6 +459,117 @@ static int cmd_flow_del(int argc, char **argv)
 	return 0;
 }
 
+/* One request of a transaction stays under the switch's request limit with room to spare. */
+#define FLOW_CHUNK_BYTES (QV_RPC_MAX_REQUEST - 8192)
+
+/* Sends rules[from..to) as one flow.apply request of transaction *txn (0: the first one,
+ * which opens it); commit on the last. Prints an error naming FILE:LINE for a refused rule.
+ */
+static int flow_apply_chunk(const char *path, char **rules, const int *lines, size_t from,
+                            size_t to, bool replace, bool commit, long long *txn, json_t **out)
+{
+	json_t *params = json_object(), *add = json_array(), *result = NULL;
+	char err[1024] = "";
+	int code = 0, rc;
+	/* the commit builds the whole table: give it time unless --timeout says otherwise
+	 */
+	int timeout =
+	    commit && !opt.timeout_set && opt.timeout_ms < 120000 ? 120000 : opt.timeout_ms;
+
+	for (size_t i = from; i < to; i++)
+		json_array_append_new(add, json_string(rules[i]));
+	json_object_set_new(params, "add", add);
+	json_object_set_new(params, "commit", json_boolean(commit));
+	if (*txn)
+		json_object_set_new(params, "txn", json_integer(*txn));
+	else if (replace)
+		json_object_set_new(params, "replace", json_true());
+	rc = qv_rpc_call(opt.sock, "flow.apply", params, timeout, &result, &code, err, sizeof(err));
+	if (rc != 0) {
+		unsigned idx;
+
+		if (rc == 1 && sscanf(err, "add[%u]", &idx) == 1 && idx < to)
+			fprintf(stderr, "qvctl: %s:%d: %s\n", path, lines[idx], err);
+		else
+			fprintf(stderr, "qvctl: %s: %s\n", path, err);
+		return EXIT_RPC;
+	}
+	if (!commit)
+		*txn = jint(result, "txn");
+	*out = result;
+	return 0;
+}
+
+/* flow add-file / replace-file: every rule of FILE (one per line; blank lines and lines
+ * starting with '#' skipped) as ONE transaction: all applied, or none. */
+static int cmd_flow_file(int argc, char **argv, bool replace)
+{
+	const char *key = replace ? "flow replace-file" : "flow add-file";
+	size_t len = 0, n = 0, cap = 0, from = 0, bytes = 0;
+	char *text, *line, **rules = NULL;
+	int *lines = NULL, lineno = 0, rc = 0;
+	long long txn = 0;
+	json_t *result = NULL;
+
+	if (argc != 1)
+		return usage_error(key, argc ? "too many arguments" : "%s needs a FILE", key);
+	text = read_whole_file(argv[0], &len);
+	if (!text) {
+		fprintf(stderr, "qvctl: %s: cannot read it\n", argv[0]);
+		return EXIT_RPC;
+	}
+	/* strsep, not strtok: empty lines still count for the line numbers */
+	for (char *p = text; (line = strsep(&p, "\n")) != NULL;) {
+		lineno++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t l = strlen(line);
+		while (l && (line[l - 1] == '\r' || line[l - 1] == ' ' || line[l - 1] == '\t'))
+			line[--l] = 0;
+		if (l == 0 || line[0] == '#')
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			rules = realloc(rules, cap * sizeof(*rules));
+			lines = realloc(lines, cap * sizeof(*lines));
+			if (!rules || !lines) {
+				fprintf(stderr, "qvctl: out of memory reading %s\n", argv[0]);
+				return EXIT_RPC;
+			}
+		}
+		rules[n] = line;
+		lines[n++] = lineno;
+	}
+	for (size_t i = 0; i <= n && rc == 0; i++) {
+		size_t l = i < n ? strlen(rules[i]) + 8 : 0;
+
+		if (i < n && (bytes + l < FLOW_CHUNK_BYTES || i == from)) {
+			bytes += l;
+			continue;
+		}
+		/* rules[from..i) fill a request; the last one commits */
+		rc = flow_apply_chunk(argv[0], rules, lines, from, i, replace, i == n, &txn,
+		                      &result);
+		if (rc == 0 && i < n)
+			json_decref(result);
+		from = i;
+		bytes = l;
+	}
+	if (rc == 0) {
+		if (!json_out(result))
+			printf("%lld flow(s) added, %lld deleted, in one transaction: %lld "
+			       "rules in "
+			       "force\n",
+			       jint(result, "added"), jint(result, "deleted"),
+			       jint(result, "rules"));
+		json_decref(result);
+	}
+	free(rules);
+	free(lines);
+	free(text);
+	return rc;
+}
+
 int cmd_flow(int argc, char **argv)
 {
 	if (argc < 1)
@@ -441,6 +578,10 @@ int cmd_flow(int argc, char **argv)
 		return cmd_flow_add(argc - 1, argv + 1);
 	if (strcmp(argv[0], "del") == 0)
 		return cmd_flow_del(argc - 1, argv + 1);
+	if (strcmp(argv[0], "add-file") == 0)
+		return cmd_flow_file(argc - 1, argv + 1, false);
+	if (strcmp(argv[0], "replace-file") == 0)
+		return cmd_flow_file(argc - 1, argv + 1, true);
 	return usage_error("flow", "unknown flow command '%s'", argv[0]);
 }
 

@@ -57,7 +57,7 @@ static const struct help {
      "                                  show the switch's state\n"
      "  show port NAME  a port's queue pairs: enabled by the guest, per-queue counters\n"
      "  port add|del|set                manage ports\n"
-     "  flow add|del                    manage flow rules\n"
+     "  flow add|del|add-file|replace-file  manage flow rules\n"
      "  stats [clear]                   traffic and drop counters\n"
      "  apply [--check] FILE            apply a YAML service definition (qv-controld)\n"
      "  check FILE                      validate a service definition offline, print its plan\n"
@@ -115,12 +115,16 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl show pmd\n"},
-    {"show flows", "qvctl show flows",
+    {"show flows", "qvctl show flows [--summary]",
      "Lists the flow rules: id (for 'qvctl flow del'), priority, packets matched, match and\n"
-     "actions.\n"
+     "actions. --summary: no rules, but how the table is made: the rte_acl part (rules,\n"
+     "memory, build time), the delta beside it (rules added since it was built, copies of\n"
+     "rules a deleted one shadowed, deletions masked; tuples and memory), and the background\n"
+     "rebuilds that fold the delta into a new rte_acl part.\n"
      "\n"
-     "Example:\n"
-     "  qvctl show flows\n"},
+     "Examples:\n"
+     "  qvctl show flows\n"
+     "  qvctl show flows --summary\n"},
     {"show drops", "qvctl show drops",
      "Total dropped packets per reason, with what each reason means.\n"
      "\n"
@@ -217,7 +221,9 @@ static const struct help {
      "  qvctl port set replay0 --up\n"
      "  qvctl port set vm1 --police 2Gbit,256KiB --egress-police 1Gbit\n"
      "  qvctl port set vm1 --police off\n"},
-    {"flow", "qvctl flow add 'MATCH actions=ACTIONS' | flow del ID | flow del --all",
+    {"flow",
+     "qvctl flow add 'MATCH actions=ACTIONS' | flow del ID | flow del --all | flow add-file "
+     "FILE | flow replace-file FILE",
      "Manages flow rules; 'qvctl flow add --help' describes the rule syntax.\n"
      "\n"
      "Example:\n"
@@ -231,6 +237,21 @@ static const struct help {
      "  qvctl flow add 'in=uplink,vlan=100 actions=pop-vlan,output:vm1'\n"
      "  qvctl flow add 'in=vm1 actions=push-vlan:100,output:uplink'\n"
      "  qvctl flow add 'ip-src=2001:db8::/32,priority=40000 actions=drop'\n"},
+    {"flow add-file", "qvctl flow add-file FILE",
+     "Adds every rule of FILE (one per line in the 'flow add' syntax; blank lines and lines\n"
+     "starting with '#' are skipped) as one transaction: the whole file is checked first, and\n"
+     "if one rule is wrong nothing is applied and the error names its FILE:LINE. The rules\n"
+     "take effect together, in one table update. See 'qvctl flow add --help' for the syntax.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl flow add-file /etc/qwikvirt/acl.rules\n"},
+    {"flow replace-file", "qvctl flow replace-file FILE",
+     "Makes the rules of FILE the whole table, in one transaction: every rule in force is\n"
+     "deleted and FILE's rules added at once (packets see the old table or the new one, never\n"
+     "a mix). A wrong rule changes nothing and is named by FILE:LINE.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl flow replace-file /etc/qwikvirt/acl.rules\n"},
     {"flow del", "qvctl flow del ID | qvctl flow del --all",
      "Deletes the rule with id ID (see 'qvctl show flows'), or every rule.\n"
      "\n"

@@ -1,6 +1,7 @@
 /* qwikvirt: building a flow table's load-balancing groups and the per-PMD affinity tables.
  * Slow path only; no switch state, so unit tests build groups alone (group.show is in
  * lb_rpc.c). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,20 +75,41 @@ static int affinity_ensure(uint16_t n_pmds, char *err, size_t errlen)
 	return 0;
 }
 
+/* Rule i of the two parts, in result order (a's rules, then b's). */
+static inline const struct qv_rule *part_rule(const struct qv_rule *a, uint32_t na,
+                                              const struct qv_rule *b, uint32_t i)
+{
+	return i < na ? &a[i] : &b[i - na];
+}
+
+static bool has_group(const struct qv_rule *r)
+{
+	for (uint8_t a = 0; a < r->n_actions; a++)
+		if (r->actions[a].type == QV_ACT_GROUP)
+			return true;
+	return false;
+}
+
 struct qv_lb_groups *qv_lb_groups_build(const struct qv_rule *rules, uint32_t n, uint16_t n_pmds,
                                         char *err, size_t errlen)
 {
+	return qv_lb_groups_build_parts(rules, n, NULL, NULL, 0, n_pmds, err, errlen);
+}
+
+struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t na,
+                                              const uint64_t *a_skip, const struct qv_rule *b,
+                                              uint32_t nb, uint16_t n_pmds, char *err,
+                                              size_t errlen)
+{
 	struct qv_lb_groups *gs;
-	uint32_t *of_rule, n_groups = 0;
+	uint32_t *of_rule, n_groups = 0, n = na + nb;
 	uint64_t keys[QV_MAGLEV_MAX_MEMBERS];
 
 	err[0] = 0;
 	for (uint32_t i = 0; i < n; i++)
-		for (uint8_t a = 0; a < rules[i].n_actions; a++)
-			if (rules[i].actions[a].type == QV_ACT_GROUP) {
-				n_groups++;
-				break;
-			}
+		if (!(i < na && a_skip && ((a_skip[i / 64] >> (i % 64)) & 1)) &&
+		    has_group(part_rule(a, na, b, i)))
+			n_groups++;
 	if (n_groups == 0)
 		return NULL;
 	if (affinity_ensure(n_pmds, err, errlen) != 0)
@@ -103,25 +125,22 @@ struct qv_lb_groups *qv_lb_groups_build(const struct qv_rule *rules, uint32_t n,
 	gs->of_rule = of_rule;
 	gs->idle_cycles = rte_get_tsc_hz() * QV_LB_IDLE_S;
 	for (uint32_t i = 0; i < n; i++) {
-		uint16_t n_members = 0;
+		const struct qv_rule *r = part_rule(a, na, b, i);
 		struct qv_lb_group *g;
 
 		of_rule[i] = UINT32_MAX;
-		for (uint8_t a = 0; a < rules[i].n_actions; a++)
-			n_members += rules[i].actions[a].type == QV_ACT_GROUP;
-		if (n_members == 0)
+		if ((i < na && a_skip && ((a_skip[i / 64] >> (i % 64)) & 1)) || !has_group(r))
 			continue;
 		g = &gs->g[gs->n]; /* gs->n < n_groups: counted above */
-		for (uint8_t a = 0; a < rules[i].n_actions; a++)
-			if (rules[i].actions[a].type == QV_ACT_GROUP &&
-			    g->n < QV_MAGLEV_MAX_MEMBERS)
-				g->members[g->n++] = rules[i].actions[a].arg;
+		for (uint8_t k = 0; k < r->n_actions; k++)
+			if (r->actions[k].type == QV_ACT_GROUP && g->n < QV_MAGLEV_MAX_MEMBERS)
+				g->members[g->n++] = r->actions[k].arg;
 		/* Maglev over ordinals: both directions' rules list the instances in one order,
 		 * so ordinal k is the same instance in both (see lb_fast.h) */
 		for (uint16_t k = 0; k < g->n; k++)
 			keys[k] = k;
 		qv_maglev_build(&g->mg, keys, g->n);
-		g->id = group_id(&rules[i]);
+		g->id = group_id(r);
 		g->rule = i;
 		of_rule[i] = gs->n++;
 	}

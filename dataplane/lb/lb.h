@@ -19,7 +19,7 @@ struct qv_lb_group {
 	/* Stable across table rebuilds (a hash of the rule's match and priority, not its id), so
 	 * a rule replaced with more or fewer members keeps its flows' affinity entries. */
 	uint32_t id;
-	uint32_t rule; /* index in the flow table's rules */
+	uint32_t rule; /* rule index: classifier result - 1 (qv_flow_table_rule(t, rule + 1)) */
 	uint16_t n;
 	uint16_t members[QV_MAGLEV_MAX_MEMBERS]; /* port indexes (QV_PORT_NONE: missing) */
 	struct qv_maglev mg;                     /* built over member ordinals 0..n-1 */
@@ -42,6 +42,13 @@ extern struct qv_lb_affinity *_Atomic qv_lb_affinity_of[];
  * failure), and the affinity tables of n_pmds PMDs made sure of. */
 struct qv_lb_groups *qv_lb_groups_build(const struct qv_rule *rules, uint32_t n, uint16_t n_pmds,
                                         char *err, size_t errlen);
+/* The same over two arrays taken as one, a[0..na) then b[0..nb) (rule index i < na is a[i],
+ * else b[i - na]): a flow table's big part and its delta, in result order. Bit i of a_skip
+ * (NULL: none) set: a[i] is deleted, and gets no group. */
+struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t na,
+                                              const uint64_t *a_skip, const struct qv_rule *b,
+                                              uint32_t nb, uint16_t n_pmds, char *err,
+                                              size_t errlen);
 void qv_lb_groups_free(struct qv_lb_groups *gs);
 
 /* group.show's view of the groups of the live table: members, usable, flows per member

@@ -58,9 +58,14 @@ json_t *qv_lb_show(void)
 		count_flows(gs, flows, used);
 	for (uint32_t g = 0; gs && flows && g < gs->n; g++) {
 		const struct qv_lb_group *grp = &gs->g[g];
-		const struct qv_rule *r = &t->rules[grp->rule];
-		json_t *members = json_array();
+		const struct qv_rule *r = qv_flow_table_rule(t, grp->rule + 1);
+		json_t *members;
 		uint16_t share[QV_MAGLEV_MAX_MEMBERS] = {0};
+
+		/* a delta copy of a big-part rule (flow_table.h) is that rule again: shown once */
+		if (grp->rule >= t->base->n_rules + t->n_added)
+			continue;
+		members = json_array();
 
 		for (uint32_t s = 0; s < QV_MAGLEV_SIZE; s++)
 			share[grp->mg.slot[s]]++;

@@ -13,7 +13,10 @@
 #include <rte_memory.h>
 
 #include "dataplane/classifier.h"
+#include "dataplane/classifier_delta.h"
 #include "dataplane/emc.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/lb/lb_fast.h"
 #include "qv/rule.h"
 #include "tests/unit/qv_unit.h"
 
@@ -864,6 +867,271 @@ static void test_brute_force_bands(void)
 	qv_classifier_band_limit = 0;
 }
 
+/* ---- (c2) the delta classifier and flow tables (rte_acl part + delta) ---------------------- */
+
+/* Keys that exercise rules[0..n-1]: a tenth random, the rest made for a rule, half perturbed. */
+static void keys_for(const struct qv_rule *rules, uint32_t n, struct qv_flow_key *keys,
+                     const struct qv_flow_key **kp, uint32_t n_keys)
+{
+	for (uint32_t i = 0; i < n_keys; i++) {
+		if (n == 0 || chance(1, 10)) {
+			rnd_key(&keys[i]);
+		} else {
+			const struct qv_match *m = &rules[rndn(n)].match;
+
+			key_for_rule(&keys[i], m);
+			if (chance(1, 2))
+				perturb(&keys[i], m);
+		}
+		kp[i] = &keys[i];
+	}
+}
+
+static void delta_brute_force_one(uint64_t seed, uint32_t n)
+{
+	struct qv_rule *rules = calloc(n ? n : 1, sizeof(*rules));
+	struct qv_flow_key *keys = calloc(BF_KEYS, sizeof(*keys));
+	const struct qv_flow_key **kp = calloc(BF_KEYS, sizeof(*kp));
+	char err[256] = "";
+	uint32_t bad = 0;
+
+	CU_ASSERT_FATAL(rules && keys && kp);
+	rng_seed(seed * 7919u + n);
+	for (uint32_t i = 0; i < n; i++) /* unique ids, in reverse of the array order */
+		rnd_rule(&rules[i], 2 * (n - i) + 1);
+	keys_for(rules, n, keys, kp, BF_KEYS);
+	struct qv_delta_cls *d = qv_delta_build(rules, n, err, sizeof(err));
+	if (!d) {
+		FAILF("qv_delta_build(%u): %s", n, err);
+		goto out;
+	}
+	for (uint32_t i = 0; i < BF_KEYS; i++) {
+		uint32_t got = qv_delta_classify(d, kp[i]), want = brute_winner(rules, n, kp[i]);
+
+		if (got != want && bad++ == 0) {
+			FAILF("seed %lu, %u rules: key #%u: delta %u, brute force %u",
+			      (unsigned long)seed, n, i, got, want);
+			dump_key(&keys[i]);
+			dump_rule("delta", rules, got);
+			dump_rule("brute force", rules, want);
+		}
+	}
+	qv_delta_free(d);
+out:
+	free(rules);
+	free(keys);
+	free(kp);
+}
+
+static void test_delta_brute_force(void)
+{
+	static const uint32_t sizes[] = {0, 1, 10, 100, 1000, 5000};
+	for (uint64_t seed = 1; seed <= 3; seed++)
+		for (size_t s = 0; s < RTE_DIM(sizes); s++)
+			delta_brute_force_one(seed, sizes[s]);
+}
+
+/* A model of the switch's rules: the table under test must always answer what brute force
+ * over the live rules says (as flows.c composes it: base + deleted bits + added + copies). */
+struct model {
+	struct qv_rule *rules; /* every rule ever added, id order; live[i] says if in force */
+	bool *live;
+	uint32_t n, cap, next_id;
+	struct qv_flow_base *base;
+	uint64_t *deleted;
+	uint8_t *copied;
+	uint32_t *copies, n_copies, n_deleted;
+};
+
+static int model_push(uint32_t j, void *ctx)
+{
+	struct model *m = ctx;
+
+	m->copies[m->n_copies++] = j;
+	m->copied[j] = 1;
+	return 0;
+}
+
+static void model_add(struct model *m)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 1024;
+		m->rules = realloc(m->rules, sizeof(*m->rules) * m->cap);
+		m->live = realloc(m->live, sizeof(*m->live) * m->cap);
+	}
+	rnd_rule(&m->rules[m->n], m->next_id++);
+	m->live[m->n++] = true;
+}
+
+/* A new base over the live rules: rte_acl (what a background build and fold do), or a tuple
+ * space stand-in (what a big transaction publishes at once). */
+static bool model_fold_as(struct model *m, bool tss)
+{
+	struct qv_rule *snap = malloc(sizeof(*snap) * (m->n + 1));
+	uint32_t k = 0;
+	char err[256] = "";
+
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->live[i])
+			snap[k++] = m->rules[i];
+	if (m->base && m->base->refs == 0)
+		qv_flow_base_free(m->base);
+	m->base = tss ? qv_flow_base_build_tss(snap, k, m->next_id - 1, 1, err, sizeof(err))
+	              : qv_flow_base_build(snap, k, m->next_id - 1, 1, SOCKET_ID_ANY, 0, err,
+	                                   sizeof(err));
+	if (!m->base) {
+		FAILF("qv_flow_base_build(%u): %s", k, err);
+		return false;
+	}
+	free(m->deleted);
+	free(m->copied);
+	free(m->copies);
+	m->deleted = calloc((k + 63) / 64 + 1, sizeof(uint64_t));
+	m->copied = calloc(k + 1, 1);
+	m->copies = calloc(k + 1, sizeof(uint32_t));
+	m->n_copies = m->n_deleted = 0;
+	return true;
+}
+
+static bool model_fold(struct model *m)
+{
+	return model_fold_as(m, false);
+}
+
+static void model_del(struct model *m, uint32_t i)
+{
+	int64_t bi = qv_flow_base_find(m->base, m->rules[i].id);
+
+	m->live[i] = false;
+	if (bi < 0)
+		return; /* an added rule: it just leaves the delta */
+	m->deleted[bi / 64] |= 1ull << (bi % 64);
+	m->n_deleted++;
+	qv_flow_base_shadowed(m->base, (uint32_t)bi, m->deleted, m->copied, model_push, m);
+}
+
+/* The table of now, checked against brute force on n_keys keys. Returns the mismatches. */
+static uint32_t model_check(struct model *m, uint32_t n_keys, const char *when)
+{
+	struct qv_rule *added = malloc(sizeof(*added) * (m->n + 1)), *live;
+	uint32_t *copies = malloc(sizeof(*copies) * (m->n_copies + 1));
+	struct qv_flow_key *keys = calloc(n_keys, sizeof(*keys));
+	const struct qv_flow_key **kp = calloc(n_keys, sizeof(*kp));
+	uint32_t *got = calloc(n_keys, sizeof(*got));
+	uint32_t n_added = 0, n_copies = 0, n_live = 0, bad = 0;
+	char err[256] = "";
+
+	live = malloc(sizeof(*live) * (m->n + 1));
+	for (uint32_t i = 0; i < m->n; i++) {
+		if (!m->live[i])
+			continue;
+		live[n_live++] = m->rules[i];
+		if (m->rules[i].id > m->base->upto_id)
+			added[n_added++] = m->rules[i];
+	}
+	for (uint32_t c = 0; c < m->n_copies; c++)
+		if (!qv_bit_test(m->deleted, m->copies[c]))
+			copies[n_copies++] = m->copies[c];
+	struct qv_flow_table *t = qv_flow_table_new(m->base, 7, m->deleted, m->n_deleted, added,
+	                                            n_added, copies, n_copies, 1, err, sizeof(err));
+	if (!t) {
+		FAILF("%s: qv_flow_table_new: %s", when, err);
+		bad = 1;
+		goto out;
+	}
+	keys_for(live, n_live, keys, kp, n_keys);
+	qv_flow_table_classify(t, kp, n_keys, got);
+	for (uint32_t i = 0; i < n_keys; i++) {
+		uint32_t want = brute_winner(live, n_live, kp[i]);
+		uint32_t want_id = want ? live[want - 1].id : 0;
+		uint32_t got_id = got[i] ? qv_flow_table_rule(t, got[i])->id : 0;
+
+		if (got_id != want_id && bad++ == 0) {
+			FAILF("%s: key #%u: table says rule id %u, brute force %u (%u live, %u "
+			      "added, %u copies, %u deleted)",
+			      when, i, got_id, want_id, n_live, n_added, n_copies, m->n_deleted);
+			dump_key(&keys[i]);
+		}
+	}
+	qv_flow_table_free(t); /* the model keeps its base */
+out:
+	free(added);
+	free(copies);
+	free(live);
+	free(keys);
+	free(kp);
+	free(got);
+	return bad;
+}
+
+static void model_free(struct model *m)
+{
+	if (m->base && m->base->refs == 0)
+		qv_flow_base_free(m->base);
+	free(m->rules);
+	free(m->live);
+	free(m->deleted);
+	free(m->copied);
+	free(m->copies);
+}
+
+/* A transaction of 10,000 rules applied at once (one base build, as flows.c does for a big
+ * transaction): the table answers what brute force says on random packets. */
+static void test_table_transaction_10k(void)
+{
+	struct model m = {.next_id = 1};
+
+	rng_seed(42);
+	for (uint32_t i = 0; i < 10000; i++)
+		model_add(&m);
+	if (model_fold_as(&m, true)) /* in force at once: the tuple space part */
+		model_check(&m, 4000, "10,000 rules in one transaction, tuple space part");
+	if (model_fold(&m)) /* then the background build's rte_acl part */
+		model_check(&m, 4000, "10,000 rules in one transaction, rte_acl part");
+	model_free(&m);
+}
+
+/* Churn: adds go to the delta, deletes mask the base (copying what they shadow) or leave the
+ * delta, folds start a new base; after every step the table is exact. */
+static void test_table_churn(void)
+{
+	struct model m = {.next_id = 1};
+	uint32_t bad = 0;
+
+	rng_seed(4242);
+	for (uint32_t i = 0; i < 1500; i++)
+		model_add(&m);
+	if (!model_fold(&m))
+		goto out;
+	for (uint32_t step = 0; step < 60 && !bad; step++) {
+		char when[64];
+
+		for (uint32_t k = 0; k < 10; k++) {
+			uint32_t i = rndn(m.n);
+
+			if (chance(1, 2))
+				model_add(&m);
+			else if (m.live[i])
+				model_del(&m, i);
+		}
+		/* now and then a very general rule of high priority goes: it shadows many */
+		if (step % 7 == 3) {
+			model_add(&m);
+			memset(&m.rules[m.n - 1].match, 0, sizeof(m.rules[0].match));
+			m.rules[m.n - 1].priority = QV_PRIORITY_MAX;
+			if (!model_fold(&m))
+				goto out;
+			model_del(&m, m.n - 1);
+		}
+		snprintf(when, sizeof(when), "churn step %u", step);
+		bad += model_check(&m, 1500, when);
+		if (step % 20 == 19 && !model_fold_as(&m, step % 40 == 19))
+			goto out;
+	}
+out:
+	model_free(&m);
+}
+
 /* ---- (d) exact-match cache -------------------------------------------------------------- */
 
 static struct qv_emc *emc_new(void)
@@ -1016,6 +1284,72 @@ static void test_emc_eviction(void)
 	free(emc);
 }
 
+/* ---- load-balancing groups over a composed table ------------------------------------------ */
+
+static struct qv_rule group_rule(uint32_t id, uint32_t prio, uint16_t in, uint16_t m0, uint16_t m1)
+{
+	struct qv_rule r = mk_rule(id, prio);
+
+	r.match.fields = QV_M_IN_PORT;
+	r.match.in_port = in;
+	r.n_actions = 2;
+	r.actions[0].type = r.actions[1].type = QV_ACT_GROUP;
+	r.actions[0].arg = m0;
+	r.actions[1].arg = m1;
+	return r;
+}
+
+/* Result r of a table is big-part rule r-1, then delta rule r-1-n_base; the PMD finds a rule's
+ * group as qv_lb_group_of(t->lb, r - 1), so the groups must follow that order: a deleted
+ * big-part rule has none, an added rule has its own, a copy the same id as its original. */
+static void test_table_groups(void)
+{
+	struct qv_rule *base_rules = malloc(3 * sizeof(*base_rules));
+	struct qv_rule added[1];
+	uint64_t deleted[1] = {1u << 2}; /* base rule 2 (id 3) deleted */
+	uint32_t copies[1] = {1};        /* base rule 1 (id 2) copied into the delta */
+	const struct qv_lb_group *g;
+	char err[256] = "";
+
+	base_rules[0] = mk_rule(1, 10);
+	base_rules[0].n_actions = 1;
+	base_rules[0].actions[0].type = QV_ACT_OUTPUT;
+	base_rules[1] = group_rule(2, 20, 1, 3, 4);
+	base_rules[2] = group_rule(3, 30, 2, 5, 6);
+	added[0] = group_rule(4, 40, 9, 7, 8);
+	struct qv_flow_base *b =
+	    qv_flow_base_build(base_rules, 3, 3, 1, SOCKET_ID_ANY, 0, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	struct qv_flow_table *t =
+	    qv_flow_table_new(b, 5, deleted, 1, added, 1, copies, 1, 1, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t->lb);
+	CU_ASSERT_EQUAL(t->lb->n, 3); /* id 2, id 4, the copy of id 2; not the deleted id 3 */
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(t->lb, 0));
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(t->lb, 2));
+	g = qv_lb_group_of(t->lb, 1);
+	CU_ASSERT_FATAL(g != NULL && g->n == 2);
+	CU_ASSERT(g->members[0] == 3 && g->members[1] == 4 && g->rule == 1);
+	uint32_t id2 = g->id;
+	g = qv_lb_group_of(t->lb, 4); /* the copy: delta index 1 */
+	CU_ASSERT_FATAL(g != NULL);
+	CU_ASSERT_EQUAL(g->id, id2);
+	CU_ASSERT_EQUAL(qv_flow_table_rule(t, g->rule + 1)->id, 2);
+
+	/* what the PMD does: classify, then the group of the result */
+	struct qv_flow_key k = base_key();
+	const struct qv_flow_key *kp = &k;
+	uint32_t r = 0;
+
+	k.in_port = rte_cpu_to_be_16(9);
+	qv_flow_table_classify(t, &kp, 1, &r);
+	CU_ASSERT_EQUAL_FATAL(r, 4); /* 3 base rules, then delta index 0 */
+	g = qv_lb_group_of(t->lb, r - 1);
+	CU_ASSERT_FATAL(g != NULL);
+	CU_ASSERT(g->members[0] == 7 && g->members[1] == 8);
+	qv_flow_base_free(qv_flow_table_free(t));
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(void)
@@ -1033,6 +1367,10 @@ int main(void)
 	    {"zero rules", test_zero_rules},
 	    {"brute force", test_brute_force},
 	    {"brute force, banded", test_brute_force_bands},
+	    {"delta brute force", test_delta_brute_force},
+	    {"table: 10,000 rules in one transaction", test_table_transaction_10k},
+	    {"table: churn", test_table_churn},
+	    {"table: load-balancing groups by result index", test_table_groups},
 	    {"emc basic", test_emc_basic},
 	    {"emc generation", test_emc_generation},
 	    {"emc one byte", test_emc_one_byte},
