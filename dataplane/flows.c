@@ -1,6 +1,8 @@
 /* qwikvirt: the switch's rules (qv_sw.flows) and the tables made of them — transactions, the
  * delta published at once, the rte_acl part rebuilt in the background and folded in. Control
- * thread, qv_sw.lock held (but the builder thread, which only builds). */
+ * thread, qv_sw.lock held (but the builder thread, which only builds).
+ * Over 700 lines: the transaction, its publish and the background fold share the rule array's
+ * state; the next split is the background builder (thread, fold) into a file of its own. */
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>

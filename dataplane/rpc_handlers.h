@@ -10,6 +10,20 @@
 /* The core methods plus every registered feature's (dp.h), ending with {NULL}. */
 extern const struct qv_rpc_method *qv_switch_methods;
 
+/* Methods that take no parameters and return one view: {"KEY": VIEW()}. */
+#define VIEW_METHOD(fn, key, view)                                                                 \
+	static json_t *fn(json_t *params, struct qv_rpc_error *err, void *ctx)                     \
+	{                                                                                          \
+		static const char *const keys[] = {NULL};                                          \
+		(void)ctx;                                                                         \
+		if (qv_rpc_check_keys(params, keys, err) != 0)                                     \
+			return NULL;                                                               \
+		return json_pack("{s:o}", key, view());                                            \
+	}
+
+/* port.add, port.del, port.set, port.list, port.queues (rpc_ports.c), ending with {NULL}. */
+extern const struct qv_rpc_method qv_port_methods[];
+
 /* Views shared with the telemetry endpoints. Callers hold qv_sw.lock. */
 json_t *qv_view_ports(void);
 json_t *qv_view_pmds(void);

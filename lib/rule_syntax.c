@@ -1,5 +1,7 @@
 /* qwikvirt: parser of the compact flow syntax (see rule_syntax.h; rule_format.c writes it back).
- * Strict on purpose: a typo in a rule must be an error that points at it, never a wider match. */
+ * Strict on purpose: a typo in a rule must be an error that points at it, never a wider match.
+ * About 750 lines as one file: one grammar whose keys share the parser's position and
+ * seen-key state (its formatter is rule_format.c). */
 #include "lib/rule_syntax.h"
 
 #include "lib/mac.h"

@@ -1,5 +1,6 @@
 /* qwikvirt: unit tests of the YAML service loader and validator (control/): valid files load to
- * the expected model, and every error class gives its exact FILE:LINE:COL message. */
+ * the expected model, and every error class gives its exact FILE:LINE:COL message.
+ * Long because it is a flat list of cases, one per key and error class. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
