@@ -13,23 +13,10 @@
 #include <unistd.h>
 
 #include "control/rpc/rpc.h"
+#include "control/rpc/rpc_internal.h"
 
 /* The server drops clients with more than 16 MiB pending, so a longer line is not from it. */
 #define MAX_RESPONSE (64u * 1024 * 1024)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static long long now_ms(void)
 {
@@ -67,33 +54,34 @@ static int connect_to(const char *path, char *err, size_t errlen)
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		set_err(err, errlen, "socket path %s is too long (at most %zu bytes)", path,
-		        sizeof(sa.sun_path) - 1);
+		qv_rpc_set_err(err, errlen, "socket path %s is too long (at most %zu bytes)", path,
+		               sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* Non-blocking: a server with a full backlog gives EAGAIN instead of hanging qvctl. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		set_err(err, errlen, "socket: %s", strerror(errno));
+		qv_rpc_set_err(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		int e = errno;
 
 		if (e == EAGAIN)
-			set_err(err, errlen,
-			        "cannot connect to %s: the server is busy (backlog full), "
-			        "try again",
-			        path);
+			qv_rpc_set_err(err, errlen,
+			               "cannot connect to %s: the server is busy (backlog full), "
+			               "try again",
+			               path);
 		else if (e == EACCES)
-			set_err(err, errlen,
-			        "cannot connect to %s: %s (run as root or as a member of "
-			        "the socket's group)",
-			        path, strerror(e));
+			qv_rpc_set_err(err, errlen,
+			               "cannot connect to %s: %s (run as root or as a member of "
+			               "the socket's group)",
+			               path, strerror(e));
 		else
-			set_err(err, errlen, "cannot connect to %s: %s (is the daemon running?)",
-			        path, strerror(e));
+			qv_rpc_set_err(err, errlen,
+			               "cannot connect to %s: %s (is the daemon running?)", path,
+			               strerror(e));
 		close(fd);
 		return -1;
 	}
@@ -118,12 +106,12 @@ static int send_all(int fd, const char *buf, size_t len, long long deadline, con
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			int e = errno;
 
-			set_err(err, errlen, "cannot send the request to %s: %s", path,
-			        strerror(e));
+			qv_rpc_set_err(err, errlen, "cannot send the request to %s: %s", path,
+			               strerror(e));
 			return e == EPIPE || e == ECONNRESET ? -2 : -1;
 		}
 		if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-			set_err(err, errlen, "timed out sending the request to %s", path);
+			qv_rpc_set_err(err, errlen, "timed out sending the request to %s", path);
 			return -1;
 		}
 	}
@@ -139,7 +127,7 @@ static char *recv_line(int fd, long long deadline, int timeout_ms, const char *p
 	char *buf = malloc(cap);
 
 	if (buf == NULL) {
-		set_err(err, errlen, "out of memory");
+		qv_rpc_set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	for (;;) {
@@ -150,9 +138,9 @@ static char *recv_line(int fd, long long deadline, int timeout_ms, const char *p
 			char *p = cap * 2 <= MAX_RESPONSE ? realloc(buf, cap * 2) : NULL;
 
 			if (p == NULL) {
-				set_err(err, errlen,
-				        "response from %s is too large (over %u bytes)", path,
-				        MAX_RESPONSE);
+				qv_rpc_set_err(err, errlen,
+				               "response from %s is too large (over %u bytes)",
+				               path, MAX_RESPONSE);
 				goto fail;
 			}
 			buf = p;
@@ -171,24 +159,25 @@ static char *recv_line(int fd, long long deadline, int timeout_ms, const char *p
 		}
 		if (n == 0) {
 			if (len == 0)
-				set_err(err, errlen, "%s closed the connection without answering",
-				        path);
+				qv_rpc_set_err(err, errlen,
+				               "%s closed the connection without answering", path);
 			else
-				set_err(err, errlen,
-				        "%s closed the connection in the middle of a "
-				        "response",
-				        path);
+				qv_rpc_set_err(err, errlen,
+				               "%s closed the connection in the middle of a "
+				               "response",
+				               path);
 			goto fail;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			set_err(err, errlen, "cannot read the response from %s: %s", path,
-			        strerror(errno));
+			qv_rpc_set_err(err, errlen, "cannot read the response from %s: %s", path,
+			               strerror(errno));
 			goto fail;
 		}
 		if (wait_fd(fd, POLLIN, deadline) <= 0) {
-			set_err(err, errlen, "no response from %s within %d ms", path, timeout_ms);
+			qv_rpc_set_err(err, errlen, "no response from %s within %d ms", path,
+			               timeout_ms);
 			goto fail;
 		}
 	}
@@ -208,7 +197,8 @@ static int decode_response(json_t *resp, const char *path, json_t **result, int 
 
 	if (!json_is_object(resp) || !json_is_string(version) ||
 	    strcmp(json_string_value(version), "2.0") != 0) {
-		set_err(err, errlen, "invalid response from %s: not a JSON-RPC 2.0 response", path);
+		qv_rpc_set_err(err, errlen, "invalid response from %s: not a JSON-RPC 2.0 response",
+		               path);
 		return -1;
 	}
 	if (error != NULL) {
@@ -216,23 +206,25 @@ static int decode_response(json_t *resp, const char *path, json_t **result, int 
 		json_t *m = json_object_get(error, "message");
 
 		if (!json_is_integer(c) || !json_is_string(m)) {
-			set_err(err, errlen, "invalid response from %s: malformed \"error\"", path);
+			qv_rpc_set_err(err, errlen, "invalid response from %s: malformed \"error\"",
+			               path);
 			return -1;
 		}
 		/* id is null when the server could not read our request (parse error, too
 		 * large, refused at accept): still its answer, as only one call is in flight. */
 		if (code != NULL)
 			*code = (int)json_integer_value(c);
-		set_err(err, errlen, "%s", json_string_value(m));
+		qv_rpc_set_err(err, errlen, "%s", json_string_value(m));
 		return 1;
 	}
 	if (res == NULL) {
-		set_err(err, errlen, "invalid response from %s: neither \"result\" nor \"error\"",
-		        path);
+		qv_rpc_set_err(err, errlen,
+		               "invalid response from %s: neither \"result\" nor \"error\"", path);
 		return -1;
 	}
 	if (!json_is_integer(id) || json_integer_value(id) != 1) {
-		set_err(err, errlen, "invalid response from %s: answers another request id", path);
+		qv_rpc_set_err(err, errlen, "invalid response from %s: answers another request id",
+		               path);
 		return -1;
 	}
 	if (result != NULL)
@@ -257,18 +249,18 @@ int qv_rpc_call(const char *sock_path, const char *method, json_t *params, int t
 	req = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 1, "method",
 	                method != NULL ? method : "");
 	if (req == NULL || (params != NULL && json_object_set(req, "params", params) != 0)) {
-		set_err(err, errlen, "cannot build the request for %s", sock_path);
+		qv_rpc_set_err(err, errlen, "cannot build the request for %s", sock_path);
 		goto out;
 	}
 	line = json_dumps(req, JSON_COMPACT);
 	if (line == NULL) {
-		set_err(err, errlen, "cannot encode the request for %s", sock_path);
+		qv_rpc_set_err(err, errlen, "cannot encode the request for %s", sock_path);
 		goto out;
 	}
 	len = strlen(line);
 	if (len + 1 > QV_RPC_MAX_REQUEST) {
-		set_err(err, errlen, "request too large for %s (%zu bytes, the limit is %d)",
-		        sock_path, len + 1, QV_RPC_MAX_REQUEST);
+		qv_rpc_set_err(err, errlen, "request too large for %s (%zu bytes, the limit is %d)",
+		               sock_path, len + 1, QV_RPC_MAX_REQUEST);
 		goto out;
 	}
 	line[len] = '\n'; /* replaces the terminator: exactly len + 1 bytes are sent */
@@ -293,7 +285,7 @@ int qv_rpc_call(const char *sock_path, const char *method, json_t *params, int t
 		goto out;
 	resp = json_loadb(line, len, 0, &jerr);
 	if (resp == NULL) {
-		set_err(err, errlen, "invalid response from %s: %s", sock_path, jerr.text);
+		qv_rpc_set_err(err, errlen, "invalid response from %s: %s", sock_path, jerr.text);
 		goto out;
 	}
 	rc = decode_response(resp, sock_path, result, code, err, errlen);

@@ -1,4 +1,4 @@
-/* qwikvirt: what the RPC server's own files share (socket set-up, peer credentials) and no
+/* qwikvirt: what the RPC files share (socket set-up, peer credentials, error text) and no
  * other part of the tree needs; programs use rpc.h. */
 #ifndef QV_RPC_INTERNAL_H
 #define QV_RPC_INTERNAL_H
@@ -7,6 +7,11 @@
 #include <sys/types.h>
 
 #include "control/rpc/rpc.h"
+
+/* printf into err (when err is not NULL): the messages the server, client and socket set-up
+ * hand back (rpc_socket.c). */
+void qv_rpc_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A listening control socket and the lock that makes it ours. */
 struct qv_rpc_listener {

@@ -54,20 +54,6 @@ struct qv_rpc_server {
 	struct pollfd pfds[1 + QV_RPC_MAX_CLIENTS];
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -108,7 +94,7 @@ struct qv_rpc_server *qv_rpc_server_open(const char *path, const struct qv_rpc_m
 	if (srv == NULL || (srv->path = strdup(path)) == NULL) {
 		free(srv);
 		qv_rpc_unlisten(&l, path);
-		set_err(err, errlen, "out of memory");
+		qv_rpc_set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	srv->l = l;
@@ -128,15 +114,16 @@ int qv_rpc_server_set_admin_group(struct qv_rpc_server *srv, const char *group, 
 	char *name;
 
 	if (gr == NULL) {
-		set_err(err, errlen,
-		        "--admin-group %s: no such group (create it with groupadd %s, or leave "
-		        "the option out: then only root may change anything)",
-		        group, group);
+		qv_rpc_set_err(
+		    err, errlen,
+		    "--admin-group %s: no such group (create it with groupadd %s, or leave "
+		    "the option out: then only root may change anything)",
+		    group, group);
 		return -1;
 	}
 	name = strdup(group);
 	if (name == NULL) {
-		set_err(err, errlen, "out of memory");
+		qv_rpc_set_err(err, errlen, "out of memory");
 		return -1;
 	}
 	free(srv->admin_group);

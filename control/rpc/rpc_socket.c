@@ -17,10 +17,7 @@
 
 #include "control/rpc/rpc_internal.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void qv_rpc_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,8 +42,9 @@ static int make_dirs(const char *dir, const char *path, char *err, size_t errlen
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-			set_err(err, errlen, "cannot create directory %s for the socket %s: %s",
-			        buf, path, strerror(errno));
+			qv_rpc_set_err(err, errlen,
+			               "cannot create directory %s for the socket %s: %s", buf,
+			               path, strerror(errno));
 			return -1;
 		}
 		if (last)
@@ -70,8 +68,8 @@ static int check_dirs(const char *dir, const char *path, char *err, size_t errle
 	uid_t me = geteuid();
 
 	if (realpath(dir, real) == NULL) {
-		set_err(err, errlen, "cannot resolve %s, the directory of the socket %s: %s", dir,
-		        path, strerror(errno));
+		qv_rpc_set_err(err, errlen, "cannot resolve %s, the directory of the socket %s: %s",
+		               dir, path, strerror(errno));
 		return -1;
 	}
 	len = strlen(real);
@@ -86,26 +84,28 @@ static int check_dirs(const char *dir, const char *path, char *err, size_t errle
 			continue;
 		snprintf(prefix, sizeof(prefix), "%.*s", end == 0 ? 1 : (int)end, real);
 		if (stat(prefix, &st) != 0) {
-			set_err(err, errlen, "cannot check %s (for the socket %s): %s", prefix,
-			        path, strerror(errno));
+			qv_rpc_set_err(err, errlen, "cannot check %s (for the socket %s): %s",
+			               prefix, path, strerror(errno));
 			return -1;
 		}
 		wr = st.st_mode & (S_IWGRP | S_IWOTH);
 		if (st.st_uid != 0 && st.st_uid != me) {
-			set_err(err, errlen,
-			        "unsafe socket directory: %s is owned by uid %ld, not root or uid "
-			        "%ld, and its owner could replace the socket %s; use a directory "
-			        "such as /run/qwikvirt",
-			        prefix, (long)st.st_uid, (long)me, path);
+			qv_rpc_set_err(
+			    err, errlen,
+			    "unsafe socket directory: %s is owned by uid %ld, not root or uid "
+			    "%ld, and its owner could replace the socket %s; use a directory "
+			    "such as /run/qwikvirt",
+			    prefix, (long)st.st_uid, (long)me, path);
 			return -1;
 		}
 		if (wr != 0 && (last || !(st.st_mode & S_ISVTX))) {
-			set_err(err, errlen,
-			        "unsafe socket directory: %s is writable by %s (mode %04o), who "
-			        "could replace the socket %s; run chmod go-w %s or use a directory "
-			        "such as /run/qwikvirt",
-			        prefix, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
-			        (unsigned)(st.st_mode & 07777), path, prefix);
+			qv_rpc_set_err(
+			    err, errlen,
+			    "unsafe socket directory: %s is writable by %s (mode %04o), who "
+			    "could replace the socket %s; run chmod go-w %s or use a directory "
+			    "such as /run/qwikvirt",
+			    prefix, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+			    (unsigned)(st.st_mode & 07777), path, prefix);
 			return -1;
 		}
 	}
@@ -128,16 +128,17 @@ static int take_lock(const char *path, int *lock_fd, char *err, size_t errlen)
 		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 		if (fd < 0) {
-			set_err(err, errlen, "cannot open the lock file %s: %s", lock,
-			        strerror(errno));
+			qv_rpc_set_err(err, errlen, "cannot open the lock file %s: %s", lock,
+			               strerror(errno));
 			return -1;
 		}
 		if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) ||
 		    (fst.st_uid != 0 && fst.st_uid != geteuid())) {
-			set_err(err, errlen,
-			        "the lock file %s is not a regular file owned by root or uid %ld; "
-			        "remove it",
-			        lock, (long)geteuid());
+			qv_rpc_set_err(
+			    err, errlen,
+			    "the lock file %s is not a regular file owned by root or uid %ld; "
+			    "remove it",
+			    lock, (long)geteuid());
 			close(fd);
 			return -1;
 		}
@@ -149,13 +150,14 @@ static int take_lock(const char *path, int *lock_fd, char *err, size_t errlen)
 			pid[strcspn(pid, "\n")] = '\0';
 			close(fd);
 			if (e == EWOULDBLOCK) {
-				set_err(err, errlen,
-				        "another server is running on %s (pid %s holds the lock "
-				        "%s); stop it first",
-				        path, pid[0] ? pid : "?", lock);
+				qv_rpc_set_err(
+				    err, errlen,
+				    "another server is running on %s (pid %s holds the lock "
+				    "%s); stop it first",
+				    path, pid[0] ? pid : "?", lock);
 				return -1;
 			}
-			set_err(err, errlen, "cannot lock %s: %s", lock, strerror(e));
+			qv_rpc_set_err(err, errlen, "cannot lock %s: %s", lock, strerror(e));
 			return -1;
 		}
 		if (stat(lock, &pst) == 0 && pst.st_dev == fst.st_dev && pst.st_ino == fst.st_ino) {
@@ -169,8 +171,9 @@ static int take_lock(const char *path, int *lock_fd, char *err, size_t errlen)
 		}
 		close(fd); /* removed or replaced while we locked it: lock what is there now */
 	}
-	set_err(err, errlen,
-	        "the lock file %s.lock keeps being replaced; is something removing it?", path);
+	qv_rpc_set_err(err, errlen,
+	               "the lock file %s.lock keeps being replaced; is something removing it?",
+	               path);
 	return -1;
 }
 
@@ -184,39 +187,39 @@ static int clear_path(const char *path, const struct sockaddr_un *sa, char *err,
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return 0;
-		set_err(err, errlen, "cannot check %s: %s", path, strerror(errno));
+		qv_rpc_set_err(err, errlen, "cannot check %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		set_err(err, errlen,
-		        "%s exists and is not a socket; remove it or choose another "
-		        "socket path",
-		        path);
+		qv_rpc_set_err(err, errlen,
+		               "%s exists and is not a socket; remove it or choose another "
+		               "socket path",
+		               path);
 		return -1;
 	}
 	/* Non-blocking so a live server with a full backlog (EAGAIN) cannot hang us. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		set_err(err, errlen, "socket: %s", strerror(errno));
+		qv_rpc_set_err(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	e = errno;
 	close(fd);
 	if (rc == 0 || e == EAGAIN || e == EINPROGRESS) {
-		set_err(err, errlen, "another server is running on %s; stop it first", path);
+		qv_rpc_set_err(err, errlen, "another server is running on %s; stop it first", path);
 		return -1;
 	}
 	if (e != ECONNREFUSED) {
-		set_err(err, errlen,
-		        "cannot tell whether a server is running on %s (%s); remove "
-		        "the socket by hand if none is",
-		        path, strerror(e));
+		qv_rpc_set_err(err, errlen,
+		               "cannot tell whether a server is running on %s (%s); remove "
+		               "the socket by hand if none is",
+		               path, strerror(e));
 		return -1;
 	}
 	if (unlink(path) != 0 && errno != ENOENT) {
-		set_err(err, errlen, "cannot remove the stale socket %s: %s", path,
-		        strerror(errno));
+		qv_rpc_set_err(err, errlen, "cannot remove the stale socket %s: %s", path,
+		               strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -240,22 +243,22 @@ static int bind_socket(int fd, const struct sockaddr_un *sa, const char *path, s
 
 	umask(old);
 	if (rc != 0) {
-		set_err(err, errlen, "cannot bind %s: %s", path, strerror(e));
+		qv_rpc_set_err(err, errlen, "cannot bind %s: %s", path, strerror(e));
 		return -1;
 	}
 	/* getgrnam once at start-up; per-connection checks never ask NSS (see rpc_peer.c). */
 	gr = getgrnam(QV_RPC_READ_GROUP);
 	if (gr != NULL && lchown(path, (uid_t)-1, gr->gr_gid) != 0) {
-		set_err(err, errlen, "cannot give %s to group %s: %s", path, QV_RPC_READ_GROUP,
-		        strerror(errno));
+		qv_rpc_set_err(err, errlen, "cannot give %s to group %s: %s", path,
+		               QV_RPC_READ_GROUP, strerror(errno));
 		unlink(path);
 		return -1;
 	}
 	if (lstat(path, st) != 0 || !S_ISSOCK(st->st_mode)) {
-		set_err(err, errlen,
-		        "the socket %s vanished while it was set up; is another "
-		        "program removing it?",
-		        path);
+		qv_rpc_set_err(err, errlen,
+		               "the socket %s vanished while it was set up; is another "
+		               "program removing it?",
+		               path);
 		return -1;
 	}
 	return 0;
@@ -271,12 +274,12 @@ int qv_rpc_listen(const char *path, int backlog, struct qv_rpc_listener *l, char
 
 	*l = (struct qv_rpc_listener){.fd = -1, .lock_fd = -1};
 	if (path == NULL || path[0] == '\0') {
-		set_err(err, errlen, "no socket path given");
+		qv_rpc_set_err(err, errlen, "no socket path given");
 		return -1;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		set_err(err, errlen, "socket path %s is too long (at most %zu bytes)", path,
-		        sizeof(sa.sun_path) - 1);
+		qv_rpc_set_err(err, errlen, "socket path %s is too long (at most %zu bytes)", path,
+		               sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -297,7 +300,7 @@ int qv_rpc_listen(const char *path, int backlog, struct qv_rpc_listener *l, char
 		goto fail;
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0) {
-		set_err(err, errlen, "socket: %s", strerror(errno));
+		qv_rpc_set_err(err, errlen, "socket: %s", strerror(errno));
 		goto fail;
 	}
 	if (bind_socket(l->fd, &sa, path, &st, err, errlen) != 0)
@@ -306,7 +309,7 @@ int qv_rpc_listen(const char *path, int backlog, struct qv_rpc_listener *l, char
 	l->ino = st.st_ino;
 	l->gid = st.st_gid;
 	if (listen(l->fd, backlog) != 0) {
-		set_err(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		qv_rpc_set_err(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		unlink(path);
 		goto fail;
 	}
