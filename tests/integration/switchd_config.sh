@@ -72,8 +72,11 @@ check_contains "rule 1 as written" "in=vm1,proto=udp" "$(qvctl show flows)"
 TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
 lines() { grep -cE "^$TS $1\$" "$T/switch.log" || true; }
 check_eq "log: vm1 added, once" 1 "$(lines 'info qv-switchd: port vm1: added \(vhost, slot [0-9]+\), down')"
-check_eq "log: table published with its size" 1 \
-	"$(lines 'info qv-switchd: flow-table: generation [0-9]+ published: 2 rule\(s\) of 2')"
+# at least once: the startup rules are published at once, and again when the background rte_acl
+# build of the same rules is folded in (a new generation, same size)
+n_pub=$(lines 'info qv-switchd: flow-table: generation [0-9]+ published: 2 rule\(s\) of 2')
+[ "$n_pub" -ge 1 ] || fail "log: no 'flow-table: generation N published: 2 rule(s) of 2' line"
+pass "log: table published with its size ($n_pub generation(s))"
 check_eq "log: ready line" 1 "$(lines 'notice qv-switchd: ready: 1 PMD\(s\) on CPU [0-9]+, control socket .*')"
 [ "$(grep -cE "^$TS (info|notice|warning|error|debug) qv-switchd: dpdk (EAL|VHOST_CONFIG)" "$T/switch.log")" -gt 0 ] ||
 	fail "no DPDK line went through the log (EAL or VHOST_CONFIG with a level and timestamp)"
