@@ -227,7 +227,8 @@ struct qv_delta_cls *qv_delta_build(const struct qv_rule *rules, uint32_t n, cha
 		tp->bucket[h] = k;
 	}
 	/* search order: best priority first (the entries keep their tuple's bucket arrays) */
-	qsort(d->tuples, d->n_tuples, sizeof(*d->tuples), tuple_cmp);
+	if (d->n_tuples > 1) /* qsort's array may not be NULL, even for none */
+		qsort(d->tuples, d->n_tuples, sizeof(*d->tuples), tuple_cmp);
 	free(order);
 	free(tuple_of);
 	return d;

@@ -180,7 +180,8 @@ struct qv_flow_table *qv_flow_table_new(struct qv_flow_base *base, uint32_t gen,
 		t->copy_of = malloc(sizeof(*t->copy_of) * (n_copies ? n_copies : 1));
 		if (!t->delta || !t->copy_of)
 			goto nomem;
-		memcpy(t->delta, added, sizeof(*added) * n_added);
+		if (n_added) /* added may be NULL when the delta holds only copies */
+			memcpy(t->delta, added, sizeof(*added) * n_added);
 		for (uint32_t i = 0; i < n_copies; i++) {
 			t->delta[n_added + i] = base->rules[copies[i]];
 			t->copy_of[i] = copies[i];
