@@ -35,6 +35,7 @@ struct bench_opts {
 	double resolution; /* search resolution as a share of the ceiling */
 	double search_max; /* pps ceiling of the search, 0 = measured at max rate */
 	unsigned int max_trials;
+	double min_sent; /* a trial must send this share of the offered packets */
 	const char *json;
 	double wait_link; /* s */
 	unsigned int burst;

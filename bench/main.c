@@ -90,7 +90,8 @@ static void search(struct run_env *env, const struct pktgen_sizes *z, const char
 			printf("qv-bench: %s %s: ceiling %.3f Mpps (max rate trial: lost %lu)\n",
 			       kind, label, ceiling / 1e6, (unsigned long)r->lost);
 	}
-	r2544_init(&rs, 0, ceiling, opt.resolution * ceiling, loss_ratio, 0.99, opt.max_trials);
+	r2544_init(&rs, 0, ceiling, opt.resolution * ceiling, loss_ratio, opt.min_sent,
+	           opt.max_trials);
 	double rate;
 	while ((rate = r2544_next(&rs)) > 0 && s->ntrials < BENCH_MAX_TRIALS && !bench_quit) {
 		struct run_result *r = &s->trial[s->ntrials];

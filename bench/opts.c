@@ -78,6 +78,8 @@ static const char usage_text[] =
     "                 (default 0.02)\n"
     "  --search-max R search ceiling in packets/s instead of the measured maximum\n"
     "  --max-trials N at most N trials per search (default 16, at most 32)\n"
+    "  --min-sent F   a trial passes only if it sent >= F x the offered packets (default\n"
+    "                 0.99): a generator that fell behind did not offer the rate\n"
     "  --json FILE    write everything as JSON: {mode, tx_ports, rx_ports, sizes, flows,\n"
     "                 runs:[{label, size, tx, rx, lost, stale, tx_pps, rx_pps, rx_bps,\n"
     "                 loss_ratio, pass, phase, latency_us:{samples,min,p50,p90,p99,p99_9,\n"
@@ -199,6 +201,7 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 		O_RESOLUTION,
 		O_SEARCH_MAX,
 		O_MAX_TRIALS,
+		O_MIN_SENT,
 		O_JSON,
 		O_BURST,
 		O_DESC,
@@ -229,6 +232,7 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 	    {"resolution", required_argument, NULL, O_RESOLUTION},
 	    {"search-max", required_argument, NULL, O_SEARCH_MAX},
 	    {"max-trials", required_argument, NULL, O_MAX_TRIALS},
+	    {"min-sent", required_argument, NULL, O_MIN_SENT},
 	    {"json", required_argument, NULL, O_JSON},
 	    {"burst", required_argument, NULL, O_BURST},
 	    {"desc", required_argument, NULL, O_DESC},
@@ -252,6 +256,7 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 	o->trial = 2;
 	o->resolution = 0.02;
 	o->max_trials = 16;
+	o->min_sent = 0.99;
 	o->wait_link = 10;
 	o->burst = 32;
 	o->nb_desc = 1024;
@@ -368,6 +373,10 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 		case O_SEARCH_MAX:
 			if (opts_parse_rate(a, &o->search_max) || o->search_max <= 0)
 				BAD("--search-max '%s': expected packets/s such as 5M", a);
+			break;
+		case O_MIN_SENT:
+			if (parse_double(a, 1, &o->min_sent) || o->min_sent <= 0)
+				BAD("--min-sent '%s': expected a share 0 < F <= 1", a);
 			break;
 		case O_MAX_TRIALS:
 			if (parse_uint(a, 1, BENCH_MAX_TRIALS, &o->max_trials))
