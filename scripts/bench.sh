@@ -54,7 +54,9 @@
 #               --blocked-duration s during which the switch is reconfigured 1.5 s in: the
 #               whole rule table replaced by an equivalent one (qvctl flow replace-file /
 #               ovs-ofctl replace-flows), a vhost-user port added then deleted (qvctl port
-#               add+del / ovs-vsctl add-port+del-port), and for reference no change at all.
+#               add+del / ovs-vsctl add-port+del-port), qwikvirt only: a chain edited and
+#               applied through qv-controld (new ports and rules; the measured traffic is not
+#               in that chain), and for reference no change at all.
 #               Blocked time = lost packets / offered rate, in ms (CSIT's definition)
 # Matrix (--matrix): {--matrix-rules} x {--matrix-flows} at 64 B, max-rate Mpps both directions
 #   for qwikvirt and OVS with the same wildcard rules (1 = just the forwarding rules), each

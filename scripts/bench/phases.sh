@@ -89,8 +89,52 @@ op_ovs_port() {
 }
 op_none() { :; }
 
+# chain: qv-controld (no VMs: the VNF ports are vhost-user ports nobody serves) applies an
+# edited service definition: chain 'edit' gets another match and a second VNF hop, i.e. new
+# ports and rules through the same path an operator's `qvctl apply` takes. The generator's
+# traffic a <-> b belongs to no chain: what it loses is what the change costs the traffic the
+# change does not touch, which must be nothing.
+chain_yaml() { # chain_yaml FILE PORT EXTRA(yes|no)
+	cat >"$1" <<Y
+switch:
+  socket-dir: $BW/qv
+ports:
+  - {name: ua, type: vhost, path: $BW/qv/ua.sock}
+  - {name: ub, type: vhost, path: $BW/qv/ub.sock}
+vnfs:
+  - {name: fw, vcpus: 1, memory: 256MiB, kernel: /boot/vmlinuz}
+$([ "$3" = yes ] && echo "  - {name: ids, vcpus: 1, memory: 256MiB, kernel: /boot/vmlinuz}")
+chains:
+  - name: edit
+    from: ua
+    match: {proto: tcp, dst-port: $2}
+    hops: [$([ "$3" = yes ] && echo "fw, ids" || echo fw)]
+    to: ub
+Y
+}
+pre_qwikvirt_chain() {
+	local cd=$BW/qv/cd
+	mkdir -p "$cd"
+	taskset -c "$GEN_CPU" "$BUILD/control/controld/qv-controld" --socket "$cd/cd.sock" \
+		--switch "$BW/qv/sw.sock" --state-dir "$cd/state" --no-vms --interval 1000 \
+		>"$RUNLOG.controld" 2>&1 &
+	CD_PID=$!
+	BL_PIDS+=("$CD_PID")
+	bl_wait "qv-controld ready" 60 grep -q 'qv-controld: ready' "$RUNLOG.controld"
+	QVC="$QV --controld $cd/cd.sock"
+	chain_yaml "$cd/svc.yaml" 8080 no
+	$QVC apply "$cd/svc.yaml" >/dev/null
+	chain_yaml "$cd/svc.yaml" 8081 yes
+}
+op_qwikvirt_chain() {
+	$QVC apply "$BW/qv/cd/svc.yaml" >/dev/null &&
+		$QV --json show ports | jq -e '.ports[] | select(.name == "ids-0-in")' >/dev/null
+}
+post_qwikvirt_chain() { bl_stop_pid "$CD_PID" 20; bl_forget "$CD_PID"; }
+
 # phase_blocked SIZE SWITCH: PH_BLOCKED = {op: {lost, offered_mpps, blocked_ms, op_s}} for
-# none (the same run without a change: what the load itself loses), rules and port. Blocked
+# none (the same run without a change: what the load itself loses), rules, port and (qwikvirt)
+# chain; pre_/post_<switch>_<op>, where defined, run before and after the measured run. Blocked
 # time is CSIT's: packets lost / offered rate. The change starts 1 s into the measured part.
 phase_blocked() {
 	local size=$1 sw=$2 op fn rate t0 t1 pid rc
@@ -103,9 +147,11 @@ phase_blocked() {
 	fi
 	rate=$(awk -v r="$PH_BASE_PPS" 'BEGIN {printf "%d", r * 0.9}')
 	PH_BLOCKED={}
-	for op in none rules port; do
+	for op in none rules port chain; do
 		fn=op_${sw}_$op
 		[ "$op" = none ] && fn=op_none
+		declare -F "$fn" >/dev/null || continue
+		! declare -F "pre_${sw}_$op" >/dev/null || "pre_${sw}_$op"
 		qvbench "blk-$op" --size "$size" --mode gen --tx 0,1 --rx 0,1 --rate "$rate" \
 			--duration "$BLOCKED_DUR" --warmup 0.5 --latency 0 &
 		pid=$!
@@ -116,6 +162,7 @@ phase_blocked() {
 		t1=$(date +%s.%N)
 		rc=0
 		wait "$pid" || rc=$?
+		! declare -F "post_${sw}_$op" >/dev/null || "post_${sw}_$op"
 		if [ $rc -ne 0 ]; then
 			bl_log "blocked-time run ($op) failed: $RUNLOG.blk-$op.log"
 			continue

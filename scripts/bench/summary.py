@@ -144,7 +144,9 @@ def blocked_table(rows, out):
     keys = list(dict.fromkeys((r["size"], r["switch"]) for r in rows))
     for s, sw in keys:
         reps = [r for r in rows if r["size"] == s and r["switch"] == sw]
-        for op in ("none", "rules", "port"):
+        for op in ("none", "rules", "port", "chain"):
+            if not any(op in r["blocked"] for r in reps):
+                continue
             xs = [r["blocked"].get(op) or {} for r in reps]
             e = {"size": s, "switch": sw, "change": op,
                  "lost": med([x.get("lost") for x in xs]),

@@ -48,14 +48,16 @@ check_eq "percentiles ordered at every load" 0 \
 	"$(jq -s '[.[].latency_at_load[] | select(.samples > 0) |
 		select(.min > .p50 or .p50 > .p90 or .p90 > .p99 or .p99 > .p99_9 or
 			.p99_9 > .max)] | length' "$R")"
-check_eq "blocked time for qwikvirt and ovs only, for none, rules and port" \
-	"ovs:none,port,rules qwikvirt:none,port,rules" \
+check_eq "blocked time for qwikvirt (none, rules, port, chain) and ovs (none, rules, port) only" \
+	"ovs:none,port,rules qwikvirt:chain,none,port,rules" \
 	"$(jq -rs '[.[] | select(.blocked) | "\(.switch):\(.blocked | keys | join(","))"] | unique |
 		join(" ")' "$R")"
 check_eq "blocked ms = lost / offered rate" 0 \
 	"$(jq -s '[.[].blocked // {} | .[] | select(.offered_mpps > 0) |
 		select(((.lost / (.offered_mpps * 1e6) * 1000) - .blocked_ms) | fabs > 1e-6)] |
 		length' "$R")"
+grep -q 'change failed' "$T/bench.log" && fail "a reconfiguration failed: $(grep 'change failed' "$T/bench.log")"
+pass "every reconfiguration succeeded (the chain edit added its second VNF's ports)"
 check_eq "the matrix: 2 rules x 2 flows x 2 switches" 8 "$(jq -s length "$OUT/matrix.jsonl")"
 S=$OUT/summary.json
 check_eq "summary: a result row per size and switch" 6 "$(jq '.results | length' "$S")"
