@@ -180,7 +180,6 @@ if [ "$VNF" = vm ] && [ "$TOPO" != v2v ]; then
 	[ "$started" = none ] || BL_HOOKS+=("'$SRC/scripts/setup-libvirt.sh' stop")
 	"$SRC/scripts/build-guest.sh" "$GUEST_DIR" >&2 || bl_die "build-guest.sh failed"
 fi
-OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 if [ ! -x "$BUILD/bench/qv-bench" ] || [ ! -x "$BUILD/dataplane/qv-switchd" ]; then
 	bl_log "building qwikvirt into $BUILD"
 	if [ -x "$SRC/scripts/build.sh" ] && [ "$BUILD" = "$SRC/build" ]; then

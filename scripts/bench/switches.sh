@@ -152,45 +152,10 @@ sw_stop_testpmd() {
 	TP_CYC=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$RUNLOG.switch" | tail -n 1)
 }
 
-ovs_stop() {
-	local d p
-	for d in ovs-vswitchd ovsdb-server; do
-		[ -f "$OVS_RUNDIR/$d.pid" ] || continue
-		p=$(cat "$OVS_RUNDIR/$d.pid")
-		timeout 10 ovs-appctl -t "$OVS_RUNDIR/$d.ctl" exit >/dev/null 2>&1 || true
-		bl_stop_pid "$p" 10
-		rm -f "$OVS_RUNDIR/$d.pid"
-	done
-}
 sw_start_ovs() {
-	local o=$BW/ovs p n=1
-	rm -rf "$o"
-	export OVS_RUNDIR=$o/run OVS_DBDIR=$o/db OVS_LOGDIR=$o/log
-	mkdir -p "$OVS_RUNDIR" "$OVS_DBDIR" "$OVS_LOGDIR"
-	VSCTL="ovs-vsctl --db=unix:$OVS_RUNDIR/db.sock --timeout=60"
-	APPCTL="ovs-appctl -t $OVS_RUNDIR/ovs-vswitchd.ctl"
-	ovsdb-tool create "$OVS_DBDIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-	ovsdb-server "$OVS_DBDIR/conf.db" --remote="punix:$OVS_RUNDIR/db.sock" \
-		--pidfile="$OVS_RUNDIR/ovsdb-server.pid" --unixctl="$OVS_RUNDIR/ovsdb-server.ctl" \
-		--log-file="$OVS_LOGDIR/ovsdb-server.log" --detach 2>>"$RUNLOG.switch"
-	BL_PIDS+=("$(cat "$OVS_RUNDIR/ovsdb-server.pid")")
-	[[ " ${BL_HOOKS[*]} " == *" ovs_stop "* ]] || BL_HOOKS+=("ovs_stop")
-	$VSCTL --no-wait init
-	$VSCTL --no-wait set Open_vSwitch . other_config:dpdk-init=true \
-		other_config:dpdk-socket-mem=512 other_config:dpdk-socket-limit=1024 \
-		other_config:dpdk-lcore-mask="$(printf 0x%x $((1 << GEN_CPU)))" \
-		other_config:pmd-cpu-mask="$(printf 0x%x $((1 << PMD_CPU)))" \
-		other_config:dpdk-extra="--file-prefix=qvbovs$$ --no-pci"
-	# taskset: main, handler, revalidator and DPDK control threads on the generator's CPU;
-	# the PMD thread still goes to PMD_CPU through pmd-cpu-mask
-	taskset -c "$GEN_CPU" "$OVS_VSWITCHD" "unix:$OVS_RUNDIR/db.sock" \
-		--pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" --unixctl="$OVS_RUNDIR/ovs-vswitchd.ctl" \
-		--log-file="$OVS_LOGDIR/ovs-vswitchd.log" --detach 2>>"$RUNLOG.switch"
-	SW_PID=$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")
-	BL_PIDS+=("$SW_PID")
-	[ "$($VSCTL get Open_vSwitch . dpdk_initialized)" = true ] ||
-		bl_die "DPDK not initialized in OVS: see $OVS_LOGDIR/ovs-vswitchd.log"
-	$VSCTL add-br br0 -- set bridge br0 datapath_type=netdev
+	local p n=1
+	bl_ovs_start "$BW/ovs" "qvbovs$$" "$RUNLOG.switch"
+	SW_PID=$OVS_PID
 	for p in $SWPORTS; do
 		$VSCTL add-port br0 "$p" -- set Interface "$p" type=dpdkvhostuser ofport_request=$n \
 			${RUN_MTU:+mtu_request=$RUN_MTU}
@@ -198,9 +163,9 @@ sw_start_ovs() {
 		printf -v "SOCK_$p" %s "$OVS_RUNDIR/$p"
 		n=$((n + 1))
 	done
-	ovs_table "$o/flows.txt" 0
+	ovs_table "$BW/ovs/flows.txt" 0
 	ovs-ofctl del-flows br0
-	ovs-ofctl add-flows br0 "$o/flows.txt"
+	ovs-ofctl add-flows br0 "$BW/ovs/flows.txt"
 	for p in $SWPORTS; do bl_wait "OVS socket $p" 60 test -S "$OVS_RUNDIR/$p"; done
 }
 sw_clear_ovs() { $APPCTL dpif-netdev/pmd-stats-clear >/dev/null; }
@@ -209,7 +174,7 @@ sw_cycles_ovs() {
 		p && /avg processing cycles per packet:/ {v=$6} END {print (v == "" ? "null" : v)}'
 }
 sw_rss_ovs() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
-sw_stop_ovs() { ovs_stop; bl_forget "$SW_PID"; }
+sw_stop_ovs() { bl_ovs_stop; bl_forget "$SW_PID"; }
 
 # ---- the VNF stand-ins for pvp/pvvp: testpmd io between two virtio-user ports on CPU 0 -------
 VNF_PIDS=()
