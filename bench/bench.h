@@ -31,9 +31,11 @@ struct bench_opts {
 	bool ndr;
 	double pdr;        /* loss ratio for PDR, < 0 = no PDR */
 	double trial;      /* s per search trial */
+	double final;      /* s of the confirming trial at the found rate, 0 = none */
 	double resolution; /* search resolution as a share of the ceiling */
 	double search_max; /* pps ceiling of the search, 0 = measured at max rate */
 	unsigned int max_trials;
+	double min_sent; /* a trial must send this share of the offered packets */
 	const char *json;
 	double wait_link; /* s */
 	unsigned int burst;
@@ -56,8 +58,13 @@ struct run_result {
 	double tx_pps, rx_pps, rx_bps;
 	struct lat_hist lat; /* cycles */
 	double tsc_hz;
-	bool pass; /* search trials */
+	bool pass;     /* search trials */
+	uint8_t phase; /* search trials: enum trial_phase */
 };
+
+/* What a search trial was for: the max-rate ceiling, a bisection step, or the full-length
+ * trial that confirms the rate found (MLRsearch's final trial). */
+enum trial_phase { PHASE_SEARCH, PHASE_CEILING, PHASE_FINAL };
 
 #define BENCH_MAX_TRIALS 32
 
@@ -66,8 +73,10 @@ struct search_result {
 	char kind[8]; /* "ndr" or "pdr" */
 	char label[24];
 	double loss_ratio;
-	double rate; /* highest passing offered rate, 0 if none passed */
-	int best;    /* index into trial[] of that trial, -1 if none */
+	double rate;    /* highest passing offered rate, 0 if none passed; with a final trial, the
+	                 * rate whose final trial passed */
+	bool confirmed; /* a final trial passed at rate */
+	int best;       /* index into trial[] of that trial, -1 if none */
 	unsigned int ntrials;
 	struct run_result trial[BENCH_MAX_TRIALS];
 };

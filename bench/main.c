@@ -33,6 +33,39 @@ static void on_signal(int sig)
 	bench_quit = 1;
 }
 
+/* The final trial: the rate found by the short trials, held for --final s. A rate that passed
+ * 1 s trials can still lose a packet over 30 s (a periodic stall): each failure steps the rate
+ * down by the resolution, at most FINAL_TRIES times; s->rate ends at the rate that held. */
+#define FINAL_TRIES 3
+static void confirm(struct run_env *env, const struct pktgen_sizes *z, const char *label,
+                    const char *kind, double step, const struct r2544_search *rs,
+                    struct search_result *s)
+{
+	double rate = s->rate;
+
+	for (int i = 0; i < FINAL_TRIES && rate > 0 && s->ntrials < BENCH_MAX_TRIALS && !bench_quit;
+	     i++, rate -= step) {
+		struct run_result *r = &s->trial[s->ntrials];
+		if (bench_run(env, z, rate, opt.final, label, r))
+			return;
+		r->phase = PHASE_FINAL;
+		r->pass = r2544_trial_passes(rs, r->offered, r->tx, r->rx);
+		if (!opt.quiet)
+			printf("qv-bench: %s %s: final trial (%.0f s) at %.3f Mpps: sent %lu lost "
+			       "%lu -> "
+			       "%s\n",
+			       kind, label, opt.final, rate / 1e6, (unsigned long)r->tx,
+			       (unsigned long)r->lost, r->pass ? "pass" : "fail");
+		if (r->pass) {
+			s->best = (int)s->ntrials++;
+			s->rate = rate;
+			s->confirmed = true;
+			return;
+		}
+		s->ntrials++;
+	}
+}
+
 /* One RFC 2544 search for one size spec: ceiling from a max-rate trial, then bisection. */
 static void search(struct run_env *env, const struct pktgen_sizes *z, const char *label,
                    const char *kind, double loss_ratio, struct search_result *s)
@@ -52,11 +85,13 @@ static void search(struct run_env *env, const struct pktgen_sizes *z, const char
 			return;
 		ceiling = r->tx_pps;
 		r->pass = false;
+		r->phase = PHASE_CEILING;
 		if (!opt.quiet)
 			printf("qv-bench: %s %s: ceiling %.3f Mpps (max rate trial: lost %lu)\n",
 			       kind, label, ceiling / 1e6, (unsigned long)r->lost);
 	}
-	r2544_init(&rs, 0, ceiling, opt.resolution * ceiling, loss_ratio, 0.99, opt.max_trials);
+	r2544_init(&rs, 0, ceiling, opt.resolution * ceiling, loss_ratio, opt.min_sent,
+	           opt.max_trials);
 	double rate;
 	while ((rate = r2544_next(&rs)) > 0 && s->ntrials < BENCH_MAX_TRIALS && !bench_quit) {
 		struct run_result *r = &s->trial[s->ntrials];
@@ -73,6 +108,8 @@ static void search(struct run_env *env, const struct pktgen_sizes *z, const char
 			       (unsigned long)r->lost, r->pass ? "pass" : "fail");
 		s->ntrials++;
 	}
+	if (opt.final > 0 && s->best >= 0)
+		confirm(env, z, label, kind, opt.resolution * ceiling, &rs, s);
 }
 
 /* Splits argv at "--"; --help anywhere after it (or with no "--") prints ours, not the EAL's. */

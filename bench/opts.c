@@ -40,8 +40,10 @@ static const char usage_text[] =
     "\n"
     "Traffic:\n"
     "  --tx LIST, --rx LIST  ports that send / whose receptions count, e.g. 0 or 0,1\n"
-    "  --size SPEC    frame length in bytes as handed to the port (no CRC, as testpmd\n"
-    "                 --txpkts), 58..9000: 64 (default); a list 64,512,1518 measured one after\n"
+    "  --size SPEC    frame size in bytes, the 4-byte FCS included as RFC 2544 counts it (the\n"
+    "                 port is handed SIZE-4 bytes: virtual ports carry no CRC), 62..9018:\n"
+    "                 64 (default, the minimum Ethernet frame); 1518 holds a 1500-byte IP\n"
+    "                 packet, 9018 a 9000-byte one; a list 64,512,1518 measured one after\n"
     "                 the other; imix = 64:7,570:4,1518:1 interleaved in one stream; or\n"
     "                 mix:LEN:WEIGHT,... for another mix\n"
     "  --flows N      vary source/destination IPv4 addresses (10.0.0.1+i -> 10.128.0.1+i) and\n"
@@ -69,21 +71,28 @@ static const char usage_text[] =
     "  --pdr RATIO    the same for the partial-drop rate: loss <= RATIO of the sent packets\n"
     "                 (e.g. 0.001 = 0.1 %); --ndr and --pdr may be combined\n"
     "  --trial S      seconds per search trial (default 2)\n"
+    "  --final S      then one trial of S s at the rate found, which must pass too (else the\n"
+    "                 rate steps down by the resolution, at most 3 times): short trials find\n"
+    "                 the rate, the final one confirms it (default 0 = none)\n"
     "  --resolution F stop when the passing and failing rates are within F x ceiling\n"
     "                 (default 0.02)\n"
     "  --search-max R search ceiling in packets/s instead of the measured maximum\n"
     "  --max-trials N at most N trials per search (default 16, at most 32)\n"
+    "  --min-sent F   a trial passes only if it sent >= F x the offered packets (default\n"
+    "                 0.99): a generator that fell behind did not offer the rate\n"
     "  --json FILE    write everything as JSON: {mode, tx_ports, rx_ports, sizes, flows,\n"
     "                 runs:[{label, size, tx, rx, lost, stale, tx_pps, rx_pps, rx_bps,\n"
-    "                 loss_ratio, latency_us:{samples,min,p50,p99,p99_9,max,mean}}],\n"
-    "                 search:[{kind, label, loss_ratio, rate_pps, best, trials:[...]}]}\n"
+    "                 loss_ratio, pass, phase, latency_us:{samples,min,p50,p90,p99,p99_9,\n"
+    "                 max,mean}}], search:[{kind, label, loss_ratio, rate_pps, confirmed,\n"
+    "                 best, trials:[...]}]} (a trial's phase: ceiling, search or final)\n"
     "\n"
     "Tuning: --burst N (default 32), --desc N ring descriptors (default 1024), --mbufs N\n"
     "(default 16384), --wait-link S to wait for links (default 10), --quiet (no periodic\n"
     "lines). --help: this text.\n"
     "\n"
     "Counting: sent = received + lost for every gen run (lost = sent - received once the\n"
-    "ports are quiet); rx Gbit/s counts 24 bytes of CRC, preamble and gap per frame.\n"
+    "ports are quiet); rx Gbit/s counts each frame (FCS included) plus 20 bytes of preamble\n"
+    "and gap.\n"
     "Exit codes: 0 ok, 1 bad usage, 2 runtime error (EAL, ports, link down, file), 130\n"
     "stopped by a signal (results so far are still printed and written).\n"
     "\n"
@@ -188,9 +197,11 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 		O_NDR,
 		O_PDR,
 		O_TRIAL,
+		O_FINAL,
 		O_RESOLUTION,
 		O_SEARCH_MAX,
 		O_MAX_TRIALS,
+		O_MIN_SENT,
 		O_JSON,
 		O_BURST,
 		O_DESC,
@@ -217,9 +228,11 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 	    {"ndr", no_argument, NULL, O_NDR},
 	    {"pdr", required_argument, NULL, O_PDR},
 	    {"trial", required_argument, NULL, O_TRIAL},
+	    {"final", required_argument, NULL, O_FINAL},
 	    {"resolution", required_argument, NULL, O_RESOLUTION},
 	    {"search-max", required_argument, NULL, O_SEARCH_MAX},
 	    {"max-trials", required_argument, NULL, O_MAX_TRIALS},
+	    {"min-sent", required_argument, NULL, O_MIN_SENT},
 	    {"json", required_argument, NULL, O_JSON},
 	    {"burst", required_argument, NULL, O_BURST},
 	    {"desc", required_argument, NULL, O_DESC},
@@ -243,6 +256,7 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 	o->trial = 2;
 	o->resolution = 0.02;
 	o->max_trials = 16;
+	o->min_sent = 0.99;
 	o->wait_link = 10;
 	o->burst = 32;
 	o->nb_desc = 1024;
@@ -346,6 +360,10 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 			if (parse_double(a, 1e5, &o->trial) || o->trial <= 0)
 				BAD("--trial '%s': expected seconds > 0", a);
 			break;
+		case O_FINAL:
+			if (parse_double(a, 1e5, &o->final) || o->final < 0)
+				BAD("--final '%s': expected seconds >= 0", a);
+			break;
 		case O_RESOLUTION:
 			if (parse_double(a, 0.5, &o->resolution) || o->resolution <= 0)
 				BAD("--resolution '%s': expected a share of the ceiling, 0 < F <= "
@@ -355,6 +373,10 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 		case O_SEARCH_MAX:
 			if (opts_parse_rate(a, &o->search_max) || o->search_max <= 0)
 				BAD("--search-max '%s': expected packets/s such as 5M", a);
+			break;
+		case O_MIN_SENT:
+			if (parse_double(a, 1, &o->min_sent) || o->min_sent <= 0)
+				BAD("--min-sent '%s': expected a share 0 < F <= 1", a);
 			break;
 		case O_MAX_TRIALS:
 			if (parse_uint(a, 1, BENCH_MAX_TRIALS, &o->max_trials))

@@ -81,7 +81,7 @@ static int parse_len(const char *s, char **end, uint32_t *out)
 {
 	errno = 0;
 	unsigned long v = strtoul(s, end, 10);
-	if (errno || *end == s || v < PKTGEN_MIN_LEN || v > PKTGEN_MAX_LEN)
+	if (errno || *end == s || v < PKTGEN_MIN_FRAME || v > PKTGEN_MAX_FRAME)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
@@ -125,11 +125,10 @@ int pktgen_sizes_parse(const char *s, struct pktgen_sizes *out, char *err, size_
 			return -1;
 		}
 		if (parse_len(p, &end, &out->len[out->n])) {
-			snprintf(
-			    err, errlen,
-			    "size '%s': expected frame lengths %d..%d (e.g. 64, 64,1518, imix, "
-			    "mix:64:7,1518:1)",
-			    s, PKTGEN_MIN_LEN, PKTGEN_MAX_LEN);
+			snprintf(err, errlen,
+			         "size '%s': expected frame sizes %d..%d, FCS included (e.g. 64, "
+			         "64,1518, imix, mix:64:7,1518:1)",
+			         s, PKTGEN_MIN_FRAME, PKTGEN_MAX_FRAME);
 			return -1;
 		}
 		out->weight[out->n] = 1;

@@ -7,11 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Frame lengths are what the port is handed (no CRC on virtual ports), as testpmd --txpkts. */
+/* Frame sizes count the 4-byte FCS, as RFC 2544 does: a port is handed SIZE - 4 bytes (virtual
+ * ports carry no CRC), so 64 is the minimum Ethernet frame and 1518 holds a 1500-byte IP packet,
+ * which a switch port of MTU 1500 must forward. (Until 2026-12 qv-bench handed the port SIZE
+ * bytes, as testpmd --txpkts: its "1518" carried 1504 bytes of IP, more than the MTU.) The
+ * *_LEN values below are data lengths, the *_FRAME ones sizes with the FCS. */
+#define PKTGEN_FCS_LEN 4
 #define PKTGEN_HDR_LEN 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
 #define PKTGEN_STAMP_LEN 16
 #define PKTGEN_MIN_LEN (PKTGEN_HDR_LEN + PKTGEN_STAMP_LEN)
-#define PKTGEN_MAX_LEN 9000
+#define PKTGEN_MAX_LEN 9014 /* a 9000-byte IP packet */
+#define PKTGEN_MIN_FRAME (PKTGEN_MIN_LEN + PKTGEN_FCS_LEN)
+#define PKTGEN_MAX_FRAME (PKTGEN_MAX_LEN + PKTGEN_FCS_LEN)
 #define PKTGEN_MAX_SIZES 16
 /* The first three bytes of the payload say "this is ours"; the fourth is the trial number, so
  * packets left over from an earlier trial are told apart from this trial's. */
@@ -34,7 +41,7 @@ struct pktgen_cfg {
 /* Frame sizes: one fixed size, a list (each size measured in turn) or a mix sent interleaved in
  * one stream (IMIX). */
 struct pktgen_sizes {
-	uint32_t len[PKTGEN_MAX_SIZES];
+	uint32_t len[PKTGEN_MAX_SIZES];    /* frame sizes, FCS included */
 	uint32_t weight[PKTGEN_MAX_SIZES]; /* mix only */
 	unsigned int n;
 	bool mix;
@@ -49,10 +56,16 @@ void pktgen_cfg_default(struct pktgen_cfg *c);
  * "mix:64:7,1518:1". Returns 0, or -1 with a message for a person in err. */
 int pktgen_sizes_parse(const char *s, struct pktgen_sizes *out, char *err, size_t errlen);
 
+/* Bytes handed to the port for a frame of this size (the FCS is not in the buffer). */
+static inline uint32_t pktgen_data_len(uint32_t frame)
+{
+	return frame - PKTGEN_FCS_LEN;
+}
+
 /* Frame length of the idx-th packet of a mix (interleaved so that no size comes in long runs). */
 uint32_t pktgen_mix_len(const struct pktgen_sizes *z, uint64_t idx);
 
-/* Average frame length of a mix (for bit rates). */
+/* Average frame size of a mix, FCS included (for bit rates). */
 double pktgen_mix_avg(const struct pktgen_sizes *z);
 
 /* Writes a complete frame of len bytes (PKTGEN_MIN_LEN..PKTGEN_MAX_LEN) for flow (taken modulo

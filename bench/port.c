@@ -24,8 +24,9 @@ int bench_port_setup(uint16_t p, struct rte_mempool *mp, unsigned int nb_desc, u
 		        rte_strerror(-rc));
 		return rc;
 	}
+	/* max_len is a frame size, FCS included, as RTE_ETHER_MAX_LEN (1518) is */
 	if (max_len > RTE_ETHER_MAX_LEN) {
-		uint32_t mtu = max_len - RTE_ETHER_HDR_LEN;
+		uint32_t mtu = max_len - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
 		if (mtu <= info.max_mtu)
 			conf.rxmode.mtu = mtu;
 		else

@@ -37,7 +37,7 @@ static struct templates tmpl;
 static void make_templates(const struct bench_opts *o, const struct pktgen_sizes *z, uint8_t trial)
 {
 	for (unsigned int i = 0; i < z->n; i++)
-		pktgen_build(tmpl.buf[i], z->len[i], &o->pkt, 0, trial, 0, 0);
+		pktgen_build(tmpl.buf[i], pktgen_data_len(z->len[i]), &o->pkt, 0, trial, 0, 0);
 }
 
 /* Fast path: builds n packets for one port; returns how many (fewer if the pool ran dry). */
@@ -52,7 +52,7 @@ static unsigned int build(struct run_env *env, const struct pktgen_sizes *z, str
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t idx = q->idx++;
 		unsigned int k = z->mix ? z->pattern[idx % z->pattern_len] : 0;
-		uint32_t len = z->len[k];
+		uint32_t len = pktgen_data_len(z->len[k]);
 		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)len);
 		rte_memcpy(d, tmpl.buf[k], len);
 		if (o->pkt.flows > 1)
@@ -249,7 +249,7 @@ int bench_run(struct run_env *env, const struct pktgen_sizes *z, double rate, do
 		out->tx = injected + io_fwd;
 		out->io_fwd = io_fwd;
 		out->io_drop = io_drop;
-		out->rx_bytes = (uint64_t)((double)out->rx * out->avg_len);
+		out->rx_bytes = (uint64_t)((double)out->rx * (out->avg_len - PKTGEN_FCS_LEN));
 	}
 	/* Loss only means something when this process both sends and counts receptions. */
 	if (o->mode == MODE_GEN && out->tx > out->rx)
@@ -257,7 +257,8 @@ int bench_run(struct run_env *env, const struct pktgen_sizes *z, double rate, do
 	out->tx_pps = out->elapsed > 0 ? (double)out->tx / out->elapsed : 0;
 	out->rx_pps = out->elapsed > 0 ? (double)out->rx / out->elapsed : 0;
 	/* Bits on the wire per frame: + 4 CRC + 8 preamble + 12 inter-frame gap. */
-	out->rx_bps = out->rx_pps * (out->avg_len + 24) * 8;
+	/* on the wire: the frame (FCS included) + 8 bytes of preamble and 12 of gap */
+	out->rx_bps = out->rx_pps * (out->avg_len + 20) * 8;
 	out->lat = lat;
 	out->tsc_hz = hz;
 	return bench_quit ? -1 : 0;

@@ -83,10 +83,13 @@ static void json_run(FILE *f, const struct run_result *r)
 	json_num(f, "tx_pps", r->tx_pps, true);
 	json_num(f, "rx_pps", r->rx_pps, true);
 	json_num(f, "rx_bps", r->rx_bps, true);
-	fprintf(f, "\"pass\":%s,\"latency_us\":{\"samples\":%" PRIu64 ",",
-	        r->pass ? "true" : "false", r->lat.count);
+	static const char *const phase[] = {"search", "ceiling", "final"};
+	fprintf(f, "\"pass\":%s,\"phase\":\"%s\",\"latency_us\":{\"samples\":%" PRIu64 ",",
+	        r->pass ? "true" : "false", phase[r->phase <= PHASE_FINAL ? r->phase : 0],
+	        r->lat.count);
 	json_num(f, "min", stats_lat_us(r, 0), true);
 	json_num(f, "p50", stats_lat_us(r, 0.5), true);
+	json_num(f, "p90", stats_lat_us(r, 0.9), true);
 	json_num(f, "p99", stats_lat_us(r, 0.99), true);
 	json_num(f, "p99_9", stats_lat_us(r, 0.999), true);
 	json_num(f, "max", stats_lat_us(r, 1), true);
@@ -139,7 +142,7 @@ int stats_json(const char *path, const struct bench_opts *o, const char *mode_na
 		        s[i].label);
 		json_num(f, "loss_ratio", s[i].loss_ratio, true);
 		json_num(f, "rate_pps", s[i].rate, true);
-		fprintf(f, "\"best\":");
+		fprintf(f, "\"confirmed\":%s,\"best\":", s[i].confirmed ? "true" : "false");
 		if (s[i].best >= 0)
 			json_run(f, &s[i].trial[s[i].best]);
 		else

@@ -202,39 +202,7 @@ bl_stop_pid "$SW_PID" 20
 bl_forget "$SW_PID"
 
 if [ "$OVS" = 1 ]; then
-	OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
-	[ -x "$OVS_VSWITCHD" ] || bl_die "--ovs: $OVS_VSWITCHD missing (apt-get install openvswitch-switch-dpdk)"
-	o=$BW/ovs
-	export OVS_RUNDIR=$o/run OVS_DBDIR=$o/db OVS_LOGDIR=$o/log
-	mkdir -p "$OVS_RUNDIR" "$OVS_DBDIR" "$OVS_LOGDIR"
-	VSCTL="ovs-vsctl --db=unix:$OVS_RUNDIR/db.sock --timeout=60"
-	ovs_stop() {
-		local d p
-		for d in ovs-vswitchd ovsdb-server; do
-			[ -f "$OVS_RUNDIR/$d.pid" ] || continue
-			p=$(cat "$OVS_RUNDIR/$d.pid")
-			timeout 10 ovs-appctl -t "$OVS_RUNDIR/$d.ctl" exit >/dev/null 2>&1 || true
-			bl_stop_pid "$p"
-			rm -f "$OVS_RUNDIR/$d.pid"
-		done
-	}
-	BL_HOOKS+=("ovs_stop")
-	ovsdb-tool create "$OVS_DBDIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-	ovsdb-server "$OVS_DBDIR/conf.db" --remote="punix:$OVS_RUNDIR/db.sock" \
-		--pidfile="$OVS_RUNDIR/ovsdb-server.pid" --unixctl="$OVS_RUNDIR/ovsdb-server.ctl" \
-		--log-file="$OVS_LOGDIR/ovsdb-server.log" --detach
-	BL_PIDS+=("$(cat "$OVS_RUNDIR/ovsdb-server.pid")")
-	$VSCTL --no-wait init
-	$VSCTL --no-wait set Open_vSwitch . other_config:dpdk-init=true \
-		other_config:dpdk-socket-mem=512 other_config:dpdk-socket-limit=1024 \
-		other_config:dpdk-lcore-mask="$(printf 0x%x $((1 << GEN_CPU)))" \
-		other_config:pmd-cpu-mask="$(printf 0x%x $((1 << PMD_CPU)))" \
-		other_config:dpdk-extra="--file-prefix=qvrsovs$$ --no-pci"
-	taskset -c "$GEN_CPU" "$OVS_VSWITCHD" "unix:$OVS_RUNDIR/db.sock" \
-		--pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" --unixctl="$OVS_RUNDIR/ovs-vswitchd.ctl" \
-		--log-file="$OVS_LOGDIR/ovs-vswitchd.log" --detach
-	BL_PIDS+=("$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")")
-	$VSCTL add-br br0 -- set bridge br0 datapath_type=netdev
+	bl_ovs_start "$BW/ovs" "qvrsovs$$" "$BW/ovs.log"
 	$VSCTL add-port br0 a -- set Interface a type=dpdkvhostuser ofport_request=1
 	$VSCTL add-port br0 b -- set Interface b type=dpdkvhostuser ofport_request=2
 	say ""

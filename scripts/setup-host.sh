@@ -24,7 +24,9 @@ PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       iputils-ping ethtool netcat-openbsd
       # scripts/fuzz.sh: clang, libFuzzer's runtime (libclang-rt-14-dev), and libxml2 for the
       # domain_xml target's well-formedness check
-      clang libclang-rt-14-dev libxml2-dev)
+      clang libclang-rt-14-dev libxml2-dev
+      # scripts/bench.sh's comparison switch and plot (tests/integration/bench_tooling.sh)
+      openvswitch-switch-dpdk gnuplot-nox)
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
 
@@ -35,8 +37,14 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup-host: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # no package script may start a system-wide service (OVS would take hugepages and CPUs)
+    policy=""
+    [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d &&
+        chmod +x /usr/sbin/policy-rc.d && policy=1; }
+    rc=0
+    { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } || rc=$?
+    [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+    [ $rc -eq 0 ] || { echo "setup-host.sh: apt-get install ${missing[*]} failed" >&2; exit 1; }
 fi
 
 # Hugepages: DPDK's memory. Raise to PAGES if fewer are configured.

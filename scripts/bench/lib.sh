@@ -178,3 +178,50 @@ bl_vnf_standin() {
 bl_telemetry() {
 	echo "$2" | python3 /usr/bin/dpdk-telemetry.py -f "$1" 2>/dev/null | tail -n 1
 }
+
+# bl_ovs_start DIR FILE-PREFIX LOG: a private OVS-DPDK (ovsdb-server and ovs-vswitchd-dpdk, db,
+# run and log dirs under DIR, removed first), DPDK lcores on GEN_CPU and its PMD on PMD_CPU,
+# bridge br0 (netdev) without ports. Sets OVS_RUNDIR, VSCTL, APPCTL, OVS_PID; bl_ovs_stop (a
+# cleanup hook too) stops both daemons.
+OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+bl_ovs_start() {
+	local o=$1 prefix=$2 log=$3
+	[ -x "$OVS_VSWITCHD" ] || bl_die "$OVS_VSWITCHD missing (apt-get install openvswitch-switch-dpdk)"
+	rm -rf "$o"
+	export OVS_RUNDIR=$o/run OVS_DBDIR=$o/db OVS_LOGDIR=$o/log
+	mkdir -p "$OVS_RUNDIR" "$OVS_DBDIR" "$OVS_LOGDIR"
+	VSCTL="ovs-vsctl --db=unix:$OVS_RUNDIR/db.sock --timeout=60"
+	APPCTL="ovs-appctl -t $OVS_RUNDIR/ovs-vswitchd.ctl"
+	ovsdb-tool create "$OVS_DBDIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+	ovsdb-server "$OVS_DBDIR/conf.db" --remote="punix:$OVS_RUNDIR/db.sock" \
+		--pidfile="$OVS_RUNDIR/ovsdb-server.pid" --unixctl="$OVS_RUNDIR/ovsdb-server.ctl" \
+		--log-file="$OVS_LOGDIR/ovsdb-server.log" --detach 2>>"$log"
+	BL_PIDS+=("$(cat "$OVS_RUNDIR/ovsdb-server.pid")")
+	[[ " ${BL_HOOKS[*]} " == *" bl_ovs_stop "* ]] || BL_HOOKS+=("bl_ovs_stop")
+	$VSCTL --no-wait init
+	$VSCTL --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+		other_config:dpdk-socket-mem=512 other_config:dpdk-socket-limit=1024 \
+		other_config:dpdk-lcore-mask="$(printf 0x%x $((1 << GEN_CPU)))" \
+		other_config:pmd-cpu-mask="$(printf 0x%x $((1 << PMD_CPU)))" \
+		other_config:dpdk-extra="--file-prefix=$prefix --no-pci"
+	# taskset: main, handler, revalidator and DPDK control threads on the generator's CPU;
+	# the PMD thread still goes to PMD_CPU through pmd-cpu-mask
+	taskset -c "$GEN_CPU" "$OVS_VSWITCHD" "unix:$OVS_RUNDIR/db.sock" \
+		--pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" --unixctl="$OVS_RUNDIR/ovs-vswitchd.ctl" \
+		--log-file="$OVS_LOGDIR/ovs-vswitchd.log" --detach 2>>"$log"
+	OVS_PID=$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")
+	BL_PIDS+=("$OVS_PID")
+	[ "$($VSCTL get Open_vSwitch . dpdk_initialized)" = true ] ||
+		bl_die "DPDK not initialized in OVS: see $OVS_LOGDIR/ovs-vswitchd.log"
+	$VSCTL add-br br0 -- set bridge br0 datapath_type=netdev
+}
+bl_ovs_stop() {
+	local d p
+	for d in ovs-vswitchd ovsdb-server; do
+		[ -f "$OVS_RUNDIR/$d.pid" ] || continue
+		p=$(cat "$OVS_RUNDIR/$d.pid")
+		timeout 10 ovs-appctl -t "$OVS_RUNDIR/$d.ctl" exit >/dev/null 2>&1 || true
+		bl_stop_pid "$p" 10
+		rm -f "$OVS_RUNDIR/$d.pid"
+	done
+}

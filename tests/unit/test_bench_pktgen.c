@@ -123,7 +123,7 @@ static void test_size_specs(void)
 	CU_ASSERT_EQUAL(z.len[2], 1518);
 	CU_ASSERT_FALSE(z.mix);
 	CU_ASSERT_EQUAL(pktgen_sizes_parse("32", &z, err, sizeof(err)), -1);
-	CU_ASSERT(strstr(err, "58..9000") != NULL);
+	CU_ASSERT(strstr(err, "62..9018") != NULL);
 	CU_ASSERT_EQUAL(pktgen_sizes_parse("64,", &z, err, sizeof(err)), -1);
 	CU_ASSERT_EQUAL(pktgen_sizes_parse("64x", &z, err, sizeof(err)), -1);
 	CU_ASSERT_EQUAL(pktgen_sizes_parse("mix:64", &z, err, sizeof(err)), -1);
