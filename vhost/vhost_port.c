@@ -52,6 +52,7 @@ struct qv_vhost_port {
 	 * into rte_vhost during which one returned (each a use of a device being freed). */
 	_Atomic uint32_t gone_seq;
 	_Atomic uint64_t late_calls;
+	void (*link_event)(struct qv_port *p, bool up, const char *reason); /* the switch's log */
 };
 
 void (*qv_vhost_quiesce)(void);
@@ -349,6 +350,8 @@ static int vh_new_device(int vid)
 	pthread_mutex_unlock(&v->state_lock);
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
 	atomic_store_explicit(&v->base.up, true, memory_order_release);
+	if (v->link_event)
+		v->link_event(&v->base, true, "guest connected, rings ready");
 	RTE_LOG(INFO, USER1,
 	        "qv: port %s: vhost device %d ready, %u vring(s) so far, rx on pairs 0x%x, tx "
 	        "on pairs 0x%x\n",
@@ -365,6 +368,10 @@ static void vh_destroy_device(int vid)
 	/* Unpublish first: a PMD that reads the port from here on leaves rte_vhost alone. */
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
 	atomic_store_explicit(&v->base.up, false, memory_order_release);
+	if (v->link_event)
+		v->link_event(&v->base, false,
+		              "no guest: the vhost-user peer is not connected or its rings are not "
+		              "ready");
 	/* The next device starts from nothing: its vrings announce themselves again. */
 	pthread_mutex_lock(&v->state_lock);
 	v->notif_off = 0;
@@ -475,6 +482,7 @@ static struct qv_port *vh_open(const struct qv_port_config *cfg, char *err, size
 	snprintf(v->base.name, sizeof(v->base.name), "%s", name);
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	v->client = client;
+	v->link_event = cfg->link_event;
 	v->base.n_rxq = v->base.n_txq = queues;
 	v->base.numa = -1;
 	atomic_init(&v->vid, -1);
