@@ -44,6 +44,7 @@ struct qv_ethdev_port {
 	bool self_spread;       /* spreads over rx queues without RSS offloads (af_packet fanout) */
 	uint16_t class_max_mtu; /* qv_ethdev_opts.max_mtu */
 	uint32_t class_rx_room; /* qv_ethdev_opts.rx_room */
+	uint16_t class_rx_desc; /* qv_ethdev_opts.rx_desc */
 	bool lsc;               /* link-state interrupt registered */
 	struct qv_netdev_watch *watch; /* iface's link changes from rtnetlink, NULL: polled */
 	/* The link as last reported through link_event (base.up is also cleared by the switch
@@ -372,7 +373,8 @@ static struct rte_mempool *own_pool_if_short(struct qv_ethdev_port *e, struct rt
 /* Configures, sets up and starts the (stopped) device as pl says. */
 static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *err, size_t errlen)
 {
-	uint16_t nrx = QV_ETHDEV_DESC, ntx = QV_ETHDEV_DESC, pid = e->port_id;
+	uint16_t nrx = e->class_rx_desc ? e->class_rx_desc : QV_ETHDEV_DESC, ntx = QV_ETHDEV_DESC;
+	uint16_t pid = e->port_id;
 	struct rte_mempool *mp;
 	int rc, socket;
 
@@ -505,6 +507,7 @@ struct qv_port *qv_ethdev_open_as(const struct qv_port_config *cfg, const char *
 	e->self_spread = opts->self_spread;
 	e->class_max_mtu = opts->max_mtu;
 	e->class_rx_room = opts->rx_room;
+	e->class_rx_desc = opts->rx_desc;
 	snprintf(e->base.name, sizeof(e->base.name), "%s", name);
 	snprintf(e->devargs, sizeof(e->devargs), "%s", devargs);
 	snprintf(e->iface, sizeof(e->iface), "%s", opts->iface ? opts->iface : "");
