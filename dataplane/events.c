@@ -37,7 +37,7 @@ void qv_events_port_admin(const struct qv_port *p, bool up)
 	else
 		qv_log(QV_LOG_WARNING, "port", p->name,
 		       "admin down: not polled, output counted as port-down (qvctl port set %s "
-		       "--admin up)",
+		       "--up)",
 		       p->name);
 }
 

@@ -29,6 +29,9 @@ check_eq "nothing missed before the flood" 0 "$(total_missed)"
 # the PMD stops polling x1; the kernel keeps placing frames in its socket's rings until the
 # buffers the PMD gave it (its fill ring) are used up, then drops and counts the rest
 qvctl port set x1 --down >/dev/null
+grep -q "port x1: admin down: not polled, output counted as port-down (qvctl port set x1 --up)" \
+    "$T/switch.log" || fail "no 'admin down' line for x1 in the log"
+pass "admin down logged, with how to undo it"
 kstat() { cat "/sys/class/net/$v/statistics/$1"; }
 k_rx0=$(kstat rx_packets) k_drop0=$(kstat rx_dropped) sw_rx0=$(port_field x1 rx_packets)
 N=6000
