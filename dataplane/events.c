@@ -1,9 +1,11 @@
-/* qwikvirt: port and flow-table events for the log, found by comparing the switch's state
- * with the previous turn's (the port code and the publisher need not know about logging). */
+/* qwikvirt: port and flow-table events for the log. Link changes and admin edits are reported
+ * by hooks when they happen; ports added and removed and tables published are found by
+ * comparing the switch's state with the previous turn's (the publisher need not log). */
 #include "dataplane/events.h"
 
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "dataplane/flow_table.h"
 #include "dataplane/switch.h"
@@ -12,23 +14,31 @@
 static struct seen_port {
 	const struct qv_port *p; /* NULL: empty slot */
 	char name[QV_PORT_NAME_MAX];
-	bool up, admin_up;
 } seen[QV_MAX_PORTS];
 static uint32_t seen_gen;
 
-/* Why a port is down, as far as the switch knows. */
-static const char *down_reason(const struct qv_port *p)
+void qv_events_port_link(struct qv_port *p, bool up, const char *reason)
 {
-	if (!atomic_load(&p->admin_up))
-		return "admin down (qvctl port set NAME --admin up)";
-	if (p->cls->kind == QV_PORT_KIND_VHOST)
-		return "no guest: the vhost-user peer is not connected or its rings are not ready";
-	return "link down";
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	atomic_store(&p->link_changed_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	if (up)
+		qv_log(QV_LOG_NOTICE, "port", p->name, "up (%s)", reason);
+	else
+		qv_log(QV_LOG_WARNING, "port", p->name, "down (%s)", reason);
 }
 
-static const char *up_reason(const struct qv_port *p)
+void qv_events_port_admin(const struct qv_port *p, bool up)
 {
-	return p->cls->kind == QV_PORT_KIND_VHOST ? "guest connected, rings ready" : "link up";
+	if (up)
+		qv_log(QV_LOG_NOTICE, "port", p->name, "admin up: polled again, link %s",
+		       atomic_load(&p->up) ? "up" : "down");
+	else
+		qv_log(QV_LOG_WARNING, "port", p->name,
+		       "admin down: not polled, output counted as port-down (qvctl port set %s "
+		       "--up)",
+		       p->name);
 }
 
 static void port_events(void)
@@ -36,32 +46,18 @@ static void port_events(void)
 	for (unsigned i = 0; i < QV_MAX_PORTS; i++) {
 		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
 		struct seen_port *s = &seen[i];
-		bool up, admin;
 
 		if (s->p && (s->p != p || !p || strcmp(s->name, p->name) != 0)) {
 			qv_log(QV_LOG_INFO, "port", s->name, "removed");
 			s->p = NULL;
 		}
-		if (!p)
+		if (!p || s->p)
 			continue;
-		up = atomic_load(&p->up) && atomic_load(&p->admin_up);
-		admin = atomic_load(&p->admin_up);
-		if (!s->p) {
-			qv_log(QV_LOG_INFO, "port", p->name, "added (%s, slot %u), %s",
-			       p->cls->name, i, up ? "up" : "down");
-		} else if (up != s->up) {
-			if (up)
-				qv_log(QV_LOG_NOTICE, "port", p->name, "up (%s)", up_reason(p));
-			else
-				qv_log(QV_LOG_WARNING, "port", p->name, "down (%s)",
-				       down_reason(p));
-		} else if (admin != s->admin_up) {
-			qv_log(QV_LOG_INFO, "port", p->name, "admin %s", admin ? "up" : "down");
-		}
+		qv_log(QV_LOG_INFO, "port", p->name, "added (%s, slot %u), %s%s", p->cls->name, i,
+		       atomic_load(&p->up) ? "up" : "down",
+		       atomic_load(&p->admin_up) ? "" : ", admin down");
 		s->p = p;
 		snprintf(s->name, sizeof(s->name), "%s", p->name);
-		s->up = up;
-		s->admin_up = admin;
 	}
 }
 

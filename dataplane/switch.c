@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane/dp.h"
+#include "dataplane/events.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/l2_learn.h"
 #include "lib/rule_syntax.h"
@@ -234,6 +235,7 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 	cfg.pool = qv_mempool_get;
 	cfg.pool_sized = qv_mempool_get_sized;
 	cfg.pool_private = qv_mempool_create_private;
+	cfg.link_event = qv_events_port_link;
 	if (cfg.mtu > QV_PORT_MAX_MTU || (cfg.mtu && cfg.mtu < RTE_ETHER_MIN_MTU)) {
 		snprintf(err, errlen, "port %s: the switch takes an MTU of %u..%u, not %u",
 		         cfg.name, RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, cfg.mtu);
@@ -286,7 +288,8 @@ int qv_switch_port_del(const char *name, char *err, size_t errlen)
 
 int qv_switch_port_set_admin(struct qv_port *p, bool up)
 {
-	atomic_store(&p->admin_up, up);
+	if (atomic_exchange(&p->admin_up, up) != up)
+		qv_events_port_admin(p, up);
 	return 0;
 }
 

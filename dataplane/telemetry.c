@@ -1,6 +1,8 @@
 /* qwikvirt: telemetry endpoints (see telemetry.h). They run on DPDK's telemetry thread and take
  * qv_sw.lock, like the RPC methods, then reuse the RPC views converted to rte_tel_data. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -8,6 +10,15 @@
 
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
+
+/* A telemetry name of s: letters, digits and '_' (DPDK refuses other characters). */
+static void tel_name(char *dst, size_t len, const char *s)
+{
+	snprintf(dst, len, "%s", s);
+	for (char *c = dst; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			*c = '_';
+}
 
 /* rte_tel_data nests one level: a dict of flat dicts. Nested objects are flattened with a
  * prefix ("drops_no_match"), reals rounded, booleans as 0/1. */
@@ -20,10 +31,10 @@ static void add_flat(struct rte_tel_data *d, const char *prefix, json_t *obj)
 	{
 		char name[RTE_TEL_MAX_STRING_LEN];
 
-		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "_" : "", key);
-		for (char *c = name; *c; c++) /* telemetry names: letters, digits and '_' */
-			if (!isalnum((unsigned char)*c))
-				*c = '_';
+		char full[2 * RTE_TEL_MAX_STRING_LEN];
+
+		snprintf(full, sizeof(full), "%s%s%s", prefix, prefix[0] ? "_" : "", key);
+		tel_name(name, sizeof(name), full);
 		if (json_is_integer(v))
 			rte_tel_data_add_dict_u64(d, name, (uint64_t)json_integer_value(v));
 		else if (json_is_real(v))
@@ -52,16 +63,19 @@ static int emit_array(json_t *arr, const char *key_field, struct rte_tel_data *d
 
 		if (!c)
 			break;
+		char raw[64];
+
 		if (json_is_string(k))
-			snprintf(key, sizeof(key), "%s", json_string_value(k));
+			snprintf(raw, sizeof(raw), "%s", json_string_value(k));
 		else
-			snprintf(key, sizeof(key), "%s%lld", key_field,
+			snprintf(raw, sizeof(raw), "%s%lld", key_field,
 			         (long long)json_integer_value(k));
-		for (char *p = key; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '_')
-				*p = '_';
+		tel_name(key, sizeof(key), raw);
 		rte_tel_data_start_dict(c);
 		json_object_del(o, "rxqs"); /* too deep for telemetry; qvctl show pmd has them */
+		/* a NIC's xstats would crowd the port's other fields out of a 256-entry dict:
+		 * /qv/xstats has them */
+		json_object_del(o, "xstats");
 		add_flat(c, "", o);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}
@@ -116,6 +130,54 @@ static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* One port's extended counters into d (a dict already started): the device's own names,
+ * as port.list's "xstats", made telemetry names. */
+static void add_xstats(struct rte_tel_data *d, struct qv_port *p)
+{
+	static struct qv_port_xstat xs[RTE_TEL_MAX_DICT_ENTRIES]; /* under qv_sw.lock */
+	unsigned n = p->ops->xstats(p, xs, RTE_TEL_MAX_DICT_ENTRIES);
+
+	for (unsigned i = 0; i < n; i++) {
+		char name[RTE_TEL_MAX_STRING_LEN];
+
+		tel_name(name, sizeof(name), xs[i].name);
+		rte_tel_data_add_dict_u64(d, name, xs[i].value);
+	}
+}
+
+/* /qv/xstats: every port whose device keeps extended counters (ethdev-backed ports), by
+ * port name; /qv/xstats,NAME: that port's alone (an error for a port without them). */
+static int tel_xstats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	int rc = 0;
+
+	(void)cmd;
+	pthread_mutex_lock(&qv_sw.lock);
+	rte_tel_data_start_dict(d);
+	if (params && params[0]) {
+		struct qv_port *p = qv_switch_port_by_name(params);
+
+		if (p && p->ops->xstats)
+			add_xstats(d, p);
+		else
+			rc = -EINVAL;
+	}
+	for (uint16_t i = 0; !(params && params[0]) && i < QV_MAX_PORTS; i++) {
+		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+		struct rte_tel_data *c;
+		char name[RTE_TEL_MAX_STRING_LEN];
+
+		if (!p || !p->ops->xstats || !(c = rte_tel_data_alloc()))
+			continue;
+		rte_tel_data_start_dict(c);
+		add_xstats(c, p);
+		tel_name(name, sizeof(name), p->name);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	pthread_mutex_unlock(&qv_sw.lock);
+	return rc;
+}
+
 static int tel_flow_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	json_t *v;
@@ -143,6 +205,9 @@ int qv_telemetry_register(void)
 	rc |= rte_telemetry_register_cmd("/qv/flow_summary", tel_flow_summary,
 	                                 "qwikvirt flow table: rte_acl part and delta, memory, "
 	                                 "build times");
+	rc |= rte_telemetry_register_cmd("/qv/xstats", tel_xstats,
+	                                 "qwikvirt ports' device counters (non-zero xstats), by "
+	                                 "port name. Parameters: a port name for one port");
 	rc |= rte_telemetry_register_cmd("/qv/drops", tel_drops,
 	                                 "qwikvirt drops by reason, all ports");
 	return rc;

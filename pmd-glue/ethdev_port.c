@@ -2,10 +2,10 @@
  * rte_eth_rx_burst / rte_eth_tx_burst; the slow path configures queues, RSS, MTU and buffers,
  * follows the link and reads the device's own counters. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -15,6 +15,7 @@
 
 #include "pmd-glue/ethdev_port.h"
 #include "pmd-glue/mempool.h"
+#include "pmd-glue/netdev_link.h"
 
 #define QV_ETHDEV_DESC 1024
 /* A frame's bytes beyond its MTU: Ethernet header and room for two VLAN tags (QinQ). */
@@ -43,10 +44,17 @@ struct qv_ethdev_port {
 	bool self_spread;       /* spreads over rx queues without RSS offloads (af_packet fanout) */
 	uint16_t class_max_mtu; /* qv_ethdev_opts.max_mtu */
 	uint32_t class_rx_room; /* qv_ethdev_opts.rx_room */
+	uint16_t class_rx_desc; /* qv_ethdev_opts.rx_desc */
 	bool lsc;               /* link-state interrupt registered */
-	bool scatter;           /* receives frames over 2 KiB into chained mbufs */
-	bool jumbo_pool;        /* ... or into one jumbo buffer each */
-	uint64_t rss_hf;        /* 0: one rx queue, or spread without RSS */
+	struct qv_netdev_watch *watch; /* iface's link changes from rtnetlink, NULL: polled */
+	/* The link as last reported through link_event (base.up is also cleared by the switch
+	 * while it edits the port): who changes it first reports the change, under link_lock. */
+	bool link_up;
+	pthread_mutex_t link_lock;
+	void (*link_event)(struct qv_port *p, bool up, const char *reason);
+	bool scatter;    /* receives frames over 2 KiB into chained mbufs */
+	bool jumbo_pool; /* ... or into one jumbo buffer each */
+	uint64_t rss_hf; /* 0: one rx queue, or spread without RSS */
 	char reta_text[160];
 };
 
@@ -69,24 +77,8 @@ static uint16_t eth_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, ui
 
 /* ---- link state (slow path: control thread, or the EAL interrupt thread) ---- */
 
-/* A Linux netdev has carrier: /sys/class/net/IF/carrier reads 1 (it cannot be read at all
- * while the interface is administratively down). */
-static bool netdev_carrier(const char *iface)
-{
-	char path[128], c = '0';
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", iface);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (fread(&c, 1, 1, f) != 1)
-		c = '0';
-	fclose(f);
-	return c == '1';
-}
-
-static bool eth_link_now(struct qv_ethdev_port *e)
+/* The link now and, in why, what says so. */
+static bool eth_link_now(struct qv_ethdev_port *e, const char *how, char *why, size_t len)
 {
 	struct rte_eth_link l;
 	bool up = true;
@@ -94,40 +86,67 @@ static bool eth_link_now(struct qv_ethdev_port *e)
 	memset(&l, 0, sizeof(l));
 	if (rte_eth_link_get_nowait(e->port_id, &l) == 0)
 		up = l.link_status == RTE_ETH_LINK_UP;
-	if (e->iface[0])
-		up = up && netdev_carrier(e->iface);
+	if (!up || !e->iface[0])
+		snprintf(why, len, "device %s, %s", e->devname, how);
+	else if (!(up = qv_netdev_carrier(e->iface)))
+		snprintf(why, len, "%s down or without carrier, %s", e->iface, how);
+	else
+		snprintf(why, len, "%s has carrier, %s", e->iface, how);
 	return up;
 }
 
-/* Records a link change (once, whoever sees it first) with its time and an event line. */
-static void eth_link_apply(struct qv_ethdev_port *e, bool up)
+/* Records the link as `up` and reports a change (once, whoever sees it first: the control
+ * loop's poll, the device's interrupt, rtnetlink) through link_event, which logs it. */
+static void eth_link_apply(struct qv_ethdev_port *e, bool up, const char *why)
 {
-	struct timespec ts;
+	char reason[192];
+	bool changed;
 
-	if (atomic_exchange(&e->base.up, up) == up)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	atomic_store(&e->base.link_changed_ns,
-	             (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-	RTE_LOG(NOTICE, USER1, "qv-switchd: port %s: link %s (device %s, %s)\n", e->base.name,
-	        up ? "up" : "down", e->devname, e->lsc ? "interrupt" : "polled");
+	pthread_mutex_lock(&e->link_lock);
+	atomic_store(&e->base.up, up);
+	changed = e->link_up != up;
+	e->link_up = up;
+	if (changed && e->link_event) {
+		snprintf(reason, sizeof(reason), "link %s: %s", up ? "up" : "down", why);
+		e->link_event(&e->base, up, reason);
+	}
+	pthread_mutex_unlock(&e->link_lock);
 }
 
 static int eth_lsc_event(uint16_t port_id, enum rte_eth_event_type ev, void *arg, void *ret)
 {
 	struct qv_ethdev_port *e = arg;
+	char why[128];
+	bool up = eth_link_now(e, "interrupt", why, sizeof(why));
 
 	(void)port_id, (void)ev, (void)ret;
-	eth_link_apply(e, eth_link_now(e));
+	eth_link_apply(e, up, why);
 	return 0;
+}
+
+/* rtnetlink said the netdev went up or down: the device's own link still counts. */
+static void eth_netdev_event(void *arg, bool up, const char *what)
+{
+	struct qv_ethdev_port *e = arg;
+	struct rte_eth_link l;
+	char why[128];
+
+	memset(&l, 0, sizeof(l));
+	if (up && rte_eth_link_get_nowait(e->port_id, &l) == 0 && l.link_status != RTE_ETH_LINK_UP)
+		up = false, snprintf(why, sizeof(why), "device %s, netlink", e->devname);
+	else
+		snprintf(why, sizeof(why), "%s, netlink", what);
+	eth_link_apply(e, up, why);
 }
 
 static void eth_tick(struct qv_port *p)
 {
 	struct qv_ethdev_port *e = to_eth(p);
+	char why[128];
+	bool up = eth_link_now(e, "polled", why, sizeof(why));
 
-	/* polled even with interrupts: a kernel netdev's carrier has none */
-	eth_link_apply(e, eth_link_now(e));
+	/* polled even with interrupts and netlink: a lost message, a device without LSC */
+	eth_link_apply(e, up, why);
 }
 
 static int eth_nic_counters(struct qv_port *p, struct qv_nic_counters *out)
@@ -184,6 +203,8 @@ static void eth_lsc_off(struct qv_ethdev_port *e)
 static void eth_unplug(struct qv_ethdev_port *e)
 {
 	eth_lsc_off(e);
+	qv_netdev_watch_stop(e->watch); /* its callback has returned */
+	e->watch = NULL;
 	port_id_used[e->port_id] = false;
 	rte_eth_dev_stop(e->port_id);
 	rte_eth_dev_close(e->port_id);
@@ -196,6 +217,7 @@ static void eth_close(struct qv_port *p)
 
 	eth_unplug(e);
 	qv_mempool_retire(e->own_pool); /* freed once its buffers are all back */
+	pthread_mutex_destroy(&e->link_lock);
 	free(e);
 }
 
@@ -351,7 +373,8 @@ static struct rte_mempool *own_pool_if_short(struct qv_ethdev_port *e, struct rt
 /* Configures, sets up and starts the (stopped) device as pl says. */
 static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *err, size_t errlen)
 {
-	uint16_t nrx = QV_ETHDEV_DESC, ntx = QV_ETHDEV_DESC, pid = e->port_id;
+	uint16_t nrx = e->class_rx_desc ? e->class_rx_desc : QV_ETHDEV_DESC, ntx = QV_ETHDEV_DESC;
+	uint16_t pid = e->port_id;
 	struct rte_mempool *mp;
 	int rc, socket;
 
@@ -479,9 +502,12 @@ struct qv_port *qv_ethdev_open_as(const struct qv_port_config *cfg, const char *
 	e->pool = cfg->pool;
 	e->pool_sized = cfg->pool_sized;
 	e->pool_private = cfg->pool_private;
+	e->link_event = cfg->link_event;
+	pthread_mutex_init(&e->link_lock, NULL);
 	e->self_spread = opts->self_spread;
 	e->class_max_mtu = opts->max_mtu;
 	e->class_rx_room = opts->rx_room;
+	e->class_rx_desc = opts->rx_desc;
 	snprintf(e->base.name, sizeof(e->base.name), "%s", name);
 	snprintf(e->devargs, sizeof(e->devargs), "%s", devargs);
 	snprintf(e->iface, sizeof(e->iface), "%s", opts->iface ? opts->iface : "");
@@ -527,10 +553,24 @@ struct qv_port *qv_ethdev_open_as(const struct qv_port_config *cfg, const char *
 	    eth_apply(e, &pl, err, errlen) != 0) {
 		eth_unplug(e);
 		qv_mempool_retire(e->own_pool);
+		pthread_mutex_destroy(&e->link_lock);
 		free(e);
 		return NULL;
 	}
-	atomic_store(&e->base.up, eth_link_now(e));
+	/* the state it opens in, then its changes (polled too: a lost message, no LSC) */
+	{
+		char why[256];
+		bool up = eth_link_now(e, "polled", why, sizeof(why));
+
+		pthread_mutex_lock(&e->link_lock);
+		e->link_up = up;
+		atomic_store(&e->base.up, up);
+		pthread_mutex_unlock(&e->link_lock);
+		if (e->iface[0] && !(e->watch = qv_netdev_watch_start(e->iface, eth_netdev_event, e,
+		                                                      why, sizeof(why))))
+			RTE_LOG(WARNING, USER1, "qv-switchd: port %s: %s; its link is polled\n",
+			        name, why);
+	}
 	return &e->base;
 }
 
@@ -593,8 +633,10 @@ unsigned qv_ethdev_describe(const struct qv_port *p, struct qv_port_field *out)
 	out[n++] = (struct qv_port_field){.key = "devargs", .str = e->devargs};
 	/* port.list has always carried "client" for every port; readers rely on it */
 	out[n++] = (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL};
-	out[n++] =
-	    (struct qv_port_field){.key = "link_detect", .str = e->lsc ? "interrupt" : "polled"};
+	out[n++] = (struct qv_port_field){.key = "link_detect",
+	                                  .str = e->lsc     ? "interrupt"
+	                                         : e->watch ? "netlink"
+	                                                    : "polled"};
 	out[n++] =
 	    (struct qv_port_field){.key = "rss_hf", .type = QV_PORT_FIELD_UINT, .num = e->rss_hf};
 	out[n++] = (struct qv_port_field){.key = "rx_buffers",

@@ -21,6 +21,7 @@ struct qv_ethdev_opts {
 	                      ring frames), 0: dev_info's */
 	uint32_t rx_room;  /* the data room it needs in every rx buffer whatever the MTU
 	                      (af_packet: a ring frame), 0: none */
+	uint16_t rx_desc;  /* rx ring size, 0: the default (1024) */
 };
 
 /* Opens devargs as a port of class cls. */

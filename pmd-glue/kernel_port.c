@@ -23,6 +23,9 @@
 #define AFP_FRAMESZ_JUMBO 10240u
 #define AFP_FRAMECNT 512u
 
+/* af_xdp rx ring: twice the PMD's fill ring (ETH_AF_XDP_DFLT_NUM_DESCS), see afxdp_open. */
+#define AFXDP_RX_DESC 4096u
+
 static unsigned afp_max_mtu(unsigned framesz)
 {
 	return framesz - AFP_HDR - RTE_ETHER_HDR_LEN - 8;
@@ -102,7 +105,12 @@ static struct qv_port *afxdp_open(const struct qv_port_config *cfg, char *err, s
 	/* af_xdp binds one socket per queue of the netdev: its own RSS spreads the frames */
 	snprintf(devargs, sizeof(devargs), "net_af_xdp_%s,iface=%s,start_queue=0,queue_count=%u",
 	         cfg->name, iface, cfg->rxq);
-	const struct qv_ethdev_opts o = {.iface = iface, .self_spread = true};
+	/* The PMD gives the kernel 2048 buffers (its fill ring). With an rx ring of that size or
+	 * less, frames the PMD does not take in time are lost on a full rx ring, which DPDK
+	 * 22.11 does not report (XDP_STATISTICS rx_ring_full); with a larger one the fill ring
+	 * runs out first and the kernel counts them as rx_dropped: imissed, nic-missed here. */
+	const struct qv_ethdev_opts o = {
+	    .iface = iface, .self_spread = true, .rx_desc = AFXDP_RX_DESC};
 
 	return qv_ethdev_open_as(cfg, devargs, &o, &qv_af_xdp_port_class, err, errlen);
 }

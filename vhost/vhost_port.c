@@ -52,6 +52,8 @@ struct qv_vhost_port {
 	 * into rte_vhost during which one returned (each a use of a device being freed). */
 	_Atomic uint32_t gone_seq;
 	_Atomic uint64_t late_calls;
+	void (*link_event)(struct qv_port *p, bool up, const char *reason); /* the switch's log */
+	_Atomic uint16_t guest_mtu; /* VIRTIO_NET_F_MTU: what the front-end set; 0: none */
 };
 
 void (*qv_vhost_quiesce)(void);
@@ -347,8 +349,14 @@ static int vh_new_device(int vid)
 	on &= ~(uint32_t)(v->notif_off << 16);
 	vq_state_store(v, on);
 	pthread_mutex_unlock(&v->state_lock);
+	uint16_t mtu = 0;
+	if (rte_vhost_get_mtu(vid, &mtu) != 0) /* -ENOTSUP: VIRTIO_NET_F_MTU not negotiated */
+		mtu = 0;
+	atomic_store(&v->guest_mtu, mtu);
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
 	atomic_store_explicit(&v->base.up, true, memory_order_release);
+	if (v->link_event)
+		v->link_event(&v->base, true, "guest connected, rings ready");
 	RTE_LOG(INFO, USER1,
 	        "qv: port %s: vhost device %d ready, %u vring(s) so far, rx on pairs 0x%x, tx "
 	        "on pairs 0x%x\n",
@@ -365,6 +373,11 @@ static void vh_destroy_device(int vid)
 	/* Unpublish first: a PMD that reads the port from here on leaves rte_vhost alone. */
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
 	atomic_store_explicit(&v->base.up, false, memory_order_release);
+	atomic_store(&v->guest_mtu, 0);
+	if (v->link_event)
+		v->link_event(&v->base, false,
+		              "no guest: the vhost-user peer is not connected or its rings are not "
+		              "ready");
 	/* The next device starts from nothing: its vrings announce themselves again. */
 	pthread_mutex_lock(&v->state_lock);
 	v->notif_off = 0;
@@ -475,6 +488,7 @@ static struct qv_port *vh_open(const struct qv_port_config *cfg, char *err, size
 	snprintf(v->base.name, sizeof(v->base.name), "%s", name);
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	v->client = client;
+	v->link_event = cfg->link_event;
 	v->base.n_rxq = v->base.n_txq = queues;
 	v->base.numa = -1;
 	atomic_init(&v->vid, -1);
@@ -533,12 +547,15 @@ static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
 	out[0] = (struct qv_port_field){.key = "path", .str = v->path};
 	out[1] =
 	    (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL, .flag = v->client};
+	/* the MTU the guest's device negotiated (host_mtu=), 0: none or no guest */
+	out[2] = (struct qv_port_field){
+	    .key = "guest_mtu", .type = QV_PORT_FIELD_UINT, .num = atomic_load(&v->guest_mtu)};
 	if (!vh_check)
-		return 2;
-	out[2] = (struct qv_port_field){.key = "late_vhost_calls",
+		return 3;
+	out[3] = (struct qv_port_field){.key = "late_vhost_calls",
 	                                .type = QV_PORT_FIELD_UINT,
 	                                .num = atomic_load(&v->late_calls)};
-	return 3;
+	return 4;
 }
 
 /* rte_vhost's per-virtqueue counter names ("rx_q0_good_packets") without the queue prefix:

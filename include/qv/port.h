@@ -123,6 +123,10 @@ struct qv_port_config {
 	                                    uint32_t data_room, char *err, size_t errlen);
 	/* port.add "mtu": 0 when not given (the class's default, QV_PORT_DEFAULT_MTU). */
 	uint16_t mtu;
+	/* Called by the port at each change of its `up` it sees, from the thread that sees it
+	 * (a device interrupt, rte_vhost's, the control loop's poll), with the reason: the
+	 * switch logs it and keeps its time. Takes no lock of the switch's. NULL: none. */
+	void (*link_event)(struct qv_port *p, bool up, const char *reason);
 };
 
 /* One kind-specific field of a port.list entry. */

@@ -3,7 +3,8 @@
 # send 9014 B frames (9000 B IP packets) through a rule that pushes a VLAN tag, and back
 # through a plain one. They arrive counted and byte-exact (the peer's pcap against the
 # switch's own capture of what it received); a frame above the output port's MTU is counted
-# as mtu-exceeded, never as bad-header.
+# as mtu-exceeded, never as bad-header. The MTU a guest's device negotiated is shown with its
+# port.
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 tocap() { tshark -r "$1" -F pcap -w "$2" 2>/dev/null; } # pcapng -> pcap, for the comparisons
@@ -49,3 +50,20 @@ peer_run over "$T/a.sock" "$T/b.sock" -- --gen 0:9014:8 --count 50 --rate 4000 -
 check_eq "frames over b's MTU counted as mtu-exceeded" 50 "$(port_field a 'drops["mtu-exceeded"]')"
 check_eq "... not as bad-header" 0 "$(port_field a 'drops["bad-header"]')"
 check_eq "b sent none of them" 200 "$(port_field b tx_packets)"
+
+# The MTU a guest's device negotiated (VIRTIO_NET_F_MTU, QEMU's host_mtu=) is shown with the
+# port. A virtio-user peer negotiates none (it never sends one); a front-end that does what
+# QEMU does with host_mtu=9000 does.
+qvctl port add g vhost "$T/g.sock" --mtu 9000 >/dev/null
+check_eq "no guest: no guest MTU" 0 "$(port_field g guest_mtu)"
+python3 "$here/vhost_mtu_frontend.py" "$T/g.sock" 9000 "$T/g.stop" >"$T/frontend.log" 2>&1 &
+PIDS+=($!)
+wait_until "g up with the front-end" 60 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show ports | jq -r '.ports[] | select(.name==\"g\") | .state')\" = up ]"
+check_eq "the guest's negotiated MTU in port.list" 9000 "$(port_field g guest_mtu)"
+check_contains "... and in show port g" "guest_mtu      9000" "$(qvctl show port g)"
+touch "$T/g.stop"
+wait_until "g down once the front-end left" 20 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show ports | jq -r '.ports[] | select(.name==\"g\") | .state')\" = down ]"
+check_eq "no guest MTU once it left" 0 "$(port_field g guest_mtu)"
+peer_bg vu "$T/g.sock" -- --rx 0 --timeout 120
+wait_until "g up with a virtio-user peer" 60 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show ports | jq -r '.ports[] | select(.name==\"g\") | .state')\" = up ]"
+check_eq "virtio-user negotiates no MTU" 0 "$(port_field g guest_mtu)"
