@@ -32,6 +32,10 @@ int bench_port_setup(uint16_t p, struct rte_mempool *mp, unsigned int nb_desc, u
 		else
 			fprintf(stderr, "qv-bench: warning: port %u (%s): max MTU %u < %u\n", p,
 			        info.driver_name, info.max_mtu, mtu);
+		/* a frame plus the device's own header (virtio-net's 12 bytes) may not fit one
+		 * mbuf: let it arrive in several, as a switch's jumbo frames do */
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	}
 	rc = rte_eth_dev_configure(p, 1, 1, &conf);
 	if (!rc)
