@@ -242,15 +242,17 @@ static void test_draining_member(void)
 	CU_ASSERT(on_drained > N_FLOWS / 3);
 	CU_ASSERT_FALSE(qv_lb_set_draining(g.members[1], true));
 	for (unsigned i = 0; i < N_FLOWS; i++)
-		kept += g.members[qv_lb_pick(a, &g, 0x3, flow_hash(i), 1 << 21, IDLE)] == first[i];
+		kept += g.members[qv_lb_pick(a, &g, 0x3, flow_hash(i), (1 << 20) + 1000, IDLE)] ==
+		        first[i];
 	CU_ASSERT_EQUAL(kept, N_FLOWS);
 	for (unsigned i = N_FLOWS; i < 2 * N_FLOWS; i++)
 		new_on_drained +=
-		    g.members[qv_lb_pick(a, &g, 0x3, flow_hash(i), 1 << 21, IDLE)] == g.members[1];
+		    g.members[qv_lb_pick(a, &g, 0x3, flow_hash(i), (1 << 20) + 1000, IDLE)] ==
+		    g.members[1];
 	CU_ASSERT_EQUAL(new_on_drained, 0);
 	/* member 0 down: the draining member is the only usable one and takes new flows */
 	for (unsigned i = 2 * N_FLOWS; i < 2 * N_FLOWS + 100; i++)
-		all_draining += qv_lb_pick(a, &g, 0x2, flow_hash(i), 1 << 21, IDLE) == 1;
+		all_draining += qv_lb_pick(a, &g, 0x2, flow_hash(i), (1 << 20) + 1000, IDLE) == 1;
 	CU_ASSERT_EQUAL(all_draining, 100);
 	CU_ASSERT_TRUE(qv_lb_set_draining(g.members[1], false));
 	CU_ASSERT_EQUAL(atomic_load(&qv_lb_n_draining), 0);
