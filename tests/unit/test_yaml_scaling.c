@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control/chain_compile.h"
 #include "control/model.h"
 #include "qv_unit.h"
 
@@ -160,11 +161,37 @@ static void test_scaling_errors(void)
 	    "most 8");
 }
 
+/* configs/autoscale.yaml loads, and its one scaling VNF compiles to a group of one */
+static void test_example(void)
+{
+	struct qv_diags d;
+	struct qv_model *m = NULL;
+	struct qv_switch_plan *p = NULL;
+	char err[512];
+
+	qv_diags_init(&d);
+	CU_ASSERT_EQUAL(qv_model_load_file(QV_SOURCE_ROOT "/configs/autoscale.yaml", &m, &d), 0);
+	for (size_t k = 0; k < d.n; k++)
+		fprintf(stderr, "\n  %s", d.v[k].text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(m->vnfs[0].scaling.max, 4);
+	CU_ASSERT_EQUAL_FATAL(qv_chain_compile(m, &p, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p->rules[0].text, "actions=group:fw-0-in"));
+	m->vnfs[0].instances = 2;
+	qv_switch_plan_free(p);
+	CU_ASSERT_EQUAL_FATAL(qv_chain_compile(m, &p, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p->rules[0].text, "actions=group:fw-0-in+fw-1-in"));
+	qv_switch_plan_free(p);
+	qv_model_free(m);
+	qv_diags_free(&d);
+}
+
 int main(void)
 {
 	static const struct qv_unit_test tests[] = {
 	    {"instances: a count or a scaling mapping", test_scaling_loaded},
 	    {"instances: errors at FILE:LINE:COL", test_scaling_errors},
+	    {"configs/autoscale.yaml: a group of one that grows", test_example},
 	};
 
 	return QV_UNIT_RUN("yaml_scaling", tests);
