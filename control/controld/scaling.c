@@ -446,8 +446,9 @@ static void drain_step(struct qv_controld *c, const struct qv_model_vnf *v, stru
 		return;
 	}
 	st->last_change = now;
+	/* v is gone with the old model: s names the VNF from here on */
 	printf("qv-controld: scaling VNF %s: drained: instances %u..%u removed, %s; %u running\n",
-	       v->name, st->drain_to, from - 1,
+	       s->name, st->drain_to, from - 1,
 	       flows > 0 ? "drain deadline reached with established flows left (they move)"
 	                 : "no established flow left",
 	       st->current);
@@ -474,6 +475,8 @@ void qv_scaling_tick(struct qv_controld *c)
 			s->st.current = s->st.drain_to = v->instances; /* what the plan has */
 		if (s->st.drain_to < s->st.current) {
 			drain_step(c, v, s);
+			if (c->desired.model != m)
+				return; /* replanned: m and v are freed; the next round goes on */
 			continue;
 		}
 		if (signal_dir && v->scaling.metric != QV_SCALE_MANUAL)
@@ -486,6 +489,8 @@ void qv_scaling_tick(struct qv_controld *c)
 			        v->name, action_names[d.action], err);
 		if (d.action == QV_SCALE_HOLD)
 			s->last = d;
+		if (c->desired.model != m)
+			return; /* replanned: as above */
 	}
 	/* VNFs that left the file (or stopped scaling) forget their count */
 	for (size_t i = 0; i < n_scaled;) {
