@@ -15,6 +15,7 @@
 
 #define STATE_FILE "scaling.json"
 #define MAX_SCALED 64
+#define DRAIN_CHECK_MS 1000
 
 /* One scaling VNF as qv-controld runs it. */
 struct scaled {
@@ -30,6 +31,7 @@ struct scaled {
 	char last_change[400];         /* the last change of count, as logged */
 	long long last_change_wall;    /* time(NULL) of it; 0: none */
 	enum qv_scale_reason logged;   /* the reason of the last hold logged */
+	long long drain_checked;       /* the last look at a drain's flows (ms) */
 	bool logged_any;
 };
 
@@ -428,6 +430,10 @@ static void drain_step(struct qv_controld *c, const struct qv_model_vnf *v, stru
 
 	if (st->drain_until == 0)
 		st->drain_until = now + v->scaling.drain_ms;
+	/* once a second: group.show reads every PMD's affinity table (4 MiB each) */
+	if (now - s->drain_checked < DRAIN_CHECK_MS)
+		return;
+	s->drain_checked = now;
 	if (drain_ports(c, v->name, st->drain_to, st->current, true, err, sizeof(err)) != 0 ||
 	    (flows = flows_on(c, v->name, st->drain_to, st->current, err, sizeof(err))) < 0) {
 		fprintf(stderr, "qv-controld: scaling VNF %s: drain: %s (will retry)\n", v->name,
