@@ -14,11 +14,17 @@ booted() { grep -aq 'QV-GUEST-READY' "$(serial "$1")" 2>/dev/null; }
 scaling() { qvc --json show scaling | jq -r ".vnfs[0].$1"; }
 
 libvirt_up
+# the VNF sockets in a directory QEMU may write whether libvirt runs it as root or as
+# libvirt-qemu:kvm (a host whose qemu.conf says so), while qv-switchd's own socket directory
+# stays writable by root only (it refuses one that is not)
+chmod 0711 "$T"
+mkdir "$T/vnf"
+chgrp kvm "$T/vnf" && chmod 0770 "$T/vnf"
 switch_start
 controld_start --vm-prefix "$VM_PREFIX" --vm-stop-timeout 2 --images "$GUEST_DIR" --interval 1000
 cat >"$T/svc.yaml" <<Y
 switch:
-  socket-dir: $T
+  socket-dir: $T/vnf
   vhost-mode: client
 ports:
   - {name: in, type: vhost, path: $T/in.sock}
