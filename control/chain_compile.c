@@ -147,8 +147,8 @@ static const char *plan_port_name(uint16_t index, void *ctx)
 	return index < p->n_ports ? p->ports[index].name : NULL;
 }
 
-static int add_rule(struct qv_switch_plan *p, const struct qv_flow *f, size_t stage,
-                    const struct qv_flow_port *in)
+static int add_rule(const struct qv_model *m, struct qv_switch_plan *p, const struct qv_flow *f,
+                    size_t stage, const struct qv_flow_port *in)
 {
 	const struct qv_flow_stage *st = &f->stages[stage];
 	struct qv_switch_rule *out = &p->rules[p->n_rules];
@@ -158,9 +158,15 @@ static int add_rule(struct qv_switch_plan *p, const struct qv_flow *f, size_t st
 	r.match.fields |= QV_M_IN_PORT;
 	r.match.in_port = (uint16_t)qv_switch_plan_port(p, in->name);
 	/* One destination: output. Several (instances of a group): the switch picks one by the
-	 * flow's symmetric hash, members listed in instance order in both directions. */
+	 * flow's symmetric hash, members listed in instance order in both directions. A VNF
+	 * that scales is a group even alone, so that its flows are remembered (affinity) and
+	 * stay where they are when an instance joins. */
+	const struct qv_model_vnf *v1 =
+	    st->out[0].vnf ? qv_model_vnf_find(m, st->out[0].vnf) : NULL;
+	bool group = st->n_out > 1 || (v1 && v1->scaling.on && v1->scaling.max > 1);
+
 	for (size_t i = 0; i < st->n_out; i++) {
-		r.actions[r.n_actions].type = st->n_out == 1 ? QV_ACT_OUTPUT : QV_ACT_GROUP;
+		r.actions[r.n_actions].type = group ? QV_ACT_GROUP : QV_ACT_OUTPUT;
 		r.actions[r.n_actions].arg = (uint16_t)qv_switch_plan_port(p, st->out[i].name);
 		r.n_actions++;
 	}
@@ -176,7 +182,8 @@ static int add_rule(struct qv_switch_plan *p, const struct qv_flow *f, size_t st
 	return out->text && out->chain ? 0 : -1;
 }
 
-static int build_rules(struct qv_switch_plan *p, const struct qv_flows *flows)
+static int build_rules(const struct qv_model *m, struct qv_switch_plan *p,
+                       const struct qv_flows *flows)
 {
 	size_t n = 0;
 
@@ -191,7 +198,7 @@ static int build_rules(struct qv_switch_plan *p, const struct qv_flows *flows)
 		const struct qv_flow *f = &flows->v[i];
 		for (size_t s = 0; s < f->n_stages; s++) {
 			for (size_t k = 0; k < f->stages[s].n_in; k++) {
-				if (add_rule(p, f, s, &f->stages[s].in[k]) < 0)
+				if (add_rule(m, p, f, s, &f->stages[s].in[k]) < 0)
 					return -1;
 			}
 		}
@@ -221,7 +228,7 @@ int qv_chain_compile(const struct qv_model *m, struct qv_switch_plan **out, char
 	if (p == NULL || build_ports(m, p) < 0 || qv_flows_build(m, &flows) < 0)
 		goto oom;
 	qv_flows_level(&flows);
-	if (build_rules(p, &flows) < 0)
+	if (build_rules(m, p, &flows) < 0)
 		goto oom;
 	qv_flows_free(&flows);
 	*out = p;

@@ -79,6 +79,37 @@ struct qv_model_ref {
 	struct qv_mark mark;
 };
 
+/* instances: {min, max, scale-out, scale-in, cooldown, drain}: how many instances a VNF runs
+ * follows a load signal that qv-controld reads (control/controld/scaling.c). */
+enum qv_scale_metric {
+	QV_SCALE_MANUAL, /* no rule: the count changes only by `qvctl vnf scale` */
+	QV_SCALE_CPU,    /* percent of the instances' vCPU time (libvirt), averaged */
+	QV_SCALE_PPS,    /* packets/s the switch hands one instance (its ports), averaged */
+};
+
+struct qv_scale_rule {
+	bool set;            /* written in the file */
+	uint64_t threshold;  /* CPU: percent 1..100; PPS: packets/s */
+	uint32_t for_ms;     /* the load is past the threshold this long before it counts */
+	struct qv_mark mark; /* of the rule (its mapping) */
+};
+
+struct qv_model_scaling {
+	bool on; /* instances: was a mapping */
+	uint16_t min, max;
+	enum qv_scale_metric metric;
+	struct qv_scale_rule out, in;
+	uint32_t cooldown_ms; /* after a change, no decision for this long */
+	uint32_t drain_ms;    /* the longest a member drains (keeps its flows) before removal */
+	struct qv_mark mark;
+};
+
+#define QV_SCALE_DEFAULT_OUT_FOR_MS 30000u
+#define QV_SCALE_DEFAULT_IN_FOR_MS 60000u
+#define QV_SCALE_DEFAULT_COOLDOWN_MS 60000u
+#define QV_SCALE_DEFAULT_DRAIN_MS 60000u
+#define QV_SCALE_MAX_DURATION_MS 3600000u /* 1h: longer is a mistake, not a policy */
+
 struct qv_model_vnf {
 	char *name;
 	struct qv_mark mark;
@@ -88,8 +119,9 @@ struct qv_model_vnf {
 	uint64_t memory; /* bytes */
 	char *image;     /* disk image; or kernel (+ initrd, cmdline) */
 	char *kernel, *initrd, *cmdline;
-	int numa; /* node, or QV_MODEL_NUMA_AUTO */
-	uint16_t instances;
+	int numa;           /* node, or QV_MODEL_NUMA_AUTO */
+	uint16_t instances; /* with scaling: the current count (the loader gives min) */
+	struct qv_model_scaling scaling;
 	uint16_t mtu; /* of every interface (switch port and guest); 0: the default 1500 */
 	struct qv_model_ref *vfs; /* ports of type vf handed to the VM as PCI devices (hostdev) */
 	size_t n_vfs;
@@ -163,5 +195,11 @@ int qv_model_vnf_port_name(const char *vnf, unsigned instance, const char *iface
                            size_t len);
 
 const char *qv_port_type_name(enum qv_port_type t);
+
+/* The most instances VNF v can have: its max when it scales, else its count. */
+static inline unsigned qv_model_vnf_most(const struct qv_model_vnf *v)
+{
+	return v->scaling.on ? v->scaling.max : v->instances;
+}
 
 #endif

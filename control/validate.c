@@ -98,7 +98,7 @@ static size_t check_vnf_ports(const struct qv_model *m, struct qv_diags *d)
 			continue;
 		for (size_t k = 0; k < v->n_ifaces; k++) {
 			char name[64];
-			int n = qv_model_vnf_port_name(v->name, v->instances - 1u,
+			int n = qv_model_vnf_port_name(v->name, qv_model_vnf_most(v) - 1u,
 			                               v->ifaces[k].name, name, sizeof(name));
 			if (n < 0 || n >= QV_PORT_NAME_MAX) {
 				qv_diag_add(
@@ -109,7 +109,7 @@ static size_t check_vnf_ports(const struct qv_model *m, struct qv_diags *d)
 				errors++;
 				continue;
 			}
-			for (unsigned inst = 0; inst < v->instances; inst++) {
+			for (unsigned inst = 0; inst < qv_model_vnf_most(v); inst++) {
 				qv_model_vnf_port_name(v->name, inst, v->ifaces[k].name, name,
 				                       sizeof(name));
 				const struct qv_model_port *p = qv_model_port_find(m, name);
@@ -138,12 +138,12 @@ static size_t check_vfs(const struct qv_model *m, struct qv_diags *d)
 	for (size_t i = 0; i < m->n_vnfs; i++) {
 		const struct qv_model_vnf *v = &m->vnfs[i];
 
-		if (v->n_vfs && v->instances > 1) {
+		if (v->n_vfs && qv_model_vnf_most(v) > 1) {
 			qv_diag_add(
 			    d, m->file, v->vfs[0].mark,
 			    "VNF '%s' has 'vfs' and instances: %u: a VF is one device and "
 			    "goes to one VM; expected instances: 1 (declare one VNF per VF)",
-			    v->name ? v->name : "?", v->instances);
+			    v->name ? v->name : "?", qv_model_vnf_most(v));
 			errors++;
 		}
 		for (size_t j = 0; j < v->n_vfs; j++) {
@@ -267,7 +267,7 @@ static size_t check_hop(const struct qv_model *m, const struct qv_model_chain *c
 			errors++;
 			continue;
 		}
-		instances += v->instances;
+		instances += qv_model_vnf_most(v); /* a scaling VNF's group may grow to max */
 		/* Defaulted interfaces are reported at the VNF's name. */
 		bool in_given = memcmp(&hop->in_mark, &hop->mark, sizeof(hop->mark)) != 0;
 		bool out_given = memcmp(&hop->out_mark, &hop->mark, sizeof(hop->mark)) != 0;

@@ -416,9 +416,8 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 		v->vcpus = (uint16_t)num;
 	if (f.val[V_MEMORY])
 		load_memory(c, f.val[V_MEMORY], v, what);
-	if (f.val[V_INSTANCES] &&
-	    yuint(c, f.val[V_INSTANCES], "instances", what, 1, QV_MODEL_MAX_INSTANCES, &num))
-		v->instances = (uint16_t)num;
+	if (f.val[V_INSTANCES])
+		qv_yaml_load_instances(c, f.val[V_INSTANCES], what, v);
 	if (f.val[V_VFS])
 		load_vfs(c, f.val[V_VFS], v, what);
 	if (f.val[V_BW])

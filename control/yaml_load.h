@@ -12,6 +12,11 @@
  * direction not given keeps rate 0 (no policer). Errors go to c. */
 void qv_yaml_load_bandwidth(struct yctx *c, yaml_node_t *n, const char *what, struct qv_police *bw);
 
+/* Reads a VNF's `instances:` (yaml_scaling.c): a count, or {min, max, scale-out, scale-in,
+ * cooldown, drain} into v->scaling (v->instances then min). Errors go to c. */
+void qv_yaml_load_instances(struct yctx *c, yaml_node_t *n, const char *what,
+                            struct qv_model_vnf *v);
+
 /* Reads the `chains:` list into m->chains. Errors go to c. */
 void qv_yaml_load_chains(struct yctx *c, yaml_node_t *list, struct qv_model *m);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "control/controld/controld.h"
+#include "control/controld/scaling.h"
 
 int qv_desired_build(const char *name, const char *yaml, size_t len, struct qv_desired *out,
                      json_t **errors, char *err, size_t errlen)
@@ -33,6 +34,7 @@ int qv_desired_build(const char *name, const char *yaml, size_t len, struct qv_d
 		return -1;
 	}
 	qv_diags_free(&d);
+	qv_scaling_adjust_model(m); /* scaled VNFs keep their count (scaling.c) */
 	if (qv_chain_compile(m, &plan, err, errlen) != 0) {
 		qv_model_free(m);
 		return -1;

@@ -13,6 +13,7 @@
 
 #include "control/controld/controld.h"
 #include "control/controld/kvm_detect.h"
+#include "control/controld/scaling.h"
 #include "control/placement/placement.h"
 #include "control/rpc/rpc.h"
 #include "control/vm/vm_lifecycle.h"
@@ -28,7 +29,7 @@
 #define WATCH_TICK_MS 10
 
 /* long-only options: codes past any letter, so that options added beside them cannot clash */
-enum { OPT_LOG_LEVEL = 0x100, OPT_LOG_TARGET };
+enum { OPT_LOG_LEVEL = 0x100, OPT_LOG_TARGET, OPT_LOAD_SIGNAL_DIR };
 
 struct qv_controld qv_cd;
 static volatile sig_atomic_t stopping;
@@ -81,6 +82,9 @@ static void usage(FILE *f)
 	    "  --topology SPEC      placement input: host (default), an lstopo FILE.xml, or an\n"
 	    "                       hwloc synthetic topology such as 'numa:2 core:8 pu:2'\n"
 	    "  --sysfs-root DIR     sysfs for SR-IOV VFs and NIC nodes (default /sys; tests)\n"
+	    "  --load-signal-dir DIR  the load of a scaling VNF (instances: {min, max, ...}) is\n"
+	    "                       read from file DIR/VNF (its per-instance average: 85%% or\n"
+	    "                       1.2Mpps) instead of measured (tests, external monitors)\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "Example:\n"
@@ -154,6 +158,8 @@ static const struct qv_rpc_method *all_methods(void)
 		all[n++] = qv_controld_methods[i];
 	for (size_t i = 0; qv_vm_methods[i].name && n < 62; i++)
 		all[n++] = qv_vm_methods[i];
+	for (size_t i = 0; qv_scaling_methods[i].name && n < 62; i++)
+		all[n++] = qv_scaling_methods[i];
 	return all;
 }
 
@@ -176,6 +182,7 @@ int main(int argc, char **argv)
 	    {"admin-group", required_argument, NULL, 'G'},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
+	    {"load-signal-dir", required_argument, NULL, OPT_LOAD_SIGNAL_DIR},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -293,6 +300,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_LOAD_SIGNAL_DIR:
+			qv_scaling_set_signal_dir(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -331,7 +341,8 @@ int main(int argc, char **argv)
 	}
 	if (realpath(qv_cd.state_dir, state_abs))
 		qv_cd.state_dir = state_abs;
-	if (qv_desired_restore(&qv_cd, err, sizeof(err)) != 0) {
+	if (qv_scaling_restore(&qv_cd, err, sizeof(err)) != 0 ||
+	    qv_desired_restore(&qv_cd, err, sizeof(err)) != 0) {
 		qv_log(QV_LOG_ERR, NULL, NULL, "cannot restore the desired state from %s: %s",
 		       qv_cd.state_dir, err);
 		return 1;
@@ -385,6 +396,8 @@ int main(int argc, char **argv)
 		}
 		if (now_ms() >= next) {
 			qv_reconcile(&qv_cd);
+			if (qv_cd.switch_ok)
+				qv_scaling_tick(&qv_cd);
 			/* a switch that is back but not yet taking everything (a port that fails
 			 * once): try again soon, backing off to the interval */
 			if (qv_cd.last_error[0] && !switch_gone)

@@ -117,6 +117,12 @@ int cmd_show(int argc, char **argv)
 		return call_and_view("flow.summary", view_flow_summary);
 	if (strcmp(argv[0], "port") == 0)
 		return show_port(argc - 1, argv + 1);
+	if (strcmp(argv[0], "scaling") == 0) {
+		if (argc > 1)
+			return usage_error("show scaling", "unexpected argument '%s'", argv[1]);
+		opt.to_controld = true;
+		return call_and_view("scaling.show", view_scaling);
+	}
 	if (strcmp(argv[0], "controld") == 0) {
 		if (argc > 1)
 			return usage_error("show", "unexpected argument '%s'", argv[1]);

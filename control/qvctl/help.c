@@ -63,6 +63,8 @@ static const struct help {
      "  check FILE                      validate a service definition offline, print its plan\n"
      "  show chains                     chains hop by hop with counters (qv-controld)\n"
      "  show placement                  NUMA placement of PMDs and VMs, explained (qv-controld)\n"
+     "  show scaling                    VNFs that scale on load: signal, decisions (qv-controld)\n"
+     "  vnf scale NAME N                run N instances of a scaling VNF now (qv-controld)\n"
      "  vm list|start|stop|restart|console|snapshot|revert|clone|delete\n"
      "                                  the VNF VMs (qv-controld)\n"
      "  capture start|list|stop         capture a port's packets to a pcapng file\n"
@@ -75,7 +77,7 @@ static const struct help {
      "  qvctl show flows\n"
      "\n"
      "Exit status: 0 done, 1 the switch refused or could not be reached, 2 bad usage.\n"},
-    {"show", "qvctl show ports|pmd|flows|drops|l2|groups|chains|controld|placement",
+    {"show", "qvctl show ports|pmd|flows|drops|l2|groups|chains|controld|placement|scaling",
      "Shows the switch's state:\n"
      "  ports   ports with queues, default action and traffic counters\n"
      "  pmd     per PMD thread and rx queue: load and cycles per packet\n"
@@ -87,6 +89,8 @@ static const struct help {
      "  controld (from qv-controld) its desired state and whether the switch matches it\n"
      "  placement (from qv-controld) where the PMDs and each VM's vCPUs, emulator threads\n"
      "          and memory go, and why\n"
+     "  scaling (from qv-controld) VNFs whose instances follow load: signal, thresholds,\n"
+     "          instances, last decision and why\n"
      "\n"
      "Example:\n"
      "  qvctl show ports\n"},
@@ -146,6 +150,30 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl show groups\n"},
+    {"show scaling", "qvctl show scaling",
+     "Asks qv-controld about the VNFs whose instances follow load (instances: {min, max,\n"
+     "scale-out, scale-in} in the file): per VNF its load (per instance: cpu percent or\n"
+     "packets/s) and where it comes from, the scale-out and scale-in thresholds with how long\n"
+     "each must hold, the instances it runs (min..max; current->target while some drain),\n"
+     "the decision of the last round and why, and the last change of count.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl show scaling\n"},
+    {"vnf", "qvctl vnf scale NAME N",
+     "VNFs of qv-controld's applied file:\n"
+     "  vnf scale NAME N   run N instances of scaling VNF NAME (within its min..max) now\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vnf scale fw 3\n"},
+    {"vnf scale", "qvctl vnf scale NAME N",
+     "Runs N instances of VNF NAME, which must scale (instances: {min, max, ...}) and N be\n"
+     "within its min..max. More: the new instances start at once (clones of instance 0) and\n"
+     "join its groups for new flows only; fewer: the instances above N drain (no new flows,\n"
+     "established ones stay) and are removed when their flows end or the drain deadline\n"
+     "passes. Counts as a change for the cool-down; the count survives restarts. Admin only.\n"
+     "\n"
+     "Example:\n"
+     "  qvctl vnf scale fw 3\n"},
     {"port", "qvctl port add|del|set ...",
      "Manages ports:\n"
      "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"

@@ -17,7 +17,7 @@ static const struct command {
 } commands[] = {
     {"show", cmd_show}, {"port", cmd_port},       {"flow", cmd_flow},   {"stats", cmd_stats},
     {"call", cmd_call}, {"capture", cmd_capture}, {"trace", cmd_trace}, {"apply", cmd_apply},
-    {"vm", cmd_vm},     {"check", cmd_check},
+    {"vm", cmd_vm},     {"check", cmd_check},     {"vnf", cmd_vnf},
 };
 
 static const struct command *find_command(const char *name)

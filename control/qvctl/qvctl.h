@@ -102,6 +102,8 @@ json_t *police_params(const char *port, const char *dir, const char *spec, char 
 void police_line(struct table *t, const json_t *port);
 /* view_groups.c */
 void view_groups(const json_t *result);
+/* view_scaling.c (qv-controld's scaling.show) */
+void view_scaling(const json_t *result);
 void view_stats(const json_t *result);
 
 /* cmd_controld.c: qv-controld's views */
@@ -122,6 +124,8 @@ int cmd_apply(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 /* cmd_check.c */
 int cmd_check(int argc, char **argv);
+/* cmd_vnf.c */
+int cmd_vnf(int argc, char **argv);
 /* cmd_debug.c */
 int cmd_capture(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

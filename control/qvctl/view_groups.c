@@ -7,7 +7,10 @@
 static void fill_usable(struct row *r, int col, const json_t *item, const json_t *ctx)
 {
 	(void)ctx;
-	cell(r, col, "%s", json_is_true(json_object_get(item, "usable")) ? "yes" : "no");
+	cell(r, col, "%s",
+	     !json_is_true(json_object_get(item, "usable"))    ? "no"
+	     : json_is_true(json_object_get(item, "draining")) ? "draining"
+	                                                       : "yes");
 }
 
 static void fill_share(struct row *r, int col, const json_t *item, const json_t *ctx)

@@ -43,6 +43,7 @@ bool qv_vm_info_get(struct qv_vm_conn *c, const char *name, struct qv_vm_info *o
 	if (virDomainGetInfo(d, &info) == 0) {
 		out->vcpus = info.nrVirtCpu;
 		out->memory_mib = (unsigned)(info.maxMem / 1024);
+		out->cpu_ns = info.cpuTime;
 	}
 	x = virDomainGetXMLDesc(d, 0);
 	virDomainFree(d);

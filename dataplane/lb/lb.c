@@ -13,6 +13,20 @@
 #include "dataplane/pmd.h"
 
 struct qv_lb_affinity *_Atomic qv_lb_affinity_of[QV_MAX_PMDS];
+_Atomic uint8_t qv_lb_draining[QV_MAX_PORTS];
+_Atomic uint32_t qv_lb_n_draining;
+
+bool qv_lb_set_draining(uint16_t index, bool on)
+{
+	bool was;
+
+	if (index >= QV_MAX_PORTS)
+		return false;
+	was = atomic_exchange(&qv_lb_draining[index], on ? 1 : 0) != 0;
+	if (was != on)
+		atomic_fetch_add(&qv_lb_n_draining, on ? 1u : (uint32_t)-1);
+	return was;
+}
 
 /* FNV-1a over the fields that say which traffic a rule takes: its match and priority. */
 static uint32_t fnv(uint32_t h, const void *p, size_t n)

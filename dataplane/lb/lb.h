@@ -4,6 +4,7 @@
 #define QV_LB_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +37,20 @@ struct qv_lb_groups {
  * group is built, never freed before exit; NULL until then. */
 extern struct qv_lb_affinity *_Atomic qv_lb_affinity_of[];
 
+/* Draining members (a scale-in, control/controld/scaling.c): qv_lb_draining[port index] set,
+ * that port takes no new flow in any group (the Maglev choice skips it while another member
+ * is usable), and the flows it already has (fresh affinity entries) stay on it until they go
+ * idle or qv-controld removes it. Written by the control thread (group.drain), cleared when
+ * the port is removed; qv_lb_n_draining counts the ports set, so that a switch with none
+ * never looks at the array. The PMDs read both relaxed: a drain starting a burst late only
+ * lets a few more new flows in. */
+extern _Atomic uint8_t qv_lb_draining[QV_MAX_PORTS];
+extern _Atomic uint32_t qv_lb_n_draining;
+
 /* ---- slow path (control thread) ---- */
+
+/* Marks port index draining (on) or not; returns whether it was. */
+bool qv_lb_set_draining(uint16_t index, bool on);
 
 /* The groups of rules[0..n) (NULL with *err empty when there is none; NULL with err on
  * failure), and the affinity tables of n_pmds PMDs made sure of. */

@@ -1,5 +1,5 @@
 /* qwikvirt: a group's member choice — FAST PATH, inline: the flow-affinity entry if it still
- * names a usable member, else the Maglev table (recorded for the flow). */
+ * names a usable member, else the Maglev table over the members not draining (recorded). */
 #ifndef QV_LB_FAST_H
 #define QV_LB_FAST_H
 
@@ -13,6 +13,22 @@ static inline const struct qv_lb_group *qv_lb_group_of(const struct qv_lb_groups
 		return NULL;
 	i = gs->of_rule[rule];
 	return i == UINT32_MAX ? NULL : &gs->g[i];
+}
+
+/* The members a new flow may go to: the usable ones that are not draining, or all usable
+ * ones when every one of them drains (a flow is better served by a draining member than
+ * dropped). */
+static inline uint32_t qv_lb_new_flow_mask(const struct qv_lb_group *g, uint32_t live)
+{
+	uint32_t fresh = live;
+
+	if (atomic_load_explicit(&qv_lb_n_draining, memory_order_relaxed) == 0)
+		return live;
+	for (uint16_t j = 0; j < g->n; j++)
+		if (g->members[j] < QV_MAX_PORTS &&
+		    atomic_load_explicit(&qv_lb_draining[g->members[j]], memory_order_relaxed))
+			fresh &= ~(1u << j);
+	return fresh ? fresh : live;
 }
 
 /* Member index (0..g->n-1) for the flow of symmetric hash h, or -1 when no member is usable
@@ -51,7 +67,7 @@ static inline int qv_lb_pick(struct qv_lb_affinity *a, const struct qv_lb_group 
 			a->misses++;
 		}
 	}
-	m = qv_maglev_pick(&g->mg, h, live);
+	m = qv_maglev_pick(&g->mg, h, qv_lb_new_flow_mask(g, live));
 	if (a != NULL && m >= 0)
 		qv_lb_aff_store(a, key, g->members[m], now, idle);
 	return m;

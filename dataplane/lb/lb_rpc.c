@@ -1,5 +1,5 @@
-/* qwikvirt: the load-balancing feature's JSON-RPC method (group.show: the groups of the live
- * table, flows per member, affinity-table use) and its registration with the switch. */
+/* qwikvirt: the load-balancing feature's JSON-RPC methods (group.show: the groups of the live
+ * table, flows per member, affinity-table use; group.drain) and its hooks in the switch. */
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -76,9 +76,12 @@ json_t *qv_lb_show(void)
 
 			json_array_append_new(
 			    members,
-			    json_pack("{s:s,s:b,s:I,s:f}", "port", name ? name : "(missing)",
+			    json_pack("{s:s,s:b,s:b,s:I,s:f}", "port", name ? name : "(missing)",
 			              "usable",
 			              p && atomic_load(&p->up) && atomic_load(&p->admin_up),
+			              "draining",
+			              grp->members[j] < QV_MAX_PORTS &&
+			                  atomic_load(&qv_lb_draining[grp->members[j]]),
 			              "flows", (json_int_t)flows[g][j], "share",
 			              (double)share[j] / QV_MAGLEV_SIZE));
 		}
@@ -118,11 +121,54 @@ static json_t *m_group_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 
 QV_DP_LOCKED(m_group_show)
 
+/* group.drain {port, on}: the port takes no new flow in any group; its flows stay. */
+static json_t *m_group_drain(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"port", "on", NULL};
+	const char *name;
+	struct qv_port *port;
+	bool on = true, was;
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    !(name = qv_rpc_param_str(params, "port", true, err)) ||
+	    qv_rpc_param_bool(params, "on", &on, err) < 0)
+		return NULL;
+	port = qv_dp_port_by_name(name);
+	if (!port)
+		return qv_rpc_fail(
+		    err, QV_RPC_APP_ERROR,
+		    "no port '%s' to drain: expected a port of the switch (see port.list)", name);
+	was = qv_lb_set_draining(port->index, on);
+	return json_pack("{s:s,s:b,s:b}", "port", name, "draining", on, "was", was);
+}
+
+QV_DP_LOCKED(m_group_drain)
+
+/* port.list's "draining": true for a port that takes no new flows. */
+static void lb_port_json(uint16_t index, json_t *port)
+{
+	if (index < QV_MAX_PORTS && atomic_load(&qv_lb_draining[index]))
+		json_object_set_new(port, "draining", json_true());
+}
+
+/* A removed port's slot may be reused by a port that is not draining. */
+static void lb_port_removing(uint16_t index)
+{
+	qv_lb_set_draining(index, false);
+}
+
 static const struct qv_rpc_method lb_methods[] = {
     {"group.show", m_group_show_locked,
      "load-balancing groups: members, flows per member, affinity-table use per PMD", QV_RPC_READ},
+    {"group.drain", m_group_drain_locked,
+     "drain a port (on: true) from every group: no new flows, its flows stay; on: false undoes "
+     "it"},
     {NULL, NULL, NULL},
 };
 
-static struct qv_dp_feature lb_feature = {.name = "lb", .methods = lb_methods};
+static struct qv_dp_feature lb_feature = {.name = "lb",
+                                          .port_removing = lb_port_removing,
+                                          .port_json = lb_port_json,
+                                          .methods = lb_methods};
 QV_DP_FEATURE(lb_feature)

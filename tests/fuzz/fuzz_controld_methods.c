@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "control/controld/controld.h"
+#include "control/controld/scaling.h"
 #include "control/rpc/rpc.h"
 
 #include <pthread.h>
@@ -167,6 +168,8 @@ static void start(void)
 		methods[n_methods++] = qv_controld_methods[i];
 	for (size_t i = 0; qv_vm_methods[i].name && n_methods < 62; i++)
 		methods[n_methods++] = qv_vm_methods[i];
+	for (size_t i = 0; qv_scaling_methods[i].name && n_methods < 62; i++)
+		methods[n_methods++] = qv_scaling_methods[i];
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -225,6 +225,41 @@ static void test_new_flows_reach_new_member(void)
 	free(a);
 }
 
+/* A draining member (scale-in) keeps its flows and takes no new one; when every usable member
+ * drains, new flows still go somewhere; undrained, it takes new flows again. */
+static void test_draining_member(void)
+{
+	static struct qv_lb_group g;
+	struct qv_lb_affinity *a = calloc(1, sizeof(*a));
+	uint16_t first[N_FLOWS];
+	unsigned on_drained = 0, kept = 0, new_on_drained = 0, all_draining = 0;
+
+	group_init(&g, 2);
+	for (unsigned i = 0; i < N_FLOWS; i++) {
+		first[i] = g.members[qv_lb_pick(a, &g, 0x3, flow_hash(i), 1 << 20, IDLE)];
+		on_drained += first[i] == g.members[1];
+	}
+	CU_ASSERT(on_drained > N_FLOWS / 3);
+	CU_ASSERT_FALSE(qv_lb_set_draining(g.members[1], true));
+	for (unsigned i = 0; i < N_FLOWS; i++)
+		kept += g.members[qv_lb_pick(a, &g, 0x3, flow_hash(i), (1 << 20) + 1000, IDLE)] ==
+		        first[i];
+	CU_ASSERT_EQUAL(kept, N_FLOWS);
+	for (unsigned i = N_FLOWS; i < 2 * N_FLOWS; i++)
+		new_on_drained +=
+		    g.members[qv_lb_pick(a, &g, 0x3, flow_hash(i), (1 << 20) + 1000, IDLE)] ==
+		    g.members[1];
+	CU_ASSERT_EQUAL(new_on_drained, 0);
+	/* member 0 down: the draining member is the only usable one and takes new flows */
+	for (unsigned i = 2 * N_FLOWS; i < 2 * N_FLOWS + 100; i++)
+		all_draining += qv_lb_pick(a, &g, 0x2, flow_hash(i), (1 << 20) + 1000, IDLE) == 1;
+	CU_ASSERT_EQUAL(all_draining, 100);
+	CU_ASSERT_TRUE(qv_lb_set_draining(g.members[1], false));
+	CU_ASSERT_EQUAL(atomic_load(&qv_lb_n_draining), 0);
+	CU_ASSERT_EQUAL(qv_lb_new_flow_mask(&g, 0x3), 0x3);
+	free(a);
+}
+
 /* A rule: priority prio, in-port in, and the given actions (type, arg pairs). */
 static struct qv_rule rule(uint32_t prio, uint16_t in, unsigned n, const uint16_t (*acts)[2])
 {
@@ -290,6 +325,7 @@ int main(void)
 	    {"affinity table find/store/idle", test_affinity_table},
 	    {"disruption figures: modulo vs maglev+affinity", test_disruption_figures},
 	    {"new flows reach an added member", test_new_flows_reach_new_member},
+	    {"a draining member keeps its flows, takes no new one", test_draining_member},
 	    {"a flow table's groups", test_groups_build},
 	};
 	char prefix[64];
