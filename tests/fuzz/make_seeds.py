@@ -158,7 +158,7 @@ sw = {
   'pmd-show': (2, 'pmd.show', {}),
   'group-show': (2, 'group.show', {}),
   'capture-start': (2, 'capture.start', {'port': 'r0', 'file': 'a.pcapng', 'dir': 'rx', 'filter': 'udp port 53', 'count': 10}),
-  'capture-start-force': (1, 'capture.start', {'port': 'r0', 'file': 'in.pcap', 'force': True, 'max_size': 4096, 'rotate': True}),
+  'capture-start-force': (1, 'capture.start', {'port': 'r0', 'file': 'f.pcapng', 'force': True, 'max_size': 4096, 'rotate': True}),
   'capture-start-escape': (2, 'capture.start', {'port': 'r0', 'file': '/etc/passwd', 'force': True}),
   'capture-stop': (2, 'capture.stop', {'id': 1}),
   'capture-list': (2, 'capture.list', {}),
