@@ -32,8 +32,11 @@ int qv_confine_init(struct qv_confine *c, const char *what, const char *dir, mod
 	if (dir[0] != '/')
 		return fail(err, errlen, "%s '%s' must be an absolute path", what, dir);
 	if (mkdir(dir, mode & 0777) == 0) {
-		/* mkdir's mode passes through the umask and drops S_ISGID: set both here */
-		if ((gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) != 0) || chmod(dir, mode) != 0)
+		/* mkdir's mode passes through the umask and drops S_ISGID: set both here. A daemon
+		 * run by a user outside the group keeps its own group (EPERM): only members would
+		 * lose read access to their captures, which they do not have then anyway. */
+		if ((gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) != 0 && errno != EPERM) ||
+		    chmod(dir, mode) != 0)
 			return fail(err, errlen, "%s %s: cannot set its group and mode: %s", what,
 			            dir, strerror(errno));
 	} else if (errno != EEXIST) {
