@@ -2,6 +2,7 @@
  * feature's: port, flow, stats, capture, trace, group, police) in-process: EAL without
  * hugepages or PCI, the switch with one PMD that is never launched, dirs of its own. */
 #include <dirent.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,18 @@ static void write_empty_pcap(void)
 	fclose(f);
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+/* At exit: the work directory goes (the switch's sockets and files in it with it). */
+static void remove_work(void)
+{
+	nftw(work, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void start(void)
 {
 	char prefix[64], err[512];
@@ -94,7 +107,8 @@ static void start(void)
 
 	snprintf(prefix, sizeof(prefix), "qvfuzzsw%ld", (long)getpid());
 	snprintf(work, sizeof(work), "%s/qv-fuzz-sw.XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(work) || rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
+	if (!mkdtemp(work) || atexit(remove_work) != 0 ||
+	    rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
 		abort();
 #ifdef QV_LSAN
 	rte_memseg_list_walk(register_memseg_list, NULL);
