@@ -8,15 +8,17 @@
 #include <stdint.h>
 
 #include "control/diag.h"
+#include "qv/limits.h"
 #include "qv/police.h"
 #include "qv/rule.h"
 
-/* Limits the schema enforces (configs/README.md documents them). */
-#define QV_MODEL_MAX_QUEUES 16
-#define QV_MODEL_MAX_MTU 9194 /* qv-switchd's QV_PORT_MAX_MTU */
-#define QV_MODEL_MAX_VCPUS 128
-#define QV_MODEL_MAX_INSTANCES 8 /* a group has at most QV_MAX_ACTIONS members */
-#define QV_MODEL_MAX_IFACES 16
+/* Limits the schema enforces (configs/README.md documents them); those the switch or the VM
+ * layer also enforce come from include/qv/limits.h. */
+#define QV_MODEL_MAX_QUEUES QV_LIMIT_QUEUES
+#define QV_MODEL_MAX_MTU QV_LIMIT_MTU
+#define QV_MODEL_MAX_VCPUS QV_LIMIT_VM_VCPUS
+#define QV_MODEL_MAX_INSTANCES QV_LIMIT_VNF_INSTANCES
+#define QV_MODEL_MAX_IFACES QV_LIMIT_VM_IFACES
 #define QV_MODEL_MAX_NUMA 63
 #define QV_MODEL_MAX_CPU 1023
 #define QV_MODEL_MAX_VF 255
@@ -24,7 +26,7 @@
 #define QV_MODEL_MAX_MEMORY (1ull << 40)  /* 1 TiB */
 #define QV_MODEL_NUMA_AUTO (-1)
 #define QV_MODEL_UNSET (-1)
-#define QV_MODEL_MAX_VFS 4 /* VFs per VNF (libvirt hostdevs, QV_VM_MAX_HOSTDEVS) */
+#define QV_MODEL_MAX_VFS QV_LIMIT_VM_HOSTDEVS
 
 enum qv_port_type { QV_PORT_PHY, QV_PORT_VF, QV_PORT_VHOST, QV_PORT_VDEV };
 

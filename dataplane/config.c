@@ -21,9 +21,10 @@ struct cfg_ctx {
 	int n_err;
 };
 
-static const char *const top_keys[] = {
-    "socket",   "pmd-cores", "main-core",  "mbufs",    "hugepages", "memory-mb", "file-prefix",
-    "eal-args", "log-level", "log-target", "l2-aging", "ports",     "rules",     NULL};
+static const char *const top_keys[] = {"socket",    "pmd-cores",   "main-core",   "mbufs",
+                                       "hugepages", "memory-mb",   "file-prefix", "eal-args",
+                                       "log-level", "log-target",  "l2-aging",    "ports",
+                                       "rules",     "capture-dir", "vhost-dir",   NULL};
 
 __attribute__((format(printf, 3, 4))) static void err_at(struct cfg_ctx *x, yaml_mark_t m,
                                                          const char *fmt, ...)
@@ -296,6 +297,10 @@ static void read_key(struct cfg_ctx *x, const char *key, yaml_node_t *v,
 
 	if (strcmp(key, "socket") == 0) {
 		get_str(x, v, key, true, &c->socket);
+	} else if (strcmp(key, "capture-dir") == 0) {
+		get_str(x, v, key, true, &c->capture_dir);
+	} else if (strcmp(key, "vhost-dir") == 0) {
+		get_str(x, v, key, true, &c->vhost_dir);
 	} else if (strcmp(key, "file-prefix") == 0) {
 		get_str(x, v, key, false, &c->file_prefix);
 	} else if (strcmp(key, "pmd-cores") == 0) {
@@ -356,7 +361,7 @@ static void read_top(struct cfg_ctx *x, yaml_node_t *root, struct qv_switchd_con
 			    x, k->start_mark,
 			    "unknown key %s (expected one of: socket, pmd-cores, main-core, mbufs, "
 			    "hugepages, memory-mb, file-prefix, eal-args, log-level, log-target, "
-			    "l2-aging, ports, rules)",
+			    "l2-aging, capture-dir, vhost-dir, ports, rules)",
 			    found(k, b, sizeof(b)));
 			continue;
 		}
@@ -400,6 +405,8 @@ void qv_switchd_config_free(struct qv_switchd_config *c)
 {
 	free(c->socket);
 	free(c->file_prefix);
+	free(c->capture_dir);
+	free(c->vhost_dir);
 	for (unsigned i = 0; i < c->n_eal; i++)
 		free(c->eal_args[i]);
 	free(c->eal_args);

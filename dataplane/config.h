@@ -17,7 +17,7 @@ struct qv_config_request {
 
 /* What the file set; has_* says which (command-line options override only what they name). */
 struct qv_switchd_config {
-	char *socket, *file_prefix;
+	char *socket, *file_prefix, *capture_dir, *vhost_dir;
 	bool has_pmd, has_main_core, has_mbufs, has_hugepages, has_mem, has_l2_aging, has_level,
 	    has_target;
 	unsigned pmd[QV_MAX_PMDS], n_pmd, main_core, mbufs, mem_mb, l2_aging_s;

@@ -1,6 +1,7 @@
 /* qwikvirt: qv-switchd — options, EAL start-up, the control loop serving JSON-RPC, clean
  * shutdown. The PMD threads live in pmd.c; everything here is slow path. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "control/rpc/rpc.h"
 #include "dataplane/config.h"
+#include "dataplane/confine.h"
 #include "dataplane/events.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
@@ -34,61 +36,77 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
+/* Who may do what beyond the method's access (capture.c, trace.c enforce it). */
+#define QV_SWITCH_HELP_OWNERS                                                                      \
+	"A group member may capture (into --capture-dir only, never over an existing file\n"       \
+	"without force) and stop only the captures it started; it may start a trace\n"             \
+	"unless another user's trace is still filling. Root (and --admin-group) may stop\n"        \
+	"or replace any. vdev devargs are limited to known drivers and keys, their files\n"        \
+	"to --capture-dir and their sockets to --vhost-dir.\n"
+
 static void usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: qv-switchd [OPTIONS] [-- EAL-ARGS]\n"
-	       "\n"
-	       "The qwikvirt polling vswitch: vhost-user and DPDK ports, a flow table, one PMD\n"
-	       "thread per core. It starts with no ports and no rules; program it with qvctl\n"
-	       "(or --startup FILE) over its control socket.\n"
-	       "\n"
-	       "Options (each overrides the --config file's setting of the same name):\n"
-	       "  --config FILE       settings, startup ports and rules from a YAML file\n"
-	       "                      (/etc/qwikvirt/switchd.yaml; errors as FILE:LINE:COLUMN,\n"
-	       "                      exit 2); --config-if-exists FILE: the same, if FILE exists.\n"
-	       "                      Keys: the options below by their names (hugepages: false\n"
-	       "                      for --no-huge, memory-mb for --mem), eal-args (a list),\n"
-	       "                      ports (port.add parameters), rules (flow text)\n"
-	       "  --log-level LEVEL   error, warning, notice, info (default) or debug; DPDK's own\n"
-	       "                      lines go through the same log\n"
-	       "  --log-target T      stderr (default: one timestamped line per event, for the\n"
-	       "                      journal) or syslog\n"
-	       "  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
-	       "  --pmd-cores LIST    CPUs for PMD threads, comma separated (default: 1 when the\n"
-	       "                      host has 2+ CPUs, else 0). Each PMD busy-polls its CPU.\n"
-	       "  --main-core N       CPU for the control thread and DPDK's helper threads\n"
-	       "                      (default 0); keep it off the PMD cores\n"
-	       "  --mbufs N           packet buffers per NUMA node (default 16384)\n"
-	       "  --no-huge           use 4 KB pages instead of hugepages (slower; for hosts\n"
-	       "                      without hugepages)\n"
-	       "  --mem MB            memory to use with --no-huge (default 1024)\n"
-	       "  --file-prefix NAME  DPDK runtime name (default qvsw); dpdk-telemetry.py -f NAME\n"
-	       "                      reads the /qv/... telemetry endpoints\n"
-	       "  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
-	       "                      switch exits if one fails\n"
-	       "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
-	       "  --max-rules N       most rules the switch holds (default 200000); a change that\n"
-	       "                      would pass it is refused, naming the limit\n"
-	       "  --max-acl-mb N      most rte_acl memory a rule set may take (default 0: no\n"
-	       "                      limit); rules needing more are served by the slower tuple\n"
-	       "                      space part, and qvctl show flows --summary says why\n"
-	       "  --check-rxq-owner   debugging: count rx queues polled by two PMDs at once\n"
-	       "                      (rxq_conflicts in pmd.show; costs cycles)\n"
-	       "  --admin-group GROUP members of GROUP may call every method too (default: root\n"
-	       "                      only); they must be able to open the socket as well\n"
-	       "  -h, --help          this text\n"
-	       "\n" QV_RPC_HELP_ACCESS "\n"
-	       "EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
-	       "\n"
-	       "Example:\n"
-	       "  qv-switchd --pmd-cores 1 --socket /run/qwikvirt/switchd.sock &\n"
-	       "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock\n"
-	       "  qvctl flow add 'in=vm1 actions=output:uplink'\n");
+	    f,
+	    "usage: qv-switchd [OPTIONS] [-- EAL-ARGS]\n"
+	    "\n"
+	    "The qwikvirt polling vswitch: vhost-user and DPDK ports, a flow table, one PMD\n"
+	    "thread per core. It starts with no ports and no rules; program it with qvctl\n"
+	    "(or --startup FILE) over its control socket.\n"
+	    "\n"
+	    "Options (each overrides the --config file's setting of the same name):\n"
+	    "  --config FILE       settings, startup ports and rules from a YAML file\n"
+	    "                      (/etc/qwikvirt/switchd.yaml; errors as FILE:LINE:COLUMN,\n"
+	    "                      exit 2); --config-if-exists FILE: the same, if FILE exists.\n"
+	    "                      Keys: the options below by their names (hugepages: false\n"
+	    "                      for --no-huge, memory-mb for --mem), eal-args (a list),\n"
+	    "                      ports (port.add parameters), rules (flow text)\n"
+	    "  --log-level LEVEL   error, warning, notice, info (default) or debug; DPDK's own\n"
+	    "                      lines go through the same log\n"
+	    "  --log-target T      stderr (default: one timestamped line per event, for the\n"
+	    "                      journal) or syslog\n"
+	    "  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
+	    "  --pmd-cores LIST    CPUs for PMD threads, comma separated (default: 1 when the\n"
+	    "                      host has 2+ CPUs, else 0). Each PMD busy-polls its CPU.\n"
+	    "  --main-core N       CPU for the control thread and DPDK's helper threads\n"
+	    "                      (default 0); keep it off the PMD cores\n"
+	    "  --mbufs N           packet buffers per NUMA node (default 16384)\n"
+	    "  --no-huge           use 4 KB pages instead of hugepages (slower; for hosts\n"
+	    "                      without hugepages)\n"
+	    "  --mem MB            memory to use with --no-huge (default 1024)\n"
+	    "  --file-prefix NAME  DPDK runtime name (default qvsw); dpdk-telemetry.py -f NAME\n"
+	    "                      reads the /qv/... telemetry endpoints\n"
+	    "  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
+	    "                      switch exits if one fails\n"
+	    "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
+	    "  --max-rules N       most rules the switch holds (default 200000); a change that\n"
+	    "                      would pass it is refused, naming the limit\n"
+	    "  --max-acl-mb N      most rte_acl memory a rule set may take (default 0: no\n"
+	    "                      limit); rules needing more are served by the slower tuple\n"
+	    "                      space part, and qvctl show flows --summary says why\n"
+	    "  --check-rxq-owner   debugging: count rx queues polled by two PMDs at once\n"
+	    "                      (rxq_conflicts in pmd.show; costs cycles)\n"
+	    "  --admin-group GROUP members of GROUP may call every method too (default: root\n"
+	    "                      only); they must be able to open the socket as well\n"
+	    "  --capture-dir DIR   capture files (capture.start file=NAME) and net_pcap's\n"
+	    "                      rx_pcap/tx_pcap files must lie in DIR (default: capture/\n"
+	    "                      beside the socket; created 2750, group " QV_RPC_READ_GROUP ");\n"
+	    "                      it must be root's and not writable by group or others\n"
+	    "  --vhost-dir DIR     vhost-user sockets (port.add path=) and the sockets of\n"
+	    "                      virtio_user, net_vhost and net_memif devargs must lie in\n"
+	    "                      DIR (default: the socket's directory)\n"
+	    "  -h, --help          this text\n"
+	    "\n" QV_RPC_HELP_ACCESS QV_SWITCH_HELP_OWNERS "\n"
+	    "EAL-ARGS after -- are passed to DPDK as they are (e.g. -a 0000:03:00.0).\n"
+	    "\n"
+	    "Example:\n"
+	    "  qv-switchd --pmd-cores 1 --socket /run/qwikvirt/switchd.sock &\n"
+	    "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock\n"
+	    "  qvctl flow add 'in=vm1 actions=output:uplink'\n");
 }
 
 struct opts {
-	const char *socket, *file_prefix, *startup, *admin_group;
+	const char *socket, *file_prefix, *startup, *admin_group, *capture_dir, *vhost_dir;
 	unsigned pmd[QV_MAX_PMDS], n_pmd, main_core, mem_mb;
 	bool no_huge;
 	enum qv_log_level log_level;
@@ -136,7 +154,14 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 }
 
 /* long-only options: codes past any letter, so that options added beside them cannot clash */
-enum { OPT_CONFIG = 0x100, OPT_CONFIG_IF_EXISTS, OPT_LOG_LEVEL, OPT_LOG_TARGET };
+enum {
+	OPT_CONFIG = 0x100,
+	OPT_CONFIG_IF_EXISTS,
+	OPT_LOG_LEVEL,
+	OPT_LOG_TARGET,
+	OPT_CAPTURE_DIR,
+	OPT_VHOST_DIR
+};
 
 static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 {
@@ -158,6 +183,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"config-if-exists", required_argument, NULL, OPT_CONFIG_IF_EXISTS},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
+	    {"capture-dir", required_argument, NULL, OPT_CAPTURE_DIR},
+	    {"vhost-dir", required_argument, NULL, OPT_VHOST_DIR},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -236,6 +263,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 				return -1;
 			}
 			break;
+		case OPT_CAPTURE_DIR:
+			o->capture_dir = optarg;
+			break;
+		case OPT_VHOST_DIR:
+			o->vhost_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -284,6 +317,10 @@ static int load_config(int argc, char **argv, struct opts *o)
 		o->socket = c->socket;
 	if (c->file_prefix)
 		o->file_prefix = c->file_prefix;
+	if (c->capture_dir)
+		o->capture_dir = c->capture_dir;
+	if (c->vhost_dir)
+		o->vhost_dir = c->vhost_dir;
 	if (c->has_pmd) {
 		memcpy(o->pmd, c->pmd, sizeof(o->pmd));
 		o->n_pmd = c->n_pmd;
@@ -303,6 +340,26 @@ static int load_config(int argc, char **argv, struct opts *o)
 	if (c->has_target)
 		o->log_target = c->target;
 	return 0;
+}
+
+/* --capture-dir and --vhost-dir, defaulting beside the control socket (its directory exists:
+ * the server made it). */
+static int open_dirs(const struct opts *o, char *err, size_t errlen)
+{
+	char sockdir[PATH_MAX], real[PATH_MAX], capture[PATH_MAX + 16];
+	const char *slash = strrchr(o->socket, '/');
+
+	if (!slash || slash == o->socket)
+		snprintf(sockdir, sizeof(sockdir), "%s", slash ? "/" : ".");
+	else
+		snprintf(sockdir, sizeof(sockdir), "%.*s", (int)(slash - o->socket), o->socket);
+	if (!realpath(sockdir, real)) {
+		snprintf(err, errlen, "cannot resolve the directory of the socket %s", o->socket);
+		return -1;
+	}
+	snprintf(capture, sizeof(capture), "%s/capture", strcmp(real, "/") ? real : "");
+	return qv_switch_dirs_init(o->capture_dir ? o->capture_dir : capture,
+	                           o->vhost_dir ? o->vhost_dir : real, err, errlen);
 }
 
 static FILE *dpdk_log; /* DPDK's log stream (lib/log), closed at exit */
@@ -442,6 +499,10 @@ int main(int argc, char **argv)
 		stopping = 1;
 	} else if (o.admin_group &&
 	           qv_rpc_server_set_admin_group(srv, o.admin_group, err, sizeof(err)) != 0) {
+		qv_log(QV_LOG_ERR, NULL, NULL, "%s", err);
+		stopping = 1;
+		rc = 1;
+	} else if (open_dirs(&o, err, sizeof(err)) != 0) {
 		qv_log(QV_LOG_ERR, NULL, NULL, "%s", err);
 		stopping = 1;
 		rc = 1;

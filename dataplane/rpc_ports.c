@@ -6,6 +6,7 @@
 
 #include <rte_ether.h>
 
+#include "dataplane/confine.h"
 #include "dataplane/dp.h"
 #include "dataplane/port_classes.h"
 #include "dataplane/rpc_handlers.h"
@@ -208,7 +209,7 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 	const char *keys[5 + QV_PORT_KIND_MAX * QV_PORT_MAX_ARGS + 1];
 	struct qv_port_params pp = {.cfg = {.rxq = 1, .txq = 1}, .admin_up = true};
 	const char *admin, *type;
-	char msg[512];
+	char msg[512], paths[1024]; /* the port's paths, resolved in their directories */
 
 	(void)ctx;
 	port_add_keys(keys, sizeof(keys) / sizeof(keys[0]));
@@ -239,7 +240,8 @@ static json_t *m_port_add(json_t *params, struct qv_rpc_error *err, void *ctx)
 	if (!pp.cls)
 		return unknown_type(type, err);
 	if (check_foreign_keys(params, pp.cls, err) != 0 ||
-	    get_class_args(params, pp.cls->args, pp.cls->n_args, &pp.cfg, err) != 0)
+	    get_class_args(params, pp.cls->args, pp.cls->n_args, &pp.cfg, err) != 0 ||
+	    qv_port_paths_check(pp.cls, &pp.cfg, paths, sizeof(paths), err) != 0)
 		return NULL;
 	if (qv_switch_port_add(&pp, msg, sizeof(msg)) != 0)
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);

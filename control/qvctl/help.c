@@ -307,14 +307,15 @@ static const struct help {
      "\n"
      "Example:\n"
      "  qvctl capture start vm1 --dir rx --filter 'tcp port 80' --count 1000 --file "
-     "/tmp/vm1.pcapng\n"},
+     "vm1.pcapng\n"},
     {"capture start",
      "qvctl capture start PORT --file PATH [--dir rx|tx|both] [--filter 'BPF'] [--snaplen N]\n"
      "                   [--count N] [--duration S] [--max-size BYTES [--rotate]] [--force]",
      "Starts capturing PORT's packets into PATH (pcapng; the interface is named after the\n"
      "port, each packet records its direction, the end of the file records the drops).\n"
-     "  --file PATH        absolute path in an existing directory; not an existing file\n"
-     "                     unless --force; never through a symbolic link; created 0640\n"
+     "  --file PATH        a name in the switch's --capture-dir (or a path inside it); not\n"
+     "                     an existing file unless --force (which overwrites it); never\n"
+     "                     through a symbolic link; created 0640\n"
      "  --dir rx|tx|both   packets received on the port, sent out of it, or both (default)\n"
      "  --filter 'BPF'     a tcpdump/libpcap filter expression, e.g. 'udp and port 53'\n"
      "  --snaplen N        bytes kept per packet, 64..65535 (default 65535)\n"
@@ -331,7 +332,8 @@ static const struct help {
      "Example:\n"
      "  qvctl capture list\n"},
     {"capture stop", "qvctl capture stop ID",
-     "Stops a capture; its file is complete and readable when this returns.\n"
+     "Stops a capture; its file is complete and readable when this returns. A member of\n"
+     "the qwikvirt group may stop only the captures it started; root any.\n"
      "\n"
      "Example:\n"
      "  qvctl capture stop 3\n"},

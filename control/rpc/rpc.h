@@ -116,6 +116,17 @@ struct qv_rpc_caller {
 	const char *admin_group; /* --admin-group's name for messages, or NULL: root only */
 };
 
+/* The caller of the method handler running on this thread, for handlers whose rule depends on
+ * who asks (a reader may stop only the captures it started): NULL when the request came from
+ * a trusted source (a startup file), which counts as admin. qv_rpc_caller_swap sets it (the
+ * dispatcher, around each handler) and returns the previous one. */
+const struct qv_rpc_caller *qv_rpc_caller_swap(const struct qv_rpc_caller *caller);
+const struct qv_rpc_caller *qv_rpc_current_caller(void);
+/* NULL (trusted) or an admin role. */
+bool qv_rpc_caller_is_admin(const struct qv_rpc_caller *caller);
+/* Its uid; the daemon's own for NULL. */
+uid_t qv_rpc_caller_uid(const struct qv_rpc_caller *caller);
+
 /* ---- framing (pure functions, unit-tested) ---- */
 
 /* Handles one request line (without the newline): parses it, validates JSON-RPC 2.0

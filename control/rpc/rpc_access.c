@@ -1,5 +1,7 @@
 /* qwikvirt: who may call which control method: the decision from a peer's uid and groups.
  * Pure functions (no I/O) so the model is unit-tested on its own; the server feeds them. */
+#include <unistd.h>
+
 #include "control/rpc/rpc.h"
 
 static bool in_group(const struct qv_rpc_peer *peer, gid_t gid)
@@ -47,4 +49,30 @@ bool qv_rpc_peer_allowed(const struct qv_rpc_policy *policy, const struct qv_rpc
                          enum qv_rpc_access access)
 {
 	return qv_rpc_role_allows(qv_rpc_peer_role(policy, peer), access);
+}
+
+/* The caller of the handler running on this thread (dispatch sets it around the call). */
+static _Thread_local const struct qv_rpc_caller *current_caller;
+
+const struct qv_rpc_caller *qv_rpc_caller_swap(const struct qv_rpc_caller *caller)
+{
+	const struct qv_rpc_caller *prev = current_caller;
+
+	current_caller = caller;
+	return prev;
+}
+
+const struct qv_rpc_caller *qv_rpc_current_caller(void)
+{
+	return current_caller;
+}
+
+bool qv_rpc_caller_is_admin(const struct qv_rpc_caller *caller)
+{
+	return caller == NULL || caller->role == QV_RPC_ROLE_ADMIN;
+}
+
+uid_t qv_rpc_caller_uid(const struct qv_rpc_caller *caller)
+{
+	return caller ? caller->uid : geteuid();
 }

@@ -190,6 +190,7 @@ static char *dispatch(json_t *req, const struct qv_rpc_method *methods, void *ct
 	bool notification = (id == NULL);
 	json_t *version, *method, *params, *result;
 	const struct qv_rpc_method *m;
+	const struct qv_rpc_caller *prev_caller;
 	struct qv_rpc_error err = {0};
 	const char *name;
 	char *resp;
@@ -248,7 +249,9 @@ static char *dispatch(json_t *req, const struct qv_rpc_method *methods, void *ct
 		params = json_object();
 	else
 		json_incref(params);
+	prev_caller = qv_rpc_caller_swap(caller);
 	result = m->fn(params, &err, ctx);
+	qv_rpc_caller_swap(prev_caller);
 	json_decref(params);
 
 	if (result == NULL) {

@@ -6,13 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "qv/limits.h"
+
 #define QV_VM_NAME_MAX 64
 #define QV_VM_PATH_MAX 256
 #define QV_VM_CPUSET_MAX 64
 #define QV_VM_CMDLINE_MAX 1024
-#define QV_VM_MAX_IFACES 8
-#define QV_VM_MAX_VCPUS 16
-#define QV_VM_MAX_HOSTDEVS 4
+#define QV_VM_MAX_IFACES QV_LIMIT_VM_IFACES
+#define QV_VM_MAX_VCPUS QV_LIMIT_VM_VCPUS
+#define QV_VM_MAX_HOSTDEVS QV_LIMIT_VM_HOSTDEVS
 
 /* Errors: a sentence naming the object and what to do about it. */
 struct qv_vm_err {

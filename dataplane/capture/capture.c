@@ -3,7 +3,6 @@
  * with complete files. Slow path. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "dataplane/capture/capture.h"
 #include "dataplane/capture/capture_hdr.h"
 #include "dataplane/capture/pcapng.h"
+#include "dataplane/confine.h"
 #include "dataplane/dp.h"
 
 #define CAPTURE_MBUFS 4095
@@ -52,36 +52,37 @@ static uint64_t tsc_to_ns(const struct qv_capture *c, uint64_t tsc)
 	return c->t0_ns + (uint64_t)((double)(tsc - c->start_tsc) * 1e9 / (double)rte_get_tsc_hz());
 }
 
-/* Opens PATH (or PATH.N for rotated files) refusing symlinks; 0640. */
-static FILE *open_capture_file(const char *path, bool truncate, char *err, size_t errlen)
+/* Opens the capture's file (or its LEAF.N for rotated ones) beside the first, in the capture
+ * directory, never through a link; 0640 (the directory's group: members read their own). */
+static FILE *open_capture_file(const struct qv_capture *c, const char *leaf, const char *shown,
+                               char *err, size_t errlen)
 {
-	int fd =
-	    open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : O_EXCL),
-	         0640);
+	int fd = qv_confine_create(c->dirfd, leaf, shown, c->force, 0640, err, errlen);
 	FILE *f;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", path,
-		         errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+	if (fd < 0)
 		return NULL;
-	}
-	fchmod(fd, 0640);
 	f = fdopen(fd, "w");
-	if (!f)
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", shown, strerror(errno));
 		close(fd);
+	}
 	return f;
 }
 
 static int start_file(struct qv_capture *c, char *err, size_t errlen)
 {
-	char name[PATH_MAX + 16], comment[512];
+	char name[PATH_MAX + 16], leaf[sizeof(c->leaf) + 16], comment[512];
 	long n;
 
-	if (c->file_no == 0)
+	if (c->file_no == 0) {
 		snprintf(name, sizeof(name), "%s", c->path);
-	else
+		snprintf(leaf, sizeof(leaf), "%s", c->leaf);
+	} else {
 		snprintf(name, sizeof(name), "%s.%u", c->path, c->file_no);
-	c->f = open_capture_file(name, c->file_no > 0, err, errlen);
+		snprintf(leaf, sizeof(leaf), "%s.%u", c->leaf, c->file_no);
+	}
+	c->f = open_capture_file(c, leaf, name, err, errlen);
 	if (!c->f)
 		return -1;
 	snprintf(comment, sizeof(comment), "port %s, %s%s%s", c->port_name,
@@ -216,17 +217,17 @@ static void republish_port(uint16_t port)
 
 static json_t *summary(const struct qv_capture *c)
 {
-	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id",
-	                 c->id, "port", c->port_name, "dir",
-	                 c->dir == 3               ? "both"
-	                 : c->dir == QV_CAPTURE_RX ? "rx"
-	                                           : "tx",
-	                 "filter", c->filter, "file", c->path, "state",
-	                 atomic_load(&c->closed) ? "done" : "running", "packets",
-	                 (json_int_t)c->written, "bytes", (json_int_t)c->bytes, "drops_ring",
-	                 (json_int_t)atomic_load(&c->drop_ring), "drops_nomem",
-	                 (json_int_t)atomic_load(&c->drop_nomem), "files",
-	                 (json_int_t)(c->file_no + 1), "end", c->end_reason);
+	return json_pack(
+	    "{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "id", c->id,
+	    "port", c->port_name, "dir",
+	    c->dir == 3               ? "both"
+	    : c->dir == QV_CAPTURE_RX ? "rx"
+	                              : "tx",
+	    "filter", c->filter, "file", c->path, "state",
+	    atomic_load(&c->closed) ? "done" : "running", "packets", (json_int_t)c->written,
+	    "bytes", (json_int_t)c->bytes, "drops_ring", (json_int_t)atomic_load(&c->drop_ring),
+	    "drops_nomem", (json_int_t)atomic_load(&c->drop_nomem), "files",
+	    (json_int_t)(c->file_no + 1), "end", c->end_reason, "owner", (json_int_t)c->owner);
 }
 
 static void free_capture(struct qv_capture *c)
@@ -239,6 +240,8 @@ static void free_capture(struct qv_capture *c)
 	rte_mempool_free(c->mp);
 	if (c->bpf)
 		rte_bpf_destroy(c->bpf);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
 	free(c);
 }
 
@@ -310,10 +313,17 @@ static bool closed_now(const struct qv_capture *c, const void *arg)
 	return atomic_load(&c->finished);
 }
 
-int qv_capture_stop(uint32_t id, char *err, size_t errlen)
+int qv_capture_stop(uint32_t id, uid_t owner, bool any_owner, char *err, size_t errlen)
 {
 	for (int i = 0; i < QV_CAPTURE_MAX; i++)
 		if (caps[i] && caps[i]->id == id) {
+			if (!any_owner && caps[i]->owner != owner) {
+				snprintf(err, errlen,
+				         "permission denied: capture %u was started by uid %ld; "
+				         "only it or root may stop it",
+				         id, (long)caps[i]->owner);
+				return -1;
+			}
 			stop_where(by_id, &id, "stopped");
 			return 0;
 		}
@@ -360,43 +370,6 @@ json_t *qv_capture_list(void)
 
 /* ---- start ---- */
 
-static int check_path(const char *path, bool force, char *err, size_t errlen)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-
-	if (path[0] != '/') {
-		snprintf(err, errlen, "capture file '%s' must be an absolute path", path);
-		return -1;
-	}
-	if (strlen(path) >= PATH_MAX - 16) {
-		snprintf(err, errlen, "capture file path is too long");
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	dirname(dir);
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "directory %s does not exist (create it first)", dir);
-		return -1;
-	}
-	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode)) {
-			snprintf(err, errlen, "%s is a symbolic link: refusing to write through it",
-			         path);
-			return -1;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			snprintf(err, errlen, "%s exists and is not a regular file", path);
-			return -1;
-		}
-		if (!force) {
-			snprintf(err, errlen, "%s already exists (--force to overwrite it)", path);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static struct rte_bpf *compile_filter(const char *filter, uint32_t snaplen, char *err,
                                       size_t errlen)
 {
@@ -427,9 +400,10 @@ static struct rte_bpf *compile_filter(const char *filter, uint32_t snaplen, char
 	return bpf;
 }
 
-int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errlen)
+int qv_capture_start(const struct qv_capture_params *cp, uid_t owner, char *err, size_t errlen)
 {
 	struct qv_port *p = qv_dp_port_by_name(cp->port);
+	struct qv_confined where;
 	struct qv_capture *c;
 	char name[RTE_RING_NAMESIZE];
 	int slot = -1;
@@ -446,13 +420,23 @@ int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errle
 		         QV_CAPTURE_MAX);
 		return -1;
 	}
-	if (check_path(cp->file, cp->force, err, errlen) != 0)
+	if (!qv_capture_dir.root[0]) {
+		snprintf(err, errlen, "no capture directory is set up (--capture-dir)");
 		return -1;
+	}
+	if (qv_confine_resolve(&qv_capture_dir, "file", cp->file, &where, err, errlen) != 0)
+		return -2;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
+		qv_confined_close(&where);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	c->dirfd = where.dirfd;
+	snprintf(c->leaf, sizeof(c->leaf), "%s", where.leaf);
+	snprintf(c->path, sizeof(c->path), "%s", where.full);
+	c->force = cp->force;
+	c->owner = owner;
 	c->id = next_id++;
 	c->port = p->index;
 	snprintf(c->port_name, sizeof(c->port_name), "%s", p->name);
@@ -463,8 +447,8 @@ int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errle
 	c->max_size = cp->max_size;
 	c->rotate = cp->rotate;
 	snprintf(c->filter, sizeof(c->filter), "%s", cp->filter ? cp->filter : "");
-	snprintf(c->path, sizeof(c->path), "%s", cp->file);
 	if (c->filter[0] && !(c->bpf = compile_filter(c->filter, c->snaplen, err, errlen))) {
+		close(c->dirfd);
 		free(c);
 		return -1;
 	}
@@ -497,12 +481,13 @@ int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errle
 	return (int)c->id;
 fail_file:
 	fclose(c->f);
-	unlink(c->path);
+	unlinkat(c->dirfd, c->leaf, 0);
 fail:
 	rte_ring_free(c->ring);
 	rte_mempool_free(c->mp);
 	if (c->bpf)
 		rte_bpf_destroy(c->bpf);
+	close(c->dirfd);
 	free(c);
 	return -1;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <rte_mbuf.h>
@@ -31,7 +32,11 @@ struct qv_capture {
 	uint64_t max_size;     /* bytes per file, 0: none */
 	bool rotate;           /* at max_size: next file (PATH.1, PATH.2...) instead of stopping */
 	char filter[256];
-	char path[PATH_MAX];
+	char path[PATH_MAX]; /* resolved in the capture directory */
+	int dirfd;           /* the directory holding it: rotated files are made beside it */
+	char leaf[256];      /* its name there */
+	bool force;          /* overwrite existing files (the first and the rotated ones) */
+	uid_t owner;         /* who started it: a group member may stop only its own */
 	struct rte_bpf *bpf; /* NULL: every packet */
 	struct rte_mempool *mp;
 	struct rte_ring *ring;
@@ -73,9 +78,13 @@ struct qv_capture_params {
 };
 
 /* Validates everything (port, path, filter) before anything starts; returns the id, or -1
- * with a message in err (libpcap's own message for a bad filter). */
-int qv_capture_start(const struct qv_capture_params *cp, char *err, size_t errlen);
-int qv_capture_stop(uint32_t id, char *err, size_t errlen);
+ * with a message in err (libpcap's own message for a bad filter). cp->file is a name (or a
+ * relative path, or an absolute one) inside qv_capture_dir, reached without following a link;
+ * an existing file is refused unless cp->force, which truncates it. -2: the file parameter
+ * itself is wrong (a JSON-RPC -32602). The capture belongs to owner. */
+int qv_capture_start(const struct qv_capture_params *cp, uid_t owner, char *err, size_t errlen);
+/* Stops capture id; when !any_owner only if owner started it (else -1 naming its owner). */
+int qv_capture_stop(uint32_t id, uid_t owner, bool any_owner, char *err, size_t errlen);
 /* Stops every capture on a port (it is being removed), leaving complete files. */
 void qv_capture_stop_port(uint16_t port);
 void qv_capture_stop_all(void);

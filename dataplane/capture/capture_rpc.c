@@ -18,6 +18,19 @@ static json_t *m_capture_list(json_t *params, struct qv_rpc_error *err, void *ct
 	return json_pack("{s:o}", "captures", qv_capture_list());
 }
 
+/* The capture's line of capture.list (its resolved file, its owner), or {}. */
+static json_t *capture_summary(uint32_t id)
+{
+	json_t *list = qv_capture_list(), *v, *found = NULL;
+	size_t i;
+
+	json_array_foreach(list, i, v) if (json_integer_value(json_object_get(v, "id")) == id)
+	    found = v;
+	found = found ? json_incref(found) : json_object();
+	json_decref(list);
+	return found;
+}
+
 static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"port",    "file",  "dir",      "filter",
@@ -74,19 +87,19 @@ static json_t *m_capture_start(json_t *params, struct qv_rpc_error *err, void *c
 		return qv_rpc_fail(
 		    err, QV_RPC_INVALID_PARAMS,
 		    "'rotate' needs 'max_size' (the size at which to start a new file)");
-	id = qv_capture_start(&cp, msg, sizeof(msg));
+	id = qv_capture_start(&cp, qv_rpc_caller_uid(qv_rpc_current_caller()), msg, sizeof(msg));
 	if (id < 0)
-		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
-	return json_pack("{s:i, s:s}", "id", id, "file", cp.file);
+		return qv_rpc_fail(err, id == -2 ? QV_RPC_INVALID_PARAMS : QV_RPC_APP_ERROR, "%s",
+		                   msg);
+	return capture_summary((uint32_t)id);
 }
 
 static json_t *m_capture_stop(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"id", NULL};
+	const struct qv_rpc_caller *caller = qv_rpc_current_caller();
 	long long id;
 	char msg[512];
-	json_t *list, *v, *found = NULL;
-	size_t i;
 
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0)
@@ -95,14 +108,13 @@ static json_t *m_capture_stop(json_t *params, struct qv_rpc_error *err, void *ct
 		return err->code
 		           ? NULL
 		           : qv_rpc_fail(err, QV_RPC_INVALID_PARAMS, "missing parameter 'id'");
-	if (qv_capture_stop((uint32_t)id, msg, sizeof(msg)) != 0)
-		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
-	list = qv_capture_list();
-	json_array_foreach(list, i, v) if (json_integer_value(json_object_get(v, "id")) == id)
-	    found = v;
-	found = found ? json_incref(found) : json_object();
-	json_decref(list);
-	return found;
+	if (qv_capture_stop((uint32_t)id, qv_rpc_caller_uid(caller), qv_rpc_caller_is_admin(caller),
+	                    msg, sizeof(msg)) != 0)
+		return qv_rpc_fail(err,
+		                   strncmp(msg, "permission", 10) == 0 ? QV_RPC_PERMISSION_DENIED
+		                                                       : QV_RPC_APP_ERROR,
+		                   "%s", msg);
+	return capture_summary((uint32_t)id);
 }
 
 QV_DP_LOCKED(m_capture_start)
@@ -110,10 +122,12 @@ QV_DP_LOCKED(m_capture_stop)
 QV_DP_LOCKED(m_capture_list)
 
 static const struct qv_rpc_method capture_methods[] = {
-    /* Admin until its file is confined to the capture directory: today root would create
-     * (or with force, overwrite) any file a reader names. Then: QV_RPC_READ. */
-    {"capture.start", m_capture_start_locked, "capture a port's packets to a pcapng file"},
-    {"capture.stop", m_capture_stop_locked, "stop a capture; its file is complete", QV_RPC_READ},
+    /* A reader may: the file is confined to the capture directory (capture.c). */
+    {"capture.start", m_capture_start_locked,
+     "capture a port's packets to a pcapng file in the capture directory", QV_RPC_READ},
+    /* A reader may stop only its own captures (capture.c checks the owner). */
+    {"capture.stop", m_capture_stop_locked,
+     "stop a capture (a group member: only its own); its file is complete", QV_RPC_READ},
     {"capture.list", m_capture_list_locked, "running and finished captures with counters",
      QV_RPC_READ},
     {NULL, NULL, NULL},

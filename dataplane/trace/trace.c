@@ -14,10 +14,11 @@
 
 _Atomic(struct qv_trace_buf *) qv_trace_cur;
 
-int qv_trace_start(const char *port, uint32_t count, char *err, size_t errlen)
+int qv_trace_start(const char *port, uint32_t count, uid_t owner, bool any_owner, char *err,
+                   size_t errlen)
 {
 	struct qv_port *p = qv_dp_port_by_name(port);
-	struct qv_trace_buf *b;
+	struct qv_trace_buf *b, *cur = atomic_load(&qv_trace_cur);
 
 	if (!p) {
 		snprintf(err, errlen, "no port named '%s' (see qvctl show ports)", port);
@@ -27,6 +28,14 @@ int qv_trace_start(const char *port, uint32_t count, char *err, size_t errlen)
 		snprintf(err, errlen, "count must be 1..%d", QV_TRACE_MAX);
 		return -1;
 	}
+	if (!any_owner && cur && cur->owner != owner && atomic_load(&cur->next) < cur->cap) {
+		snprintf(err, errlen,
+		         "permission denied: the trace running on %s was started by uid %ld and "
+		         "is still filling (%u of %u packets); wait for it, or ask root",
+		         qv_dp_port_name(cur->port) ? qv_dp_port_name(cur->port) : "a removed port",
+		         (long)cur->owner, atomic_load(&cur->next), cur->cap);
+		return -1;
+	}
 	b = calloc(1, sizeof(*b) + count * sizeof(b->rec[0]));
 	if (!b) {
 		snprintf(err, errlen, "out of memory for %u trace records", count);
@@ -34,6 +43,7 @@ int qv_trace_start(const char *port, uint32_t count, char *err, size_t errlen)
 	}
 	b->cap = count;
 	b->port = p->index;
+	b->owner = owner;
 	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* one trace at a time */
 		struct qv_port *o = qv_dp_port_at(i);
 

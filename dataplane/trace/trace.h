@@ -5,7 +5,9 @@
 #define QV_TRACE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -37,13 +39,17 @@ struct qv_trace_buf {
 	_Atomic uint32_t next;
 	uint32_t cap;
 	uint16_t port;
+	uid_t owner; /* who started it: another group member may not replace it while it fills */
 	struct qv_trace_rec rec[];
 };
 
 extern _Atomic(struct qv_trace_buf *) qv_trace_cur;
 
 /* ---- slow path (control thread, qv_sw.lock held) ---- */
-int qv_trace_start(const char *port, uint32_t count, char *err, size_t errlen);
+/* Starts a trace for owner, replacing the current one. Unless any_owner (root, admin), a trace
+ * another uid started that is still filling is not replaced: -1, err naming its owner. */
+int qv_trace_start(const char *port, uint32_t count, uid_t owner, bool any_owner, char *err,
+                   size_t errlen);
 /* Finished records, each with its human-readable lines. */
 json_t *qv_trace_show(void);
 void qv_trace_free(void);

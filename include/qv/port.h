@@ -12,9 +12,10 @@
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
 
+#include "qv/limits.h"
 #include "qv/rule.h"
 
-#define QV_MAX_QUEUES 8
+#define QV_MAX_QUEUES QV_LIMIT_QUEUES
 
 struct qv_port;
 struct qv_capture_set;
@@ -36,7 +37,7 @@ struct qv_port_xstat {
 /* The MTU (L3 bytes, as Linux's) of a port nobody set one for. */
 #define QV_PORT_DEFAULT_MTU 1500u
 /* The largest MTU any port takes: a frame of it with two VLAN tags is 9216 B. */
-#define QV_PORT_MAX_MTU 9194u
+#define QV_PORT_MAX_MTU ((unsigned)QV_LIMIT_MTU)
 
 /* Who owns an mbuf, across every port kind:
  * - rx_burst hands the caller the n mbufs it returns; from then on they are the caller's.

@@ -85,18 +85,19 @@ sw_cycles_qwikvirt() { $QV --json show pmd | jq '.pmds[0].cycles_per_packet'; }
 sw_rss_qwikvirt() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
 sw_stop_qwikvirt() { bl_stop_pid "$SW_PID" 20; bl_forget "$SW_PID"; }
 
-# qwikvirt with a capture of everything (rx and tx) on every port, files in the run's dir
+# qwikvirt with a capture of everything (rx and tx) on every port, files in the switch's
+# capture directory (its default: capture/ beside the socket)
 sw_start_qvcapture() {
 	local p
 	sw_start_qwikvirt
 	for p in $SWPORTS; do
-		$QV capture start "$p" --dir both --force --file "$BW/qv/cap-$p.pcapng" >/dev/null
+		$QV capture start "$p" --dir both --force --file "cap-$p.pcapng" >/dev/null
 	done
 }
 sw_clear_qvcapture() { sw_clear_qwikvirt; }
 sw_cycles_qvcapture() { sw_cycles_qwikvirt; }
 sw_rss_qvcapture() { sw_rss_qwikvirt; }
-sw_stop_qvcapture() { sw_stop_qwikvirt; rm -f "$BW"/qv/cap-*.pcapng*; }
+sw_stop_qvcapture() { sw_stop_qwikvirt; rm -f "$BW"/qv/capture/cap-*.pcapng*; }
 
 # qwikvirt forwarding through one-member groups: rules above the plain ones take the packets
 sw_start_qvgroup() {

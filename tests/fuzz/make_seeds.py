@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # qwikvirt: writes the seed corpora of tests/fuzz/corpus/ (run from the repository root), for the
 # targets whose inputs are binary layouts (parse, pcapng, domain_xml, rpc_stream ops) or built
-# from the tree (yaml: configs/); controld_methods' seeds are kept as files only.
+# from the tree (yaml: configs/), and switch_methods (a caller, a method, its params);
+# controld_methods' seeds are kept as files only.
 import os, struct, json
 C = 'tests/fuzz/corpus'
 def put(t, name, data):
@@ -129,3 +130,40 @@ put('domain_xml', 'disk-hostdev-msix', dom(1 | 2 | 4 | 8 | 16, 1, 1, 1, 16, 0, [
     [(0, '/run/sock', '', 0, 0)], ['0000:03:10.2']))
 put('domain_xml', 'hostile-strings', dom(0, 1, 0, 1, 4, 0, ['a', '/k"<&>\'', '/i]]>', 'a="b" </cmdline><x>', '/d\' file=\'/etc/passwd', '/b"/>', '/s&amp;', '', '', '', ''],
     [(0, '/run/a"/><x y="', '', 0, 0)]))
+
+# switch_methods: caller byte (0 trusted, 1 root, 2 group member), method name, NUL, params.
+sw = {
+  'port-add-ring': (1, 'port.add', {'name': 'x', 'type': 'dpdk', 'devargs': 'net_ring5'}),
+  'port-add-pcap': (1, 'port.add', {'name': 'x', 'type': 'dpdk', 'devargs': 'net_pcap3,rx_pcap=in.pcap,tx_pcap=out.pcap'}),
+  'port-add-pcap-escape': (1, 'port.add', {'name': 'x', 'type': 'dpdk', 'devargs': 'net_pcap3,tx_pcap=../../etc/x'}),
+  'port-add-virtio-user': (1, 'port.add', {'name': 'x', 'type': 'dpdk', 'devargs': 'net_virtio_user2,path=/etc/x,queues=2'}),
+  'port-add-pci-keys': (1, 'port.add', {'name': 'x', 'type': 'dpdk', 'devargs': '0000:03:00.0,foo=1', 'rxq': 2}),
+  'port-add-vhost': (0, 'port.add', {'name': 'vx', 'type': 'vhost', 'path': 'vx.sock', 'queues': 2, 'mtu': 9000}),
+  'port-add-vhost-client': (1, 'port.add', {'name': 'vx', 'type': 'vhost', 'path': 'sub/../vx.sock', 'client': True}),
+  'port-add-member': (2, 'port.add', {'name': 'x', 'type': 'dpdk', 'devargs': 'net_ring6'}),
+  'port-set': (1, 'port.set', {'name': 'r0', 'default': 'l2', 'admin': 'down', 'mtu': 2000}),
+  'port-del': (1, 'port.del', {'name': 'r1'}),
+  'port-list': (2, 'port.list', {}),
+  'port-queues': (2, 'port.queues', {'name': 'v0'}),
+  'port-police': (1, 'port.police', {'name': 'r0', 'rate': 1000000, 'burst': 10000}),
+  'flow-add': (1, 'flow.add', {'flow': 'in=r0,vlan=100,proto=tcp,dst-port=80 actions=push-vlan:5,output:r1'}),
+  'flow-add-group': (1, 'flow.add', {'flow': 'in=r0 actions=group:symmetric:r1,v0'}),
+  'flow-apply': (1, 'flow.apply', {'replace': ['in=r0 actions=output:r1', 'priority=5,ip-dst=10.0.0.0/8 actions=drop']}),
+  'flow-apply-txn': (1, 'flow.apply', {'add': ['in=r1 actions=output:r0'], 'del': [1], 'txn': 'a'}),
+  'flow-del': (1, 'flow.del', {'id': 1}),
+  'flow-list': (2, 'flow.list', {}),
+  'flow-summary': (2, 'flow.summary', {}),
+  'stats-get': (2, 'stats.get', {}),
+  'stats-clear': (1, 'stats.clear', {}),
+  'pmd-show': (2, 'pmd.show', {}),
+  'group-show': (2, 'group.show', {}),
+  'capture-start': (2, 'capture.start', {'port': 'r0', 'file': 'a.pcapng', 'dir': 'rx', 'filter': 'udp port 53', 'count': 10}),
+  'capture-start-force': (1, 'capture.start', {'port': 'r0', 'file': 'f.pcapng', 'force': True, 'max_size': 4096, 'rotate': True}),
+  'capture-start-escape': (2, 'capture.start', {'port': 'r0', 'file': '/etc/passwd', 'force': True}),
+  'capture-stop': (2, 'capture.stop', {'id': 1}),
+  'capture-list': (2, 'capture.list', {}),
+  'trace-start': (2, 'trace.start', {'port': 'v0', 'count': 5}),
+  'trace-show': (2, 'trace.show', {}),
+}
+for name, (caller, method, params) in sw.items():
+    put('switch_methods', name, bytes([caller]) + method.encode() + b'\0' + json.dumps(params).encode())

@@ -85,8 +85,11 @@ expect_cli_error() { # expect_cli_error WHAT STATUS WORDS qvctl-args...
 }
 expect_cli_error "duplicate port" 1 "port a already exists" port add a vhost "$T/c.sock"
 expect_cli_error "socket in use" 1 "already used by port a" port add c vhost "$T/a.sock"
-expect_cli_error "bad devargs" 1 "cannot probe" port add c dpdk net_nosuchdriver0
-expect_cli_error "relative vhost path" 1 "must be absolute" port add c vhost rel.sock
+expect_cli_error "devargs of an unknown driver" 1 "'net_nosuchdriver0' is not a PCI address or a device of an allowed vdev driver" \
+    port add c dpdk net_nosuchdriver0
+expect_cli_error "devargs that fail to probe" 1 "cannot probe" port add c dpdk net_pcap9,rx_iface=qvnosuchif0
+expect_cli_error "vhost path outside the socket directory" 1 "is outside; give a file name" \
+    port add c vhost /tmp/qv-nodir/c.sock
 expect_cli_error "unknown port in flow" 1 "unknown port 'nope'" flow add 'in=nope actions=output:b'
 expect_cli_error "bad match key" 1 "unknown key 'vlna'" flow add 'in=a,vlna=5 actions=output:b'
 expect_cli_error "host bits in prefix" 1 "did you mean 10.0.0.0/8" flow add 'ip-dst=10.1.2.3/8 actions=output:b'

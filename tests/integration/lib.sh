@@ -111,9 +111,10 @@ qjson() { qvctl --json "$@"; }
 # port_field PORT FIELD -> value from `qvctl --json show ports`
 port_field() { qjson show ports | jq -r --arg n "$1" ".ports[] | select(.name == \$n) | .$2"; }
 
-switch_start() { # switch_start [qv-switchd options...]
+switch_start() { # switch_start [qv-switchd options...]; pcap and capture files live in $T
     taskset -c "$CTL_CPU" "$SWITCHD_BIN" --socket "$T/sw.sock" --pmd-cores "$PMD_CPU" \
-        --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 "$@" >"$T/switch.log" 2>&1 &
+        --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 --capture-dir "$T" "$@" \
+        >"$T/switch.log" 2>&1 &
     SWITCH_PID=$!
     PIDS+=("$SWITCH_PID")
     local i

@@ -12,6 +12,7 @@
 #include "control/chain_compile.h"
 #include "control/model.h"
 #include "control/units.h"
+#include "qv/limits.h"
 
 #ifndef QV_SOURCE_ROOT
 #define QV_SOURCE_ROOT "."
@@ -463,7 +464,7 @@ static void test_err_ports(void)
 	        "t.yaml:6:57: bad 'client' in port #5: found 'yes', expected true or false",
 	        "t.yaml:7:5: duplicate port pci address: port 'e' has the same pci address as port "
 	        "'a' (line 2); expected each port once",
-	        "t.yaml:7:55: bad 'queues' in port 'e': found '0', expected a number 1..16",
+	        "t.yaml:7:55: bad 'queues' in port 'e': found '0', expected a number 1..8",
 	        "t.yaml:7:67: bad 'default' in port 'e': found 'flood', expected drop or l2",
 	        "t.yaml:8:5: missing 'type' in port 'f' (expected phy, vf, vhost or vdev)"));
 }
@@ -482,7 +483,7 @@ static void test_err_vnfs(void)
 	        "such as 512MiB or 2GiB (units: KiB, MiB, GiB, TiB)",
 	        "t.yaml:2:38: VNF 'fw' has both 'image' (line 2) and 'kernel': expected one boot "
 	        "source",
-	        "t.yaml:2:56: bad 'vcpus' in VNF 'fw': found '0', expected a number 1..128",
+	        "t.yaml:2:56: bad 'vcpus' in VNF 'fw': found '0', expected a number 1..16",
 	        "t.yaml:3:5: missing 'image' in VNF 'fw' (expected a boot source: image: PATH, or "
 	        "kernel: PATH with optional initrd and cmdline)",
 	        "t.yaml:3:5: duplicate VNF name 'fw' (first at line 2): expected each VNF once "
@@ -491,7 +492,7 @@ static void test_err_vnfs(void)
 	        "t.yaml:3:46: bad 'memory' in VNF 'fw': found '8MiB', expected a whole number of "
 	        "MiB, 16MiB..1TiB",
 	        "t.yaml:3:52: 'initrd' in VNF 'fw' needs 'kernel' (it boots from nothing)",
-	        "t.yaml:4:27: bad 'interfaces' in VNF 'r': found 0 interfaces, expected 1..16 "
+	        "t.yaml:4:27: bad 'interfaces' in VNF 'r': found 0 interfaces, expected 1..8 "
 	        "names",
 	        "t.yaml:4:47: bad 'numa' in VNF 'r': found 'far', expected a NUMA node 0..63 or "
 	        "auto",
@@ -723,6 +724,77 @@ static void test_err_conflicts(void)
 	qv_model_free(m);
 }
 
+/* A model with one vhost port of `queues` and one VNF of the other values, `ifaces` interfaces. */
+static void limits_text(char *buf, size_t len, unsigned queues, unsigned vcpus, unsigned ifaces,
+                        unsigned instances, unsigned mtu)
+{
+	size_t o =
+	    (size_t)snprintf(buf, len,
+	                     "ports:\n"
+	                     "  - {name: a, type: vhost, path: /run/qwikvirt/a.sock, queues: "
+	                     "%u, mtu: %u}\n"
+	                     "vnfs:\n"
+	                     "  - {name: fw, image: /i.qcow2, vcpus: %u, instances: %u, "
+	                     "interfaces: [",
+	                     queues, mtu, vcpus, instances);
+	for (unsigned i = 0; i < ifaces; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%si%u", i ? ", " : "", i);
+	snprintf(buf + o, len - o, "]}\n");
+}
+
+/* Loads text: 0 when valid; else whether one error names key and the range 1..limit. */
+static int limit_refused(const char *text, const char *key, unsigned limit)
+{
+	struct qv_diags d;
+	struct qv_model *m = NULL;
+	char range[32], quoted[40];
+	int rc;
+
+	snprintf(range, sizeof(range), "1..%u", limit);
+	snprintf(quoted, sizeof(quoted), "'%s'", key);
+	qv_diags_init(&d);
+	rc = qv_model_load_buffer("t.yaml", text, strlen(text), &m, &d);
+	if (rc == 0) {
+		qv_model_free(m);
+		qv_diags_free(&d);
+		return 0;
+	}
+	rc = -1;
+	for (size_t i = 0; i < d.n; i++) {
+		if (strstr(d.v[i].text, quoted) && strstr(d.v[i].text, range))
+			rc = 1;
+		else
+			fprintf(stderr, "\n  other error: %s", d.v[i].text);
+	}
+	qv_diags_free(&d);
+	return rc;
+}
+
+/* The loader's limits are the switch's and the VM layer's (include/qv/limits.h): the limit
+ * itself is accepted, one more is refused naming the limit. */
+static void test_limits(void)
+{
+	const unsigned q = QV_LIMIT_QUEUES, v = QV_LIMIT_VM_VCPUS, f = QV_LIMIT_VM_IFACES,
+	               n = QV_LIMIT_VNF_INSTANCES;
+	char text[1024];
+
+	CU_ASSERT_EQUAL(QV_MODEL_MAX_QUEUES, QV_LIMIT_QUEUES);
+	CU_ASSERT_EQUAL(QV_MODEL_MAX_MTU, QV_LIMIT_MTU);
+	CU_ASSERT_EQUAL(QV_MODEL_MAX_INSTANCES, QV_MAX_ACTIONS);
+	limits_text(text, sizeof(text), q, v, f, n, QV_LIMIT_MTU);
+	CU_ASSERT_EQUAL(limit_refused(text, "queues", q), 0);
+	limits_text(text, sizeof(text), q + 1, v, f, n, QV_LIMIT_MTU);
+	CU_ASSERT_EQUAL(limit_refused(text, "queues", q), 1);
+	limits_text(text, sizeof(text), q, v + 1, f, n, QV_LIMIT_MTU);
+	CU_ASSERT_EQUAL(limit_refused(text, "vcpus", v), 1);
+	limits_text(text, sizeof(text), q, v, f + 1, n, QV_LIMIT_MTU);
+	CU_ASSERT_EQUAL(limit_refused(text, "interfaces", f), 1);
+	limits_text(text, sizeof(text), q, v, f, n + 1, QV_LIMIT_MTU);
+	CU_ASSERT_EQUAL(limit_refused(text, "instances", n), 1);
+	limits_text(text, sizeof(text), q, v, f, n, QV_LIMIT_MTU + 1);
+	CU_ASSERT_EQUAL(limit_refused(text, "mtu", QV_LIMIT_MTU), -1); /* "68..9194" */
+}
+
 /* Every error of a file in one pass, from a fixture file. */
 static void test_err_many_from_file(void)
 {
@@ -735,7 +807,7 @@ static void test_err_many_from_file(void)
 	CU_ASSERT_EQUAL(qv_model_load_file(path, &m, &d), -1);
 	CU_ASSERT_PTR_NULL(m);
 	static const char *const want[] = {
-	    ":7:13: bad 'queues' in port 'uplink0': found 'two', expected a number 1..16",
+	    ":7:13: bad 'queues' in port 'uplink0': found 'two', expected a number 1..8",
 	    ":12:13: bad 'memory' in VNF 'fw': found '1GB', expected a size with a unit, such as "
 	    "512MiB or 2GiB (units: KiB, MiB, GiB, TiB)",
 	    ":19:9: unknown VNF 'router' in hop 2 of chain 'web' (declared: fw)",
@@ -788,6 +860,7 @@ int main(void)
 	    {"errors: match", test_err_match},
 	    {"errors: conflicts", test_err_conflicts},
 	    {"errors: many in one file", test_err_many_from_file},
+	    {"limits: the switch's and the VM layer's", test_limits},
 	};
 
 	return QV_UNIT_RUN("yaml_load", tests);
