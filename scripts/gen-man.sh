@@ -61,6 +61,15 @@ gen_help() {
 				END { if (open) print ".fi" }'
 		fi
 		case $name in
+		qv-exporter)
+			echo "[FILES]"
+			printf '.TP\n.I %s\n%s\n' \
+				/lib/systemd/system/qv-exporter.service \
+				"the systemd unit (systemctl enable --now qv-exporter)" \
+				/etc/default/qwikvirt "the service's options: QV_EXPORTER_OPTS" \
+				/run/qwikvirt/switchd.sock "qv-switchd's control socket, read on every scrape" \
+				/run/qwikvirt/controld.sock "qv-controld's control socket, read on every scrape"
+			;;
 		qv-switchd | qv-controld)
 			echo "[FILES]"
 			printf '.TP\n.I %s\n%s\n' \
@@ -82,8 +91,9 @@ gen_help() {
 		esac
 		echo "[SEE ALSO]"
 		case $name in
-		qv-switchd) see="qvctl 8 qv-controld 8 qv-bench 1" ;;
-		qv-controld) see="qvctl 8 qv-switchd 8 qwikvirt.yaml 5" ;;
+		qv-switchd) see="qvctl 8 qv-controld 8 qv-exporter 8 qv-bench 1" ;;
+		qv-controld) see="qvctl 8 qv-switchd 8 qv-exporter 8 qwikvirt.yaml 5" ;;
+		qv-exporter) see="qv-switchd 8 qv-controld 8 qvctl 8 promtool 1" ;;
 		qvctl) see="qv-switchd 8 qv-controld 8 qwikvirt.yaml 5" ;;
 		*) see="qv-switchd 8 qvctl 8" ;;
 		esac

@@ -1,18 +1,28 @@
 #!/bin/bash
 # setup-libvirt.sh - libvirt + QEMU for qwikvirt's VNF VMs on a Debian 12 host without systemd:
-# installs what is missing, runs QEMU as root, starts virtlogd and libvirtd. Idempotent.
+# installs what is missing, runs QEMU as its own user, starts virtlogd and libvirtd. Idempotent.
 #
-#   scripts/setup-libvirt.sh [start]   install missing packages, qemu.conf user/group = root
-#                                      (marked block, added once), start virtlogd and libvirtd
-#                                      if not running, check qemu:///system answers
+#   scripts/setup-libvirt.sh [start]   install missing packages, the qwikvirt group with
+#                                      libvirt-qemu in it, qemu.conf (marked block), start
+#                                      virtlogd and libvirtd if not running, check
+#                                      qemu:///system answers
 #   scripts/setup-libvirt.sh stop      stop the daemons that a 'start' started (by pid file);
 #                                      daemons found already running are never touched
 #   scripts/setup-libvirt.sh status    which daemons run, and which of them were started here
 #
-# Why: there is no systemd here, so nothing starts the daemons; without virtlogd, 'virsh start'
-# fails ("Failed to connect socket to '/run/libvirt/virtlogd-sock'"); QEMU as libvirt-qemu
-# cannot reach the switch's root-owned vhost-user sockets. KVM is not usable for stock guest
-# kernels on these hosts: domains use type='qemu' (see ../shared/lab/vm/README.md).
+# QEMU runs as libvirt-qemu:kvm (Debian's own), never root. It reaches the switch's vhost-user
+# sockets through the qwikvirt group (libvirt-qemu is made a member; libvirt gives QEMU the
+# user's supplementary groups): a socket directory QEMU creates sockets in is root:qwikvirt
+# 2770, a socket the switch serves is group qwikvirt and g+rw (qv-switchd.service: Group= and
+# UMask=0007), and every directory on the way is group- or world-searchable. Disks, kernels,
+# initrds, serial logs and snapshot files: libvirt's dynamic_ownership chowns each to
+# libvirt-qemu for the VM's lifetime and gives it back after. AppArmor: where it is active,
+# libvirt's apparmor driver profiles each VM with virt-aa-helper from its XML (disks, kernel,
+# serial log, vhost-user sockets are all in the XML); nothing to set here, and this script says
+# which security drivers libvirt reports. There is no systemd here, so nothing starts the
+# daemons; without virtlogd, 'virsh start' fails ("Failed to connect socket to
+# '/run/libvirt/virtlogd-sock'"). KVM is not usable for stock guest kernels on these hosts:
+# domains use type='qemu' (see ../shared/lab/vm/README.md).
 # Last line: "SETUP-LIBVIRT: OK started=LIST" (LIST: daemons this run started, or "none") or
 # "SETUP-LIBVIRT: FAIL reason". A caller that wants to leave the host as it found it runs
 # 'stop' when LIST is not "none". Pid files of started daemons: $QV_LIBVIRT_STATE
@@ -52,7 +62,7 @@ stop_started() {
 }
 
 case "${1:-start}" in
--h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 stop) stop_started; echo "SETUP-LIBVIRT: OK stopped"; exit 0 ;;
 status)
 	for d in virtlogd libvirtd; do
@@ -93,12 +103,40 @@ fi
 # build-guest.sh resolves linux-image-amd64 through the package lists.
 apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get -q update >/dev/null 2>&1 || true
 
-# --- qemu.conf: QEMU as root, so it can reach root-owned vhost-user sockets ----------------------
+# --- the qwikvirt group, libvirt-qemu in it ----------------------------------------------------
+# The package's postinst does the same. A system group like the package's; it is left in place
+# by 'stop' (the package and other checkouts' tests use it too).
+QEMU_USER=libvirt-qemu QEMU_GROUP=kvm GROUP=qwikvirt
+getent passwd $QEMU_USER >/dev/null || fail "no user $QEMU_USER: is libvirt-daemon-driver-qemu installed?"
+getent group $GROUP >/dev/null || groupadd --system $GROUP ||
+	fail "groupadd --system $GROUP failed"
 changed=0
+if ! id -nG $QEMU_USER | tr ' ' '\n' | grep -qx $GROUP; then
+	usermod -a -G $GROUP $QEMU_USER || fail "usermod -a -G $GROUP $QEMU_USER failed"
+	changed=1 # libvirtd reads the user's groups when it starts
+fi
+
+# --- qemu.conf: QEMU as libvirt-qemu:kvm, libvirt chowns its files -------------------------------
+# The marked block is rewritten when it differs (an earlier version of this script set root).
+# libvirt takes the FIRST 'user ='/'group =' in the file: those outside the block (another
+# set-up's, such as ../shared/lab/vm/setup.sh's root) are commented out, and said so.
 [ -f "$QEMU_CONF" ] || fail "$QEMU_CONF missing: is libvirt-daemon-driver-qemu installed?"
-if ! grep -q "^$MARK" "$QEMU_CONF"; then
-	printf '\n%s (scripts/setup-libvirt.sh: QEMU reaches root-owned vhost-user sockets)\nuser = "root"\ngroup = "root"\n# qwikvirt-end\n' \
-		"$MARK" >>"$QEMU_CONF"
+block=$(printf '%s (scripts/setup-libvirt.sh: QEMU as its own user; sockets through group %s)\n' \
+	"$MARK" $GROUP
+	printf 'user = "%s"\ngroup = "%s"\ndynamic_ownership = 1\n# qwikvirt-end\n' \
+		$QEMU_USER $QEMU_GROUP)
+rest=$(sed "/^$MARK/,/^# qwikvirt-end/d" "$QEMU_CONF")
+cur=$(sed -n "/^$MARK/,/^# qwikvirt-end/p" "$QEMU_CONF")
+others=$(grep -nE '^[[:space:]]*(user|group|dynamic_ownership)[[:space:]]*=' <<<"$rest" || true)
+if [ "$cur" != "$block" ] || [ -n "$others" ]; then
+	[ -f "$QEMU_CONF.qwikvirt-orig" ] || cp -p "$QEMU_CONF" "$QEMU_CONF.qwikvirt-orig"
+	[ -z "$others" ] || echo "setup-libvirt: commenting out in $QEMU_CONF: $(tr "\n" ";" <<<"$others")"
+	{
+		sed -E 's/^([[:space:]]*(user|group|dynamic_ownership)[[:space:]]*=)/#qwikvirt-disabled: \1/' \
+			<<<"$rest"
+		printf '\n%s\n' "$block"
+	} >"$QEMU_CONF.tmp" && chmod --reference="$QEMU_CONF" "$QEMU_CONF.tmp" &&
+		mv -f "$QEMU_CONF.tmp" "$QEMU_CONF" || fail "cannot rewrite $QEMU_CONF"
 	changed=1
 fi
 
@@ -129,6 +167,11 @@ fi
 wait_for 20 eval "virsh -c $URI version >/dev/null 2>&1" ||
 	fail "virsh -c $URI version does not answer (libvirtd pid $lv)"
 
+# the security drivers libvirt uses: dac always; apparmor (virt-aa-helper profiles) or selinux
+# where the host has them active
+secmodels=$(virsh -c $URI capabilities 2>/dev/null | awk '/<secmodel>/ { s = 1 }
+	s && /<model>/ { gsub(/.*<model>|<\/model>.*/, ""); printf "%s ", $0 } /<\/secmodel>/ { s = 0 }')
+echo "setup-libvirt: QEMU runs as $QEMU_USER:$QEMU_GROUP (+ group $GROUP); security drivers: ${secmodels:-unknown}"
 list=$(IFS=,; echo "${started[*]:-}")
 echo "setup-libvirt: libvirtd pid $lv, virtlogd pid $vl, uri $URI"
 echo "SETUP-LIBVIRT: OK started=${list:-none}"

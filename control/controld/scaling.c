@@ -330,7 +330,7 @@ static void measure(struct qv_controld *c, const struct qv_model_vnf *v, struct 
 				s->prev_ms = 0;
 				return;
 			}
-			counter += (double)info.cpu_ns / (info.vcpus ? info.vcpus : 1);
+			counter += (double)info.vcpu_time_ns / (info.vcpus ? info.vcpus : 1);
 		}
 		if (!lv) {
 			snprintf(s->source, sizeof(s->source), "libvirt: %.400s", err);

@@ -153,11 +153,12 @@ static json_t *vm_entry(struct qv_vm_conn *lv, const char *name, const struct qv
 	if (!qv_vm_info_get(lv, name, &in, &e))
 		return json_pack("{s:s, s:s, s:s}", "name", name, "state", "unknown", "error",
 		                 e.msg);
-	o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:I, s:b}", "name", name, "state",
-	              qv_vm_state_name(in.state), "vcpus", (int)in.vcpus, "memory_mib",
+	o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:I, s:b, s:I, s:I}", "name", name,
+	              "state", qv_vm_state_name(in.state), "vcpus", (int)in.vcpus, "memory_mib",
 	              (int)in.memory_mib, "vcpupin", in.vcpupin, "emulatorpin", in.emulatorpin,
 	              "numa", in.nodeset, "serial_log", in.serial_log, "pid", (json_int_t)in.pid,
-	              "held", qv_vmstate_has(&qv_cd, "held", name));
+	              "held", qv_vmstate_has(&qv_cd, "held", name), "cpu_time_ns",
+	              (json_int_t)in.cpu_time_ns, "vcpu_time_ns", (json_int_t)in.vcpu_time_ns);
 	json_object_set_new(o, "vnf", v ? json_string(v->vnf) : json_null());
 	json_object_set_new(o, "origin",
 	                    json_string(!v                ? "unmanaged"
@@ -488,7 +489,8 @@ static json_t *m_placement(json_t *params, struct qv_rpc_error *err, void *ctx)
 }
 
 const struct qv_rpc_method qv_vm_methods[] = {
-    {"vm.list", m_list, "the VMs: state, vCPUs, memory, pinning, serial log", QV_RPC_READ},
+    {"vm.list", m_list, "the VMs: state, vCPUs, memory, CPU time, pinning, serial log",
+     QV_RPC_READ},
     {"vm.start", m_start, "start VM {name} (and let reconcile keep it running)"},
     {"vm.stop", m_stop, "stop VM {name, timeout_s}: graceful, then destroy; stays stopped"},
     {"vm.restart", m_restart, "stop (graceful, then destroy) and start VM {name}"},

@@ -74,7 +74,10 @@ struct qv_vm_info {
 	char nodeset[QV_VM_CPUSET_MAX];     /* numatune memory nodeset, "" when none */
 	char serial_log[QV_VM_PATH_MAX];    /* "" when the serial port is not a file */
 	pid_t pid;                          /* QEMU, -1 when not running */
-	unsigned long long cpu_ns;          /* vCPU time used so far (load signal, scaling) */
+	/* CPU time since QEMU started, 0 when not running: cpu_time_ns all of QEMU's threads
+	 * (virDomainGetInfo), vcpu_time_ns the guest's vCPU threads (virDomainGetVcpus; the
+	 * scaling load signal) */
+	unsigned long long cpu_time_ns, vcpu_time_ns;
 };
 bool qv_vm_info_get(struct qv_vm_conn *c, const char *name, struct qv_vm_info *out,
                     struct qv_vm_err *err);

@@ -29,7 +29,11 @@ started=$(echo "$out" | sed -n 's/^SETUP-LIBVIRT: OK started=//p')
 echo "libvirt: $(echo "$out" | tail -1)"
 remove_domains # what a killed earlier run left behind
 rm -rf "$D"
-mkdir -p "$D"
+# QEMU (libvirt-qemu, group qwikvirt: scripts/setup-libvirt.sh) creates the VM's sockets in $D:
+# root:qwikvirt, setgid and sticky. The control sockets go to $D/ctl, which only root may write
+# (the daemons refuse a group-writable socket directory).
+mkdir -p "$D/ctl" && chgrp qwikvirt "$D" && chmod 3770 "$D" && chmod 0750 "$D/ctl" ||
+	die "cannot make $D (group qwikvirt, from scripts/setup-libvirt.sh)"
 on_exit 'rm -rf "$D"'
 scripts/build-guest.sh "$GUEST_DIR" | tail -1
 [ -x "$B/control/controld/qv-controld" ] ||
@@ -40,7 +44,7 @@ step "starting qv-switchd (PMD on CPU 1) and qv-controld (VMs named $PREFIX...)"
 cat >"$D/switchd.yaml" <<Y
 pmd-cores: [1]
 main-core: 0
-socket: $D/sw.sock
+socket: $D/ctl/sw.sock
 mbufs: 8192
 file-prefix: qvdemo$$
 log-level: info
@@ -50,7 +54,7 @@ SW=$!
 on_exit "proc_stop $SW 20"
 switch_ready() { grep -q 'qv-switchd: ready' "$D/switch.log" || ! proc_alive $SW; }
 wait_for 60 switch_ready && proc_alive $SW || { tail -20 "$D/switch.log"; die "qv-switchd did not start"; }
-taskset -c 0 "$B/control/controld/qv-controld" --socket "$D/cd.sock" --switch "$D/sw.sock" \
+taskset -c 0 "$B/control/controld/qv-controld" --socket "$D/ctl/cd.sock" --switch "$D/ctl/sw.sock" \
 	--state-dir "$D/state" --vm-prefix "$PREFIX" --images "$GUEST_DIR" --interval 1000 \
 	--vm-stop-timeout 2 >"$D/controld.log" 2>&1 &
 CD=$!
@@ -61,7 +65,7 @@ on_exit "proc_stop $CD"
 cd_ready() { grep -q 'qv-controld: ready' "$D/controld.log" || ! proc_alive $CD; }
 wait_for 30 cd_ready && proc_alive $CD || { tail -20 "$D/controld.log"; die "qv-controld did not start"; }
 grep -h 'warning' "$D/controld.log" || true
-qvc() { "$qvctl_bin" --switch "$D/sw.sock" --controld "$D/cd.sock" "$@"; }
+qvc() { "$qvctl_bin" --switch "$D/ctl/sw.sock" --controld "$D/ctl/cd.sock" "$@"; }
 
 step "qvctl apply configs/demo.yaml"
 qvc apply configs/demo.yaml || die "apply configs/demo.yaml failed"

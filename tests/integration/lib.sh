@@ -13,6 +13,8 @@ PMD_CPU=${QV_PMD_CPU:-1}
 CTL_CPU=${QV_CTL_CPU:-0}
 
 T=$(mktemp -d /tmp/qvtest.XXXXXX)
+# the daemons' control sockets (tests/system moves them out of $T, which QEMU may write to)
+CTL_DIR=$T
 PIDS=()
 TEST_NAME=$(basename "$0" .sh)
 N_PASS=0
@@ -105,15 +107,17 @@ wait_until() {
     fail "timed out after ${t}s waiting for: $what"
 }
 
-qvctl() { "$QVCTL_BIN" --switch "$T/sw.sock" "$@"; }
+qvctl() { "$QVCTL_BIN" --switch "$CTL_DIR/sw.sock" "$@"; }
 qjson() { qvctl --json "$@"; }
 
 # port_field PORT FIELD -> value from `qvctl --json show ports`
 port_field() { qjson show ports | jq -r --arg n "$1" ".ports[] | select(.name == \$n) | .$2"; }
 
-switch_start() { # switch_start [qv-switchd options...]; pcap and capture files live in $T
-    taskset -c "$CTL_CPU" "$SWITCHD_BIN" --socket "$T/sw.sock" --pmd-cores "$PMD_CPU" \
-        --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 --capture-dir "$T" "$@" \
+switch_start() { # switch_start [qv-switchd options...]; pcap and capture files live in $CTL_DIR
+    # (a directory only root may write: the switch refuses a group-writable capture directory,
+    # and the system tests' $T is group-writable for QEMU's sockets)
+    taskset -c "$CTL_CPU" "$SWITCHD_BIN" --socket "$CTL_DIR/sw.sock" --pmd-cores "$PMD_CPU" \
+        --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 --capture-dir "$CTL_DIR" "$@" \
         >"$T/switch.log" 2>&1 &
     SWITCH_PID=$!
     PIDS+=("$SWITCH_PID")
@@ -169,11 +173,11 @@ pcap_count() { # number of packets in a pcap
 
 CONTROLD_BIN=$QV_BUILD/control/controld/qv-controld
 
-controld_start() { # controld_start [options]: state in $T/state, socket $T/cd.sock
+controld_start() { # controld_start [options]: state in $T/state, socket $CTL_DIR/cd.sock
     # VNFs here are testpmd stand-ins (vnf_start): --no-vms, unless CONTROLD_VMS=yes
     # (tests/system, where qv-controld launches the VNF VMs itself)
     [ "${CONTROLD_VMS:-no}" = yes ] || set -- --no-vms "$@"
-    "$CONTROLD_BIN" --socket "$T/cd.sock" --switch "$T/sw.sock" --state-dir "$T/state" \
+    "$CONTROLD_BIN" --socket "$CTL_DIR/cd.sock" --switch "$CTL_DIR/sw.sock" --state-dir "$T/state" \
         --interval 200 "$@" >>"$T/controld.log" 2>&1 &
     CONTROLD_PID=$!
     PIDS+=("$CONTROLD_PID")
@@ -186,7 +190,7 @@ controld_start() { # controld_start [options]: state in $T/state, socket $T/cd.s
     CONTROLD_STARTS=$(grep -c 'qv-controld: ready' "$T/controld.log")
 }
 
-qvc() { "$QVCTL_BIN" --switch "$T/sw.sock" --controld "$T/cd.sock" "$@"; }
+qvc() { "$QVCTL_BIN" --switch "$CTL_DIR/sw.sock" --controld "$CTL_DIR/cd.sock" "$@"; }
 
 # vnf_start NAME IN_SOCK OUT_SOCK [server]: a VNF stand-in, testpmd forwarding between two
 # virtio-user ports (io mode: every packet in on one goes out of the other, unchanged). With

@@ -2,8 +2,9 @@
 # The Debian package, end to end on this host (root): dpkg-buildpackage -us -uc -b builds
 # qwikvirt_*.deb from a copy of the tree, lintian finds no error, it holds what an operator
 # needs (programs, units, default options, hugepages, man pages, completion, examples), dpkg -i
-# installs it (each program answers --help, the qwikvirt group exists, the installed units pass
-# systemd-analyze verify), and dpkg -r then dpkg --purge leave nothing of it behind.
+# installs it (each program answers --help, the qwikvirt group exists with libvirt-qemu in it,
+# the installed units pass systemd-analyze verify), and dpkg -r then dpkg --purge leave nothing
+# of it behind (a qwikvirt group or membership that was there before stays).
 . "$QV_SRC/tests/integration/lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "deb: needs root (dpkg -i); skipped"; exit 77; }
@@ -94,6 +95,9 @@ check_eq "lintian: no error" 0 "$(grep -c '^E:' "$T/lintian.log" || true)"
 # ---- contents ---------------------------------------------------------------------------------
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$T/contents.txt"
 for f in /usr/bin/qv-switchd /usr/bin/qv-controld /usr/bin/qvctl /usr/bin/qv-bench \
+    /usr/bin/qv-exporter /lib/systemd/system/qv-exporter.service \
+    /usr/share/man/man8/qv-exporter.8.gz /usr/share/bash-completion/completions/qv-exporter \
+    /usr/lib/tmpfiles.d/qwikvirt.conf \
     /lib/systemd/system/qv-switchd.service /lib/systemd/system/qv-controld.service \
     /etc/default/qwikvirt /etc/qwikvirt/switchd.yaml /usr/lib/sysctl.d/60-qwikvirt-hugepages.conf \
     /usr/share/man/man8/qv-switchd.8.gz /usr/share/man/man8/qv-controld.8.gz \
@@ -113,7 +117,7 @@ pass "no test program in the package"
 # ---- install ----------------------------------------------------------------------------------
 INSTALLED=1
 dpkg_retry -i "$deb" || fail "dpkg -i $(basename "$deb") failed"
-for p in qv-switchd qv-controld qvctl qv-bench; do
+for p in qv-switchd qv-controld qvctl qv-bench qv-exporter; do
     out=$("/usr/bin/$p" --help) || fail "/usr/bin/$p --help: exit $?"
     check_contains "installed $p answers --help" "sage: " "$out"
 done
@@ -122,13 +126,23 @@ pass "the qwikvirt group exists"
 man_opt=--man=no
 command -v man >/dev/null && man_opt=--man=yes
 out=$(systemd-analyze verify $man_opt /lib/systemd/system/qv-switchd.service \
-    /lib/systemd/system/qv-controld.service 2>&1) || fail "systemd-analyze verify: $out"
+    /lib/systemd/system/qv-controld.service /lib/systemd/system/qv-exporter.service 2>&1) ||
+    fail "systemd-analyze verify: $out"
 check_eq "installed units pass systemd-analyze verify ($man_opt)" "" "$out"
 out=$(/usr/bin/qvctl check /usr/share/doc/qwikvirt/examples/web.yaml) ||
     fail "qvctl check on the installed example: $out"
 check_contains "installed qvctl checks an installed example" "valid; the plan" "$out"
-bash -n /usr/share/bash-completion/completions/qvctl || fail "bash -n on the installed completion"
-pass "bash -n on the installed completion"
+for c in qvctl qv-exporter; do
+    bash -n /usr/share/bash-completion/completions/$c || fail "bash -n on the installed completion $c"
+done
+pass "bash -n on the installed completions"
+# QEMU runs as libvirt-qemu and reaches the vhost-user sockets through the qwikvirt group
+if getent passwd libvirt-qemu >/dev/null; then
+    id -nG libvirt-qemu | tr ' ' '\n' | grep -qx qwikvirt || fail "libvirt-qemu is not in group qwikvirt"
+    pass "libvirt-qemu is in group qwikvirt"
+fi
+check_eq "the VMs' socket directory (tmpfiles.d)" "root:qwikvirt 3770" \
+    "$(stat -c '%U:%G %a' /run/qwikvirt/vhost 2>&1)"
 dpkg -L qwikvirt >"$T/installed.txt"
 
 # ---- remove, then purge -----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Running qwikvirt as a service, from the build tree: both systemd units pass systemd-analyze
+# Running qwikvirt as a service, from the build tree: the systemd units pass systemd-analyze
 # verify (with no warning at all), the daemons tell systemd they are ready (sd_notify READY=1,
 # path and abstract sockets) once their socket answers, qv-controld's --domain-type auto falls
 # back to qemu with a warning when the KVM device does not work (QV_KVM_DEVICE seam), the man
@@ -18,11 +18,18 @@ sed -E "s|^ExecStart=[^ ]*/|ExecStart=$QV_BUILD/dataplane/|" "$UNITS/qv-switchd.
     >"$T/units/qv-switchd.service"
 sed -E "s|^ExecStart=[^ ]*/|ExecStart=$QV_BUILD/control/controld/|" "$UNITS/qv-controld.service" \
     >"$T/units/qv-controld.service"
+sed -E "s|^ExecStart=[^ ]*/|ExecStart=$QV_BUILD/control/exporter/|" "$UNITS/qv-exporter.service" \
+    >"$T/units/qv-exporter.service"
 # systemd-analyze verify exits 0 on unknown keys and bad values: any output is a failure
 verify() { systemd-analyze verify --man=no "$@" 2>&1; }
-out=$(verify "$T/units/qv-switchd.service" "$T/units/qv-controld.service") ||
-    fail "systemd-analyze verify: $out"
-check_eq "systemd-analyze verify: both units, no warning" "" "$out"
+out=$(verify "$T/units/qv-switchd.service" "$T/units/qv-controld.service" \
+    "$T/units/qv-exporter.service") || fail "systemd-analyze verify: $out"
+check_eq "systemd-analyze verify: the three units, no warning" "" "$out"
+for want in Restart=on-failure SupplementaryGroups=qwikvirt DynamicUser=yes \
+    'ExecStart=.*/qv-exporter $QV_EXPORTER_OPTS'; do
+    grep -qx -- "$want" "$T/units/qv-exporter.service" || fail "qv-exporter.service lacks $want"
+done
+pass "qv-exporter.service: restart on failure, no privilege but the qwikvirt group"
 sed 's/^Type=notify/Type=notfy/' "$T/units/qv-switchd.service" >"$T/units/qv-broken.service"
 out=$(verify "$T/units/qv-broken.service" || true)
 check_contains "verify would catch a broken unit" "Failed to parse service type" "$out"
@@ -106,7 +113,7 @@ check_contains "--domain-type names the choices" "expected auto, qemu or kvm" "$
 # ---- man pages: generated from --help and configs/README.md ----------------------------------
 roff_text() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(aq/'"'"'/g' "$1"; }
 for m in dataplane/qv-switchd:8 control/controld/qv-controld:8 control/qvctl/qvctl:8 \
-    bench/qv-bench:1; do
+    bench/qv-bench:1 control/exporter/qv-exporter:8; do
     prog=$QV_BUILD/${m%:*} page=$UNITS/$(basename "${m%:*}").${m#*:}
     [ -s "$page" ] || fail "$page not built: help2man missing? (scripts/setup-host.sh, then meson setup --reconfigure)"
     text=$(roff_text "$page")
@@ -175,3 +182,18 @@ check_eq "VM names without jq" "qv-fw-0 qv-fw-1 " \
 mkdir -p "$T/files" && touch "$T/files/a.yaml" "$T/files/b.txt"
 check_eq "check completes YAML files" "a.yaml " \
     "$(cd "$T/files" && complete_words "$QVCTL_BIN" check "")"
+
+# ---- qv-exporter's completion: its --help's options, the default address, 'none' ------------
+XCOMP=$QV_SRC/contrib/bash-completion/qv-exporter
+bash -n "$XCOMP" || fail "bash -n $XCOMP"
+xcomplete() {
+    bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _qv_exporter
+        [ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"' _ "$XCOMP" "$@" |
+        sort | tr '\n' ' '
+}
+check_eq "qv-exporter: the options of its --help" \
+    "$("$QV_BUILD/control/exporter/qv-exporter" --help | sed -n '/^Options:/,/^$/p' |
+        grep -oE -- '--[a-z]+' | sort -u | tr '\n' ' ')" \
+    "$(xcomplete qv-exporter --)"
+check_contains "qv-exporter --listen: the default" "127.0.0.1:9482" "$(xcomplete qv-exporter --listen "")"
+check_contains "qv-exporter --controld: none" "none" "$(xcomplete qv-exporter --controld n)"

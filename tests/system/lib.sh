@@ -6,6 +6,11 @@
 SYS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_DIR=$(cd "$SYS_DIR/../.." && pwd)
 . "$SRC_DIR/tests/integration/lib.sh"
+# QEMU runs as libvirt-qemu (scripts/setup-libvirt.sh) and creates the VMs' sockets in $T, which
+# libvirt_up makes root:qwikvirt 3770; the control sockets, in a directory nobody else may
+# write to (qv-switchd and qv-controld refuse any other), move to $T/ctl.
+CTL_DIR=$T/ctl
+mkdir -m 0750 "$CTL_DIR"
 
 VMCTL_BIN=$QV_BUILD/control/vm/qv-vmctl
 GUEST_DIR=${QV_GUEST_DIR:-/var/cache/qwikvirt/guest}
@@ -37,6 +42,9 @@ libvirt_up() {
 	local out
 	out=$("$SRC_DIR/scripts/setup-libvirt.sh" 2>&1) || { echo "$out" >&2; fail "setup-libvirt.sh"; }
 	LIBVIRT_STARTED=$(echo "$out" | sed -n 's/^SETUP-LIBVIRT: OK started=//p')
+	# setgid: what is made in $T is group qwikvirt, so QEMU may read it; sticky: QEMU may
+	# remove only its own sockets
+	chgrp qwikvirt "$T" && chmod 3770 "$T" || fail "cannot give $T to group qwikvirt"
 	out=$("$SRC_DIR/scripts/build-guest.sh" "$GUEST_DIR" 2>&1) ||
 		{ echo "$out" >&2; fail "build-guest.sh"; }
 	[ -x "$VMCTL_BIN" ] || fail "$VMCTL_BIN missing: was libvirt-dev there at meson setup?"

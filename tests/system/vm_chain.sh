@@ -1,7 +1,8 @@
 #!/bin/bash
 # A chain of two VNF VMs (bridge guests under libvirt + QEMU) on qv-switchd: traffic from a
 # qv-peer goes in -> fw1 -> fw2 -> out, every hop's counters add up, and the placement asked
-# for (vCPUs, emulator, memory on node 0, off the PMD core) shows in the XML and in virsh.
+# for (vCPUs, emulator, memory on node 0, off the PMD core) shows in the XML and in virsh, and
+# QEMU runs as libvirt-qemu, not root.
 . "$(dirname "$0")/lib.sh"
 
 N=2000
@@ -31,6 +32,10 @@ for vm in "$FW1" "$FW2"; do
 		"$(virsh -q -c qemu:///system emulatorpin "$vm" | awk 'NF {v = $NF} END {print v}')"
 	pid=$(vmctl pid "$vm")
 	check_eq "$vm QEMU main thread affinity" "$VM_CPU" "$(taskset -pc "$pid" | sed 's/.*: //')"
+	# QEMU is not root: Debian's libvirt-qemu (scripts/setup-libvirt.sh), reaching the sockets
+	# in $T through its supplementary group qwikvirt
+	check_eq "$vm QEMU runs as" libvirt-qemu "$(ps -o user:32= -p "$pid")"
+	check_contains "$vm QEMU is in group qwikvirt" qwikvirt "$(ps -o supgrp:256= -p "$pid")"
 done
 
 # --- traffic end to end, paced well below what two TCG guests forward ------------------------

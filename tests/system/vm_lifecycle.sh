@@ -2,7 +2,9 @@
 # VM lifecycle through control/vm (qv-vmctl): a second 'up' adopts the running domain instead of
 # starting a duplicate; stop falls back to destroy after its timeout; snapshot + revert of a
 # diskless VM (external memory file) and of one with a qcow2 disk (internal); a clone on the same
-# base image with new MACs and sockets; traffic through a reverted VM.
+# base image with new MACs and sockets; traffic through a reverted VM. QEMU runs as libvirt-qemu
+# and a disk is its only while the VM runs. qv-exporter, through qv-controld's vm.list, exports
+# each VM's state and a CPU time counter that moves; promtool accepts the scrape.
 . "$(dirname "$0")/lib.sh"
 
 A=${VM_PREFIX}lca B=${VM_PREFIX}lcb C=${VM_PREFIX}lcc
@@ -85,3 +87,49 @@ macc=$(echo "$xc" | grep -o "mac address='[^']*'" | head -1)
 pass "clone has its own MACs ($macc)"
 vm_wait_ready "$C"
 wait_until "clone's port lcca up" 90 state_is lcca up
+
+# --- QEMU as its own user; libvirt lends it the disk for the VM's lifetime -------------------
+pid=$(vmctl pid "$C")
+check_eq "$C QEMU runs as" libvirt-qemu "$(ps -o user:32= -p "$pid")"
+check_eq "$B's overlay is QEMU's while $B runs" libvirt-qemu "$(stat -c %U "$T/$B.qcow2")"
+
+# --- qv-exporter: VM state and CPU time from qv-controld's vm.list --------------------------
+# qv-controld lists the domains with its prefix even when no service file names them (it
+# manages none of them, so it leaves them alone); no switch for it: it has nothing to program.
+command -v promtool >/dev/null ||
+	fail "promtool missing: apt-get install -y prometheus (scripts/setup-host.sh installs it)"
+CONTROLD_VMS=yes controld_start --vm-prefix "$VM_PREFIX" --images "$GUEST_DIR" --interval 1000 \
+	--switch "$T/no-switch.sock"
+"$QV_BUILD/control/exporter/qv-exporter" --listen 127.0.0.1:0 --switch "$CTL_DIR/sw.sock" \
+	--controld "$CTL_DIR/cd.sock" --timeout 10000 >"$T/exporter.log" 2>&1 &
+PIDS+=($!)
+wait_until "qv-exporter ready" 30 grep -q 'qv-exporter: ready' "$T/exporter.log"
+ADDR=$(sed -n 's|.*listening on http://\([^/]*\)/metrics.*|\1|p' "$T/exporter.log")
+scrape() { curl -sS --fail --max-time 30 "http://$ADDR/metrics" >"$1"; }
+value() { awk -v s="$2" '$1 == s {print $2}' "$1"; } # value FILE SERIES
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+scrape "$T/m1.txt" || fail "scrape of http://$ADDR/metrics failed"
+promtool check metrics <"$T/m1.txt" >"$T/promtool1.log" 2>&1 ||
+	fail "promtool check metrics: $(cat "$T/promtool1.log")"
+pass "promtool check metrics passes on a scrape with VMs"
+check_eq "qv_up controld" 1 "$(value "$T/m1.txt" 'qv_up{daemon="controld"}')"
+check_eq "qv_vm_state of $A: running" 1 "$(value "$T/m1.txt" "qv_vm_state{vm=\"$A\",state=\"running\"}")"
+check_eq "qv_vm_state of $A: not shutoff" 0 "$(value "$T/m1.txt" "qv_vm_state{vm=\"$A\",state=\"shutoff\"}")"
+cpu1=$(value "$T/m1.txt" "qv_vm_cpu_seconds_total{vm=\"$A\"}")
+vcpu1=$(value "$T/m1.txt" "qv_vm_vcpu_seconds_total{vm=\"$A\"}")
+gt "${cpu1:-0}" 0 || fail "qv_vm_cpu_seconds_total{vm=\"$A\"} is '$cpu1': $(grep cpu_seconds "$T/m1.txt")"
+gt "${vcpu1:-0}" 0 || fail "qv_vm_vcpu_seconds_total{vm=\"$A\"} is '$vcpu1'"
+pass "$A has used ${cpu1} s of CPU, ${vcpu1} s in its vCPUs"
+# a running TCG guest keeps using CPU: a later scrape must show more
+cpu_moved() { scrape "$T/m2.txt" && gt "$(value "$T/m2.txt" "qv_vm_cpu_seconds_total{vm=\"$A\"}")" "$cpu1"; }
+wait_until "qv_vm_cpu_seconds_total of $A beyond $cpu1" 90 cpu_moved
+promtool check metrics <"$T/m2.txt" >"$T/promtool2.log" 2>&1 ||
+	fail "promtool check metrics (2nd scrape): $(cat "$T/promtool2.log")"
+pass "$A's CPU time counter moved between scrapes ($cpu1 -> $(value "$T/m2.txt" "qv_vm_cpu_seconds_total{vm=\"$A\"}"))"
+
+# --- the disk goes back to root when the VM stops ---------------------------------------------
+vmctl destroy "$B" >/dev/null
+check_eq "$B's overlay back to root once $B is off" root "$(stat -c %U "$T/$B.qcow2")"
+scrape "$T/m3.txt" || fail "scrape after destroying $B failed"
+check_eq "qv_vm_state of $B after destroy: shutoff" 1 \
+	"$(value "$T/m3.txt" "qv_vm_state{vm=\"$B\",state=\"shutoff\"}")"

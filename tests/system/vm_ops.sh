@@ -38,7 +38,7 @@ traffic() { # traffic NAME N [FLOWS]: N packets in -> fw -> out, every one deliv
 }
 fw_up() { # fw_up VM READIES: booted that many times, its ports up, the path through it warm
 	wait_until "$1 boot #$2" "$BOOT_TIMEOUT" booted_n "$1" "$2"
-	wait_until "$1 ports up" 60 bash -c "[ \"\$($QVCTL_BIN --switch $T/sw.sock --json show ports |
+	wait_until "$1 ports up" 60 bash -c "[ \"\$($QVCTL_BIN --switch $CTL_DIR/sw.sock --json show ports |
 		jq -r '[.ports[] | select(.name | startswith(\"${1#"$P"}-\")) | .state] | unique | join(\",\")')\" = up ]"
 }
 

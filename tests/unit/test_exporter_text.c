@@ -262,6 +262,37 @@ static void test_controld_mapping(void)
 	json_decref(vms);
 }
 
+/* vm.list's CPU times (nanoseconds) become per-VM counters in seconds, with their TYPE; a VM
+ * whose listing lacks a figure has no sample rather than a made-up 0. */
+static void test_vm_cpu_time(void)
+{
+	json_error_t je;
+	json_t *vms = json_loads(
+	    "{\"vms\": [{\"name\": \"qv-fw-0\", \"state\": \"running\", \"cpu_time_ns\": "
+	    "12500000000, \"vcpu_time_ns\": 3000000000}, {\"name\": \"qv-fw-1\", \"state\": "
+	    "\"shutoff\", \"cpu_time_ns\": 0}, {\"name\": \"qv-fw-2\", \"state\": \"unknown\", "
+	    "\"error\": \"libvirt did not answer\"}]}",
+	    0, &je);
+	struct qv_metrics m;
+	char got[2048];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(vms);
+	qv_metrics_init(&m);
+	qv_export_controld(&m, NULL, vms);
+	CU_ASSERT_PTR_NULL(qv_metrics_error(&m));
+	lines_with(m.buf, "qv_vm_cpu_seconds_total", got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "qv_vm_cpu_seconds_total{vm=\"qv-fw-0\"} 12.5\n"
+	                            "qv_vm_cpu_seconds_total{vm=\"qv-fw-1\"} 0\n");
+	lines_with(m.buf, "qv_vm_vcpu_seconds_total", got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "qv_vm_vcpu_seconds_total{vm=\"qv-fw-0\"} 3\n");
+	lines_with(m.buf, "# TYPE qv_vm_cpu_seconds_total", got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "# TYPE qv_vm_cpu_seconds_total counter\n");
+	lines_with(m.buf, "# TYPE qv_vm_vcpu_seconds_total", got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "# TYPE qv_vm_vcpu_seconds_total counter\n");
+	qv_metrics_free(&m);
+	json_decref(vms);
+}
+
 /* A dead switch: qv_up{daemon="switchd"} 0 and no switch families, and no error. */
 static void test_collect_switch_down(void)
 {
@@ -362,6 +393,7 @@ int main(void)
 	    {"label value and HELP escaping", test_escaping},
 	    {"switch JSON to families", test_switch_mapping},
 	    {"controld JSON to families", test_controld_mapping},
+	    {"VM CPU time counters in seconds", test_vm_cpu_time},
 	    {"switch down is qv_up 0", test_collect_switch_down},
 	    {"HTTP request parsing", test_http_parse},
 	    {"--listen parsing", test_listen_parse},
