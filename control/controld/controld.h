@@ -113,9 +113,12 @@ bool qv_vmstate_has(struct qv_controld *c, const char *list, const char *name);
 void qv_vmstate_set(struct qv_controld *c, const char *list, const char *name, bool on);
 
 /* vf.c: VF ports (the switch's and those handed to VMs) get the PCI address of their VF
- * (created through sysfs when missing) after its netlink settings are applied. */
-int qv_vf_resolve(const struct qv_controld *c, struct qv_switch_plan *plan, char *err,
-                  size_t errlen);
+ * (created through sysfs when missing) after its netlink settings are applied. check: nothing
+ * is written (no sysfs, no netlink); what would be is appended to notes (strings), and a VF
+ * that does not exist yet keeps devargs NULL. Raising a PF's non-zero VF count goes through 0
+ * and is refused while the applied plan uses one of its VFs. */
+int qv_vf_resolve(const struct qv_controld *c, struct qv_switch_plan *plan, bool check,
+                  json_t *notes, char *err, size_t errlen);
 
 /* place.c: placement of the switch's PMDs and of every VNF instance; NULL with err (what is
  * short) when the host cannot fit the model. */

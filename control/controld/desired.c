@@ -92,7 +92,7 @@ int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
 	json_decref(errors);
 	free(yaml);
 	free(name);
-	if (rc == 0 && qv_vf_resolve(c, c->desired.plan, err, errlen) != 0)
+	if (rc == 0 && qv_vf_resolve(c, c->desired.plan, false, NULL, err, errlen) != 0)
 		fprintf(stderr, "qv-controld: warning: %s (the port will not come up)\n", err);
 	return rc;
 }

@@ -70,7 +70,7 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"name", "yaml", "check", NULL};
 	const char *name, *yaml;
-	json_t *errors = NULL, *plan, *vms, *res;
+	json_t *errors = NULL, *plan, *vms, *res, *vfs;
 	struct qv_desired next;
 	bool check = false;
 	char msg[512];
@@ -86,15 +86,21 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 	                     &errors, msg, sizeof(msg)) != 0)
 		return json_pack("{s:b, s:s, s:o}", "ok", 0, "message", msg, "errors",
 		                 errors ? errors : json_array());
-	if (qv_vf_resolve(&qv_cd, next.plan, msg, sizeof(msg)) != 0 || !placeable(&next, msg)) {
+	/* check: VFs only looked up (no sysfs write, no netlink), what would change listed */
+	vfs = json_array();
+	if (qv_vf_resolve(&qv_cd, next.plan, check, vfs, msg, sizeof(msg)) != 0 ||
+	    !placeable(&next, msg)) {
 		qv_desired_free(&next);
+		json_decref(vfs);
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s; nothing was applied", msg);
 	}
 	plan = qv_sync_plan(&qv_cd, qv_cd.desired.plan, next.plan, msg, sizeof(msg));
 	if (!plan) {
 		qv_desired_free(&next);
+		json_decref(vfs);
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
 	}
+	json_object_set_new(plan, "vfs", vfs);
 	if (qv_cd.vm.enabled) {
 		vms = qv_vms_plan(&qv_cd, next.model);
 		json_object_update(plan, vms);

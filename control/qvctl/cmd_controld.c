@@ -19,7 +19,8 @@ static void print_plan(const json_t *plan, bool applied)
 	} parts[] = {{"ports_replace", "replace port"}, {"ports_set", "set port mtu"},
 	             {"ports_add", "add port"},         {"rules_add", "add rule"},
 	             {"rules_del", "delete rule"},      {"ports_del", "delete port"},
-	             {"vms_start", "start VM"},         {"vms_remove", "remove VM"}};
+	             {"vms_start", "start VM"},         {"vms_remove", "remove VM"},
+	             {"vfs", "VF"}};
 	size_t total = 0, i;
 	const json_t *v;
 
