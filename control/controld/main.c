@@ -336,6 +336,8 @@ int main(int argc, char **argv)
 		       qv_cd.state_dir, err);
 		return 1;
 	}
+	/* vms.json read now, so that a bad one is reported at start (and set aside) */
+	qv_vmstate(&qv_cd);
 	srv = qv_rpc_server_open(sock, all_methods(), NULL, err, sizeof(err));
 	if (!srv) {
 		qv_log(QV_LOG_ERR, NULL, NULL, "control socket: %s", err);

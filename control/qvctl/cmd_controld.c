@@ -16,10 +16,14 @@ static void print_plan(const json_t *plan, bool applied)
 {
 	static const struct {
 		const char *key, *verb;
-	} parts[] = {{"ports_replace", "replace port"}, {"ports_set", "set port mtu"},
-	             {"ports_add", "add port"},         {"rules_add", "add rule"},
-	             {"rules_del", "delete rule"},      {"ports_del", "delete port"},
-	             {"vms_start", "start VM"},         {"vms_remove", "remove VM"},
+	} parts[] = {{"ports_replace", "replace port"},
+	             {"ports_set", "set port mtu"},
+	             {"ports_add", "add port"},
+	             {"rules_add", "add rule"},
+	             {"rules_del", "delete rule"},
+	             {"ports_del", "delete port"},
+	             {"vms_start", "start VM"},
+	             {"vms_remove", "remove VM"},
 	             {"vfs", "VF"}};
 	size_t total = 0, i;
 	const json_t *v;
@@ -203,6 +207,8 @@ void view_controld(const json_t *r)
 	printf("switch %s: %s%s%s\n", jstr(r, "switch", "-"),
 	       json_is_true(json_object_get(r, "switch_ok")) ? "matches it" : "not in sync",
 	       last && *last ? ": " : "", last ? last : "");
+	if (*jstr(r, "state_error", ""))
+		printf("state files: %s\n", jstr(r, "state_error", ""));
 }
 
 /* ---- VNF VMs and placement (qv-controld) ---- */
