@@ -88,6 +88,12 @@ int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want
 /* Brings the switch to the desired state (after either daemon restarted). */
 void qv_reconcile(struct qv_controld *c);
 
+/* port_edit.c: the switch's port (a port.list entry) against the plan's. Edits port.set makes
+ * live (mtu, default, a dpdk port's rxq/txq): its params {name, ...}, or NULL when none
+ * differs. A vhost port whose queue count differs is re-added instead (needs_readd). */
+json_t *qv_port_edits(const json_t *have, const struct qv_switch_port *p);
+bool qv_port_needs_readd(const json_t *have, const struct qv_switch_port *p);
+
 /* watch.c: a connection to qv-switchd held open so its death and its return are seen at once
  * (the reconcile runs then, not at the next --interval). */
 struct qv_switch_watch {

@@ -35,7 +35,21 @@ static void print_plan(const json_t *plan, bool applied)
 			                   : json_object_get(v, "text")
 			                       ? json_string_value(json_object_get(v, "text"))
 			                       : json_string_value(json_object_get(v, "name"));
-			printf("  %-13s %s\n", parts[k].verb, what ? what : "?");
+			char verb[64];
+
+			snprintf(verb, sizeof(verb), "%s", parts[k].verb);
+			if (strcmp(parts[k].key, "ports_set") ==
+			    0) { /* what it sets: mtu,default */
+				const char *key;
+				json_t *x;
+
+				snprintf(verb, sizeof(verb), "set port");
+				json_object_foreach((json_t *)v, key, x) if (strcmp(key, "name"))
+				    snprintf(
+				        verb + strlen(verb), sizeof(verb) - strlen(verb), "%s%s",
+				        strchr(verb, ' ') == strrchr(verb, ' ') ? " " : ",", key);
+			}
+			printf("  %-13s %s\n", verb, what ? what : "?");
 			total++;
 		}
 	}
