@@ -46,6 +46,9 @@ bool qv_vm_snapshot(struct qv_vm_conn *c, const char *name, const char *tag, con
 		                  "VM %s: snapshot tag '%s' must be 1-64 letters, digits, "
 		                  "'-', '_' or '.'",
 		                  name, tag ? tag : "");
+	/* the name makes a directory under dir: never one elsewhere */
+	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+		return qv_vm_fail(err, "VM name '%s' cannot name a snapshot directory", name);
 	d = qv_vm_lookup(c, name, &absent, err);
 	if (d == NULL)
 		return false;
