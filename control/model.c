@@ -101,6 +101,62 @@ int qv_model_vnf_port_name(const char *vnf, unsigned instance, const char *iface
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
+/* Does a VNF before vnfs[j] (another name) make switch port `port`? Then *a, *inst, *f say how. */
+static bool made_before(const struct qv_model *m, size_t j, const char *port,
+                        const struct qv_model_vnf **a, unsigned *inst,
+                        const struct qv_model_iface **f)
+{
+	char name[64];
+
+	for (size_t i = 0; i < j; i++) {
+		*a = &m->vnfs[i];
+		if (!(*a)->name || strcmp((*a)->name, m->vnfs[j].name) == 0)
+			continue; /* a duplicate VNF: said elsewhere */
+		for (size_t x = 0; x < (*a)->n_ifaces; x++)
+			for (*inst = 0; *inst < (*a)->instances; (*inst)++) {
+				*f = &(*a)->ifaces[x];
+				if ((*f)->name &&
+				    qv_model_vnf_port_name((*a)->name, *inst, (*f)->name, name,
+				                           sizeof(name)) >= 0 &&
+				    strcmp(name, port) == 0)
+					return true;
+			}
+	}
+	return false;
+}
+
+/* Names are joined with '-' and may hold '-' themselves, so two VNFs can make one port: VNF
+ * "a" interface "0-in" and VNF "a-0" interface "in" both make "a-0-0-in". */
+size_t qv_model_check_port_names(const struct qv_model *m, struct qv_diags *d)
+{
+	const struct qv_model_vnf *a;
+	const struct qv_model_iface *f;
+	char port[64];
+	size_t errors = 0;
+	unsigned ai;
+
+	for (size_t j = 0; j < m->n_vnfs; j++) {
+		const struct qv_model_vnf *b = &m->vnfs[j];
+
+		for (size_t y = 0; b->name && y < b->n_ifaces; y++)
+			for (unsigned bi = 0; b->ifaces[y].name && bi < b->instances; bi++) {
+				if (qv_model_vnf_port_name(b->name, bi, b->ifaces[y].name, port,
+				                           sizeof(port)) < 0 ||
+				    !made_before(m, j, port, &a, &ai, &f))
+					continue;
+				qv_diag_add(d, m->file, b->ifaces[y].mark,
+				            "VNF '%s' instance %u interface '%s' makes switch port "
+				            "'%s', which VNF '%s' instance %u interface '%s' "
+				            "(%s:%u:%u) makes too: rename a VNF or an interface",
+				            b->name, bi, b->ifaces[y].name, port, a->name, ai,
+				            f->name, m->file, f->mark.line, f->mark.col);
+				errors++;
+				break; /* one error per interface */
+			}
+	}
+	return errors;
+}
+
 const char *qv_port_type_name(enum qv_port_type t)
 {
 	static const char *const names[] = {[QV_PORT_PHY] = "phy",

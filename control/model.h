@@ -121,7 +121,8 @@ struct qv_model_vnf {
 	uint64_t memory; /* bytes */
 	char *image;     /* disk image; or kernel (+ initrd, cmdline) */
 	char *kernel, *initrd, *cmdline;
-	int numa;           /* node, or QV_MODEL_NUMA_AUTO */
+	struct qv_mark image_mark, kernel_mark, initrd_mark; /* where each path was written */
+	int numa;                                            /* node, or QV_MODEL_NUMA_AUTO */
 	uint16_t instances; /* with scaling: the current count (the loader gives min) */
 	struct qv_model_scaling scaling;
 	uint16_t mtu; /* of every interface (switch port and guest); 0: the default 1500 */
@@ -181,6 +182,11 @@ int qv_model_load_buffer(const char *name, const char *buf, size_t len, struct q
 size_t qv_model_validate(const struct qv_model *m, struct qv_diags *d);
 
 void qv_model_free(struct qv_model *m);
+
+/* Switch ports two VNFs would both make (qv_model_vnf_port_name: "a" + "0-in" and "a-0" +
+ * "in"): one error per interface, at it, naming the other's position. Run by
+ * qv_model_validate; returns the number of errors appended. */
+size_t qv_model_check_port_names(const struct qv_model *m, struct qv_diags *d);
 
 /* Lookups by name; NULL when absent. */
 const struct qv_model_port *qv_model_port_find(const struct qv_model *m, const char *name);

@@ -328,8 +328,8 @@ static size_t check_chains(const struct qv_model *m, struct qv_diags *d)
 
 size_t qv_model_validate(const struct qv_model *m, struct qv_diags *d)
 {
-	size_t errors =
-	    check_ports(m, d) + check_vnf_ports(m, d) + check_vfs(m, d) + check_chains(m, d);
+	size_t errors = check_ports(m, d) + check_vnf_ports(m, d) +
+	                qv_model_check_port_names(m, d) + check_vfs(m, d) + check_chains(m, d);
 	struct qv_flows flows;
 
 	if (qv_flows_build(m, &flows) < 0) {

@@ -441,12 +441,15 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	}
 
 	/* Boot source: a disk image, or a kernel with optional initrd and command line. */
-	if (f.val[V_IMAGE])
-		ystr(c, f.val[V_IMAGE], "image", what, "a disk image path", &v->image);
-	if (f.val[V_KERNEL])
-		ystr(c, f.val[V_KERNEL], "kernel", what, "a kernel image path", &v->kernel);
-	if (f.val[V_INITRD])
-		ystr(c, f.val[V_INITRD], "initrd", what, "an initrd path", &v->initrd);
+	if (f.val[V_IMAGE] &&
+	    ystr(c, f.val[V_IMAGE], "image", what, "a disk image path", &v->image))
+		v->image_mark = ymark(f.val[V_IMAGE]);
+	if (f.val[V_KERNEL] &&
+	    ystr(c, f.val[V_KERNEL], "kernel", what, "a kernel image path", &v->kernel))
+		v->kernel_mark = ymark(f.val[V_KERNEL]);
+	if (f.val[V_INITRD] &&
+	    ystr(c, f.val[V_INITRD], "initrd", what, "an initrd path", &v->initrd))
+		v->initrd_mark = ymark(f.val[V_INITRD]);
 	if (f.val[V_CMDLINE])
 		ystr(c, f.val[V_CMDLINE], "cmdline", what, "a kernel command line", &v->cmdline);
 	if (f.key_mark[V_IMAGE].line && f.key_mark[V_KERNEL].line)

@@ -45,10 +45,13 @@ struct qv_controld {
 	bool switch_ok;            /* last reconcile reached the switch */
 	char last_error[512];      /* last reconcile problem, for state.show */
 	struct qv_vm_opts vm;
-	struct qv_vm_conn *lv; /* libvirt, connected on first use */
-	struct qv_topo *topo;  /* loaded on first use */
-	json_t *vm_state;      /* persisted: {"managed": [NAME], "held": [NAME], "clones": [..]} */
-	char vm_error[512];    /* last VM reconcile problem */
+	struct qv_vm_conn *lv;  /* libvirt, connected on first use */
+	struct qv_topo *topo;   /* loaded on first use */
+	json_t *vm_state;       /* persisted: {"managed": [NAME], "held": [NAME], "clones": [..]} */
+	char vm_error[512];     /* last VM reconcile problem */
+	char state_error[1024]; /* problems with the state files (a vms.json set aside, bad
+	                           entries), for state.show */
+	bool vm_state_frozen;   /* vms.json is bad and still in place: never written over */
 };
 
 /* One VM qv-controld wants: a VNF instance of the file, or a clone of one. */
@@ -85,6 +88,12 @@ int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want
 /* Brings the switch to the desired state (after either daemon restarted). */
 void qv_reconcile(struct qv_controld *c);
 
+/* port_edit.c: the switch's port (a port.list entry) against the plan's. Edits port.set makes
+ * live (mtu, default, a dpdk port's rxq/txq): its params {name, ...}, or NULL when none
+ * differs. A vhost port whose queue count differs is re-added instead (needs_readd). */
+json_t *qv_port_edits(const json_t *have, const struct qv_switch_port *p);
+bool qv_port_needs_readd(const json_t *have, const struct qv_switch_port *p);
+
 /* watch.c: a connection to qv-switchd held open so its death and its return are seen at once
  * (the reconcile runs then, not at the next --interval). */
 struct qv_switch_watch {
@@ -111,24 +120,38 @@ json_t *qv_vmstate(struct qv_controld *c);
 int qv_vmstate_save(struct qv_controld *c, char *err, size_t errlen);
 bool qv_vmstate_has(struct qv_controld *c, const char *list, const char *name);
 void qv_vmstate_set(struct qv_controld *c, const char *list, const char *name, bool on);
+/* The name of a clone entry of vms.json; NULL when it has none (a malformed entry). */
+const char *qv_clone_name(const json_t *entry);
 
 /* vf.c: VF ports (the switch's and those handed to VMs) get the PCI address of their VF
- * (created through sysfs when missing) after its netlink settings are applied. */
-int qv_vf_resolve(const struct qv_controld *c, struct qv_switch_plan *plan, char *err,
-                  size_t errlen);
+ * (created through sysfs when missing) after its netlink settings are applied. check: nothing
+ * is written (no sysfs, no netlink); what would be is appended to notes (strings), and a VF
+ * that does not exist yet keeps devargs NULL. Raising a PF's non-zero VF count goes through 0
+ * and is refused while the applied plan uses one of its VFs. */
+int qv_vf_resolve(const struct qv_controld *c, struct qv_switch_plan *plan, bool check,
+                  json_t *notes, char *err, size_t errlen);
 
 /* place.c: placement of the switch's PMDs and of every VNF instance; NULL with err (what is
  * short) when the host cannot fit the model. */
 struct qv_placement *qv_cd_place(struct qv_controld *c, const struct qv_model *m, char *err,
                                  size_t errlen);
 
+/* vm_spec.c: a VM's boot file (kernel, initrd, disk image) p, relative to the images
+ * directory (--images) or absolute, as its real path in out; -1 with why (for the caller to
+ * prefix with the file position or the VM) when it is not a regular file under that
+ * directory once symbolic links and '..' are resolved: QEMU runs as root, so a file
+ * elsewhere (/etc/shadow) is never handed to a VM. */
+int qv_cd_image_path(const struct qv_controld *c, const char *p, char *out, size_t len, char *why,
+                     size_t whylen);
 /* vm_spec.c: the VMs wanted for the desired model (instances, then clones). Returns the count
  * (*out malloc'd) or -1 with err. */
 int qv_cd_vms_wanted(struct qv_controld *c, struct qv_cd_vm **out, char *err, size_t errlen);
 /* Where placement failed, the VMs are still listed (so nothing is removed by mistake) without
- * pins, and *place_err says why; they must not be started. */
+ * pins, and *place_err says why; they must not be started. A clone of vms.json whose spec
+ * cannot be rebuilt (its source left the file) is not listed; problems (NULL: not wanted)
+ * gets a line for each. */
 int qv_cd_vms_wanted2(struct qv_controld *c, struct qv_cd_vm **out, char *place_err,
-                      size_t place_errlen, char *err, size_t errlen);
+                      size_t place_errlen, char *err, size_t errlen, json_t *problems);
 const struct qv_cd_vm *qv_cd_vm_find(const struct qv_cd_vm *v, int n, const char *name);
 /* The spec of a clone NEW of wanted VM src (new MACs, sockets, ports, overlay path). */
 int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, const char *new_name,
@@ -142,8 +165,11 @@ void qv_cd_vm_paths(const struct qv_controld *c, const char *name, const char *e
  * libvirt XML read per VM, not worth doing every reconcile). Result {"started", "running",
  * "held", "removed", "outdated", "errors"}; NULL when VMs are off. */
 json_t *qv_vms_sync(struct qv_controld *c, bool apply);
-/* Removes the clone entry of name (its source left the file, or it was removed) and saves. */
+/* Removes the clone entry of name (the clone was deleted) and saves. */
 void qv_cd_clone_forget(struct qv_controld *c, const char *name);
+/* The clone entry of vms.json named name, or NULL. Recorded clones are only ever removed by
+ * vm.delete: never because their spec can no longer be rebuilt. */
+json_t *qv_cd_clone_entry(struct qv_controld *c, const char *name);
 /* Logs what a sync did (errors once until they change) and frees res. */
 void qv_vms_report(struct qv_controld *c, json_t *res);
 struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen);

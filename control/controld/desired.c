@@ -60,41 +60,82 @@ void qv_desired_free(struct qv_desired *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* desired.yaml is the applied text under one header line that names the file it came from
+ * (JSON-quoted, so any name fits on it): text and name in one file, written atomically, so a
+ * crash can never pair one apply's text with another's name. */
+#define HEADER "# qv-controld: desired state, applied as "
+
 int qv_desired_save(const struct qv_controld *c, char *err, size_t errlen)
 {
 	const struct qv_desired *d = &c->desired;
+	json_t *name = json_string(d->name);
+	char *quoted = name ? json_dumps(name, JSON_ENCODE_ANY) : NULL, *text = NULL;
+	int rc = -1;
 
-	/* the YAML first: a crash between the two writes leaves the old name on the new text,
-	 * which only affects error prefixes */
-	if (qv_state_write(c->state_dir, "desired.yaml", d->yaml, strlen(d->yaml), err, errlen) !=
-	    0)
-		return -1;
-	return qv_state_write(c->state_dir, "desired.name", d->name, strlen(d->name), err, errlen);
+	json_decref(name);
+	if (quoted && asprintf(&text, "%s%s\n%s", HEADER, quoted, d->yaml) < 0)
+		text = NULL;
+	if (!text)
+		snprintf(err, errlen, "desired.yaml: out of memory");
+	else
+		rc = qv_state_write(c->state_dir, "desired.yaml", text, strlen(text), err, errlen);
+	free(quoted);
+	free(text);
+	if (rc == 0) {
+		/* the name's own file, from before the header line, is stale now */
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/desired.name", c->state_dir);
+		unlink(path);
+	}
+	return rc;
+}
+
+/* Splits a saved desired.yaml: *name (malloc'd) from its header line, *yaml just after it.
+ * A file without the header (written before it existed) takes its name from desired.name. */
+static void split_saved(const struct qv_controld *c, char *text, char **name, char **yaml)
+{
+	char path[4096], *nl;
+	size_t nlen = 0;
+	json_t *q;
+
+	*yaml = text;
+	*name = NULL;
+	if (strncmp(text, HEADER, strlen(HEADER)) == 0 && (nl = strchr(text, '\n'))) {
+		*nl = 0;
+		q = json_loads(text + strlen(HEADER), JSON_DECODE_ANY, NULL);
+		if (json_is_string(q))
+			*name = strdup(json_string_value(q));
+		json_decref(q);
+		*yaml = nl + 1;
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/desired.name", c->state_dir);
+	*name = qv_state_read(path, &nlen);
 }
 
 int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
 {
 	char path[4096];
-	size_t len = 0, nlen = 0;
-	char *yaml, *name;
+	size_t len = 0;
+	char *text, *yaml, *name;
 	json_t *errors = NULL;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/desired.yaml", c->state_dir);
-	yaml = qv_state_read(path, &len);
-	if (!yaml)
+	text = qv_state_read(path, &len);
+	if (!text)
 		return errno == ENOENT
 		           ? 0
 		           : (snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno)),
 		              -1);
-	snprintf(path, sizeof(path), "%s/desired.name", c->state_dir);
-	name = qv_state_read(path, &nlen);
-	rc = qv_desired_build(name ? name : "desired.yaml", yaml, len, &c->desired, &errors, err,
-	                      errlen);
+	split_saved(c, text, &name, &yaml);
+	rc = qv_desired_build(name ? name : "desired.yaml", yaml, len - (size_t)(yaml - text),
+	                      &c->desired, &errors, err, errlen);
 	json_decref(errors);
-	free(yaml);
+	free(text);
 	free(name);
-	if (rc == 0 && qv_vf_resolve(c, c->desired.plan, err, errlen) != 0)
+	if (rc == 0 && qv_vf_resolve(c, c->desired.plan, false, NULL, err, errlen) != 0)
 		fprintf(stderr, "qv-controld: warning: %s (the port will not come up)\n", err);
 	return rc;
 }

@@ -26,6 +26,42 @@ static bool placeable(const struct qv_desired *next, char msg[512])
 	return true;
 }
 
+/* With VMs on, every boot file of the file must be under the images directory: one error per
+ * path, at its position (FILE:LINE:COL), before anything changes. NULL when all are. */
+static json_t *images_errors(const struct qv_model *m)
+{
+	struct qv_diags d;
+	json_t *errors = NULL;
+	char real[4096], why[8400];
+
+	if (!qv_cd.vm.enabled)
+		return NULL;
+	qv_diags_init(&d);
+	for (size_t i = 0; i < m->n_vnfs; i++) {
+		const struct qv_model_vnf *v = &m->vnfs[i];
+		const struct {
+			const char *key, *path;
+			struct qv_mark at;
+		} files[] = {{"image", v->image, v->image_mark},
+		             {"kernel", v->kernel, v->kernel_mark},
+		             {"initrd", v->initrd, v->initrd_mark}};
+
+		for (size_t k = 0; k < 3; k++)
+			if (files[k].path && qv_cd_image_path(&qv_cd, files[k].path, real,
+			                                      sizeof(real), why, sizeof(why)) != 0)
+				qv_diag_add(&d, m->file, files[k].at.line ? files[k].at : v->mark,
+				            "VNF '%s' %s '%s': %s", v->name, files[k].key,
+				            files[k].path, why);
+	}
+	if (d.n) {
+		errors = json_array();
+		for (size_t i = 0; i < d.n; i++)
+			json_array_append_new(errors, json_string(d.v[i].text));
+	}
+	qv_diags_free(&d);
+	return errors;
+}
+
 /* Switch settings of the file that qv-controld does not own: qv-switchd's socket and PMD cores
  * are its command line's. A file that says otherwise is applied, with a warning that says
  * what differs and what to do. */
@@ -70,7 +106,7 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"name", "yaml", "check", NULL};
 	const char *name, *yaml;
-	json_t *errors = NULL, *plan, *vms, *res;
+	json_t *errors = NULL, *plan, *vms, *res, *vfs;
 	struct qv_desired next;
 	bool check = false;
 	char msg[512];
@@ -86,15 +122,29 @@ static json_t *m_apply(json_t *params, struct qv_rpc_error *err, void *ctx)
 	                     &errors, msg, sizeof(msg)) != 0)
 		return json_pack("{s:b, s:s, s:o}", "ok", 0, "message", msg, "errors",
 		                 errors ? errors : json_array());
-	if (qv_vf_resolve(&qv_cd, next.plan, msg, sizeof(msg)) != 0 || !placeable(&next, msg)) {
+	if ((errors = images_errors(next.model))) {
+		snprintf(msg, sizeof(msg),
+		         "%s: %zu boot file(s) outside the images directory; "
+		         "nothing was applied",
+		         name, json_array_size(errors));
 		qv_desired_free(&next);
+		return json_pack("{s:b, s:s, s:o}", "ok", 0, "message", msg, "errors", errors);
+	}
+	/* check: VFs only looked up (no sysfs write, no netlink), what would change listed */
+	vfs = json_array();
+	if (qv_vf_resolve(&qv_cd, next.plan, check, vfs, msg, sizeof(msg)) != 0 ||
+	    !placeable(&next, msg)) {
+		qv_desired_free(&next);
+		json_decref(vfs);
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s; nothing was applied", msg);
 	}
 	plan = qv_sync_plan(&qv_cd, qv_cd.desired.plan, next.plan, msg, sizeof(msg));
 	if (!plan) {
 		qv_desired_free(&next);
+		json_decref(vfs);
 		return qv_rpc_fail(err, QV_RPC_APP_ERROR, "%s", msg);
 	}
+	json_object_set_new(plan, "vfs", vfs);
 	if (qv_cd.vm.enabled) {
 		vms = qv_vms_plan(&qv_cd, next.model);
 		json_object_update(plan, vms);
@@ -144,12 +194,12 @@ static json_t *m_state_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 	(void)ctx;
 	if (qv_rpc_check_keys(params, keys, err) != 0)
 		return NULL;
-	return json_pack("{s:s?, s:s, s:s, s:b, s:s, s:i, s:i, s:b, s:s, s:s}", "file",
+	return json_pack("{s:s?, s:s, s:s, s:b, s:s, s:i, s:i, s:b, s:s, s:s, s:s}", "file",
 	                 qv_cd.desired.name, "state_dir", qv_cd.state_dir, "switch",
 	                 qv_cd.switch_sock, "switch_ok", qv_cd.switch_ok, "last_error",
 	                 qv_cd.last_error, "ports", p ? (int)p->n_ports : 0, "rules",
 	                 p ? (int)p->n_rules : 0, "vms", qv_cd.vm.enabled, "libvirt", qv_cd.vm.uri,
-	                 "vm_error", qv_cd.vm_error);
+	                 "vm_error", qv_cd.vm_error, "state_error", qv_cd.state_error);
 }
 
 const struct qv_rpc_method qv_controld_methods[] = {

@@ -71,8 +71,9 @@ static void usage(FILE *f)
 	    "                       else connects to (the integration tests' testpmd stand-ins)\n"
 	    "  --libvirt-uri URI    libvirt connection (default " QV_VM_DEFAULT_URI ")\n"
 	    "  --vm-prefix PREFIX   domain name prefix (default qv-)\n"
-	    "  --images DIR         relative image/kernel/initrd paths of the file are under DIR\n"
-	    "                       (default " DEFAULT_IMAGES ")\n"
+	    "  --images DIR         VM boot files (image, kernel, initrd) must be under DIR,\n"
+	    "                       symbolic links resolved; relative paths of the file are\n"
+	    "                       taken from it (default " DEFAULT_IMAGES ")\n"
 	    "  --domain-type T      auto (default): kvm where /dev/kvm runs stock guest kernels\n"
 	    "                       (not PVM), else qemu with a warning; qemu (software\n"
 	    "                       emulation) or kvm force one ($QV_KVM_DEVICE: the device)\n"
@@ -347,6 +348,8 @@ int main(int argc, char **argv)
 		       qv_cd.state_dir, err);
 		return 1;
 	}
+	/* vms.json read now, so that a bad one is reported at start (and set aside) */
+	qv_vmstate(&qv_cd);
 	srv = qv_rpc_server_open(sock, all_methods(), NULL, err, sizeof(err));
 	if (!srv) {
 		qv_log(QV_LOG_ERR, NULL, NULL, "control socket: %s", err);

@@ -50,15 +50,6 @@ static json_t *port_params(const struct qv_switch_port *p)
 	return o;
 }
 
-/* The switch's port has another MTU than the plan's (0 there: the switch's default 1500):
- * a live port.set, not a replacement. */
-static bool mtu_differs(const json_t *have, const struct qv_switch_port *p)
-{
-	const json_t *m = json_object_get(have, "mtu");
-
-	return json_is_integer(m) && json_integer_value(m) != (p->mtu ? p->mtu : 1500);
-}
-
 /* Does the switch's port (from port.list) already match what the plan wants? */
 static bool port_same(const json_t *have, const struct qv_switch_port *p)
 {
@@ -68,7 +59,8 @@ static bool port_same(const json_t *have, const struct qv_switch_port *p)
 		return false;
 	if (p->vhost)
 		return p->path && strcmp(str_of(json_object_get(have, "path")), p->path) == 0 &&
-		       json_is_true(json_object_get(have, "client")) == p->client;
+		       json_is_true(json_object_get(have, "client")) == p->client &&
+		       !qv_port_needs_readd(have, p);
 	return p->devargs && strcmp(str_of(json_object_get(have, "devargs")), p->devargs) == 0;
 }
 
@@ -142,6 +134,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	json_t *pset = json_array();
 	json_t *radd = json_array(), *rdel = json_array(), *police = json_array();
 	const json_t *have_ports, *have_flows, *f;
+	json_t *edit;
 	size_t i;
 
 	ports = sw_call(c, "port.list", NULL, err, errlen);
@@ -162,9 +155,8 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 			json_array_append_new(padd, port_params(p));
 		else if (!port_same(have, p))
 			json_array_append_new(prep, port_params(p));
-		else if (mtu_differs(have, p))
-			json_array_append_new(pset, json_pack("{s:s, s:i}", "name", p->name, "mtu",
-			                                      p->mtu ? p->mtu : 1500));
+		else if ((edit = qv_port_edits(have, p)))
+			json_array_append_new(pset, edit); /* mtu, default, queues: live */
 		if (have && !port_same(have, p))
 			have = NULL; /* re-added: no policer */
 		for (int d = 0; d < QV_POLICE_NDIR; d++) {
@@ -343,7 +335,8 @@ static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_
 		if (!r)
 			return -1;
 	}
-	/* 1b. live edits (MTU) of ports otherwise the same: their traffic pauses, others' not */
+	/* 1b. live edits (MTU, default, queues) of ports otherwise the same: their traffic pauses,
+	 * others' not */
 	json_array_foreach(json_object_get(plan, "ports_set"), i, v)
 	{
 		r = sw_call(c, "port.set", json_incref(v), err, errlen);

@@ -11,7 +11,8 @@ static bool has(const json_t *arr, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v) if (strcmp(json_string_value(v), s) == 0) return true;
+	json_array_foreach(arr, i, v) if (s && json_is_string(v) &&
+	                                  strcmp(json_string_value(v), s) == 0) return true;
 	return false;
 }
 
@@ -28,8 +29,9 @@ json_t *qv_vms_plan(struct qv_controld *c, const struct qv_model *m)
 			json_array_append_new(want, json_string(name));
 		}
 	json_array_foreach(json_object_get(qv_vmstate(c), "clones"), i,
-	                   v) if (has(want, json_string_value(json_object_get(v, "source"))))
-	    json_array_append(want, json_object_get(v, "name"));
+	                   v) if (qv_clone_name(v) &&
+	                          has(want, json_string_value(json_object_get(v, "source"))))
+	    json_array_append_new(want, json_string(qv_clone_name(v)));
 	lv = qv_cd_lv(c, err, sizeof(err));
 	json_array_foreach(want, i, v)
 	{
@@ -42,8 +44,11 @@ json_t *qv_vms_plan(struct qv_controld *c, const struct qv_model *m)
 		    !qv_vmstate_has(c, "held", json_string_value(v)))
 			json_array_append(start, v);
 	}
+	/* clones are only removed by vm.delete, even when their source leaves the file */
 	json_array_foreach(json_object_get(qv_vmstate(c), "managed"), i,
-	                   v) if (!has(want, json_string_value(v))) json_array_append(rm, v);
+	                   v) if (json_is_string(v) && !has(want, json_string_value(v)) &&
+	                          !qv_cd_clone_entry(c, json_string_value(v)))
+	    json_array_append(rm, v);
 	json_decref(want);
 	return json_pack("{s:o, s:o}", "vms_start", start, "vms_remove", rm);
 }

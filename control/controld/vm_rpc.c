@@ -34,7 +34,7 @@ static struct qv_vm_conn *setup(struct qv_cd_vm **want, int *n, struct qv_rpc_er
 		FAIL("%s", msg);
 		return NULL;
 	}
-	*n = qv_cd_vms_wanted2(&qv_cd, want, perr, sizeof(perr), msg, sizeof(msg));
+	*n = qv_cd_vms_wanted2(&qv_cd, want, perr, sizeof(perr), msg, sizeof(msg), NULL);
 	if (*n < 0) {
 		FAIL("%s", msg);
 		return NULL;
@@ -119,6 +119,9 @@ static bool find_vm(struct vm_req *r, bool any, struct qv_rpc_error *err)
 	struct qv_vm_err e;
 
 	r->v = qv_cd_vm_find(r->want, r->n, r->name);
+	/* a clone kept though its spec cannot be rebuilt is still ours (vm delete removes it) */
+	if (!r->v && qv_cd_clone_entry(&qv_cd, r->name))
+		return true;
 	/* other domains with our prefix (left over, or made by hand) can be driven too */
 	if (!r->v && any && strncmp(r->name, qv_cd.vm.prefix, strlen(qv_cd.vm.prefix)) == 0)
 		qv_vm_get_state(qv_cd.lv, r->name, &st, &e);
@@ -219,14 +222,25 @@ static json_t *do_lifecycle(struct vm_req *r, struct qv_rpc_error *err)
 		ok = qv_vm_stop(r->lv, r->name, r->timeout_ms, &forced, &e);
 	} else if (strcmp(r->verb, "delete") == 0) {
 		const char *ports[QV_VM_MAX_IFACES];
+		json_t *entry = qv_cd_clone_entry(&qv_cd, r->name), *p;
+		size_t np = 0, k;
 
-		if (v->instance >= 0)
+		if (v && v->instance >= 0)
 			return FAIL("VM %s belongs to VNF %s of %s; remove the VNF (or lower its "
 			            "instances) in the file and apply it",
 			            r->name, v->vnf, qv_cd.desired.name);
-		for (unsigned k = 0; k < v->spec.n_ifaces; k++)
-			ports[k] = v->ports[k];
-		if (qv_vm_remove(&qv_cd, r->name, ports, v->spec.n_ifaces, msg, sizeof(msg)) != 0)
+		/* its switch ports as vms.json recorded them: also for a clone whose spec
+		 * cannot be rebuilt any more */
+		json_array_foreach(json_object_get(entry, "ports"), k, p)
+		{
+			if (json_is_string(p) && np < QV_VM_MAX_IFACES)
+				ports[np++] = json_string_value(p);
+		}
+		for (unsigned i = 0; !np && v && i < v->spec.n_ifaces; i++)
+			ports[i] = v->ports[i];
+		if (!np && v)
+			np = v->spec.n_ifaces;
+		if (qv_vm_remove(&qv_cd, r->name, ports, np, msg, sizeof(msg)) != 0)
 			return FAIL("%s", msg);
 		qv_cd_clone_forget(&qv_cd, r->name);
 	} else {

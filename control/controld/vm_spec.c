@@ -1,8 +1,11 @@
 /* qwikvirt: the VMs qv-controld wants: one per VNF instance of the desired model (boot source,
  * vhost-user NICs = its switch ports, pins from placement), plus the operator's clones. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "control/controld/controld.h"
 #include "control/placement/placement.h"
@@ -15,18 +18,62 @@ void qv_cd_vm_paths(const struct qv_controld *c, const char *name, const char *e
 	snprintf(out, len, "%s/vms/%s.%s", c->state_dir, name, ext);
 }
 
-static int image_path(const struct qv_controld *c, const char *vm, const char *what, const char *p,
-                      char *out, size_t len, char *err, size_t errlen)
+int qv_cd_image_path(const struct qv_controld *c, const char *p, char *out, size_t len, char *why,
+                     size_t whylen)
 {
-	int n = p[0] == '/' || !c->vm.images ? snprintf(out, len, "%s", p)
-	                                     : snprintf(out, len, "%s/%s", c->vm.images, p);
+	char full[PATH_MAX + 8], dir[PATH_MAX], real[PATH_MAX];
+	const char *images = c->vm.images ? c->vm.images : ".";
+	struct stat st;
+	size_t dl;
+	int n;
 
+	if (!realpath(images, dir)) {
+		snprintf(why, whylen, "the images directory %s (--images): %s", images,
+		         strerror(errno));
+		return -1;
+	}
+	n = p[0] == '/' ? snprintf(full, sizeof(full), "%s", p)
+	                : snprintf(full, sizeof(full), "%s/%s", dir, p);
+	if (n < 0 || (size_t)n >= sizeof(full)) {
+		snprintf(why, whylen, "the path is too long");
+		return -1;
+	}
+	/* resolved first: a symbolic link (or '..') that leads out of the directory is out */
+	if (!realpath(full, real)) {
+		snprintf(why, whylen, "%s: %s (boot files are under the images directory %s)", full,
+		         strerror(errno), dir);
+		return -1;
+	}
+	dl = strlen(dir);
+	if (strncmp(real, dir, dl) != 0 || (real[dl] != '/' && dir[dl - 1] != '/')) {
+		snprintf(why, whylen,
+		         "%s%s%s%s is outside the images directory %s (--images): only files under "
+		         "it are given to a VM; copy it there",
+		         full, strcmp(full, real) ? ", that is " : "",
+		         strcmp(full, real) ? real : "", strcmp(full, real) ? "," : "", dir);
+		return -1;
+	}
+	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a regular file", real);
+		return -1;
+	}
+	n = snprintf(out, len, "%s", real);
 	if (n < 0 || (size_t)n >= len) {
-		snprintf(err, errlen, "VM %s: %s path %s is too long; use a shorter --images DIR",
-		         vm, what, p);
+		snprintf(why, whylen, "%s is too long a path; use a shorter --images DIR", real);
 		return -1;
 	}
 	return 0;
+}
+
+static int image_path(const struct qv_controld *c, const char *vm, const char *what, const char *p,
+                      char *out, size_t len, char *err, size_t errlen)
+{
+	char why[PATH_MAX * 2 + 200];
+
+	if (qv_cd_image_path(c, p, out, len, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "VM %s: %s %s: %s", vm, what, p, why);
+	return -1;
 }
 
 static void pin(struct qv_cd_vm *v, const struct qv_placement *p)
@@ -124,6 +171,7 @@ int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, cons
 	size_t pl = strlen(c->vm.prefix);
 	const char *shortn = new_name + pl;
 	struct qv_vm_spec *s = &out->spec;
+	struct qv_vm_err e;
 
 	if (strncmp(new_name, c->vm.prefix, pl) != 0 || !*shortn) {
 		snprintf(err, errlen,
@@ -171,6 +219,11 @@ int qv_cd_clone_of(const struct qv_controld *c, const struct qv_cd_vm *src, cons
 	qv_cd_vm_paths(c, new_name, "serial", s->serial_log, sizeof(s->serial_log));
 	if (s->disk[0])
 		qv_cd_vm_paths(c, new_name, "qcow2", s->disk, sizeof(s->disk));
+	/* the name makes its overlay's and log's paths: checked before any file is made */
+	if (!qv_vm_spec_validate(s, &e)) {
+		snprintf(err, errlen, "clone %s: %s", new_name, e.msg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -213,7 +266,7 @@ const struct qv_cd_vm *qv_cd_vm_find(const struct qv_cd_vm *v, int n, const char
 }
 
 int qv_cd_vms_wanted2(struct qv_controld *c, struct qv_cd_vm **out, char *place_err,
-                      size_t place_errlen, char *err, size_t errlen)
+                      size_t place_errlen, char *err, size_t errlen, json_t *problems)
 {
 	const struct qv_model *m = c->desired.model;
 	json_t *clones = json_object_get(qv_vmstate(c), "clones"), *cl;
@@ -244,14 +297,30 @@ int qv_cd_vms_wanted2(struct qv_controld *c, struct qv_cd_vm **out, char *place_
 			                   errlen) != 0)
 				goto fail;
 	}
+	/* a clone whose spec cannot be rebuilt is not wanted, but not unwanted either: vms.c
+	 * keeps it (with its disk) and problems says why and how to remove it */
 	json_array_foreach(clones, i, cl)
 	{
-		const char *name = json_string_value(json_object_get(cl, "name"));
-		const struct qv_cd_vm *src =
-		    qv_cd_vm_find(v, n, json_string_value(json_object_get(cl, "source")));
+		const char *name = qv_clone_name(cl);
+		const char *source = json_string_value(json_object_get(cl, "source"));
+		const struct qv_cd_vm *src = source ? qv_cd_vm_find(v, n, source) : NULL;
+		char why[512];
 
-		if (name && src && qv_cd_clone_of(c, src, name, &v[n], err, errlen) == 0)
+		if (!name || !source) /* malformed: named when vms.json was read */
+			continue;
+		if (!src)
+			snprintf(why, sizeof(why), "its source VM %s is no longer one of %s's VMs",
+			         source, c->desired.name ? c->desired.name : "the service");
+		else if (qv_cd_clone_of(c, src, name, &v[n], why, sizeof(why)) == 0) {
 			n++;
+			continue;
+		}
+		if (problems)
+			json_array_append_new(
+			    problems,
+			    json_sprintf("clone %s of %s cannot be rebuilt (%s): kept as it "
+			                 "is, with its disk; qvctl vm delete %s removes it",
+			                 name, source, why, name));
 	}
 	qv_placement_free(pl);
 	*out = v;
@@ -265,7 +334,7 @@ fail:
 int qv_cd_vms_wanted(struct qv_controld *c, struct qv_cd_vm **out, char *err, size_t errlen)
 {
 	char perr[512];
-	int n = qv_cd_vms_wanted2(c, out, perr, sizeof(perr), err, errlen);
+	int n = qv_cd_vms_wanted2(c, out, perr, sizeof(perr), err, errlen, NULL);
 
 	if (n >= 0 && perr[0]) {
 		free(*out);

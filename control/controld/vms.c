@@ -75,37 +75,22 @@ int qv_cd_ports_ensure(struct qv_controld *c, const struct qv_cd_vm *v, char *er
 	return 0;
 }
 
-static void rm_snapshots(struct qv_controld *c, const char *name)
-{
-	char dir[4096], path[4400];
-	size_t nl = strlen(name);
-	DIR *d;
-	struct dirent *e;
-
-	snprintf(dir, sizeof(dir), "%s/snapshots", c->state_dir);
-	if (!(d = opendir(dir)))
-		return;
-	while ((e = readdir(d)))
-		if (strncmp(e->d_name, name, nl) == 0 && e->d_name[nl] == '-' &&
-		    strstr(e->d_name, ".mem")) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	closedir(d);
-}
-
 int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *ports, size_t n,
                  char *err, size_t errlen)
 {
 	struct qv_vm_conn *lv = qv_cd_lv(c, err, errlen);
 	struct qv_vm_err e;
-	char path[4096];
+	char path[4096], **snaps = NULL;
+	int n_snaps = 0;
 	bool forced;
 
 	if (!lv)
 		return -1;
+	/* its snapshot files exactly as libvirt lists them, read before undefine forgets them */
 	if (!qv_vm_stop(lv, name, c->vm.stop_timeout_ms, &forced, &e) ||
+	    (n_snaps = qv_vm_snapshot_files(lv, name, &snaps, &e)) < 0 ||
 	    !qv_vm_undefine(lv, name, &e)) {
+		qv_vm_names_free(snaps, n_snaps);
 		snprintf(err, errlen, "%s", e.msg);
 		return -1;
 	}
@@ -113,7 +98,9 @@ int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *por
 	unlink(path);
 	qv_cd_vm_paths(c, name, "serial", path, sizeof(path));
 	unlink(path);
-	rm_snapshots(c, name);
+	snprintf(path, sizeof(path), "%s/snapshots", c->state_dir);
+	qv_vm_snapshot_files_remove(snaps, n_snaps, path, name);
+	qv_vm_names_free(snaps, n_snaps);
 	for (size_t i = 0; i < n; i++)
 		json_decref(sw_call(c, "port.del", json_pack("{s:s}", "name", ports[i]), path,
 		                    sizeof(path)));
@@ -122,15 +109,33 @@ int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *por
 	return 0;
 }
 
+json_t *qv_cd_clone_entry(struct qv_controld *c, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(qv_vmstate(c), "clones"), i, v)
+	{
+		const char *n = qv_clone_name(v);
+
+		if (n && strcmp(n, name) == 0)
+			return v;
+	}
+	return NULL;
+}
+
 void qv_cd_clone_forget(struct qv_controld *c, const char *name)
 {
 	json_t *arr = json_object_get(qv_vmstate(c), "clones"), *v;
 	size_t i;
 	char err[256];
 
-	json_array_foreach(arr, i,
-	                   v) if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+	json_array_foreach(arr, i, v)
 	{
+		const char *n = qv_clone_name(v);
+
+		if (!n || strcmp(n, name) != 0)
+			continue;
 		json_array_remove(arr, i);
 		if (qv_vmstate_save(c, err, sizeof(err)) != 0)
 			fprintf(stderr, "qv-controld: warning: %s\n", err);
@@ -138,36 +143,38 @@ void qv_cd_clone_forget(struct qv_controld *c, const char *name)
 	}
 }
 
+/* Managed VMs no longer wanted: instances of VNFs (or instance counts) that left the file.
+ * Clones are not removed here (only vm.delete removes them), and nothing is while vms.json
+ * has a clone entry without a name: that clone could be any of them. */
 static void remove_unwanted(struct qv_controld *c, const struct qv_cd_vm *want, int n, json_t *res)
 {
 	json_t *managed = json_deep_copy(json_object_get(qv_vmstate(c), "managed")), *v;
-	json_t *clones = json_object_get(qv_vmstate(c), "clones");
-	size_t i, j;
+	bool blind = false;
+	size_t i;
 	char err[512];
 
+	json_array_foreach(json_object_get(qv_vmstate(c), "clones"), i, v) blind |=
+	    !qv_clone_name(v);
 	json_array_foreach(managed, i, v)
 	{
 		const char *name = json_string_value(v);
-		const char *ports[QV_VM_MAX_IFACES];
-		json_t *cl, *p;
-		size_t np = 0;
 
-		if (!name || qv_cd_vm_find(want, n, name))
+		if (!name || qv_cd_vm_find(want, n, name) || qv_cd_clone_entry(c, name))
 			continue;
-		/* a clone's ports are its own; an instance's went with the switch plan */
-		json_array_foreach(
-		    clones, j,
-		    cl) if (strcmp(json_string_value(json_object_get(cl, "name")), name) == 0)
-		    json_array_foreach(json_object_get(cl, "ports"), np,
-		                       p) if (np < QV_VM_MAX_IFACES) ports[np] =
-		        json_string_value(p);
-		if (np > QV_VM_MAX_IFACES)
-			np = QV_VM_MAX_IFACES;
-		if (qv_vm_remove(c, name, ports, np, err, sizeof(err)) != 0) {
+		if (blind) {
+			json_array_append_new(
+			    json_object_get(res, "errors"),
+			    json_sprintf(
+			        "VM %s is no longer wanted but is not removed: %s/vms.json "
+			        "has a clone entry without a name (see qvctl show controld)",
+			        name, c->state_dir));
+			continue;
+		}
+		/* an instance's ports went with the switch plan */
+		if (qv_vm_remove(c, name, NULL, 0, err, sizeof(err)) != 0) {
 			json_array_append_new(json_object_get(res, "errors"), json_string(err));
 			continue;
 		}
-		qv_cd_clone_forget(c, name);
 		json_array_append_new(json_object_get(res, "removed"), json_string(name));
 	}
 	json_decref(managed);
@@ -264,7 +271,8 @@ json_t *qv_vms_sync(struct qv_controld *c, bool apply)
 		json_array_append_new(json_object_get(res, "errors"), json_string(err));
 		return res;
 	}
-	n = qv_cd_vms_wanted2(c, &want, perr, sizeof(perr), err, sizeof(err));
+	n = qv_cd_vms_wanted2(c, &want, perr, sizeof(perr), err, sizeof(err),
+	                      json_object_get(res, "errors"));
 	if (n < 0) {
 		json_array_append_new(json_object_get(res, "errors"), json_string(err));
 		return res;

@@ -16,10 +16,15 @@ static void print_plan(const json_t *plan, bool applied)
 {
 	static const struct {
 		const char *key, *verb;
-	} parts[] = {{"ports_replace", "replace port"}, {"ports_set", "set port mtu"},
-	             {"ports_add", "add port"},         {"rules_add", "add rule"},
-	             {"rules_del", "delete rule"},      {"ports_del", "delete port"},
-	             {"vms_start", "start VM"},         {"vms_remove", "remove VM"}};
+	} parts[] = {{"ports_replace", "replace port"},
+	             {"ports_set", "set port mtu"},
+	             {"ports_add", "add port"},
+	             {"rules_add", "add rule"},
+	             {"rules_del", "delete rule"},
+	             {"ports_del", "delete port"},
+	             {"vms_start", "start VM"},
+	             {"vms_remove", "remove VM"},
+	             {"vfs", "VF"}};
 	size_t total = 0, i;
 	const json_t *v;
 
@@ -30,7 +35,21 @@ static void print_plan(const json_t *plan, bool applied)
 			                   : json_object_get(v, "text")
 			                       ? json_string_value(json_object_get(v, "text"))
 			                       : json_string_value(json_object_get(v, "name"));
-			printf("  %-13s %s\n", parts[k].verb, what ? what : "?");
+			char verb[64];
+
+			snprintf(verb, sizeof(verb), "%s", parts[k].verb);
+			if (strcmp(parts[k].key, "ports_set") ==
+			    0) { /* what it sets: mtu,default */
+				const char *key;
+				json_t *x;
+
+				snprintf(verb, sizeof(verb), "set port");
+				json_object_foreach((json_t *)v, key, x) if (strcmp(key, "name"))
+				    snprintf(
+				        verb + strlen(verb), sizeof(verb) - strlen(verb), "%s%s",
+				        strchr(verb, ' ') == strrchr(verb, ' ') ? " " : ",", key);
+			}
+			printf("  %-13s %s\n", verb, what ? what : "?");
 			total++;
 		}
 	}
@@ -202,6 +221,8 @@ void view_controld(const json_t *r)
 	printf("switch %s: %s%s%s\n", jstr(r, "switch", "-"),
 	       json_is_true(json_object_get(r, "switch_ok")) ? "matches it" : "not in sync",
 	       last && *last ? ": " : "", last ? last : "");
+	if (*jstr(r, "state_error", ""))
+		printf("state files: %s\n", jstr(r, "state_error", ""));
 }
 
 /* ---- VNF VMs and placement (qv-controld) ---- */

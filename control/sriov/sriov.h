@@ -44,8 +44,12 @@ int qv_sriov_list(struct qv_sriov_pf *pf, struct qv_sriov_vf *vfs, size_t max, s
 
 /* Makes the PF have exactly `numvfs` VFs: nothing when it has them already, else writes 0
  * first when another non-zero count is set (the kernel refuses to change it directly: EBUSY),
- * then numvfs; checks every virtfn link appeared. numvfs 0 removes all VFs. */
+ * then numvfs; checks every virtfn link appeared. numvfs 0 removes all VFs. The way through 0
+ * is refused (nothing written) while any current VF is bound to a driver: it would be lost. */
 int qv_sriov_set_numvfs(struct qv_sriov_pf *pf, unsigned numvfs, char *err, size_t errlen);
+
+/* 1 with the driver's name ("vfio-pci", "iavf") when VF `index` is bound to one, else 0. */
+int qv_sriov_vf_driver(const struct qv_sriov_pf *pf, unsigned index, char *driver, size_t len);
 
 /* The PCI address of VF `index`, which must exist. */
 int qv_sriov_vf_pci(const struct qv_sriov_pf *pf, unsigned index, char pci[QV_PCI_LEN], char *err,

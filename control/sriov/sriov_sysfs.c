@@ -202,6 +202,43 @@ static int write_numvfs(struct qv_sriov_pf *pf, unsigned numvfs, char *err, size
 	return 0;
 }
 
+int qv_sriov_vf_driver(const struct qv_sriov_pf *pf, unsigned index, char *driver, size_t len)
+{
+	char path[600], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/virtfn%u/driver", pf->dir, index);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(driver, len, "%s", base ? base + 1 : target);
+	return 1;
+}
+
+/* Going from one non-zero count to another removes every VF first: refused while any of them
+ * is bound to a driver (a VM's vfio-pci, DPDK, a kernel netdev), which would lose it. */
+static int check_reset_safe(const struct qv_sriov_pf *pf, unsigned numvfs, char *err, size_t errlen)
+{
+	char driver[64], pci[QV_PCI_LEN];
+
+	for (unsigned i = 0; i < pf->num_vfs; i++) {
+		if (!qv_sriov_vf_driver(pf, i, driver, sizeof(driver)))
+			continue;
+		if (qv_sriov_vf_pci(pf, i, pci, err, errlen) < 0)
+			snprintf(pci, sizeof(pci), "?");
+		snprintf(err, errlen,
+		         "PF %s: going from %u to %u VFs means removing all %u first (the kernel "
+		         "changes sriov_numvfs only through 0), and VF %u (%s) is in use, bound to "
+		         "%s: release the PF's VFs first, or use a VF below %u",
+		         pf->pci, pf->num_vfs, numvfs, pf->num_vfs, i, pci, driver, pf->num_vfs);
+		return -1;
+	}
+	return 0;
+}
+
 int qv_sriov_set_numvfs(struct qv_sriov_pf *pf, unsigned numvfs, char *err, size_t errlen)
 {
 	char pci[QV_PCI_LEN];
@@ -219,8 +256,11 @@ int qv_sriov_set_numvfs(struct qv_sriov_pf *pf, unsigned numvfs, char *err, size
 		return -1;
 	}
 	if (pf->num_vfs != numvfs) {
-		/* The kernel only changes the count from 0: going 4 -> 8 is 4 -> 0 -> 8. */
-		if (pf->num_vfs != 0 && numvfs != 0 && write_numvfs(pf, 0, err, errlen) < 0)
+		/* The kernel only changes the count from 0: going 4 -> 8 is 4 -> 0 -> 8, which
+		 * only VFs nobody uses may go through. */
+		if (pf->num_vfs != 0 && numvfs != 0 &&
+		    (check_reset_safe(pf, numvfs, err, errlen) < 0 ||
+		     write_numvfs(pf, 0, err, errlen) < 0))
 			return -1;
 		if (write_numvfs(pf, numvfs, err, errlen) < 0)
 			return -1;

@@ -82,7 +82,7 @@ struct qv_vm_info {
 bool qv_vm_info_get(struct qv_vm_conn *c, const char *name, struct qv_vm_info *out,
                     struct qv_vm_err *err);
 
-/* Snapshot TAG of a running VM. No disk: an external memory-only snapshot into dir/NAME-TAG.mem
+/* Snapshot TAG of a running VM. No disk: an external memory-only snapshot into dir/NAME/TAG.mem
  * (the VM keeps running). With a qcow2 disk: an internal full-system snapshot (memory + disk,
  * inside the qcow2). dir may be NULL with a disk. */
 bool qv_vm_snapshot(struct qv_vm_conn *c, const char *name, const char *tag, const char *dir,
@@ -90,6 +90,14 @@ bool qv_vm_snapshot(struct qv_vm_conn *c, const char *name, const char *tag, con
 /* Back to TAG: internal snapshots through libvirt; external memory snapshots (which libvirt 9.0
  * cannot revert) by destroying the VM and restoring its memory file. The VM runs afterwards. */
 bool qv_vm_revert(struct qv_vm_conn *c, const char *name, const char *tag, struct qv_vm_err *err);
+/* The memory files of VM name's external snapshots, as libvirt recorded them (malloc'd array
+ * of malloc'd paths, qv_vm_names_free): the count (0 for an absent VM), or -1 with err. Read
+ * them before undefining the VM, which forgets its snapshots. */
+int qv_vm_snapshot_files(struct qv_vm_conn *c, const char *name, char ***files,
+                         struct qv_vm_err *err);
+/* Removes exactly those files, then the .mem files left in dir/NAME/ and that directory:
+ * never another VM's, whatever the names (qv-a-0 and qv-a-0-0). */
+void qv_vm_snapshot_files_remove(char **files, int n, const char *dir, const char *name);
 bool qv_vm_snapshot_delete(struct qv_vm_conn *c, const char *name, const char *tag,
                            struct qv_vm_err *err);
 

@@ -2,10 +2,12 @@
  * snapshots, the kind libvirt 9.0 takes without a disk; VMs with a qcow2 disk internal ones. */
 #include "control/vm/vm_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -44,6 +46,9 @@ bool qv_vm_snapshot(struct qv_vm_conn *c, const char *name, const char *tag, con
 		                  "VM %s: snapshot tag '%s' must be 1-64 letters, digits, "
 		                  "'-', '_' or '.'",
 		                  name, tag ? tag : "");
+	/* the name makes a directory under dir: never one elsewhere */
+	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+		return qv_vm_fail(err, "VM name '%s' cannot name a snapshot directory", name);
 	d = qv_vm_lookup(c, name, &absent, err);
 	if (d == NULL)
 		return false;
@@ -64,7 +69,15 @@ bool qv_vm_snapshot(struct qv_vm_conn *c, const char *name, const char *tag, con
 			                  "directory for the memory file",
 			                  name, tag);
 		}
-		snprintf(file, sizeof(file), "%s/%s-%s.mem", dir, name, tag);
+		/* DIR/NAME/TAG.mem: a directory per VM, as names and tags may both hold '-' (in
+		 * DIR/NAME-TAG.mem, qv-a-0 + 0-x and qv-a-0-0 + x were one file) */
+		snprintf(file, sizeof(file), "%s/%s", dir, name);
+		if (mkdir(file, 0750) != 0 && errno != EEXIST) {
+			virDomainFree(d);
+			return qv_vm_fail(err, "VM %s: cannot create snapshot directory %s: %s",
+			                  name, file, strerror(errno));
+		}
+		snprintf(file, sizeof(file), "%s/%s/%s.mem", dir, name, tag);
 		if (access(file, F_OK) == 0) {
 			virDomainFree(d);
 			return qv_vm_fail(err,
@@ -184,4 +197,63 @@ bool qv_vm_snapshot_delete(struct qv_vm_conn *c, const char *name, const char *t
 	virDomainSnapshotFree(s);
 	virDomainFree(d);
 	return ok;
+}
+
+int qv_vm_snapshot_files(struct qv_vm_conn *c, const char *name, char ***files,
+                         struct qv_vm_err *err)
+{
+	virDomainSnapshotPtr *snaps = NULL;
+	char file[QV_VM_PATH_MAX + 160];
+	virDomainPtr d;
+	bool absent;
+	int n, k = 0;
+
+	*files = NULL;
+	if (!(d = qv_vm_lookup(c, name, &absent, err)))
+		return absent ? 0 : -1;
+	n = virDomainListAllSnapshots(d, &snaps, 0);
+	if (n < 0) {
+		qv_vm_fail(err, "VM %s: cannot list its snapshots: %s", name, qv_vm_lv_msg());
+		virDomainFree(d);
+		return -1;
+	}
+	*files = calloc((size_t)n + 1, sizeof(**files));
+	for (int i = 0; i < n; i++) {
+		if (*files && snap_memfile(snaps[i], file, sizeof(file)) && file[0] &&
+		    ((*files)[k] = strdup(file)))
+			k++;
+		virDomainSnapshotFree(snaps[i]);
+	}
+	free(snaps);
+	virDomainFree(d);
+	if (!*files)
+		return qv_vm_fail(err, "VM %s: out of memory listing its snapshots", name), -1;
+	return k;
+}
+
+void qv_vm_snapshot_files_remove(char **files, int n, const char *dir, const char *name)
+{
+	char path[QV_VM_PATH_MAX + 160];
+	struct dirent *e;
+	DIR *dd;
+
+	for (int i = 0; i < n; i++)
+		unlink(files[i]);
+	/* what is left in the VM's own directory (a snapshot whose metadata is gone) */
+	if (!dir || !name[0] || strchr(name, '/') || name[0] == '.')
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(dd = opendir(path)))
+		return;
+	while ((e = readdir(dd))) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 4 && strcmp(e->d_name + l - 4, ".mem") == 0) {
+			snprintf(path, sizeof(path), "%s/%s/%s", dir, name, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(dd);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rmdir(path);
 }

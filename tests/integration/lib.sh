@@ -34,14 +34,30 @@ alive() {
     [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 1 ]
 }
 
+# Deadlines count wall time, not loop turns: on a loaded machine one turn of a polling loop
+# can take far longer than its sleep. Times are integer microseconds of the wall clock, read
+# from bash's own $EPOCHREALTIME (the same clock as `date +%s.%N`, no process per poll).
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
+# deadline_in SECONDS (may have a fraction): the now_us value SECONDS from now
+deadline_in() {
+    local s=${1%%.*} f=${1#*.}
+    [ "$f" != "$1" ] || f=0
+    f=${f}000000
+    echo $(($(now_us) + 10#$s * 1000000 + 10#${f:0:6}))
+}
+# before DEADLINE: true while the wall clock has not reached DEADLINE (from deadline_in)
+before() { local t=${EPOCHREALTIME/[.,]/}; [ $((10#$t)) -lt "$1" ]; }
+
 stop_pid() { # TERM, then KILL after $2 s (default 10)
-    local p=$1 t=${2:-10} i
+    local p=$1 t=${2:-10} end
     alive "$p" || return 0
     kill -TERM "$p" 2>/dev/null || true
-    for ((i = 0; i < t * 10; i++)); do alive "$p" || return 0; sleep 0.1; done
+    end=$(deadline_in "$t")
+    while before "$end"; do alive "$p" || return 0; sleep 0.1; done
     log "pid $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-60)) ignored SIGTERM: killing it"
     kill -KILL "$p" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do alive "$p" || return 0; sleep 0.1; done
+    end=$(deadline_in 5)
+    while before "$end"; do alive "$p" || return 0; sleep 0.1; done
 }
 
 cleanup() {
@@ -96,14 +112,17 @@ check_contains() { # check_contains WHAT NEEDLE HAYSTACK
     case "$3" in *"$2"*) pass "$1" ;; *) fail "$1: '$2' not in: $3" ;; esac
 }
 
-# wait_until DESCRIPTION TIMEOUT_S COMMAND... : polls COMMAND until it succeeds
+# wait_until DESCRIPTION TIMEOUT_S COMMAND... : polls COMMAND until it succeeds, for at most
+# TIMEOUT_S seconds of wall time (the command is tried once more at the deadline)
 wait_until() {
-    local what=$1 t=$2 i
+    local what=$1 t=$2 end
     shift 2
-    for ((i = 0; i < t * 20; i++)); do
+    end=$(deadline_in "$t")
+    while before "$end"; do
         "$@" >/dev/null 2>&1 && return 0
         sleep 0.05
     done
+    "$@" >/dev/null 2>&1 && return 0
     fail "timed out after ${t}s waiting for: $what"
 }
 
@@ -121,10 +140,11 @@ switch_start() { # switch_start [qv-switchd options...]; pcap and capture files 
         >"$T/switch.log" 2>&1 &
     SWITCH_PID=$!
     PIDS+=("$SWITCH_PID")
-    local i
-    for ((i = 0; i < 1200; i++)); do
+    local end
+    end=$(deadline_in 60)
+    while before "$end"; do
         grep -q 'qv-switchd: ready' "$T/switch.log" 2>/dev/null && return 0
-        kill -0 "$SWITCH_PID" 2>/dev/null || fail "qv-switchd exited during start-up (see switch.log)"
+        alive "$SWITCH_PID" || fail "qv-switchd exited during start-up (see switch.log)"
         sleep 0.05
     done
     fail "qv-switchd not ready after 60 s"
@@ -181,12 +201,19 @@ controld_start() { # controld_start [options]: state in $T/state, socket $CTL_DI
         --interval 200 "$@" >>"$T/controld.log" 2>&1 &
     CONTROLD_PID=$!
     PIDS+=("$CONTROLD_PID")
-    local i
-    for ((i = 0; i < 400; i++)); do
-        [ "$(grep -c 'qv-controld: ready' "$T/controld.log" 2>/dev/null)" -gt "${CONTROLD_STARTS:-0}" ] && break
-        kill -0 "$CONTROLD_PID" 2>/dev/null || fail "qv-controld exited during start-up"
+    local end ready=no
+    end=$(deadline_in "${CONTROLD_READY_S:-60}")
+    # ready: one more "ready" line in the log than at the last start, and the socket answers
+    while before "$end"; do
+        if [ "$(grep -c 'qv-controld: ready' "$T/controld.log" 2>/dev/null)" -gt "${CONTROLD_STARTS:-0}" ] &&
+            qvc show controld >/dev/null 2>&1; then
+            ready=yes
+            break
+        fi
+        alive "$CONTROLD_PID" || fail "qv-controld exited during start-up (see controld.log: $(tail -n 3 "$T/controld.log" | tr '\n' ' '))"
         sleep 0.05
     done
+    [ $ready = yes ] || fail "qv-controld not ready after ${CONTROLD_READY_S:-60} s (no 'ready' line, or its socket $T/cd.sock does not answer)"
     CONTROLD_STARTS=$(grep -c 'qv-controld: ready' "$T/controld.log")
 }
 

@@ -6,7 +6,9 @@
 # --sysfs-root, libvirt is its test driver (test:///default: the real libvirt API without a
 # hypervisor, which could not start a VM on a fake PCI device anyway), and the PF's netdev is
 # `lo`, which refuses VF settings as every device without SR-IOV does: the apply fails with
-# the kernel's reason and changes nothing.
+# the kernel's reason and changes nothing. apply --check writes nothing (the fake tree is
+# compared before and after); a VF count that would go through 0 while a VF is in use is
+# refused.
 . "$(dirname "$0")/lib.sh"
 CONTROLD_VMS=yes
 S=$T/sys PF=0000:03:00.1 PFDIR=devices/pci0000:00/0000:03:00.1
@@ -40,6 +42,25 @@ switch_start
 controld_start --libvirt-uri test:///default --sysfs-root "$S" --vm-prefix qvt- --images "$T" \
 	--topology 'numa:2 core:2 pu:1'
 
+# --- apply --check changes nothing: no sysfs write, no netlink request ---------------------
+# VF 6 needs 7 VFs (the PF has 5, none in use: an apply would raise the count) and settings
+# `lo` refuses (an apply fails on the first netlink request, so a check that sent one would too)
+tree() { { find "$S" -printf '%p %y %s %T@ %l\n' | sort; cat "$S/$PFDIR/sriov_numvfs"; } | md5sum; }
+service 'mac: "02:00:00:00:04:01", vlan: 200' | sed 's/vf: 4/vf: 6/' >"$T/svc-check.yaml"
+before_tree=$(tree)
+out=$(qvc --json apply --check "$T/svc-check.yaml") || fail "apply --check: $out"
+check_eq "check: the sysfs tree is untouched (contents, sizes, mtimes)" "$before_tree" "$(tree)"
+check_eq "check: sriov_numvfs still 5" 5 "$(cat "$S/$PFDIR/sriov_numvfs")"
+check_contains "check: the plan says the count would be raised" \
+	"port mirror: PF $PF would get 7 VFs (sriov_numvfs 5 -> 7)" "$(echo "$out" | jq -r '.plan.vfs[]')"
+sed 's/vf: 6/vf: 4/' "$T/svc-check.yaml" >"$T/svc-check4.yaml"
+out=$(qvc --json apply --check "$T/svc-check4.yaml") || fail "apply --check of VF settings: $out"
+check_contains "check: VF settings only said, not sent (lo would refuse them)" \
+	"port mirror: VF 4's settings (mac, vlan, spoof-check, trust) would be set through PF $PF's netdev lo" \
+	"$(echo "$out" | jq -r '.plan.vfs[]')"
+check_eq "check: nothing applied" "none yet" "$(qvc show controld | sed -n 's/^desired state: \(none yet\).*/\1/p')"
+check_eq "check: the tree is still untouched" "$before_tree" "$(tree)"
+
 service >"$T/svc.yaml"
 out=$(qvc apply "$T/svc.yaml") || fail "apply: $out"
 check_contains "apply started the VNF's VM" "VM $VM" "$out"
@@ -68,12 +89,18 @@ check_contains "the error names the port, PF, VF and setting" \
 check_eq "rules unchanged" "$flows" "$(qjson show flows | jq -c '[.flows[].text] | sort')"
 check_contains "the applied file is still the first" "svc.yaml" "$(qvc show controld)"
 
-# --- a VF the PF does not have yet: created through sriov_numvfs ---------------------------
+# --- a VF the PF does not have yet, while another is in use: refused, count kept ------------
+# 5 -> 7 VFs goes through 0 (the kernel's only way), which would take VF 4 from the running VM
 sed 's/vf: 4/vf: 6/' "$T/svc.yaml" >"$T/svc3.yaml"
-out=$(qvc apply "$T/svc3.yaml" 2>&1) && fail "apply of a VF whose link never appears succeeded: $out"
-check_eq "sriov_numvfs raised to 7 (a VF 6 needs 7)" 7 "$(cat "$S/$PFDIR/sriov_numvfs")"
+before_tree=$(tree)
+out=$(qvc apply --check "$T/svc3.yaml" 2>&1) && fail "apply --check of a VF count reset while VF 4 is in use passed: $out"
+check_contains "check refuses the reset too" "VF 4 is in use by port mirror of the applied service" "$out"
+out=$(qvc apply "$T/svc3.yaml" 2>&1) && fail "apply of a VF count reset while VF 4 is in use succeeded: $out"
 log "error: $out"
-check_contains "the error names the port and the missing VF" "port mirror: VF 6 of PF $PF:" "$out"
+check_contains "the error names the port, VF, PF and why" \
+	"port mirror: VF 6 of PF $PF needs 7 VFs and the PF has 5: the kernel changes the count only through 0, which would remove every VF, and VF 4 is in use by port mirror of the applied service" "$out"
+check_eq "sriov_numvfs kept at 5 (never reset to 0 and back)" 5 "$(cat "$S/$PFDIR/sriov_numvfs")"
+check_eq "the sysfs tree is untouched" "$before_tree" "$(tree)"
 check_contains "the VM keeps its VF" "function='0x4'" "$(qvc vm xml "$VM")"
 controld_stop_clean() { stop_pid "$CONTROLD_PID"; wait "$CONTROLD_PID" || fail "qv-controld exited with $?"; }
 controld_stop_clean

@@ -65,9 +65,10 @@ vm_booted() { grep -aq 'QV-GUEST-READY' "$T/$1.serial" 2>/dev/null; }
 vm_running() { [ "$(vmctl state "$1" 2>/dev/null)" = running ]; }
 
 vm_wait_ready() { # vm_wait_ready NAME...: all of them print their ready line
-	local n i
+	local n end
 	for n in "$@"; do
-		for ((i = 0; i < BOOT_TIMEOUT * 10; i++)); do
+		end=$(deadline_in "$BOOT_TIMEOUT")
+		while before "$end"; do
 			vm_booted "$n" && break
 			vm_running "$n" || fail "VM $n is $(vmctl state "$n" 2>&1) before booting" \
 				"(/var/log/libvirt/qemu/$n.log: $(tail -2 "/var/log/libvirt/qemu/$n.log" 2>/dev/null))"

@@ -45,8 +45,8 @@ wait_until "lcaa up" 90 state_is lcaa up
 
 # --- diskless: external memory snapshot, revert = restore the memory image -------------------
 vmctl snapshot "$A" s1 --dir "$T"
-[ -s "$T/$A-s1.mem" ] || fail "no memory file $T/$A-s1.mem"
-pass "memory snapshot of $A written ($(stat -c %s "$T/$A-s1.mem") bytes)"
+[ -s "$T/$A/s1.mem" ] || fail "no memory file $T/$A/s1.mem"
+pass "memory snapshot of $A written ($(stat -c %s "$T/$A/s1.mem") bytes)"
 check_eq "$A keeps running after its snapshot" running "$(vmctl state "$A")"
 pid=$(vmctl pid "$A")
 vmctl revert "$A" s1
@@ -63,7 +63,7 @@ peer_run rev "$T/in.sock" "$T/out.sock" -- --gen 0:64:4 --count 300 --rate 1000 
 	--rx 1 --expect 300 --timeout 120 || fail "no traffic through $A after revert"
 pass "300 packets through $A after its revert"
 vmctl snapshot-delete "$A" s1
-[ ! -e "$T/$A-s1.mem" ] || fail "snapshot-delete left $T/$A-s1.mem"
+[ ! -e "$T/$A/s1.mem" ] || fail "snapshot-delete left $T/$A/s1.mem"
 pass "snapshot s1 of $A deleted with its file"
 
 # --- qcow2 disk: internal snapshot, libvirt revert -------------------------------------------

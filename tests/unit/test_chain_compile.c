@@ -196,6 +196,32 @@ static void test_shared_ingress(void)
 	                   "actions=output:lan"));
 }
 
+/* VNF "a" interface "0-in" and VNF "a-0" interface "in" would both make switch port
+ * "a-0-0-in": refused at the second interface, naming the first one's position too. */
+static void test_port_name_collision(void)
+{
+	static const char text[] = "ports:\n"
+	                           "  - {name: u, type: vhost, path: /tmp/u.sock}\n"
+	                           "  - {name: d, type: vhost, path: /tmp/d.sock}\n"
+	                           "vnfs:\n"
+	                           "  - {name: a, kernel: k, interfaces: [0-in, out]}\n"
+	                           "  - {name: a-0, kernel: k, interfaces: [in, out]}\n"
+	                           "chains:\n"
+	                           "  - {name: c, from: u, hops: [a-0], to: d}\n";
+	struct qv_diags d;
+	struct qv_model *m = NULL;
+
+	qv_diags_init(&d);
+	CU_ASSERT_EQUAL(qv_model_load_buffer("t.yaml", text, strlen(text), &m, &d), -1);
+	CU_ASSERT_PTR_NULL(m);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_STRING_EQUAL(
+	    d.v[0].text, "t.yaml:6:41: VNF 'a-0' instance 0 interface 'in' makes switch port "
+	                 "'a-0-0-in', which VNF 'a' instance 0 interface '0-in' (t.yaml:5:39) "
+	                 "makes too: rename a VNF or an interface");
+	qv_diags_free(&d);
+}
+
 static void test_ports_and_determinism(void)
 {
 	const char *text = PORTS "switch: {socket-dir: /var/run/qv, vhost-mode: client}\n"
@@ -582,6 +608,7 @@ int main(void)
 	    {"bidirectional", test_bidirectional},
 	    {"shared ingress", test_shared_ingress},
 	    {"ports and determinism", test_ports_and_determinism},
+	    {"switch port names two VNFs would share", test_port_name_collision},
 	    {"VF handed to a VNF", test_vf_hostdev},
 	    {"match relations", test_match_relation},
 	    {"brute force", test_brute_force},

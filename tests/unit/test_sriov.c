@@ -174,6 +174,33 @@ static void test_create(void)
 	CU_ASSERT(has(err, "PF 0000:03:00.1: VF 0 has no link"));
 }
 
+/* VF 0 bound to a driver (a VM's vfio-pci): 1 -> 3 would go through 0 and take it away, so it
+ * is refused with the reason, nothing written; unbound, the same change goes through. */
+static void test_reset_refused_in_use(void)
+{
+	struct kernel k = {0};
+	struct qv_sriov_pf pf;
+	char path[320], text[16] = "";
+	FILE *f;
+
+	link_("../../../bus/pci/drivers/vfio-pci", "devices/pci0000:00/0000:03:02.0/driver");
+	CU_ASSERT_EQUAL_FATAL(qv_sriov_pf_open(root, "0000:03:00.1", &pf, err, sizeof(err)), 0);
+	pf.hook = play_kernel;
+	pf.hook_arg = &k;
+	CU_ASSERT_EQUAL(qv_sriov_set_numvfs(&pf, 3, err, sizeof(err)), -1);
+	CU_ASSERT(has(err, "PF 0000:03:00.1: going from 1 to 3 VFs means removing all 1 first"));
+	CU_ASSERT(has(err, "VF 0 (0000:03:02.0) is in use, bound to vfio-pci"));
+	CU_ASSERT_EQUAL(k.n, 0);
+	snprintf(path, sizeof(path), "%s/" PF_DIR "/sriov_numvfs", root);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL(fgets(text, sizeof(text), f));
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(text, "1\n");
+	snprintf(path, sizeof(path), "%s/devices/pci0000:00/0000:03:02.0/driver", root);
+	CU_ASSERT_EQUAL(unlink(path), 0);
+}
+
 static void test_bad_counts_and_devices(void)
 {
 	struct qv_sriov_pf pf;
@@ -241,6 +268,7 @@ int main(void)
 {
 	static const struct qv_unit_test tests[] = {
 	    {"fake tree", make_tree},
+	    {"no reset through 0 while a VF is in use", test_reset_refused_in_use},
 	    {"open PF, list VFs", test_open_and_list},
 	    {"create VFs (0 first), remove", test_create},
 	    {"bad counts, missing PF", test_bad_counts_and_devices},
