@@ -229,7 +229,7 @@ static int replan(struct qv_controld *c, char *err, size_t errlen)
 		json_decref(errors);
 		return -1;
 	}
-	if (qv_vf_resolve(c, next.plan, err, errlen) != 0) {
+	if (qv_vf_resolve(c, next.plan, false, NULL, err, errlen) != 0) {
 		qv_desired_free(&next);
 		return -1;
 	}
