@@ -15,6 +15,7 @@
 #include <rte_log.h>
 #include <rte_vhost.h>
 
+#include "lib/num.h"
 #include "vhost/vhost_lib.h"
 #include "vhost/vhost_port.h"
 
@@ -24,14 +25,26 @@
 #define VQ_GUEST_TX 1
 
 /* Arguments of port.add for a vhost port, in qv_port_config.str/flag order. */
-enum { VH_ARG_PATH, VH_ARG_CLIENT, VH_ARG_QUEUES, VH_N_ARGS };
+enum { VH_ARG_PATH, VH_ARG_CLIENT, VH_ARG_QUEUES, VH_ARG_MBUFS, VH_N_ARGS };
+
+/* mbufs=N: the port's rx takes buffers from a pool of N of its own instead of the shared one
+ * (bounds what one guest can take). rte_vhost allocates a whole burst (up to 32) at once, so
+ * under bursts a pool below that starves the port: its packets wait in the guest's ring,
+ * counted as no-mbuf. */
+#define VH_MBUFS_MIN 16u
+#define VH_MBUFS_MAX (1u << 24)
 
 struct qv_vhost_port {
 	struct qv_port base;
-	char path[108];  /* the vhost-user socket (sun_path size) */
-	bool client;     /* the switch is the vhost-user client */
-	_Atomic int vid; /* -1 while no guest device is attached */
-	struct rte_mempool *mp;
+	char path[108];               /* the vhost-user socket (sun_path size) */
+	bool client;                  /* the switch is the vhost-user client */
+	_Atomic int vid;              /* -1 while no guest device is attached */
+	struct rte_mempool *mp;       /* rx buffers: the shared pool, or own_pool */
+	struct rte_mempool *own_pool; /* mbufs=N's pool, NULL: none */
+	struct rte_mempool *(*pool_shared)(int numa, char *err, size_t errlen);
+	struct rte_mempool *(*pool_private)(const char *port, int numa, unsigned n,
+	                                    uint32_t data_room, char *err, size_t errlen);
+	void (*pool_retire)(struct rte_mempool *mp);
 	/* Which virtqueues the guest enabled (VQ_ON_* bits), kept by vring_state_changed from
 	 * the first message on, whatever new_device saw. PMDs load it with acquire (it pairs
 	 * with the callback's release: a vring enabled after new_device was allocated by
@@ -497,6 +510,8 @@ static void vh_close(struct qv_port *p)
 	registry_set(v, NULL);
 	if (!v->client)
 		unlink(v->path);
+	if (v->own_pool && v->pool_retire)
+		v->pool_retire(v->own_pool); /* freed once its buffers are all back */
 	free(v);
 }
 
@@ -547,6 +562,37 @@ static int check_socket_path(const char *name, const char *path, bool client, ch
 	return 0;
 }
 
+/* The rx pool mbufs (NULL or "0": the shared one) says; the old own pool is given back. The
+ * port is not polled meanwhile (open, or port.set, which takes it out of the poll lists and
+ * waits for a grace period first): no PMD holds v->mp. */
+static int vh_set_pool(struct qv_vhost_port *v, const char *mbufs, char *err, size_t errlen)
+{
+	uint64_t n = 0;
+	struct rte_mempool *mp;
+
+	if (mbufs &&
+	    (!qv_parse_uint(mbufs, 10, 0, VH_MBUFS_MAX, &n) || (n != 0 && n < VH_MBUFS_MIN))) {
+		snprintf(err, errlen,
+		         "port %s: mbufs '%s' is not 0 (the shared pool) or %u..%u buffers",
+		         v->base.name, mbufs, VH_MBUFS_MIN, VH_MBUFS_MAX);
+		return -1;
+	}
+	if (n && !v->pool_private) {
+		snprintf(err, errlen, "port %s: mbufs: the switch lends no pools of a port's own",
+		         v->base.name);
+		return -1;
+	}
+	mp = n ? v->pool_private(v->base.name, v->base.numa, (unsigned)n, 0, err, errlen)
+	       : v->pool_shared(v->base.numa, err, errlen);
+	if (!mp)
+		return -1;
+	if (v->own_pool && v->pool_retire)
+		v->pool_retire(v->own_pool);
+	v->own_pool = n ? mp : NULL;
+	v->mp = mp;
+	return 0;
+}
+
 static struct qv_port *vh_open(const struct qv_port_config *cfg, char *err, size_t errlen)
 {
 	const char *name = cfg->name, *path = cfg->str[VH_ARG_PATH];
@@ -579,8 +625,10 @@ static struct qv_port *vh_open(const struct qv_port_config *cfg, char *err, size
 	pthread_mutex_init(&v->query_lock, NULL);
 	for (int i = 0; i < QV_MAX_QUEUES; i++)
 		rte_spinlock_init(&v->vq_lock[i]);
-	v->mp = cfg->pool(-1, err, errlen);
-	if (!v->mp) {
+	v->pool_shared = cfg->pool;
+	v->pool_private = cfg->pool_private;
+	v->pool_retire = cfg->pool_retire;
+	if (vh_set_pool(v, cfg->str[VH_ARG_MBUFS], err, errlen) != 0) {
 		free(v);
 		return NULL;
 	}
@@ -628,16 +676,20 @@ static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
 	out[0] = (struct qv_port_field){.key = "path", .str = v->path};
 	out[1] =
 	    (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL, .flag = v->client};
+	unsigned n = 2;
+
+	if (v->own_pool)
+		out[n++] = (struct qv_port_field){.key = "rx_pool", .str = v->own_pool->name};
 	if (!vh_check)
-		return 2;
-	out[2] = (struct qv_port_field){.key = "late_vhost_calls",
-	                                .type = QV_PORT_FIELD_UINT,
-	                                .num = atomic_load(&v->late_calls)};
+		return n;
+	out[n++] = (struct qv_port_field){.key = "late_vhost_calls",
+	                                  .type = QV_PORT_FIELD_UINT,
+	                                  .num = atomic_load(&v->late_calls)};
 	/* destroy_device calls whose grace period is over: what the check watched */
-	out[3] = (struct qv_port_field){.key = "destroyed_devices",
-	                                .type = QV_PORT_FIELD_UINT,
-	                                .num = atomic_load(&v->gone_seq)};
-	return 4;
+	out[n++] = (struct qv_port_field){.key = "destroyed_devices",
+	                                  .type = QV_PORT_FIELD_UINT,
+	                                  .num = atomic_load(&v->gone_seq)};
+	return n;
 }
 
 /* port.list "queues": per queue pair, whether the guest enabled each direction and
@@ -687,7 +739,16 @@ static const struct qv_port_arg vh_args[VH_N_ARGS] = {
     [VH_ARG_PATH] = {"path", QV_PORT_ARG_STR, true},
     [VH_ARG_CLIENT] = {"client", QV_PORT_ARG_BOOL, false},
     [VH_ARG_QUEUES] = {"queues", QV_PORT_ARG_QUEUES, false},
+    [VH_ARG_MBUFS] = {"mbufs", QV_PORT_ARG_STR, false},
 };
+
+/* port.set of a vhost port: mbufs, str[0]. */
+static const struct qv_port_arg vh_set_args[] = {{"mbufs", QV_PORT_ARG_STR, false}};
+
+static int vh_set(struct qv_port *p, const struct qv_port_config *cfg, char *err, size_t errlen)
+{
+	return cfg->str[0] ? vh_set_pool(to_vh(p), cfg->str[0], err, errlen) : 0;
+}
 
 const struct qv_port_class qv_vhost_port_class = {
     .kind = QV_PORT_KIND_VHOST,
@@ -698,4 +759,7 @@ const struct qv_port_class qv_vhost_port_class = {
     .describe = vh_describe,
     .conflicts = vh_conflicts,
     .queue = vh_queue,
+    .set_args = vh_set_args,
+    .n_set_args = 1,
+    .set = vh_set,
 };
