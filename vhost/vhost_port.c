@@ -1,6 +1,8 @@
 /* qwikvirt: vhost-user ports (see vhost_port.h).
  * Device callbacks run on rte_vhost's thread; the PMD sees `up`, `vid`, `vq_on` and `tx_map`,
- * all atomics (their rows are in dataplane/pmd.h's table). */
+ * all atomics (their rows are in dataplane/pmd.h's table). Over 700 lines: the fast path and
+ * the callbacks share the port struct and its queue-state encoding (rte_vhost's message
+ * bookkeeping and counter names are in vhost_lib.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
