@@ -236,6 +236,7 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 	cfg.pool_sized = qv_mempool_get_sized;
 	cfg.pool_private = qv_mempool_create_private;
 	cfg.link_event = qv_events_port_link;
+	cfg.pool_retire = qv_mempool_retire;
 	if (cfg.mtu > QV_PORT_MAX_MTU || (cfg.mtu && cfg.mtu < RTE_ETHER_MIN_MTU)) {
 		snprintf(err, errlen, "port %s: the switch takes an MTU of %u..%u, not %u",
 		         cfg.name, RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, cfg.mtu);

@@ -104,9 +104,13 @@ struct rte_mempool *qv_mempool_create_private(const char *port, int socket, unsi
 
 	sweep_retired();
 	snprintf(name, sizeof(name), "qv_p%u_%.16s", serial++, port);
-	mp = rte_pktmbuf_pool_create(name, n, 256, 0, room, socket < 0 ? SOCKET_ID_ANY : socket);
+	/* A per-lcore cache must fit 1.5 times in the pool (rte_mempool_create): a small pool
+	 * (a vhost port's mbufs=N) has none. */
+	unsigned cache = n >= 384 ? 256 : 0;
+
+	mp = rte_pktmbuf_pool_create(name, n, cache, 0, room, socket < 0 ? SOCKET_ID_ANY : socket);
 	if (!mp && socket >= 0)
-		mp = rte_pktmbuf_pool_create(name, n, 256, 0, room, SOCKET_ID_ANY);
+		mp = rte_pktmbuf_pool_create(name, n, cache, 0, room, SOCKET_ID_ANY);
 	if (!mp)
 		snprintf(err, errlen,
 		         "cannot create a pool of %u buffers (%u B each) for port %s: %s (more "

@@ -8,8 +8,8 @@
 # -> v-out -> lan -> qv-peer. Every --churn seconds the rule up -> v-in is replaced (a new rule
 # with another match that also carries the traffic is added, the old one deleted) and the VNF's
 # port v-in flaps (qvctl port set v-in --down, then --up). Every --sample seconds: the switch's
-# RSS, the mbufs in use in each of its mempools (DPDK telemetry /mempool/info through the
-# switch's telemetry socket) and every counter (qvctl --json stats), into samples.tsv.
+# RSS, the mbufs in use in its packet-buffer pools (qvctl show pmd's pools) and every counter
+# (qvctl --json stats), into samples.tsv.
 # At the end it prints whether RSS and mbufs in use stayed flat, whether the counters only went
 # up, and whether every packet is accounted for: sent = received + drops the switch counted (by
 # reason) + drops the VNF counted (testpmd TX-dropped). "every packet accounted: NO" is printed
@@ -98,23 +98,15 @@ BL_PIDS+=("$PEER_PID")
 bl_wait "traffic through the chain" 60 grep -q 'rx-pps [1-9]' "$OUT/peer.log"
 
 # ---- samples and churn while the peer runs -----------------------------------------------------
-POOLS=$(bl_telemetry "$PREFIX" /mempool/list | jq -r '."/mempool/list"[]')
-[ -n "$POOLS" ] || bl_die "no mempool through the switch's telemetry socket (prefix $PREFIX)"
-# mbufs in use, summed over the switch's pools: DPDK's /mempool/info gives it from DPDK 23.03 on
-# (populated_size - common_pool_count - total_cache_count); 22.11's has no free count, and the
-# switch runs --in-memory (no secondary process can look), so then it is "n/a"
+# mbufs in use, summed over the switch's packet-buffer pools (shared and ports' own) as
+# qvctl show pmd gives them (rte_mempool_in_use_count: handed out, not in the pool or a
+# per-lcore cache). DPDK 22.11's telemetry /mempool/info has no free count.
 mbufs_in_use() {
-	local p n=0 v
-	for p in $POOLS; do
-		v=$(bl_telemetry "$PREFIX" "/mempool/info,$p" | jq '."/mempool/info" |
-			if .common_pool_count == null then "n/a"
-			else .populated_size - .common_pool_count - (.total_cache_count // 0) end' 2>/dev/null)
-		[[ $v =~ ^[0-9]+$ ]] || { echo n/a; return; }
-		n=$((n + v))
-	done
-	echo "$n"
+	$QV --json show pmd | jq '[.pools[]?.in_use] | add // empty' 2>/dev/null || true
 }
-bl_log "mempools of the switch: $(echo $POOLS) (mbufs in use: $(mbufs_in_use))"
+POOLS=$($QV --json show pmd | jq -r '[.pools[]? | "\(.name) (\(.size))"] | join(", ")')
+[ -n "$POOLS" ] || bl_die "qvctl show pmd lists no packet-buffer pool"
+bl_log "packet-buffer pools of the switch: $POOLS (mbufs in use: $(mbufs_in_use))"
 sample() { # time rss_kB mbufs_in_use counters-json
 	local st
 	st=$($QV --json stats | jq -c '{drops: .drops, ports: [.ports[]? | {name, rx_packets, tx_packets}]}' 2>/dev/null || echo null)
@@ -190,8 +182,7 @@ verdict("RSS", [r for _, r, _, _ in body], 2048, "kB")
 if all(m is not None for _, _, m, _ in body):
     verdict("mbufs in use", [m for _, _, m, _ in body], 1024, "mbufs")
 else:
-    print("mbufs in use: n/a (DPDK 22.11's /mempool/info has no free count; the switch would "
-          "need a telemetry endpoint with rte_mempool_in_use_count())")
+    print("mbufs in use: n/a (some samples had no figure from qvctl show pmd)")
 def flat_counters(c):
     out = {}
     for k, v in (c or {}).get("drops", {}).items():

@@ -1,6 +1,8 @@
 /* qwikvirt: vhost-user ports (see vhost_port.h).
  * Device callbacks run on rte_vhost's thread; the PMD sees `up`, `vid`, `vq_on` and `tx_map`,
- * all atomics (their rows are in dataplane/pmd.h's table). */
+ * all atomics (their rows are in dataplane/pmd.h's table). Over 700 lines: the fast path and
+ * the callbacks share the port struct and its queue-state encoding (rte_vhost's message
+ * bookkeeping and counter names are in vhost_lib.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +17,8 @@
 #include <rte_log.h>
 #include <rte_vhost.h>
 
+#include "lib/num.h"
+#include "vhost/vhost_lib.h"
 #include "vhost/vhost_port.h"
 
 /* Virtqueue numbering of a vhost-user net device: queue pair q is (2q: guest rx, 2q+1: guest
@@ -23,14 +27,26 @@
 #define VQ_GUEST_TX 1
 
 /* Arguments of port.add for a vhost port, in qv_port_config.str/flag order. */
-enum { VH_ARG_PATH, VH_ARG_CLIENT, VH_ARG_QUEUES, VH_N_ARGS };
+enum { VH_ARG_PATH, VH_ARG_CLIENT, VH_ARG_QUEUES, VH_ARG_MBUFS, VH_N_ARGS };
+
+/* mbufs=N: the port's rx takes buffers from a pool of N of its own instead of the shared one
+ * (bounds what one guest can take). rte_vhost allocates a whole burst (up to 32) at once, so
+ * under bursts a pool below that starves the port: its packets wait in the guest's ring,
+ * counted as no-mbuf. */
+#define VH_MBUFS_MIN 16u
+#define VH_MBUFS_MAX (1u << 24)
 
 struct qv_vhost_port {
 	struct qv_port base;
-	char path[108];  /* the vhost-user socket (sun_path size) */
-	bool client;     /* the switch is the vhost-user client */
-	_Atomic int vid; /* -1 while no guest device is attached */
-	struct rte_mempool *mp;
+	char path[108];               /* the vhost-user socket (sun_path size) */
+	bool client;                  /* the switch is the vhost-user client */
+	_Atomic int vid;              /* -1 while no guest device is attached */
+	struct rte_mempool *mp;       /* rx buffers: the shared pool, or own_pool */
+	struct rte_mempool *own_pool; /* mbufs=N's pool, NULL: none */
+	struct rte_mempool *(*pool_shared)(int numa, char *err, size_t errlen);
+	struct rte_mempool *(*pool_private)(const char *port, int numa, unsigned n,
+	                                    uint32_t data_room, char *err, size_t errlen);
+	void (*pool_retire)(struct rte_mempool *mp);
 	/* Which virtqueues the guest enabled (VQ_ON_* bits), kept by vring_state_changed from
 	 * the first message on, whatever new_device saw. PMDs load it with acquire (it pairs
 	 * with the callback's release: a vring enabled after new_device was allocated by
@@ -54,6 +70,10 @@ struct qv_vhost_port {
 	_Atomic uint64_t late_calls;
 	void (*link_event)(struct qv_port *p, bool up, const char *reason); /* the switch's log */
 	_Atomic uint16_t guest_mtu; /* VIRTIO_NET_F_MTU: what the front-end set; 0: none */
+	/* destroy_device ran inside a message that holds the vrings' locks, so it could not wait
+	 * for the grace period: owed at the next point where rte_vhost holds none (see
+	 * vh_grace_defer). Written and read on rte_vhost's event thread only. */
+	_Atomic bool grace_owed;
 };
 
 void (*qv_vhost_quiesce)(void);
@@ -302,6 +322,20 @@ static void vh_vring_state_changed_locked(struct qv_vhost_port *v, int vid, uint
 		        v->base.name, vid, q, v->base.n_rxq, q + 1);
 }
 
+/* Whether the PMDs may use vring (a vring of pair 1 or up only with VIRTIO_NET_F_MQ). Without
+ * it, rte_vhost 22.11 frees vrings 2 and up on SET_FEATURES even while the device runs (a
+ * guest toggling VHOST_F_LOG_ALL, the one change it accepts then), under their own
+ * access_locks and with no vring_state_changed: a PMD polling one would use freed memory. A
+ * guest that enables such vrings without MQ is not a virtio driver; its extra pairs are
+ * ignored. */
+static bool vh_mq_allows(int vid, uint16_t vring)
+{
+	uint64_t features;
+
+	return vring < 2 || (rte_vhost_get_negotiated_features(vid, &features) == 0 &&
+	                     (features & (1ULL << VIRTIO_NET_F_MQ)));
+}
+
 static int vh_vring_state_changed(int vid, uint16_t vring, int enable)
 {
 	struct qv_vhost_port *v = find_by_vid(vid);
@@ -312,6 +346,13 @@ static int vh_vring_state_changed(int vid, uint16_t vring, int enable)
 		RTE_LOG(WARNING, USER1,
 		        "qv: port %s: vhost device %d: vring %u ignored (at most %d queue pairs)\n",
 		        v->base.name, vid, vring, QV_MAX_QUEUES);
+		return 0;
+	}
+	if (enable && !vh_mq_allows(vid, vring)) {
+		RTE_LOG(WARNING, USER1,
+		        "qv: port %s: vhost device %d enabled vring %u without negotiating "
+		        "multi-queue (VIRTIO_NET_F_MQ): ignored\n",
+		        v->base.name, vid, vring);
 		return 0;
 	}
 	pthread_mutex_lock(&v->state_lock);
@@ -344,7 +385,7 @@ static int vh_new_device(int vid)
 	 * since must not send a PMD to them. */
 	on = atomic_load(&v->vq_on);
 	for (uint16_t q = 0; q < QV_MAX_QUEUES; q++)
-		if (2 * q + 1 >= nr)
+		if (2 * q + 1 >= nr || !vh_mq_allows(vid, 2 * q))
 			on &= ~(VQ_ON_RX(q) | VQ_ON_TX(q));
 	on &= ~(uint32_t)(v->notif_off << 16);
 	vq_state_store(v, on);
@@ -364,9 +405,74 @@ static int vh_new_device(int vid)
 	return 0;
 }
 
+/* ---- destroy_device inside a message that holds the vring locks (see vhost_lib.h) ---- */
+
+static void vh_grace(struct qv_vhost_port *v)
+{
+	if (qv_vhost_quiesce)
+		qv_vhost_quiesce();
+	v->grace_owed = false;
+	atomic_fetch_add_explicit(&v->gone_seq, 1, memory_order_release);
+}
+
+/* destroy_device inside a message that holds the vrings' locks (rte_vhost 22.11 never does
+ * this: it calls destroy_device from GET_VRING_BASE and RESET_OWNER, which take no vring lock,
+ * and from connection teardown, after the handler unlocked; this keeps a later DPDK, or a
+ * path missed here, from deadlocking the event thread and a PMD). The device is unpublished
+ * already, so no PMD enters rte_vhost for it any more; the ones inside are blocked on a vring
+ * lock, or about to take one, and will see what the message did once it unlocks, as with
+ * any locked message. What they must not meet is memory freed without the locks: the device
+ * (freed at connection teardown), the rings GET_VRING_BASE invalidates, RESET_OWNER's
+ * cleanup. Each of those starts on this thread with a message without locks or with
+ * destroy_connection, and the owed grace period is waited for there first
+ * (vh_before_unlocked_msg, vh_destroy_connection). Not covered, by DPDK design: memory freed under
+ * the locks, as SET_FEATURES without VIRTIO_NET_F_MQ frees vrings 2 and up (see vh_mq_allows), or
+ * SET_VRING_ADDR's NUMA reallocation of a vring not ready (one NUMA node here: none). */
+static void vh_grace_defer(struct qv_vhost_port *v, int vid, uint32_t request)
+{
+	v->grace_owed = true;
+	RTE_LOG(WARNING, USER1,
+	        "qv: port %s: vhost device %d destroyed inside vhost-user request %u, which "
+	        "holds the vring locks: its grace period is waited for once they are released\n",
+	        v->base.name, vid, request);
+}
+
+/* Before a message that takes no vring lock (see qv_vh_msg_hooks_register). */
+static void vh_before_unlocked_msg(int vid)
+{
+	struct qv_vhost_port *v = find_by_vid(vid);
+
+	if (v && v->grace_owed)
+		vh_grace(v); /* before this message can invalidate or free anything */
+}
+
+/* A connection's first callback, before any of its messages: the hooks go on its vid. */
+static int vh_new_connection(int vid)
+{
+	if (qv_vh_msg_hooks_register(vid, vh_before_unlocked_msg) != 0) {
+		RTE_LOG(ERR, USER1,
+		        "qv: vhost device %d: cannot register the message hooks; connection "
+		        "refused\n",
+		        vid);
+		return -1;
+	}
+	return 0;
+}
+
+/* The connection is gone (rte_vhost frees the device next), with no vring lock held. */
+static void vh_destroy_connection(int vid)
+{
+	struct qv_vhost_port *v = find_by_vid(vid);
+
+	qv_vh_msg_forget(vid);
+	if (v && v->grace_owed)
+		vh_grace(v);
+}
+
 static void vh_destroy_device(int vid)
 {
 	struct qv_vhost_port *v = find_by_vid(vid);
+	uint32_t request;
 
 	if (!v)
 		return;
@@ -385,12 +491,14 @@ static void vh_destroy_device(int vid)
 	pthread_mutex_unlock(&v->state_lock);
 	pthread_mutex_lock(&v->query_lock); /* a stats query that read the old vid is done */
 	pthread_mutex_unlock(&v->query_lock);
+	if (qv_vh_msg_locked(vid, &request)) {
+		vh_grace_defer(v, vid, request);
+		return;
+	}
 	/* A PMD that read the vid before may still be inside enqueue/dequeue with it: wait, with
 	 * no deadline, until every PMD has passed a quiescent point. Only then may rte_vhost free
 	 * the device (it does once we return). */
-	if (qv_vhost_quiesce)
-		qv_vhost_quiesce();
-	atomic_fetch_add_explicit(&v->gone_seq, 1, memory_order_release);
+	vh_grace(v);
 	RTE_LOG(INFO, USER1, "qv: port %s: vhost device %d gone, port down\n", v->base.name, vid);
 }
 
@@ -398,6 +506,8 @@ static const struct rte_vhost_device_ops vh_dev_ops = {
     .new_device = vh_new_device,
     .destroy_device = vh_destroy_device,
     .vring_state_changed = vh_vring_state_changed,
+    .new_connection = vh_new_connection,
+    .destroy_connection = vh_destroy_connection,
 };
 
 static void registry_set(struct qv_vhost_port *v, struct qv_vhost_port *val)
@@ -415,6 +525,8 @@ static void vh_close(struct qv_port *p)
 	registry_set(v, NULL);
 	if (!v->client)
 		unlink(v->path);
+	if (v->own_pool && v->pool_retire)
+		v->pool_retire(v->own_pool); /* freed once its buffers are all back */
 	free(v);
 }
 
@@ -465,6 +577,37 @@ static int check_socket_path(const char *name, const char *path, bool client, ch
 	return 0;
 }
 
+/* The rx pool mbufs (NULL or "0": the shared one) says; the old own pool is given back. The
+ * port is not polled meanwhile (open, or port.set, which takes it out of the poll lists and
+ * waits for a grace period first): no PMD holds v->mp. */
+static int vh_set_pool(struct qv_vhost_port *v, const char *mbufs, char *err, size_t errlen)
+{
+	uint64_t n = 0;
+	struct rte_mempool *mp;
+
+	if (mbufs &&
+	    (!qv_parse_uint(mbufs, 10, 0, VH_MBUFS_MAX, &n) || (n != 0 && n < VH_MBUFS_MIN))) {
+		snprintf(err, errlen,
+		         "port %s: mbufs '%s' is not 0 (the shared pool) or %u..%u buffers",
+		         v->base.name, mbufs, VH_MBUFS_MIN, VH_MBUFS_MAX);
+		return -1;
+	}
+	if (n && !v->pool_private) {
+		snprintf(err, errlen, "port %s: mbufs: the switch lends no pools of a port's own",
+		         v->base.name);
+		return -1;
+	}
+	mp = n ? v->pool_private(v->base.name, v->base.numa, (unsigned)n, 0, err, errlen)
+	       : v->pool_shared(v->base.numa, err, errlen);
+	if (!mp)
+		return -1;
+	if (v->own_pool && v->pool_retire)
+		v->pool_retire(v->own_pool);
+	v->own_pool = n ? mp : NULL;
+	v->mp = mp;
+	return 0;
+}
+
 static struct qv_port *vh_open(const struct qv_port_config *cfg, char *err, size_t errlen)
 {
 	const char *name = cfg->name, *path = cfg->str[VH_ARG_PATH];
@@ -498,8 +641,10 @@ static struct qv_port *vh_open(const struct qv_port_config *cfg, char *err, size
 	pthread_mutex_init(&v->query_lock, NULL);
 	for (int i = 0; i < QV_MAX_QUEUES; i++)
 		rte_spinlock_init(&v->vq_lock[i]);
-	v->mp = cfg->pool(-1, err, errlen);
-	if (!v->mp) {
+	v->pool_shared = cfg->pool;
+	v->pool_private = cfg->pool_private;
+	v->pool_retire = cfg->pool_retire;
+	if (vh_set_pool(v, cfg->str[VH_ARG_MBUFS], err, errlen) != 0) {
 		free(v);
 		return NULL;
 	}
@@ -547,51 +692,23 @@ static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
 	out[0] = (struct qv_port_field){.key = "path", .str = v->path};
 	out[1] =
 	    (struct qv_port_field){.key = "client", .type = QV_PORT_FIELD_BOOL, .flag = v->client};
+	unsigned n = 2;
+
 	/* the MTU the guest's device negotiated (host_mtu=), 0: none or no guest */
-	out[2] = (struct qv_port_field){
+	out[n++] = (struct qv_port_field){
 	    .key = "guest_mtu", .type = QV_PORT_FIELD_UINT, .num = atomic_load(&v->guest_mtu)};
+
+	if (v->own_pool)
+		out[n++] = (struct qv_port_field){.key = "rx_pool", .str = v->own_pool->name};
 	if (!vh_check)
-		return 3;
-	out[3] = (struct qv_port_field){.key = "late_vhost_calls",
-	                                .type = QV_PORT_FIELD_UINT,
-	                                .num = atomic_load(&v->late_calls)};
-	return 4;
-}
-
-/* rte_vhost's per-virtqueue counter names ("rx_q0_good_packets") without the queue prefix:
- * the same for every virtqueue, read once (slow path). */
-static pthread_mutex_t stat_names_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rte_vhost_stat_name stat_names[QV_PORT_MAX_QSTATS];
-static int n_stat_names = -1;
-
-static int vring_stats(int vid, uint16_t vring, const char *(*names)[QV_PORT_MAX_QSTATS],
-                       uint64_t *values)
-{
-	struct rte_vhost_stat st[QV_PORT_MAX_QSTATS];
-	int n;
-
-	pthread_mutex_lock(&stat_names_lock);
-	if (n_stat_names < 0 &&
-	    rte_vhost_vring_stats_get_names(vid, vring, stat_names, QV_PORT_MAX_QSTATS) > 0) {
-		n_stat_names = rte_vhost_vring_stats_get_names(vid, vring, NULL, 0);
-		if (n_stat_names > QV_PORT_MAX_QSTATS)
-			n_stat_names = -1; /* more than we hold: none */
-		for (int i = 0; i < n_stat_names; i++) {
-			char *bare = strchr(stat_names[i].name, '_');
-
-			bare = bare ? strchr(bare + 1, '_') : NULL; /* after "rx_qN_" */
-			if (bare)
-				memmove(stat_names[i].name, bare + 1, strlen(bare + 1) + 1);
-		}
-	}
-	n = n_stat_names;
-	pthread_mutex_unlock(&stat_names_lock);
-	if (n <= 0 || rte_vhost_vring_stats_get(vid, vring, st, QV_PORT_MAX_QSTATS) != n)
-		return 0;
-	for (int i = 0; i < n; i++) {
-		(*names)[i] = stat_names[i].name;
-		values[i] = st[i].value;
-	}
+		return n;
+	out[n++] = (struct qv_port_field){.key = "late_vhost_calls",
+	                                  .type = QV_PORT_FIELD_UINT,
+	                                  .num = atomic_load(&v->late_calls)};
+	/* destroy_device calls whose grace period is over: what the check watched */
+	out[n++] = (struct qv_port_field){.key = "destroyed_devices",
+	                                  .type = QV_PORT_FIELD_UINT,
+	                                  .num = atomic_load(&v->gone_seq)};
 	return n;
 }
 
@@ -613,11 +730,11 @@ static bool vh_queue(struct qv_port *p, uint16_t q, struct qv_port_queue *out)
 	}
 	out->rx_enabled = on & VQ_ON_RX(q);
 	out->tx_enabled = on & VQ_ON_TX(q);
-	n = out->rx_enabled ? vring_stats(vid, q * 2 + VQ_GUEST_TX, &names, values) : 0;
+	n = out->rx_enabled ? qv_vh_vring_stats(vid, q * 2 + VQ_GUEST_TX, &names, values) : 0;
 	for (int i = 0; i < n; i++)
 		out->rx[i].name = names[i], out->rx[i].value = values[i];
 	out->n_rx = (unsigned)n;
-	n = out->tx_enabled ? vring_stats(vid, q * 2 + VQ_GUEST_RX, &names, values) : 0;
+	n = out->tx_enabled ? qv_vh_vring_stats(vid, q * 2 + VQ_GUEST_RX, &names, values) : 0;
 	for (int i = 0; i < n; i++)
 		out->tx[i].name = names[i], out->tx[i].value = values[i];
 	out->n_tx = (unsigned)n;
@@ -642,7 +759,16 @@ static const struct qv_port_arg vh_args[VH_N_ARGS] = {
     [VH_ARG_PATH] = {"path", QV_PORT_ARG_STR, true},
     [VH_ARG_CLIENT] = {"client", QV_PORT_ARG_BOOL, false},
     [VH_ARG_QUEUES] = {"queues", QV_PORT_ARG_QUEUES, false},
+    [VH_ARG_MBUFS] = {"mbufs", QV_PORT_ARG_STR, false},
 };
+
+/* port.set of a vhost port: mbufs, str[0]. */
+static const struct qv_port_arg vh_set_args[] = {{"mbufs", QV_PORT_ARG_STR, false}};
+
+static int vh_set(struct qv_port *p, const struct qv_port_config *cfg, char *err, size_t errlen)
+{
+	return cfg->str[0] ? vh_set_pool(to_vh(p), cfg->str[0], err, errlen) : 0;
+}
 
 const struct qv_port_class qv_vhost_port_class = {
     .kind = QV_PORT_KIND_VHOST,
@@ -653,4 +779,7 @@ const struct qv_port_class qv_vhost_port_class = {
     .describe = vh_describe,
     .conflicts = vh_conflicts,
     .queue = vh_queue,
+    .set_args = vh_set_args,
+    .n_set_args = 1,
+    .set = vh_set,
 };

@@ -122,6 +122,9 @@ struct qv_port_config {
 	 * descriptors); the port frees it (rte_mempool_free) once its device is closed. */
 	struct rte_mempool *(*pool_private)(const char *port, int numa, unsigned n,
 	                                    uint32_t data_room, char *err, size_t errlen);
+	/* Gives back a pool from pool_private: freed once every buffer is back in it (some may
+	 * still sit in another port's tx ring). */
+	void (*pool_retire)(struct rte_mempool *mp);
 	/* port.add "mtu": 0 when not given (the class's default, QV_PORT_DEFAULT_MTU). */
 	uint16_t mtu;
 	/* Called by the port at each change of its `up` it sees, from the thread that sees it

@@ -84,6 +84,10 @@ struct port_state {
 	uint16_t nq, next_txq, next_rxq;
 	uint64_t requeue_after;
 	uint16_t requeue_n;
+
+	/* --restart: restart_left more stop/start cycles, one every restart_ms, the next at TSC
+	 * next_restart (0 until the links are up); restarts counts those done. */
+	uint64_t restart_ms, restart_left, next_restart, restarts;
 };
 
 static struct {
@@ -178,10 +182,10 @@ static const char usage_text[] =
     "                        back after a switch restart. Not for client ports: closing\n"
     "                        them can hang once the switch is gone\n"
     "  --json FILE           write the summary as JSON: {\"ports\":[{\"port\":0,\"tx\":N,\n"
-    "                        \"rx\":N,\"tx_bytes\":N,\"rx_bytes\":N}],\"tx\":N,\"rx\":N,\n"
-    "                        \"elapsed_s\":F,\"rx_pps\":F,\"window_released\":N}; top-level rx\n"
-    "                        counts the --rx ports, elapsed_s runs from links-up to the last\n"
-    "                        packet sent or received\n"
+    "                        \"rx\":N,\"tx_bytes\":N,\"rx_bytes\":N,\"restarts\":N}],\"tx\":N,\n"
+    "                        \"rx\":N,\"elapsed_s\":F,\"rx_pps\":F,\"window_released\":N};\n"
+    "                        top-level rx counts the --rx ports, elapsed_s runs from\n"
+    "                        links-up to the last packet sent or received\n"
     "  --queues N            N rx and N tx queues per port (1..8; virtio-user needs the\n"
     "                        vdev's queues=N and cq=1); bursts are sent on them in turn,\n"
     "                        every queue is polled\n"
@@ -192,6 +196,14 @@ static const char usage_text[] =
     "  --requeue-wait FILE   after --requeue, send nothing until FILE exists: virtio-user\n"
     "                        does not wait for the backend to process SET_VRING_ENABLE,\n"
     "                        so a test says when the switch has seen the change\n"
+    "  --restart PORT:MS:N   every MS ms, stop PORT, reset its device and configure and\n"
+    "                        start it again, N times, while the other ports go on\n"
+    "                        (virtio-user: the guest driver resetting its device:\n"
+    "                        SET_VRING_ENABLE 0 and GET_VRING_BASE, then SET_FEATURES\n"
+    "                        and the vrings again; the driver logs a refused RSS\n"
+    "                        configure, which is what resets the device)\n"
+    "                        A receive-only run ends --linger ms after the last one,\n"
+    "                        whatever still arrives\n"
     "  --help                this text\n"
     "\n"
     "The run ends when --expect is reached, or (without --expect) when everything was sent\n"
@@ -277,6 +289,7 @@ static void parse_app_args(int argc, char **argv)
 		O_QUEUES,
 		O_REQUEUE,
 		O_REQUEUE_WAIT,
+		O_RESTART,
 		O_HELP
 	};
 	static const struct option longopts[] = {
@@ -300,6 +313,7 @@ static void parse_app_args(int argc, char **argv)
 	    {"queues", required_argument, NULL, O_QUEUES},
 	    {"requeue", required_argument, NULL, O_REQUEUE},
 	    {"requeue-wait", required_argument, NULL, O_REQUEUE_WAIT},
+	    {"restart", required_argument, NULL, O_RESTART},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -438,6 +452,21 @@ static void parse_app_args(int argc, char **argv)
 				die(EXIT_USAGE,
 				    "--requeue wants PORT:AFTER:N (AFTER >= 1, N 1..8)");
 			ports[rp].requeue_n = (uint16_t)n;
+			break;
+		}
+		case O_RESTART: {
+			char *rest, *colon;
+			uint16_t rp = parse_port("--restart", optarg, &rest);
+
+			colon = rest ? strchr(rest, ':') : NULL;
+			if (colon)
+				*colon = '\0';
+			if (!colon || !parse_u64(rest, 3600000, &ports[rp].restart_ms) ||
+			    ports[rp].restart_ms == 0 ||
+			    !parse_u64(colon + 1, 1000000, &ports[rp].restart_left) ||
+			    ports[rp].restart_left == 0)
+				die(EXIT_USAGE, "--restart wants PORT:MS:N (MS 1..3600000, N "
+				                "1..1000000)");
 			break;
 		}
 		case O_HELP:
@@ -611,6 +640,21 @@ static unsigned int fill(struct port_state *ps, struct rte_mempool *mp, unsigned
 	return made;
 }
 
+/* --restart on a virtio port: rte_eth_dev_stop leaves the virtio device running, and virtio
+ * resets it (virtio_init_device) only in a configure whose requested features differ from
+ * the last. A configure asking for RSS, which the vhost backend does not offer, does that
+ * and then fails (-ENOTSUP): the device is reset (virtio-user sends SET_VRING_ENABLE 0 and
+ * GET_VRING_BASE) and the normal configure after it negotiates the features once more.
+ * Other drivers may reject it earlier or take it: either way setup_port configures again. */
+static void reset_device(uint16_t p)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	(void)rte_eth_dev_configure(p, ports[p].nq, ports[p].nq, &conf);
+}
+
 static void setup_port(uint16_t p, struct rte_mempool *mp, uint32_t max_len)
 {
 	struct rte_eth_conf conf;
@@ -697,9 +741,9 @@ static void write_json(uint16_t nports, uint64_t tx, uint64_t rx, double elapsed
 	for (uint16_t p = 0; p < nports; p++)
 		fprintf(f,
 		        "%s{\"port\":%u,\"tx\":%" PRIu64 ",\"rx\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-		        ",\"rx_bytes\":%" PRIu64 "}",
+		        ",\"rx_bytes\":%" PRIu64 ",\"restarts\":%" PRIu64 "}",
 		        p ? "," : "", p, ports[p].tx, ports[p].rx_pkts, ports[p].tx_bytes,
-		        ports[p].rx_bytes);
+		        ports[p].rx_bytes, ports[p].restarts);
 	fprintf(f,
 	        "],\"tx\":%" PRIu64 ",\"rx\":%" PRIu64 ",\"elapsed_s\":%.6f,\"rx_pps\":%.1f,"
 	        "\"window_released\":%" PRIu64 "}\n",
@@ -875,9 +919,34 @@ int main(int argc, char **argv)
 	bool resume_wait = false; /* --requeue-wait: sending paused until the file exists */
 	static uint8_t linear[MAX_PKT > 65536 ? MAX_PKT : 65536];
 
+	uint64_t restarts_left = 0, restarts_done_at = 0;
+	for (uint16_t p = 0; p < nports; p++) {
+		ports[p].next_restart = start + ports[p].restart_ms * hz / 1000;
+		restarts_left += ports[p].restart_left;
+	}
 	while (result == RES_RUN) {
 		uint64_t now = rte_get_tsc_cycles();
 		bool all_done = true;
+
+		for (uint16_t p = 0; p < nports && restarts_left; p++) {
+			struct port_state *ps = &ports[p];
+
+			if (!ps->restart_left || now < ps->next_restart)
+				continue;
+			rc = rte_eth_dev_stop(p);
+			if (rc)
+				die(EXIT_RUNTIME, "port %u: stop for --restart %" PRIu64 ": %s", p,
+				    ps->restarts + 1, rte_strerror(-rc));
+			reset_device(p);
+			setup_port(p, mp, max_len);
+			ps->restarts++;
+			ps->restart_left--;
+			restarts_left--;
+			now = rte_get_tsc_cycles();
+			ps->next_restart = now + ps->restart_ms * hz / 1000;
+			if (!restarts_left)
+				restarts_done_at = now;
+		}
 
 		for (uint16_t p = 0; p < nports; p++) {
 			struct port_state *ps = &ports[p];
@@ -1028,6 +1097,9 @@ int main(int argc, char **argv)
 				result = RES_OK;
 			if (!has_src && dur_end && now >= dur_end)
 				result = RES_OK;
+			if (!has_src && !dur_end && restarts_done_at &&
+			    now - restarts_done_at >= linger)
+				result = RES_OK;
 		}
 		if (stats_every && now >= next_stats) {
 			double dt = (double)(now - last_stats) / (double)hz;
@@ -1089,6 +1161,9 @@ int main(int argc, char **argv)
 			snprintf(what, sizeof(what), " (counted, -> %s)", ps->rx_file);
 		else if (ps->rx)
 			snprintf(what, sizeof(what), " (counted)");
+		if (ps->restarts)
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			         ", restarted %" PRIu64 " times", ps->restarts);
 		printf("qv-peer: port %u: tx %" PRIu64 " pkts %" PRIu64 " bytes, rx %" PRIu64
 		       " pkts %" PRIu64 " bytes%s\n",
 		       p, ps->tx, ps->tx_bytes, ps->rx_pkts, ps->rx_bytes, what);
