@@ -36,6 +36,21 @@ port_up() { [ "$(port_field "$1" state)" = up ]; }
 check_eq "ports after the apply" 8 "$(n_ports)"
 n_rules=$(qjson show flows | jq '.flows | length')
 
+# port.add_batch, which the restore uses: a malformed batch is refused whole, naming what is
+# wrong; in a good one each port stands alone (one refused, the next still added)
+out=$(qvctl call port.add_batch '{"ports": []}' 2>&1) && fail "an empty batch was accepted: $out"
+check_contains "an empty batch is refused" "parameter 'ports' must be an array of 1..64" "$out"
+out=$(qvctl call port.add_batch "{\"ports\": [{\"name\": \"extra\", \"type\": \"vhost\", \"path\": \"$T/extra.sock\", \"client\": true}, 5]}" 2>&1) &&
+    fail "a batch with a number in it was accepted: $out"
+check_contains "a batch with a number in it is refused" "ports[1] must be an object" "$out"
+check_eq "... and adds nothing" 8 "$(n_ports)"
+out=$(qvctl --json call port.add_batch "{\"ports\": [{\"name\": \"uplink\", \"type\": \"vhost\", \"path\": \"$T/u2.sock\", \"client\": true}, {\"name\": \"extra\", \"type\": \"vhost\", \"path\": \"$T/extra.sock\", \"client\": true}]}") ||
+    fail "port.add_batch: $out"
+check_eq "a batch: the refused port named" "uplink 0" "$(echo "$out" | jq -r '.failed[] | "\(.name) \(.index_in_batch)"')"
+check_contains "a batch: and why" "already exists" "$(echo "$out" | jq -r '.failed[0].error')"
+check_eq "a batch: the next port added" extra "$(echo "$out" | jq -r '.added[].name')"
+qvctl port del extra >/dev/null || fail "port del extra"
+
 # the switch killed, the bad chain's socket directory gone: its port cannot be added
 kill -KILL "$SWITCH_PID"
 gone() { ! alive "$1"; }
