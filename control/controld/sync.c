@@ -216,10 +216,12 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 }
 
 /* The apply journal: before an apply changes the switch, what it is about to add is written
- * down, and the record is removed when the apply returns (done or failed). One still there is an
- * apply qv-controld did not live to finish (kill -9 half-way): the restarted daemon takes the
- * additions its desired state does not want off the switch again, so the switch converges to
- * that state instead of keeping half of an apply nobody was told succeeded. */
+ * down; the record is removed when the apply fails, or by the next reconcile once the apply's
+ * desired state is saved. One found by a reconcile is an apply qv-controld may not have lived to
+ * finish (kill -9 half-way, or before the desired state was saved): the additions its desired
+ * state does not want are taken off the switch again (none, after an apply that was saved), so
+ * the switch converges to that state instead of keeping half of an apply nobody was told
+ * succeeded. */
 #define APPLY_JOURNAL "applying.json"
 
 static void journal_path(const struct qv_controld *c, char *out, size_t len)

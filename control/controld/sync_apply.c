@@ -29,7 +29,13 @@ int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want
 	(void)want;
 	qv_sync_journal_write(c, plan);
 	rc = sync_apply_steps(c, plan, NULL, NULL, err, errlen);
-	qv_sync_journal_clear(c);
+	/* Done: the journal stays until the next reconcile, which runs after the caller saved the
+	 * desired state this apply belongs to and then takes nothing off. Cleared here, a kill -9
+	 * between this return and that save left the apply's additions on the switch for good (a
+	 * restarted daemon restored the old state around them: chaos.sh phase 2 "switch exactly
+	 * as that state: no"). A failed apply was reported as such: its journal goes now. */
+	if (rc != 0)
+		qv_sync_journal_clear(c);
 	return rc;
 }
 
