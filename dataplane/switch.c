@@ -259,11 +259,27 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 		return -1;
 	}
 	atomic_store(&qv_sw.ports[idx], p);
+	if (qv_sw.publish_deferred) { /* a batch: not polled, its rules inert, until its end */
+		qv_sw.publish_due = true;
+		return 0;
+	}
 	if (publish_poll_lists() != 0 || qv_switch_publish_table(err, errlen) != 0) {
 		/* The port works; only rules naming it could not be re-attached. */
 		return 0;
 	}
 	return 0;
+}
+
+int qv_switch_ports_publish(char *err, size_t errlen)
+{
+	bool due = qv_sw.publish_due;
+
+	qv_sw.publish_deferred = qv_sw.publish_due = false;
+	err[0] = 0;
+	if (!due)
+		return 0;
+	publish_poll_lists(); /* fails only out of memory: the old lists stay, as in port.add */
+	return qv_switch_publish_table(err, errlen);
 }
 
 int qv_switch_port_del(const char *name, char *err, size_t errlen)

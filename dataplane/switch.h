@@ -64,6 +64,11 @@ struct qv_switch {
 
 	unsigned l2_aging_s;
 
+	/* port.add_batch (rpc_batch.c): while publish_deferred is set, a port added is stored
+	 * but polled and given its rules only by qv_switch_ports_publish (publish_due), so a
+	 * batch of ports costs one poll-list and one table publication, not one per port. */
+	bool publish_deferred, publish_due;
+
 	/* Debugging (--check-rxq-owner): rxq_owner[port][queue] is the index + 1 of the PMD
 	 * whose current iteration polls that rx queue, 0 for none; a PMD that finds another's
 	 * mark counts it in its rxq_conflicts. */
@@ -93,6 +98,10 @@ struct qv_port_params {
 };
 int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen);
 int qv_switch_port_del(const char *name, char *err, size_t errlen);
+/* Ends a batch (qv_sw.publish_deferred): publishes the poll lists and the table once if a
+ * port was added meanwhile. 0, or -1 with err when the table could not be rebuilt (the ports
+ * work; rules naming them stay inert, as after a port.add whose publication failed). */
+int qv_switch_ports_publish(char *err, size_t errlen);
 struct qv_port *qv_switch_port_by_name(const char *name);
 /* The name of the port in slot idx, or NULL. */
 const char *qv_switch_port_name(uint16_t idx);

@@ -14,7 +14,13 @@
 # exit (systemd's Restart=always without delay).
 #   1. kill -9 qv-switchd, --kills times (default 5): per port (lan0, lan1) the time from the kill
 #      to the first packet forwarded again and the packets lost (sequence numbers); whether a
-#      VNF restarted (stand-in PID, QEMU PID: none may).
+#      VNF restarted (stand-in PID, QEMU PID: none may). Per kill, and as medians, where the
+#      time went, from the logs' timestamps (ms): restart (the supervisor), exec (loader, DPDK
+#      constructors), plugins (DPDK's driver plugins, bus scan), eal (rest of rte_eal_init:
+#      memory, and a 100 ms TSC calibration sleep on CPUs without CPUID leaf 0x15, such as
+#      AMD), init (the switch's own set-up), notice (qv-controld sees it back), restore (ports
+#      and rules on the switch), vhost (the clients reconnected), traffic (first packet); see
+#      scripts/bench/recovery.py. qv-controld's log says how its restore split ("restored in").
 #   2. kill -9 qv-controld in the middle of an apply (a file that replaces chain b's rules and
 #      adds a chain): does it converge on restart (the switch ends up exactly as the desired
 #      state it restored), how long it takes, and what each chain lost meanwhile.
@@ -244,7 +250,7 @@ done
 sleep "$GAP"
 peer_stop
 vnfs_after=$(vnf_identity)
-python3 "$HERE/bench/recovery.py" --kills "$OUT/kills.txt" lan0="$OUT/lan0.pcap" \
+python3 "$HERE/bench/recovery.py" --kills "$OUT/kills.txt" --logs "$OUT" lan0="$OUT/lan0.pcap" \
 	lan1="$OUT/lan1.pcap" >"$OUT/recovery.txt"
 restarted="none"
 [ "$vnfs_before" = "$vnfs_after" ] || restarted="YES: before [$vnfs_before] after [$vnfs_after]"

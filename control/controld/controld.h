@@ -44,6 +44,7 @@ struct qv_controld {
 	struct qv_desired desired; /* empty (all NULL) until the first apply */
 	bool switch_ok;            /* last reconcile reached the switch */
 	char last_error[512];      /* last reconcile problem, for state.show */
+	size_t ports_failing; /* ports the last reconcile could not add (named in last_error) */
 	struct qv_vm_opts vm;
 	struct qv_vm_conn *lv;  /* libvirt, connected on first use */
 	struct qv_topo *topo;   /* loaded on first use */
@@ -85,8 +86,12 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
  * added, rules deleted, ports deleted. 0, or -1 with err naming the step that failed. */
 int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want, json_t *plan,
                   char *err, size_t errlen);
-/* Brings the switch to the desired state (after either daemon restarted). */
+/* Brings the switch to the desired state (after either daemon restarted). A port the switch
+ * refuses does not stop it: the other chains are restored, and last_error names the port,
+ * its chains and the reason until a later reconcile succeeds. */
 void qv_reconcile(struct qv_controld *c);
+/* CLOCK_MONOTONIC in ms (the watch's retry deadlines, the time a restore took). */
+long long qv_cd_mono_ms(void);
 
 /* port_edit.c: the switch's port (a port.list entry) against the plan's. Edits port.set makes
  * live (mtu, default, a dpdk port's rxq/txq): its params {name, ...}, or NULL when none
@@ -110,6 +115,9 @@ void qv_watch_close(struct qv_switch_watch *w);
 
 /* views.c */
 json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen);
+/* "chain a, chain b" (or "no chain"): the chains whose path goes through plan port p. */
+void qv_view_port_chains(const struct qv_controld *c, const struct qv_switch_port *p, char *out,
+                         size_t len);
 
 /* state.c: files under the state directory */
 int qv_state_write(const char *dir, const char *file, const char *data, size_t len, char *err,

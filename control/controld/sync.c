@@ -6,28 +6,40 @@
 #include <unistd.h>
 
 #include "control/controld/controld.h"
+#include "control/controld/sync_internal.h"
 #include "control/rpc/rpc.h"
 
-static const char *str_of(const json_t *v)
+const char *qv_sync_str(const json_t *v)
 {
 	const char *s = json_string_value(v);
 
 	return s ? s : "";
 }
 
-static json_t *sw_call(const struct qv_controld *c, const char *method, json_t *params, char *err,
-                       size_t errlen)
+/* 0 with *result, 1 when the switch refused (its message in err, its code in *code), -1 when it
+ * could not be reached. */
+int qv_sync_try(const struct qv_controld *c, const char *method, json_t *params, json_t **result,
+                int *code, char *err, size_t errlen)
 {
-	json_t *result = NULL;
-	int code = 0;
 	char msg[512];
+	int rc;
 
-	if (qv_rpc_call(c->switch_sock, method, params, c->rpc_timeout_ms, &result, &code, msg,
-	                sizeof(msg)) != 0) {
-		snprintf(err, errlen, "qv-switchd %s: %s", method, msg);
-		return NULL;
-	}
-	return result;
+	*result = NULL;
+	*code = 0;
+	rc = qv_rpc_call(c->switch_sock, method, params, c->rpc_timeout_ms, result, code, msg,
+	                 sizeof(msg));
+	if (rc != 0)
+		snprintf(err, errlen, "qv-switchd %s: %.440s", method, msg);
+	return rc;
+}
+
+json_t *qv_sync_call(const struct qv_controld *c, const char *method, json_t *params, char *err,
+                     size_t errlen)
+{
+	json_t *result;
+	int code;
+
+	return qv_sync_try(c, method, params, &result, &code, err, errlen) == 0 ? result : NULL;
 }
 
 static json_t *port_params(const struct qv_switch_port *p)
@@ -58,10 +70,11 @@ static bool port_same(const json_t *have, const struct qv_switch_port *p)
 	if (!type || strcmp(type, p->vhost ? "vhost" : "dpdk") != 0)
 		return false;
 	if (p->vhost)
-		return p->path && strcmp(str_of(json_object_get(have, "path")), p->path) == 0 &&
+		return p->path &&
+		       strcmp(qv_sync_str(json_object_get(have, "path")), p->path) == 0 &&
 		       json_is_true(json_object_get(have, "client")) == p->client &&
 		       !qv_port_needs_readd(have, p);
-	return p->devargs && strcmp(str_of(json_object_get(have, "devargs")), p->devargs) == 0;
+	return p->devargs && strcmp(qv_sync_str(json_object_get(have, "devargs")), p->devargs) == 0;
 }
 
 /* port.police parameters for one direction of port name: the policer, or off. */
@@ -92,8 +105,8 @@ static json_t *police_params(const char *name, int dir, const struct qv_police *
  * A burst left to the switch's default matches whatever it chose. */
 static bool police_same(const json_t *have, const struct qv_police *want)
 {
-	const char *unit = str_of(json_object_get(have, "unit"));
-	const char *mode = str_of(json_object_get(have, "mode"));
+	const char *unit = qv_sync_str(json_object_get(have, "unit"));
+	const char *mode = qv_sync_str(json_object_get(have, "mode"));
 
 	if (!have || want->rate == 0)
 		return !have && want->rate == 0;
@@ -108,13 +121,13 @@ static bool police_same(const json_t *have, const struct qv_police *want)
 	                                 (json_int_t)want->peak_burst);
 }
 
-static const json_t *find_by(const json_t *arr, const char *key, const char *val)
+const json_t *qv_sync_find_by(const json_t *arr, const char *key, const char *val)
 {
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(arr, i,
-	                   v) if (strcmp(str_of(json_object_get(v, key)), val) == 0) return v;
+	                   v) if (strcmp(qv_sync_str(json_object_get(v, key)), val) == 0) return v;
 	return NULL;
 }
 
@@ -137,8 +150,8 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	json_t *edit;
 	size_t i;
 
-	ports = sw_call(c, "port.list", NULL, err, errlen);
-	flows = ports ? sw_call(c, "flow.list", NULL, err, errlen) : NULL;
+	ports = qv_sync_call(c, "port.list", NULL, err, errlen);
+	flows = ports ? qv_sync_call(c, "flow.list", NULL, err, errlen) : NULL;
 	if (!ports || !flows) {
 		json_decref(ports);
 		json_decref(padd), json_decref(pdel), json_decref(prep), json_decref(radd),
@@ -149,7 +162,7 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	have_flows = json_object_get(flows, "flows");
 	for (i = 0; want && i < want->n_ports; i++) {
 		const struct qv_switch_port *p = &want->ports[i];
-		const json_t *have = find_by(have_ports, "name", p->name);
+		const json_t *have = qv_sync_find_by(have_ports, "name", p->name);
 
 		if (!have)
 			json_array_append_new(padd, port_params(p));
@@ -171,10 +184,10 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 	}
 	for (i = 0; old && i < old->n_ports; i++)
 		if ((!want || qv_switch_plan_port(want, old->ports[i].name) < 0) &&
-		    find_by(have_ports, "name", old->ports[i].name))
+		    qv_sync_find_by(have_ports, "name", old->ports[i].name))
 			json_array_append_new(pdel, json_string(old->ports[i].name));
 	for (i = 0; want && i < want->n_rules; i++)
-		if (!find_by(have_flows, "text", want->rules[i].text))
+		if (!qv_sync_find_by(have_flows, "text", want->rules[i].text))
 			json_array_append_new(radd, json_string(want->rules[i].text));
 	/* only rules we put there: the operator's own rules stay */
 	json_array_foreach(have_flows, i, f)
@@ -195,21 +208,20 @@ json_t *qv_sync_plan(const struct qv_controld *c, const struct qv_switch_plan *o
 }
 
 /* The apply journal: before an apply changes the switch, what it is about to add is written
- * down, and the record is removed when the apply returns (done or failed). One still there is an
- * apply qv-controld did not live to finish (kill -9 half-way): the restarted daemon takes the
- * additions its desired state does not want off the switch again, so the switch converges to
- * that state instead of keeping half of an apply nobody was told succeeded. */
+ * down; the record is removed when the apply fails, or by the next reconcile once the apply's
+ * desired state is saved. One found by a reconcile is an apply qv-controld may not have lived to
+ * finish (kill -9 half-way, or before the desired state was saved): the additions its desired
+ * state does not want are taken off the switch again (none, after an apply that was saved), so
+ * the switch converges to that state instead of keeping half of an apply nobody was told
+ * succeeded. */
 #define APPLY_JOURNAL "applying.json"
-
-static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_plan *want,
-                            json_t *plan, char *err, size_t errlen);
 
 static void journal_path(const struct qv_controld *c, char *out, size_t len)
 {
 	snprintf(out, len, "%s/%s", c->state_dir, APPLY_JOURNAL);
 }
 
-static void journal_write(const struct qv_controld *c, json_t *plan)
+void qv_sync_journal_write(const struct qv_controld *c, json_t *plan)
 {
 	json_t *ports = json_array(), *rules = json_array(), *j, *v;
 	char err[512], *text;
@@ -230,7 +242,7 @@ static void journal_write(const struct qv_controld *c, json_t *plan)
 	json_decref(j);
 }
 
-static void journal_clear(const struct qv_controld *c)
+void qv_sync_journal_clear(const struct qv_controld *c)
 {
 	char path[4096];
 
@@ -240,7 +252,7 @@ static void journal_clear(const struct qv_controld *c)
 
 /* 0: no journal, or its unwanted additions are gone from the switch (journal removed);
  * -1 with err: the switch could not be asked or changed (journal kept, tried again later). */
-static int undo_interrupted_apply(struct qv_controld *c, char *err, size_t errlen)
+int qv_sync_undo_interrupted(struct qv_controld *c, char *err, size_t errlen)
 {
 	const struct qv_switch_plan *want = c->desired.plan;
 	json_t *j, *flows, *ports, *v, *f, *r;
@@ -254,23 +266,23 @@ static int undo_interrupted_apply(struct qv_controld *c, char *err, size_t errle
 		return 0;
 	j = json_loadb(text, len, 0, NULL);
 	free(text);
-	flows = j ? sw_call(c, "flow.list", NULL, err, errlen) : NULL;
-	ports = flows ? sw_call(c, "port.list", NULL, err, errlen) : NULL;
+	flows = j ? qv_sync_call(c, "flow.list", NULL, err, errlen) : NULL;
+	ports = flows ? qv_sync_call(c, "port.list", NULL, err, errlen) : NULL;
 	if (j && !ports) {
 		json_decref(j), json_decref(flows);
 		return -1;
 	}
 	json_array_foreach(json_object_get(flows, "flows"), i, f)
 	{
-		const char *t = str_of(json_object_get(f, "text"));
+		const char *t = qv_sync_str(json_object_get(f, "text"));
 
 		json_array_foreach(json_object_get(j, "rules"), k, v)
 		{
-			if (strcmp(str_of(v), t) != 0 || plan_has_rule(want, t))
+			if (strcmp(qv_sync_str(v), t) != 0 || plan_has_rule(want, t))
 				continue;
-			r = sw_call(c, "flow.del",
-			            json_pack("{s:O}", "id", json_object_get(f, "id")), err,
-			            errlen);
+			r = qv_sync_call(c, "flow.del",
+			                 json_pack("{s:O}", "id", json_object_get(f, "id")), err,
+			                 errlen);
 			if (!r)
 				goto fail;
 			json_decref(r);
@@ -280,10 +292,10 @@ static int undo_interrupted_apply(struct qv_controld *c, char *err, size_t errle
 	}
 	json_array_foreach(json_object_get(j, "ports"), k, v)
 	{
-		if ((want && qv_switch_plan_port(want, str_of(v)) >= 0) ||
-		    !find_by(json_object_get(ports, "ports"), "name", str_of(v)))
+		if ((want && qv_switch_plan_port(want, qv_sync_str(v)) >= 0) ||
+		    !qv_sync_find_by(json_object_get(ports, "ports"), "name", qv_sync_str(v)))
 			continue;
-		r = sw_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);
+		r = qv_sync_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);
 		if (!r)
 			goto fail;
 		json_decref(r);
@@ -297,154 +309,11 @@ static int undo_interrupted_apply(struct qv_controld *c, char *err, size_t errle
 		fflush(stdout);
 	}
 	json_decref(j), json_decref(flows), json_decref(ports);
-	journal_clear(c);
+	qv_sync_journal_clear(c);
 	return 0;
 fail:
 	json_decref(j), json_decref(flows), json_decref(ports);
 	return -1;
-}
-
-int qv_sync_apply(const struct qv_controld *c, const struct qv_switch_plan *want, json_t *plan,
-                  char *err, size_t errlen)
-{
-	int rc;
-
-	journal_write(c, plan);
-	rc = sync_apply_steps(c, want, plan, err, errlen);
-	journal_clear(c);
-	return rc;
-}
-
-static int sync_apply_steps(const struct qv_controld *c, const struct qv_switch_plan *want,
-                            json_t *plan, char *err, size_t errlen)
-{
-	size_t i;
-	json_t *v, *r;
-
-	(void)want;
-	/* 1. ports whose definition changed: their chains change anyway */
-	json_array_foreach(json_object_get(plan, "ports_replace"), i, v)
-	{
-		r = sw_call(c, "port.del", json_pack("{s:O}", "name", json_object_get(v, "name")),
-		            err, errlen);
-		json_decref(r);
-		if (!r)
-			return -1;
-		r = sw_call(c, "port.add", json_incref(v), err, errlen);
-		json_decref(r);
-		if (!r)
-			return -1;
-	}
-	/* 1b. live edits (MTU, default, queues) of ports otherwise the same: their traffic pauses,
-	 * others' not */
-	json_array_foreach(json_object_get(plan, "ports_set"), i, v)
-	{
-		r = sw_call(c, "port.set", json_incref(v), err, errlen);
-		json_decref(r);
-		if (!r)
-			return -1;
-	}
-	/* 2. new ports: new paths exist before anything points away from old ones */
-	json_array_foreach(json_object_get(plan, "ports_add"), i, v)
-	{
-		r = sw_call(c, "port.add", json_incref(v), err, errlen);
-		json_decref(r);
-		if (!r)
-			return -1;
-	}
-	json_array_foreach(json_object_get(plan, "police"), i, v)
-	{
-		r = sw_call(c, "port.police", json_incref(v), err, errlen);
-		json_decref(r);
-		if (!r)
-			return -1;
-	}
-	/* 3. new rules and 4. rules no longer wanted: one transaction (flow.apply), checked as a
-	 * whole and published once, so the switch never holds half of the plan's rules; staged
-	 * over several requests ("commit": false) when it is larger than one may be */
-	json_t *add = json_object_get(plan, "rules_add"),
-	       *dels = json_object_get(plan, "rules_del");
-	size_t n_add = json_array_size(add), n_del = json_array_size(dels), a = 0, d = 0;
-	json_int_t txn = 0;
-
-	while (n_add + n_del > 0) { /* until the request that commits */
-		json_t *params = json_object(), *chunk = json_array(), *ids = json_array();
-		size_t bytes = 0;
-
-		for (; a < n_add && bytes < QV_RPC_MAX_REQUEST / 2; a++) {
-			bytes += strlen(str_of(json_array_get(add, a))) + 8;
-			json_array_append(chunk, json_array_get(add, a));
-		}
-		for (; d < n_del && bytes < QV_RPC_MAX_REQUEST / 2; d++, bytes += 12)
-			json_array_append(ids, json_object_get(json_array_get(dels, d), "id"));
-		json_object_set_new(params, "add", chunk);
-		json_object_set_new(params, "del", ids);
-		json_object_set_new(params, "commit", json_boolean(a == n_add && d == n_del));
-		if (txn)
-			json_object_set_new(params, "txn", json_integer(txn));
-		r = sw_call(c, "flow.apply", params, err, errlen);
-		if (!r)
-			return -1;
-		txn = json_integer_value(json_object_get(r, "txn"));
-		json_decref(r);
-		if (a == n_add && d == n_del)
-			break;
-	}
-	/* 5. ports no longer used */
-	json_array_foreach(json_object_get(plan, "ports_del"), i, v)
-	{
-		r = sw_call(c, "port.del", json_pack("{s:O}", "name", v), err, errlen);
-		json_decref(r);
-		if (!r)
-			return -1;
-	}
-	return 0;
-}
-
-void qv_reconcile(struct qv_controld *c)
-{
-	json_t *plan;
-	char err[512];
-
-	if (undo_interrupted_apply(c, err, sizeof(err)) != 0) {
-		if (c->switch_ok)
-			fprintf(stderr, "qv-controld: %s (will retry)\n", err);
-		c->switch_ok = false;
-		snprintf(c->last_error, sizeof(c->last_error), "%s", err);
-		return;
-	}
-	if (!c->desired.plan)
-		return;
-	plan = qv_sync_plan(c, c->desired.plan, c->desired.plan, err, sizeof(err));
-	if (!plan) {
-		if (c->switch_ok)
-			fprintf(stderr, "qv-controld: %s (will retry)\n", err);
-		c->switch_ok = false;
-		snprintf(c->last_error, sizeof(c->last_error), "%s", err);
-		return;
-	}
-	if (json_array_size(json_object_get(plan, "ports_add")) ||
-	    json_array_size(json_object_get(plan, "rules_add")) ||
-	    json_array_size(json_object_get(plan, "police")) ||
-	    json_array_size(json_object_get(plan, "ports_replace")) ||
-	    json_array_size(json_object_get(plan, "ports_set"))) {
-		printf(
-		    "qv-controld: switch differs from the desired state: %zu port(s), %zu rule(s) "
-		    "to restore\n",
-		    json_array_size(json_object_get(plan, "ports_add")),
-		    json_array_size(json_object_get(plan, "rules_add")));
-		fflush(stdout);
-		if (qv_sync_apply(c, c->desired.plan, plan, err, sizeof(err)) != 0) {
-			fprintf(stderr, "qv-controld: reconcile: %s\n", err);
-			snprintf(c->last_error, sizeof(c->last_error), "%s", err);
-			json_decref(plan);
-			return;
-		}
-	}
-	c->switch_ok = true;
-	c->last_error[0] = 0;
-	json_decref(plan);
-	qv_vms_report(c, qv_vms_sync(c, false));
 }
 
 void qv_vms_report(struct qv_controld *c, json_t *res)

@@ -159,3 +159,27 @@ json_t *qv_view_chains(const struct qv_controld *c, char *err, size_t errlen)
 	json_decref(groups);
 	return json_pack("{s:o, s:s}", "chains", chains, "file", c->desired.name);
 }
+
+/* For `qvctl show controld`: "chain a, chain b" of the chains whose path goes through switch
+ * port p of the plan (its own port, or an interface of a VNF on a hop), or "no chain". */
+void qv_view_port_chains(const struct qv_controld *c, const struct qv_switch_port *p, char *out,
+                         size_t len)
+{
+	const struct qv_model *m = c->desired.model;
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t k = 0; m && k < m->n_chains; k++) {
+		const struct qv_model_chain *ch = &m->chains[k];
+		bool uses = strcmp(ch->from, p->name) == 0 || strcmp(ch->to, p->name) == 0;
+
+		for (size_t j = 0; !uses && p->vnf && j < ch->n_hops; j++)
+			for (size_t mi = 0; mi < ch->hops[j].n_members; mi++)
+				uses = uses || strcmp(ch->hops[j].members[mi].name, p->vnf) == 0;
+		if (uses)
+			snprintf(out + strlen(out), len - strlen(out), "%schain %s",
+			         n++ ? ", " : "", ch->name);
+	}
+	if (n == 0)
+		snprintf(out, len, "no chain");
+}

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "control/controld/controld.h"
@@ -13,14 +12,6 @@
 /* How often connect() is tried while the switch is away: a restarted switch opens its socket
  * a few hundred ms after it starts, and its ports should be back well under a second later. */
 #define WATCH_RETRY_MS 10
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void qv_watch_init(struct qv_switch_watch *w, const char *sock)
 {
@@ -78,10 +69,10 @@ enum qv_watch_event qv_watch_poll(struct qv_switch_watch *w)
 		w->fd = watch_connect(w->sock);
 		if (w->fd >= 0)
 			return QV_WATCH_NONE;
-		w->next_try_ms = mono_ms() + WATCH_RETRY_MS;
+		w->next_try_ms = qv_cd_mono_ms() + WATCH_RETRY_MS;
 		return QV_WATCH_GONE;
 	}
-	now = mono_ms();
+	now = qv_cd_mono_ms();
 	if (now < w->next_try_ms)
 		return QV_WATCH_NONE;
 	w->fd = watch_connect(w->sock);
