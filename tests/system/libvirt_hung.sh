@@ -13,6 +13,7 @@ LV_PID=
 # libvirtd is host-wide: whatever happens, it runs again before the VMs are removed
 lv_cont_cleanup() {
 	local rc=$?
+	set +e
 	[ -z "$LV_PID" ] || kill -CONT "$LV_PID" 2>/dev/null
 	(exit $rc)
 	controld_vms_cleanup
