@@ -28,7 +28,7 @@ stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
 cd_waits_on_libvirtd() {
 	local mine
 	mine=$(ss -xpn | awk -v p="pid=$CONTROLD_PID," 'index($0, p) {print $6}' | sort -u)
-	[ -n "$mine" ] && ss -xpn | awk -v p="pid=$LV_PID," -v mine=" $(echo $mine) " \
+	[ -n "$mine" ] && ss -xpn | awk -v p="pid=$LV_PID," -v mine=" $(echo "$mine" | tr '\n' ' ')" \
 		'index($0, p) && $3 > 0 && index(mine, " " $8 " ") {found = 1} END {exit !found}'
 }
 vm_listed() { [ "$(vm_field "$FW" state 2>/dev/null)" = running ]; }
