@@ -15,6 +15,11 @@ struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen)
 {
 	struct qv_vm_err e;
 
+	/* closed by keepalive (a hung libvirtd) or by libvirtd going away: a new one */
+	if (c->lv && !qv_vm_alive(c->lv)) {
+		qv_vm_disconnect(c->lv);
+		c->lv = NULL;
+	}
 	if (!c->lv && !(c->lv = qv_vm_connect(c->vm.uri, &e)))
 		snprintf(err, errlen, "%s", e.msg);
 	return c->lv;

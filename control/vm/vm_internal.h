@@ -20,6 +20,10 @@ enum qv_vm_state qv_vm_dom_state(virDomainPtr d);
 bool qv_vm_dom_start(virDomainPtr d, const char *name, struct qv_vm_err *err);
 bool qv_vm_dom_destroy(virDomainPtr d, const char *name, struct qv_vm_err *err);
 uint64_t qv_vm_now_ms(void);
+/* virConnectOpen that gives up after timeout_ms (a stopped libvirtd accepts the socket and
+ * never answers), with libvirt's event loop running in a thread from the first call on. NULL
+ * with msg on failure; while an abandoned open is still pending, fails at once. */
+virConnectPtr qv_vm_open_timed(const char *uri, unsigned timeout_ms, char *msg, size_t len);
 void qv_vm_nap(void); /* 100 ms, between two polls of a condition */
 
 /* In libvirt's own XML (single-quoted attributes): the first element starting with elem at or

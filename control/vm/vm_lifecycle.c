@@ -66,6 +66,7 @@ const char *qv_vm_state_name(enum qv_vm_state s)
 struct qv_vm_conn *qv_vm_connect(const char *uri, struct qv_vm_err *err)
 {
 	struct qv_vm_conn *c = calloc(1, sizeof(*c));
+	char msg[256];
 
 	if (c == NULL) {
 		qv_vm_fail(err, "libvirt connection: out of memory");
@@ -73,17 +74,26 @@ struct qv_vm_conn *qv_vm_connect(const char *uri, struct qv_vm_err *err)
 	}
 	snprintf(c->uri, sizeof(c->uri), "%s", uri ? uri : QV_VM_DEFAULT_URI);
 	virSetErrorFunc(NULL, quiet_errors);
-	c->lv = virConnectOpen(c->uri);
+	c->lv = qv_vm_open_timed(c->uri, QV_VM_OPEN_TIMEOUT_MS, msg, sizeof(msg));
 	if (c->lv == NULL) {
 		qv_vm_fail(err,
 		           "cannot connect to libvirt at %s: %s; is libvirtd running "
 		           "(scripts/setup-libvirt.sh)?",
-		           c->uri, qv_vm_lv_msg());
+		           c->uri, msg);
 		free(c);
 		return NULL;
 	}
 	virConnSetErrorFunc(c->lv, NULL, quiet_errors);
+	/* a libvirtd that stops answering (hung, SIGSTOPped) closes the connection after a few
+	 * unanswered pings: a call waiting on it fails then instead of never returning. Drivers
+	 * without a remote side (test:///) have no keepalive and cannot hang: -1 is fine there. */
+	virConnectSetKeepAlive(c->lv, QV_VM_KEEPALIVE_S, QV_VM_KEEPALIVE_COUNT);
 	return c;
+}
+
+bool qv_vm_alive(struct qv_vm_conn *c)
+{
+	return c != NULL && virConnectIsAlive(c->lv) == 1;
 }
 
 void qv_vm_disconnect(struct qv_vm_conn *c)

@@ -25,8 +25,17 @@ enum qv_vm_state {
 
 const char *qv_vm_state_name(enum qv_vm_state s);
 
+/* A libvirtd that stops answering: the open gives up after QV_VM_OPEN_TIMEOUT_MS, and an open
+ * connection is closed after QV_VM_KEEPALIVE_COUNT pings QV_VM_KEEPALIVE_S apart go unanswered
+ * (a call in flight then fails, and every later one at once, until qv_vm_alive is false). */
+#define QV_VM_OPEN_TIMEOUT_MS 5000
+#define QV_VM_KEEPALIVE_S 2
+#define QV_VM_KEEPALIVE_COUNT 3
+
 /* uri NULL: QV_VM_DEFAULT_URI. NULL with err when libvirtd does not answer. */
 struct qv_vm_conn *qv_vm_connect(const char *uri, struct qv_vm_err *err);
+/* False once libvirt closed the connection (keepalive, libvirtd gone): connect again. */
+bool qv_vm_alive(struct qv_vm_conn *c);
 void qv_vm_disconnect(struct qv_vm_conn *c);
 
 /* Defines (or redefines: a running domain gets the new config at its next start). */
