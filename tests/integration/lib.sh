@@ -136,11 +136,13 @@ qjson() { qvctl --json "$@"; }
 # port_field PORT FIELD -> value from `qvctl --json show ports`
 port_field() { qjson show ports | jq -r --arg n "$1" ".ports[] | select(.name == \$n) | .$2"; }
 
-switch_start() { # switch_start [qv-switchd options...]; pcap and capture files live in $CTL_DIR
+switch_start() { # switch_start [qv-switchd options...]; pcap and capture files live in $CTL_DIR,
+    # vhost-user sockets in $T (where QEMU, as libvirt-qemu, makes the system tests' VM sockets)
     # (a directory only root may write: the switch refuses a group-writable capture directory,
     # and the system tests' $T is group-writable for QEMU's sockets)
     taskset -c "$CTL_CPU" "$SWITCHD_BIN" --socket "$CTL_DIR/sw.sock" --pmd-cores "$PMD_CPU" \
-        --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 --capture-dir "$CTL_DIR" "$@" \
+        --main-core "$CTL_CPU" --file-prefix "qvt$$" --mbufs 8192 --capture-dir "$CTL_DIR" \
+        --vhost-dir "${VHOST_DIR:-$T}" "$@" \
         >"$T/switch.log" 2>&1 &
     SWITCH_PID=$!
     PIDS+=("$SWITCH_PID")

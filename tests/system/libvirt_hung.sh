@@ -48,7 +48,7 @@ chains:
 Y
 
 libvirt_up
-switch_start --vhost-dir "$T" # the VMs' sockets: QEMU (libvirt-qemu) makes them in $T
+switch_start # (vhost sockets in $T, where QEMU (libvirt-qemu) makes the VMs' sockets)
 cd_start
 out=$(qvc apply "$T/svc.yaml") || fail "apply: $out"
 check_contains "apply started $FW" "VM $FW" "$out"
@@ -68,7 +68,7 @@ pass "qv-controld sent libvirtd a request it cannot answer"
 kill -KILL "$SWITCH_PID"
 gone() { ! alive "$1"; }
 wait_until "the killed switch gone" 20 gone "$SWITCH_PID"
-switch_start --vhost-dir "$T" # the VMs' sockets: QEMU (libvirt-qemu) makes them in $T
+switch_start # (vhost sockets in $T, where QEMU (libvirt-qemu) makes the VMs' sockets)
 wait_until "qv-controld restored the switch's ports with libvirtd stopped" 90 \
 	eval '[ "$(port_names)" = "$ports_before" ]'
 wait_until "qv-controld restored the switch's rules with libvirtd stopped" 30 \
