@@ -45,6 +45,7 @@ cat >"$D/switchd.yaml" <<Y
 pmd-cores: [1]
 main-core: 0
 socket: $D/ctl/sw.sock
+vhost-dir: $D
 mbufs: 8192
 file-prefix: qvdemo$$
 log-level: info
