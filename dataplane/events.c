@@ -33,8 +33,8 @@ static const char *up_reason(const struct qv_port *p)
 
 static void port_events(void)
 {
-	for (unsigned i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (unsigned i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 		struct seen_port *s = &seen[i];
 		bool up, admin;
 

@@ -60,6 +60,19 @@ static void add_nic_counters(struct qv_port *p, uint64_t *drops)
 	drops[QV_DROP_NIC_TX_ERROR] += n.oerrors;
 }
 
+/* What a port costs: the switch's state of it (a counters and tx-buffer row per PMD, its
+ * slot) and the heap its open took (the port object, rte_vhost's socket, a driver's rings);
+ * packet buffers come from the shared pool unless the port has its own (queues). */
+static json_t *port_memory(const struct qv_port *p)
+{
+	const struct qv_port_state *st = qv_switch_port_state(p->index);
+	size_t state = st ? st->bytes + sizeof(struct qv_port_slot) : 0;
+	size_t opened = st ? st->open_bytes : 0;
+
+	return json_pack("{s:I, s:I, s:I}", "switch_bytes", (json_int_t)state, "open_bytes",
+	                 (json_int_t)opened, "total_bytes", (json_int_t)(state + opened));
+}
+
 static json_t *port_json(struct qv_port *p)
 {
 	struct qv_port_field f[QV_PORT_MAX_FIELDS];
@@ -86,6 +99,7 @@ static json_t *port_json(struct qv_port *p)
 	json_decref(rest);
 	json_object_set_new(o, "mtu", json_integer(atomic_load(&p->mtu)));
 	json_object_set_new(o, "link_changed", link_time(atomic_load(&p->link_changed_ns)));
+	json_object_set_new(o, "memory", port_memory(p));
 	add_nic_counters(p, c.drops);
 	json_object_set_new(o, "drops", drops_object(c.drops));
 	for (const struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
@@ -110,8 +124,8 @@ json_t *qv_view_ports(void)
 {
 	json_t *a = json_array();
 
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 
 		if (p)
 			json_array_append_new(a, port_json(p));
@@ -201,8 +215,8 @@ json_t *qv_view_drops(void)
 	uint64_t d[QV_DROP_MAX];
 
 	qv_stats_drops(d);
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 
 		if (p)
 			add_nic_counters(p, d);
