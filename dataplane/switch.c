@@ -367,7 +367,7 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 	ports()->slot[idx].state = st;
 	atomic_store_explicit(&ports()->slot[idx].port, p, memory_order_release);
 	qv_sw.n_ports++;
-	if (publish_poll_lists() != 0 || qv_switch_publish_table(err, errlen) != 0) {
+	if (publish_poll_lists() != 0 || qv_switch_flows_port_changed(p->name, err, errlen) != 0) {
 		/* The port works; only rules naming it could not be re-attached. */
 		return 0;
 	}
@@ -389,7 +389,7 @@ int qv_switch_port_del(const char *name, char *err, size_t errlen)
 	 * poll list; once every PMD has passed a quiescent point nothing can touch it. */
 	QV_DP_PUBLISH(&ports()->slot[p->index].port, NULL, NULL, NULL);
 	publish_poll_lists();
-	qv_switch_publish_table(err, errlen); /* rules on it go inert */
+	qv_switch_flows_port_changed(p->name, err, errlen); /* rules on it go inert */
 	qv_l2_flush_port(p->index);
 	/* grace periods have passed since the slot was emptied: no PMD holds the state */
 	rte_free(ports()->slot[p->index].state);

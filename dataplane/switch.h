@@ -142,6 +142,10 @@ uint32_t qv_switch_flow_flush(void);
 /* Rebuilds and publishes the flow table from qv_sw.flows after a port change (rules re-resolve
  * their port names); frees the old one after a grace period. */
 int qv_switch_publish_table(char *err, size_t errlen);
+/* After port `name` was added or removed: the rules naming it re-resolve through the delta
+ * (no rte_acl build on this thread; the background build folds them in later), or, when they
+ * are more than a delta takes, through a tuple space part. */
+int qv_switch_flows_port_changed(const char *name, char *err, size_t errlen);
 /* Memory, sizes and build times of both parts (flow.summary). */
 json_t *qv_switch_flow_summary(void);
 /* Control loop: folds a finished background build in, starts the next. */
