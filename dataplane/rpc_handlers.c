@@ -188,26 +188,37 @@ json_t *qv_view_pmds(void)
 }
 
 /* Formats with the port names the rule was written with, so a rule whose port is missing
- * still reads as the operator wrote it. */
-json_t *qv_view_flows(void)
+ * still reads as the operator wrote it. Rules in force offset.. (id order), at most limit. */
+json_t *qv_view_flows_page(uint32_t offset, uint32_t limit)
 {
 	json_t *a = json_array();
+	uint32_t k = 0; /* live rules passed */
 
-	for (uint32_t f = 0; f < qv_sw.n_flows; f++) {
+	for (uint32_t f = 0; f < qv_sw.n_flows && json_array_size(a) < limit; f++) {
 		const struct qv_flow_entry *e = &qv_sw.flows[f];
 		char match[1024], acts[512], text[1600];
+		bool inert;
 
-		if (e->dead)
+		if (e->dead || k++ < offset)
 			continue;
+		/* resolved at this port epoch: its flag says (no name lookup per rule) */
+		inert = e->in_name[0] &&
+		        (e->epoch == qv_sw.port_epoch ? !e->active
+		                                      : !qv_switch_port_by_name(e->in_name));
 		qv_switch_flow_format(f, match, sizeof(match), acts, sizeof(acts), text,
 		                      sizeof(text));
-		json_array_append_new(
-		    a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id", e->rule.id,
-		                 "priority", e->rule.priority, "match", match, "actions", acts,
-		                 "text", text, "hits", (json_int_t)qv_switch_flow_hits(f), "inert",
-		                 e->in_name[0] && !qv_switch_port_by_name(e->in_name)));
+		json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id",
+		                                   e->rule.id, "priority", e->rule.priority,
+		                                   "match", match, "actions", acts, "text", text,
+		                                   "hits", (json_int_t)qv_switch_flow_hits(f),
+		                                   "inert", inert));
 	}
 	return a;
+}
+
+json_t *qv_view_flows(void)
+{
+	return qv_view_flows_page(0, UINT32_MAX);
 }
 
 json_t *qv_view_drops(void)
@@ -361,7 +372,30 @@ static json_t *m_flow_summary(json_t *params, struct qv_rpc_error *err, void *ct
 	return qv_switch_flow_summary();
 }
 
-VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
+/* flow.list [offset] [limit]: rules in force in id order, a page of them when limit is given
+ * (100,000 rules are 15-40 MB of JSON in one answer, near or past what a client takes:
+ * qv_rpc_call reads at most 64 MiB, the protocol notes say 16); "total" counts them all,
+ * "next_offset" is where the next page starts (null after the last). */
+static json_t *m_flow_list(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"offset", "limit", NULL};
+	long long offset = 0, limit = UINT32_MAX;
+	json_t *flows;
+	size_t n;
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    qv_rpc_param_int(params, "offset", 0, UINT32_MAX, &offset, err) < 0 ||
+	    qv_rpc_param_int(params, "limit", 1, QV_FLOW_LIST_MAX, &limit, err) < 0)
+		return NULL;
+	flows = qv_view_flows_page((uint32_t)offset, (uint32_t)limit);
+	n = json_array_size(flows);
+	return json_pack("{s:o, s:I, s:I, s:o}", "flows", flows, "offset", (json_int_t)offset,
+	                 "total", (json_int_t)qv_sw.n_live, "next_offset",
+	                 (uint64_t)offset + n < qv_sw.n_live
+	                     ? json_integer((json_int_t)((uint64_t)offset + n))
+	                     : json_null());
+}
 /* pmd.show: the PMDs and the packet-buffer pools they move (shared, and ports' own). */
 static json_t *m_pmd_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
