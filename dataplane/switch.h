@@ -40,18 +40,20 @@ struct qv_switch {
 	pthread_mutex_t lock;
 
 	struct rte_rcu_qsbr *qsbr;
-	/* The port table (pmd.h): grows by doubling when every slot is taken. */
-	_Atomic(struct qv_port_table *) ports;
 	uint16_t next_index; /* slots are reused last (a freed slot's index is not at once) */
 	uint16_t n_ports;
 
 	struct qv_pmd *pmds[QV_MAX_PMDS];
 	uint16_t n_pmds;
 
+	/* What a PMD loads every burst, on a line of their own (not the lock's, which the
+	 * control thread takes on every request): the port table (pmd.h; it grows by doubling
+	 * when every slot is taken) and the flow table. */
+	_Atomic(struct qv_port_table *) ports __rte_cache_aligned;
 	_Atomic(struct qv_flow_table *) table;
-	struct qv_flow_entry *flows; /* sorted by id; deleted ones stay as tombstones a while */
-	uint32_t n_flows, cap_flows; /* n_flows counts the tombstones */
-	uint32_t n_live;             /* rules in force */
+	struct qv_flow_entry *flows __rte_cache_aligned; /* by id; deleted: tombstones a while */
+	uint32_t n_flows, cap_flows;                     /* n_flows counts the tombstones */
+	uint32_t n_live;                                 /* rules in force */
 	uint32_t next_flow_id;
 	uint32_t table_gen;
 	uint32_t port_epoch;  /* bumped by every port change: rules re-resolve their ports */
