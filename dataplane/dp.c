@@ -154,7 +154,7 @@ struct qv_port *qv_dp_port_by_name(const char *name)
 
 struct qv_port *qv_dp_port_at(uint16_t idx)
 {
-	return idx < QV_MAX_PORTS ? atomic_load(&qv_sw.ports[idx]) : NULL;
+	return qv_switch_port_at(idx);
 }
 
 const char *qv_dp_port_name(uint16_t idx)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_config.h>
+
 #include "control/rpc/rpc.h"
 #include "qv/port.h"
 
@@ -25,7 +27,7 @@ typedef void qv_dp_free_fn(void *old, void *ctx);
 /* Publishes next[i] into *slots[i] for every i, then waits for ONE grace period, then calls
  * free_old(old value, ctx) on every non-NULL old value (free_old may be NULL: the caller only
  * wanted the grace period, e.g. before closing a device it unpublished). */
-#define QV_DP_PUBLISH_MAX 32 /* slots per call: one per PMD and then some */
+#define QV_DP_PUBLISH_MAX (RTE_MAX_LCORE + 1) /* slots per call: one per PMD and then some */
 void qv_dp_publish_n(unsigned n, void *_Atomic *const *slots, void *const *next,
                      qv_dp_free_fn *free_old, void *ctx);
 
@@ -48,7 +50,7 @@ void qv_dp_quiesce(void);
 
 /* ---- ports (slow path) ---- */
 struct qv_port *qv_dp_port_by_name(const char *name);
-/* The port in slot idx (< QV_MAX_PORTS), or NULL. */
+/* The port in slot idx (any value), or NULL. */
 struct qv_port *qv_dp_port_at(uint16_t idx);
 /* Its name, or NULL. */
 const char *qv_dp_port_name(uint16_t idx);

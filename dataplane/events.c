@@ -43,8 +43,8 @@ void qv_events_port_admin(const struct qv_port *p, bool up)
 
 static void port_events(void)
 {
-	for (unsigned i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (unsigned i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 		struct seen_port *s = &seen[i];
 
 		if (s->p && (s->p != p || !p || strcmp(s->name, p->name) != 0)) {

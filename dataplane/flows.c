@@ -49,6 +49,10 @@ static struct {
 	uint8_t *copied; /* copied[i]: base rule i is in copies[] */
 	uint32_t *copies;
 	uint32_t n_copies, cap_copies;
+	/* Rules of the base whose ports changed since it was built (ids, sorted): masked in it,
+	 * and in the delta as they resolve now (see qv_switch_flows_port_changed). */
+	uint32_t *reres;
+	uint32_t n_reres;
 	bool dirty; /* changes not in the base yet: the background build has work */
 
 	/* the background build */
@@ -63,6 +67,7 @@ static struct {
 	uint64_t builds, folds, discarded;
 	double last_build_s, last_snapshot_s, last_fold_s;
 	char last_error[400];
+	double last_port_change_s; /* the last port add/del's table update, grace included */
 
 	struct qv_flow_txn *txn;
 	uint32_t next_txn;
@@ -252,6 +257,7 @@ static int delta_reset(uint32_t n_base)
 	fs.n_words = words;
 	fs.n_deleted = 0;
 	fs.n_copies = 0;
+	fs.n_reres = 0; /* a new base: every rule resolved as of its snapshot */
 	return 0;
 }
 
@@ -280,16 +286,26 @@ static int base_delete(const struct qv_flow_base *b, uint32_t bi)
 	return qv_flow_base_shadowed(b, bi, fs.deleted, fs.copied, copies_push, NULL);
 }
 
-/* Publishes a table of the current base and the delta: the rules added since the base was
- * built (the tail of the id order) and the live copies. */
+/* Publishes a table of the current base and the delta: the base rules whose ports changed, as
+ * they resolve now, then the rules added since the base was built (the tail of the id order:
+ * the delta's added rules stay in id order), and the live copies. */
 static int publish_delta(struct qv_flow_base *b, char *err, size_t errlen)
 {
 	uint32_t start = lower_bound(b->upto_id + 1), n_added = 0, n_copies = 0;
-	struct qv_rule *added = malloc(sizeof(*added) * (qv_sw.n_flows - start + 1));
+	struct qv_rule *added = malloc(sizeof(*added) * (qv_sw.n_flows - start + fs.n_reres + 1));
 	uint32_t *copies = malloc(sizeof(*copies) * (fs.n_copies + 1));
 	struct qv_flow_table *t = NULL;
 
 	if (added && copies) {
+		for (uint32_t r = 0; r < fs.n_reres; r++) {
+			int f = qv_switch_flow_find(fs.reres[r]);
+
+			if (f < 0 || qv_sw.flows[f].dead)
+				continue;
+			resolve(&qv_sw.flows[f]);
+			if (qv_sw.flows[f].active)
+				added[n_added++] = qv_sw.flows[f].rule;
+		}
 		for (uint32_t f = start; f < qv_sw.n_flows; f++) {
 			struct qv_flow_entry *e = &qv_sw.flows[f];
 
@@ -314,6 +330,100 @@ static int publish_delta(struct qv_flow_base *b, char *err, size_t errlen)
 	publish(t);
 	fs.dirty = n_added || fs.n_deleted;
 	return 0;
+}
+
+/* The rule names port `name` (its in-port or an output/group member). */
+static bool names_port(const struct qv_flow_entry *e, const char *name)
+{
+	uint8_t o = 0;
+
+	if (strcmp(e->in_name, name) == 0)
+		return true;
+	for (uint8_t a = 0; a < e->rule.n_actions; a++)
+		if (qv_action_names_port(e->rule.actions[a].type) &&
+		    strcmp(e->out_name[o++], name) == 0)
+			return true;
+	return false;
+}
+
+/* fs.reres gets the sorted ids[0..n) (sorted too) merged in, without duplicates. */
+static int reres_merge(const uint32_t *ids, uint32_t n)
+{
+	uint32_t *m = malloc(sizeof(*m) * (fs.n_reres + n + 1)), i = 0, j = 0, k = 0;
+
+	if (!m)
+		return -1;
+	while (i < fs.n_reres || j < n) {
+		uint32_t a = i < fs.n_reres ? fs.reres[i] : UINT32_MAX;
+		uint32_t c = j < n ? ids[j] : UINT32_MAX;
+
+		m[k++] = a <= c ? a : c;
+		i += a <= c;
+		j += c <= a;
+	}
+	free(fs.reres);
+	fs.reres = m;
+	fs.n_reres = k;
+	return 0;
+}
+
+/* The rules of the base that name port `name` are masked and re-resolved into the delta; the
+ * rest keep their port indexes (a port's index never changes while it exists). -1: the delta
+ * could not take them (the caller rebuilds). */
+static int port_delta(const char *name, char *err, size_t errlen)
+{
+	struct qv_flow_table *t = cur_table();
+	struct qv_flow_base *b = t ? t->base : NULL;
+	uint32_t *ids = NULL, n = 0, nd0 = fs.n_deleted, nc0 = fs.n_copies;
+	bool tail = false; /* a rule added since the base names it (publish_delta resolves it) */
+	int rc = 0;
+
+	if (!b)
+		return -1;
+	for (uint32_t f = 0; f < qv_sw.n_flows; f++) {
+		const struct qv_flow_entry *e = &qv_sw.flows[f];
+
+		if (e->dead || !names_port(e, name))
+			continue;
+		if (e->rule.id > b->upto_id) {
+			tail = true;
+			continue;
+		}
+		/* too many for a delta (it is rebuilt on every publish until the next fold) */
+		if (n == QV_TXN_INCREMENTAL_MAX || fs.n_reres + n >= 4 * QV_TXN_INCREMENTAL_MAX) {
+			free(ids);
+			return -1;
+		}
+		if (!ids && !(ids = malloc(sizeof(*ids) * QV_TXN_INCREMENTAL_MAX)))
+			return -1;
+		ids[n++] = e->rule.id;
+	}
+	if (n == 0 && !tail)
+		return 0;   /* no rule names it: the table in force stays (and a build running) */
+	qv_sw.port_epoch++; /* the rules naming it re-resolve when next read */
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		int64_t bi = qv_flow_base_find(b, ids[i]);
+
+		if (bi >= 0 && !qv_bit_test(fs.deleted, (uint32_t)bi))
+			rc = base_delete(b, (uint32_t)bi);
+	}
+	if (rc == 0 && n)
+		rc = reres_merge(ids, n);
+	if (rc == 0)
+		rc = publish_delta(b, err, errlen);
+	if (rc != 0) { /* the next full build starts from scratch; undo the masks for it */
+		for (uint32_t i = 0; i < n; i++) {
+			int64_t bi = qv_flow_base_find(b, ids[i]);
+
+			if (bi >= 0)
+				fs.deleted[bi / 64] &= ~(1ull << (bi % 64));
+		}
+		for (uint32_t c = nc0; c < fs.n_copies; c++)
+			fs.copied[fs.copies[c]] = 0;
+		fs.n_deleted = nd0, fs.n_copies = nc0;
+	}
+	free(ids);
+	return rc;
 }
 
 /* The whole table built now, on this thread: after port changes, big transactions, or when
@@ -386,6 +496,24 @@ static int tss_rebuild(char *err, size_t errlen)
 	fs.dirty = n > 0; /* the background build makes the rte_acl part */
 	publish(t);
 	return 0;
+}
+
+int qv_switch_flows_port_changed(const char *name, char *err, size_t errlen)
+{
+	double t0 = now_s();
+
+	err[0] = 0;
+	if (port_delta(name, err, errlen) == 0) {
+		fs.last_port_change_s = now_s() - t0;
+		return 0;
+	}
+	/* more rules than a delta takes: a tuple space part (O(n), no rte_acl build here) */
+	qv_sw.port_epoch++;
+	if (tss_rebuild(err, errlen) == 0) {
+		fs.last_port_change_s = now_s() - t0;
+		return 0;
+	}
+	return qv_switch_publish_table(err, errlen);
 }
 
 int qv_switch_publish_table(char *err, size_t errlen)
@@ -862,7 +990,9 @@ uint64_t qv_switch_flow_hits(uint32_t f)
 
 		if (i >= 0)
 			h += qv_flow_base_hits(t->base, qv_sw.n_pmds, (uint32_t)i);
-		else if ((i = qv_flow_table_find_added(t, e->rule.id)) >= 0)
+		/* not in the base, or masked there and in the delta as it resolves now */
+		if ((i < 0 || (t->n_deleted && qv_bit_test(t->deleted, (uint32_t)i))) &&
+		    (i = qv_flow_table_find_added(t, e->rule.id)) >= 0)
 			h += qv_flow_table_delta_hits(t, (uint32_t)i);
 	}
 	return h - e->hits_base;
@@ -907,7 +1037,7 @@ json_t *qv_switch_flow_summary(void)
 	const struct qv_flow_table *t = cur_table();
 	const struct qv_flow_base *b = t ? t->base : NULL;
 
-	return json_pack(
+	json_t *o = json_pack(
 	    "{s:i, s:i, s:I, s:i, s:{s:s, s:i, s:I, s:f, s:I}, s:{s:i, s:i, s:i, s:i, s:I}, "
 	    "s:{s:b, s:I, s:I, s:I, s:f, s:f, s:f, s:s}}",
 	    "rules", qv_sw.n_live, "max_rules", qv_sw.max_rules, "max_acl_bytes",
@@ -924,4 +1054,8 @@ json_t *qv_switch_flow_summary(void)
 	    (json_int_t)fs.folds, "discarded", (json_int_t)fs.discarded, "last_build_s",
 	    fs.last_build_s, "last_snapshot_s", fs.last_snapshot_s, "last_fold_s", fs.last_fold_s,
 	    "last_error", fs.last_error);
+	/* how long the last port add/del took to re-resolve the rules naming it */
+	json_object_set_new(json_object_get(o, "rebuild"), "last_port_change_s",
+	                    json_real(fs.last_port_change_s));
+	return o;
 }

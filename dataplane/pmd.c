@@ -30,11 +30,19 @@
 #define RESULT_BAD UINT32_MAX /* results[i]: the packet did not parse (0: no rule matched) */
 #define RUN_NO_PORT QV_MAX_PORTS
 
-/* ---- ports ---- */
+/* ---- ports ----
+ * Through pmd->pt, the port table this iteration loaded: slot idx's port, and this PMD's row
+ * of its state (counters, tx buffer). A row is read only for a port the PMD polls (its
+ * packets' in-ports) or found in its slot (outputs): both outlive the iteration. */
 
-static inline struct qv_port *port_at(uint16_t idx)
+static inline struct qv_port *port_at(const struct qv_pmd *pmd, uint16_t idx)
 {
-	return atomic_load_explicit(&qv_sw.ports[idx], memory_order_acquire);
+	return atomic_load_explicit(&pmd->pt->slot[idx].port, memory_order_acquire);
+}
+
+static inline struct qv_port_pmd *row_of(const struct qv_pmd *pmd, uint16_t idx)
+{
+	return &pmd->pt->slot[idx].state->pmd[pmd->index];
 }
 
 /* The port exists and takes packets now (link up, admin up). */
@@ -45,9 +53,9 @@ static inline bool port_usable(const struct qv_port *p)
 }
 
 /* Port index idx (an action's argument, maybe QV_PORT_NONE) is a usable port. */
-static inline bool port_ready(uint16_t idx)
+static inline bool port_ready(const struct qv_pmd *pmd, uint16_t idx)
 {
-	return idx < QV_MAX_PORTS && port_usable(port_at(idx));
+	return idx < pmd->pt->cap && port_usable(port_at(pmd, idx));
 }
 
 /* ---- drop, output, flush ---- */
@@ -55,7 +63,7 @@ static inline bool port_ready(uint16_t idx)
 static __rte_always_inline void pmd_drop(struct qv_pmd *pmd, uint16_t in, struct rte_mbuf *m,
                                          enum qv_drop_reason why, const bool trace)
 {
-	pmd->port[in].drops[why]++;
+	row_of(pmd, in)->c.drops[why]++;
 	if (trace && pmd->cur_tr != NULL)
 		pmd->cur_tr->drop = (int16_t)why;
 	rte_pktmbuf_free(m);
@@ -83,7 +91,7 @@ static __rte_always_inline uint16_t police(struct qv_pmd *pmd,
 		}
 		if (trace)
 			qv_trace_tx_failed(pmd, pkts[i], out, QV_DROP_POLICED);
-		pmd->port[pkts[i]->port].drops[QV_DROP_POLICED]++;
+		row_of(pmd, pkts[i]->port)->c.drops[QV_DROP_POLICED]++;
 		rte_pktmbuf_free(pkts[i]);
 	}
 	return k;
@@ -129,13 +137,13 @@ static __rte_always_inline uint16_t drop_over_mtu(struct qv_pmd *pmd, uint16_t o
 
 static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, const bool trace)
 {
-	struct qv_port *p = port_at(out);
-	uint16_t n = pmd->txbuf[out].n, sent = 0;
-	struct rte_mbuf **pkts = pmd->txbuf[out].pkts;
+	struct qv_port *p = port_at(pmd, out);
+	struct qv_port_pmd *row = row_of(pmd, out);
+	uint16_t n = row->tx_n, sent = 0;
+	struct rte_mbuf **pkts = row->tx_pkts;
 	uint64_t bytes = 0;
 
-	pmd->txbuf[out].n = 0;
-	pmd->txbuf_dirty &= ~(1ull << out);
+	row->tx_n = 0;
 	n = police(pmd, &qv_qos_policer_of[QV_POLICE_EGRESS][out], pkts, n, out, trace);
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
@@ -152,7 +160,7 @@ static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, con
 			qv_capture_burst(cs, pkts, n, QV_CAPTURE_TX);
 		sent = qv_port_tx(p, pmd->index, pkts, n);
 	}
-	pmd->port[out].tx_packets += sent;
+	row->c.tx_packets += sent;
 	for (uint16_t i = sent; i < n; i++) {
 		/* a port that went down since the packet was queued counts as port-down */
 		enum qv_drop_reason why = up ? QV_DROP_TX_FULL : QV_DROP_PORT_DOWN;
@@ -163,7 +171,7 @@ static __rte_always_inline void flush_port(struct qv_pmd *pmd, uint16_t out, con
 		/* mbuf->port holds the index of the port the packet came in on */
 		pmd_drop(pmd, pkts[i]->port, pkts[i], why, trace);
 	}
-	pmd->port[out].tx_bytes += bytes;
+	row->c.tx_bytes += bytes;
 }
 
 static void flush_port_plain(struct qv_pmd *pmd, uint16_t out)
@@ -187,11 +195,29 @@ static __rte_always_inline void pmd_flush_port(struct qv_pmd *pmd, uint16_t out,
 
 static __rte_always_inline void pmd_flush_all(struct qv_pmd *pmd, const bool trace)
 {
-	while (pmd->txbuf_dirty) {
-		uint16_t out = (uint16_t)__builtin_ctzll(pmd->txbuf_dirty);
+	for (uint16_t i = 0; i < pmd->n_pending; i++) {
+		uint16_t out = pmd->pending[i];
 
-		pmd_flush_port(pmd, out, trace);
+		if (row_of(pmd, out)->tx_n) /* not flushed since (a full buffer is at once) */
+			pmd_flush_port(pmd, out, trace);
 	}
+	pmd->n_pending = 0;
+}
+
+/* Puts m in port out's tx buffer (out is usable: its slot has a state); a buffer that was
+ * empty joins the pending outputs, a full one is sent at once. */
+static __rte_always_inline void pmd_tx_enqueue(struct qv_pmd *pmd, uint16_t out,
+                                               struct qv_port_pmd *row, struct rte_mbuf *m,
+                                               const bool trace)
+{
+	if (row->tx_n == 0) {
+		if (unlikely(pmd->n_pending == QV_TX_PENDING_MAX))
+			pmd_flush_all(pmd, trace); /* a flood to many ports: keeps each in order */
+		pmd->pending[pmd->n_pending++] = out;
+	}
+	row->tx_pkts[row->tx_n++] = m;
+	if (unlikely(row->tx_n == QV_BURST))
+		pmd_flush_port(pmd, out, trace);
 }
 
 /* Queues m on port out's tx buffer; an output whose port is missing or not usable drops this
@@ -199,8 +225,8 @@ static __rte_always_inline void pmd_flush_all(struct qv_pmd *pmd, const bool tra
 static __rte_always_inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint16_t out,
                                            struct rte_mbuf *m, const bool trace)
 {
-	if (unlikely(!port_ready(out))) {
-		pmd->port[in].drops[QV_DROP_PORT_DOWN]++;
+	if (unlikely(!port_ready(pmd, out))) {
+		row_of(pmd, in)->c.drops[QV_DROP_PORT_DOWN]++;
 		if (trace && pmd->cur_tr != NULL)
 			qv_trace_output(pmd->cur_tr, out, QV_DROP_PORT_DOWN);
 		rte_pktmbuf_free(m);
@@ -208,10 +234,7 @@ static __rte_always_inline void pmd_output(struct qv_pmd *pmd, uint16_t in, uint
 	}
 	if (trace && pmd->cur_tr != NULL)
 		qv_trace_output(pmd->cur_tr, out, -1);
-	pmd->txbuf[out].pkts[pmd->txbuf[out].n++] = m;
-	pmd->txbuf_dirty |= 1ull << out;
-	if (pmd->txbuf[out].n == QV_BURST)
-		pmd_flush_port(pmd, out, trace);
+	pmd_tx_enqueue(pmd, out, row_of(pmd, out), m, trace);
 }
 
 /* Hands m to n_out ports: one reference per output (rte_vhost copies, ethdevs free after
@@ -281,7 +304,7 @@ static inline uint16_t pick_member(struct qv_pmd *pmd, const struct qv_lb_group 
 	int m;
 
 	for (uint16_t i = 0; i < g->n; i++)
-		if (port_ready(g->members[i]))
+		if (port_ready(pmd, g->members[i]))
 			live |= 1u << i;
 	m = qv_lb_pick(atomic_load_explicit(&qv_lb_affinity_of[pmd->index], memory_order_acquire),
 	               g, live, hash, now, idle);
@@ -329,13 +352,22 @@ static __rte_always_inline void pmd_run_rule(struct qv_pmd *pmd, uint16_t in,
 	pmd_output_many(pmd, in, outs, n_out, m, trace);
 }
 
+/* 1 when port i takes a flood from port in: usable, L2 by default, not in itself. */
+static inline uint16_t flood_to(const struct qv_pmd *pmd, uint16_t in, uint32_t i)
+{
+	const struct qv_port *p = port_at(pmd, (uint16_t)i);
+
+	return i != in && port_usable(p) &&
+	       atomic_load_explicit(&p->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
+}
+
 /* MAC-learning switching among the ports whose default is L2, for packets no rule took. */
 static __rte_always_inline void l2_switch(struct qv_pmd *pmd, uint16_t in,
                                           const struct qv_flow_key *k, struct rte_mbuf *m,
                                           uint64_t now, const bool trace)
 {
 	uint8_t dst[6], src[6];
-	uint16_t outs[QV_MAX_PORTS], n_out = 0;
+	uint16_t n_out = 0;
 	int known;
 
 	qv_flow_key_get_macs(k, dst, src);
@@ -356,19 +388,27 @@ static __rte_always_inline void l2_switch(struct qv_pmd *pmd, uint16_t in,
 	}
 	if (trace && pmd->cur_tr != NULL)
 		pmd->cur_tr->l2 = QV_TRACE_L2_FLOOD;
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* flood: broadcast, multicast, unknown */
-		const struct qv_port *p = port_at(i);
-
-		if (i != in && port_usable(p) &&
-		    atomic_load_explicit(&p->default_action, memory_order_relaxed) ==
-		        QV_PORT_DEFAULT_L2)
-			outs[n_out++] = i;
-	}
+	/* Flood (broadcast, multicast, unknown): one reference per output, counted first. A
+	 * port that changes between the passes is counted port-down in the second. */
+	for (uint32_t i = 0; i < pmd->pt->cap; i++)
+		n_out += flood_to(pmd, in, i);
 	if (n_out == 0) {
 		pmd_drop(pmd, in, m, QV_DROP_NO_MATCH, trace);
 		return;
 	}
-	pmd_output_many(pmd, in, outs, n_out, m, trace);
+	if (n_out > 1)
+		rte_mbuf_refcnt_update(m, (int16_t)(n_out - 1));
+	uint16_t done = 0;
+
+	for (uint32_t i = 0; i < pmd->pt->cap && done < n_out; i++)
+		if (flood_to(pmd, in, i)) {
+			pmd_output(pmd, in, (uint16_t)i, m, trace);
+			done++;
+		}
+	for (; done < n_out; done++) { /* gone since the count: its reference back, as port-down */
+		row_of(pmd, in)->c.drops[QV_DROP_PORT_DOWN]++;
+		rte_pktmbuf_free(m);
+	}
 }
 
 static void l2_switch_plain(struct qv_pmd *pmd, uint16_t in, const struct qv_flow_key *k,
@@ -529,8 +569,9 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 	const bool l2_default =
 	    atomic_load_explicit(&port->default_action, memory_order_relaxed) == QV_PORT_DEFAULT_L2;
 	const uint64_t now = l2_default || t->lb ? rte_rdtsc() : 0;
-	uint32_t run_r = 0, run_hits = 0; /* the rule of the current run of packets, its hits */
-	uint16_t run_out = RUN_NO_PORT;   /* its one output port when checked usable */
+	uint32_t run_r = 0, run_hits = 0;   /* the rule of the current run of packets, its hits */
+	uint16_t run_out = RUN_NO_PORT;     /* its one output port when checked usable */
+	struct qv_port_pmd *run_row = NULL; /* and this PMD's row of it */
 
 	for (uint16_t i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
@@ -538,9 +579,7 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 
 		if (!trace && r == run_r && run_out != RUN_NO_PORT) {
 			run_hits++;
-			pmd->txbuf[run_out].pkts[pmd->txbuf[run_out].n++] = m;
-			if (unlikely(pmd->txbuf[run_out].n == QV_BURST))
-				pmd_flush_port(pmd, run_out, trace);
+			pmd_tx_enqueue(pmd, run_out, run_row, m, trace);
 			continue;
 		}
 		if (trace && trs[i]) {
@@ -566,8 +605,10 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 			pmd_run_rule(pmd, in, rule, t->lb, g, g ? b->lb_hash[i] : 0, m, now, trace);
 			run_out = RUN_NO_PORT;
 			if (rule->n_actions == 1 && rule->actions[0].type == QV_ACT_OUTPUT &&
-			    port_ready(rule->actions[0].arg))
+			    port_ready(pmd, rule->actions[0].arg)) {
 				run_out = rule->actions[0].arg;
+				run_row = row_of(pmd, run_out);
+			}
 		} else if (r == RESULT_BAD) {
 			pmd_drop(pmd, in, m, QV_DROP_BAD_HEADER, trace);
 		} else if (l2_default) {
@@ -606,8 +647,10 @@ static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_fl
 	burst_lookup(pmd, t, &b);
 	if (unlikely(t->lb != NULL))
 		burst_lb_hash(pmd, t, &b);
-	pmd->port[b.in].rx_packets += n;
-	pmd->port[b.in].rx_bytes += b.n == n ? bytes : rx_bytes;
+	struct qv_port_pmd *in_row = row_of(pmd, b.in);
+
+	in_row->c.rx_packets += n;
+	in_row->c.rx_bytes += b.n == n ? bytes : rx_bytes;
 	if (trace)
 		qv_trace_claim(pmd, port, pkts, b.n, trs);
 	burst_act(pmd, t, port, &b, trs, trace);
@@ -628,8 +671,9 @@ static void pmd_burst_traced(struct qv_pmd *pmd, const struct qv_flow_table *t,
 	pmd_burst(pmd, t, port, pkts, n, true);
 }
 
-void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbuf **pkts,
-                          uint16_t n)
+/* One rx burst of port in, with the port table of this iteration (pmd->pt). */
+static inline void pmd_process(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbuf **pkts,
+                               uint16_t n)
 {
 	const struct qv_flow_table *t = atomic_load_explicit(&qv_sw.table, memory_order_acquire);
 	const struct qv_capture_set *cs = atomic_load_explicit(&in->capture, memory_order_acquire);
@@ -640,6 +684,13 @@ void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbu
 		pmd_burst_plain(pmd, t, in, pkts, n);
 	else
 		pmd_burst_traced(pmd, t, in, pkts, n);
+}
+
+void qv_pmd_process_burst(struct qv_pmd *pmd, struct qv_port *in, struct rte_mbuf **pkts,
+                          uint16_t n)
+{
+	pmd->pt = atomic_load_explicit(&qv_sw.ports, memory_order_acquire);
+	pmd_process(pmd, in, pkts, n);
 }
 
 /* ---- the thread ---- */
@@ -653,9 +704,11 @@ static __rte_noinline void pmd_rx_nombuf(struct qv_pmd *pmd, struct qv_port *p, 
 
 	if (likely(waiting == 0))
 		return;
-	pmd->port[p->index].rx_nombuf++;
-	if (waiting > pmd->port[p->index].rx_nombuf_peak)
-		pmd->port[p->index].rx_nombuf_peak = waiting;
+	struct qv_port_counters *c = &row_of(pmd, p->index)->c;
+
+	c->rx_nombuf++;
+	if (waiting > c->rx_nombuf_peak)
+		c->rx_nombuf_peak = waiting;
 }
 
 /* --check-rxq-owner: marks every rx queue of this iteration's poll list as this PMD's, and
@@ -668,8 +721,8 @@ static void rxq_claim(struct qv_pmd *pmd, const struct qv_poll_list *pl)
 
 	for (uint16_t q = 0; pl && q < pl->n; q++) {
 		uint16_t port = pl->rxq[q].port->index, qid = pl->rxq[q].queue;
-		uint16_t prev =
-		    atomic_exchange_explicit(&qv_sw.rxq_owner[port][qid], me, memory_order_acq_rel);
+		uint16_t prev = atomic_exchange_explicit(&pmd->pt->slot[port].state->rxq_owner[qid],
+		                                         me, memory_order_acq_rel);
 
 		if (prev == 0 || prev == me)
 			continue;
@@ -687,8 +740,8 @@ static void rxq_release(struct qv_pmd *pmd, const struct qv_poll_list *pl)
 		uint16_t mine = (uint16_t)(pmd->index + 1);
 
 		atomic_compare_exchange_strong_explicit(
-		    &qv_sw.rxq_owner[pl->rxq[q].port->index][pl->rxq[q].queue], &mine, 0,
-		    memory_order_release, memory_order_relaxed);
+		    &pmd->pt->slot[pl->rxq[q].port->index].state->rxq_owner[pl->rxq[q].queue],
+		    &mine, 0, memory_order_release, memory_order_relaxed);
 	}
 }
 
@@ -706,6 +759,7 @@ int qv_pmd_main(void *arg)
 		    atomic_load_explicit(&pmd->poll, memory_order_acquire);
 		uint64_t busy = 0, now;
 
+		pmd->pt = atomic_load_explicit(&qv_sw.ports, memory_order_acquire);
 		if (unlikely(check_owner))
 			rxq_claim(pmd, pl);
 		for (uint16_t q = 0; pl && q < pl->n; q++) {
@@ -723,11 +777,13 @@ int qv_pmd_main(void *arg)
 					pmd_rx_nombuf(pmd, p, qid);
 				continue;
 			}
-			qv_pmd_process_burst(pmd, p, pkts, n);
+			pmd_process(pmd, p, pkts, n);
 			t1 = rte_rdtsc();
 			busy += t1 - t0;
-			pmd->rxq[p->index][qid].packets += n;
-			pmd->rxq[p->index][qid].busy_cycles += t1 - t0;
+			struct qv_rxq_counters *rc = &row_of(pmd, p->index)->rxq[qid];
+
+			rc->packets += n;
+			rc->busy_cycles += t1 - t0;
 		}
 		now = rte_rdtsc();
 		pmd->busy_cycles += busy;

@@ -15,8 +15,11 @@
 #include "qv/port.h"
 #include "qv/rule.h"
 
-#define QV_MAX_PMDS 16
+/* PMD i runs on EAL lcore i + 1 (lcore 0 is the control thread's): as many as DPDK has. */
+#define QV_MAX_PMDS (RTE_MAX_LCORE - 1)
 #define QV_BURST 32
+/* Outputs a PMD holds packets for at once; one more flushes them all first. */
+#define QV_TX_PENDING_MAX 64
 
 /* Every field a PMD reads that another thread writes. "publish" is qv_dp_publish_n (dp.h):
  * build the new object, exchange the pointer (seq_cst), wait one grace period, free the old;
@@ -38,8 +41,14 @@
  *                                                  phases: remove,   phase's grace period;
  *                                                  grace, add        a moved rx queue has
  *                                                                    no poller in between
- * qv_sw.ports[i]        control: port add/del      publish (NULL),   ops->close after the
- *                                                  grace             grace period
+ * qv_sw.ports (the      control: port add (a       publish           free (the states it
+ *   port table)         bigger one when full)                        points to are shared)
+ *   .slot[i].port       control: port add/del      release store;    ops->close after the
+ *                                                  NULL, grace       grace period
+ *   .slot[i].state      control: port add/del      before .port is   freed after .port's
+ *   (counters, tx       (PMDs write their own      set (a PMD reads  grace period, then
+ *   buffers)            row in it)                 it only once it   set to NULL
+ *                                                  loaded .port)
  * qv_port.capture       control: capture.*         publish           free the set; a
  *                                                                    capture after its
  *                                                                    file is closed
@@ -65,7 +74,7 @@
  *   -> guest pair)      todo bits (relaxed         late was          vq->enabled under its
  *                       fetch_and)                 allocated         lock: no republish,
  *                                                  before)           no grace period)
- * qv_sw.rxq_owner       PMDs (--check-rxq-owner)   acq_rel xchg,     -
+ * state.rxq_owner      PMDs (--check-rxq-owner)   acq_rel xchg,     -
  *                                                  release CAS
  * qv_flow_table.lb      control, with the table    (inside the       qv_lb_groups_free with
  *                       (its groups, lb/lb.h)      table)            the table
@@ -106,6 +115,40 @@ struct qv_lookup_counters {
 	uint64_t same_key, emc_hits, classified;
 };
 
+/* One PMD's row of a port's state: its counters of the port and its tx buffer to it. Only
+ * that PMD writes it (the baselines: the control thread, on stats.clear). */
+struct qv_port_pmd {
+	struct qv_port_counters c;
+	struct qv_rxq_counters rxq[QV_MAX_QUEUES];
+	uint16_t tx_n; /* packets in tx_pkts */
+	struct rte_mbuf *tx_pkts[QV_BURST];
+	struct qv_rxq_counters rxq_base[QV_MAX_QUEUES]; /* stats.clear: subtracted on read */
+} __rte_cache_aligned;
+
+/* What the switch keeps of a port: allocated when the port is added (on its NUMA node), for
+ * the PMDs there are, freed after it is removed and a grace period has passed. */
+struct qv_port_state {
+	struct qv_port_counters base; /* stats.clear: subtracted on read */
+	/* --check-rxq-owner: the index + 1 of the PMD whose current iteration polls rx queue
+	 * q, 0 for none; a PMD that finds another's mark counts it in its rxq_conflicts. */
+	_Atomic uint16_t rxq_owner[QV_MAX_QUEUES];
+	size_t bytes;      /* this allocation, for port.list */
+	size_t open_bytes; /* heap the port's open took (malloc and DPDK's, measured) */
+	uint16_t n_pmds;
+	struct qv_port_pmd pmd[]; /* one per PMD, by index */
+};
+
+/* The port table: slot i is port index i. Grown (copied, published) when full. */
+struct qv_port_slot {
+	_Atomic(struct qv_port *) port;
+	struct qv_port_state *state; /* set while .port is (and one grace period after) */
+};
+
+struct qv_port_table {
+	uint32_t cap;
+	struct qv_port_slot slot[];
+};
+
 /* What one PMD polls: published like the flow table. */
 struct qv_poll_list {
 	uint16_t n;
@@ -128,17 +171,15 @@ struct qv_pmd {
 	/* counters, written by the PMD only */
 	uint64_t busy_cycles, idle_cycles;
 	struct qv_lookup_counters lookups;
-	struct qv_port_counters port[QV_MAX_PORTS];
-	struct qv_rxq_counters rxq[QV_MAX_PORTS][QV_MAX_QUEUES];
 	uint64_t rxq_conflicts; /* --check-rxq-owner: rx queues found in another PMD's hands */
 
 	/* fast-path private state */
 	struct qv_emc *emc;
-	struct {
-		uint16_t n;
-		struct rte_mbuf *pkts[QV_BURST];
-	} txbuf[QV_MAX_PORTS];
-	uint64_t txbuf_dirty; /* bit i: txbuf[i] holds packets */
+	/* the port table of the current iteration (held until its quiescent point): per-port
+	 * counters and tx buffers are this PMD's row of pt->slot[i].state */
+	const struct qv_port_table *pt;
+	uint16_t n_pending;                  /* outputs whose tx buffer may hold packets */
+	uint16_t pending[QV_TX_PENDING_MAX]; /* their indexes (an output may repeat) */
 
 	/* packet trace of the current burst (see trace/trace.h); empty unless tracing */
 	struct qv_trace_rec *cur_tr; /* record of the packet being handled */

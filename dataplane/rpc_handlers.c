@@ -60,6 +60,19 @@ static void add_nic_counters(struct qv_port *p, uint64_t *drops)
 	drops[QV_DROP_NIC_TX_ERROR] += n.oerrors;
 }
 
+/* What a port costs: the switch's state of it (a counters and tx-buffer row per PMD, its
+ * slot) and the heap its open took (the port object, rte_vhost's socket, a driver's rings);
+ * packet buffers come from the shared pool unless the port has its own (queues). */
+static json_t *port_memory(const struct qv_port *p)
+{
+	const struct qv_port_state *st = qv_switch_port_state(p->index);
+	size_t state = st ? st->bytes + sizeof(struct qv_port_slot) : 0;
+	size_t opened = st ? st->open_bytes : 0;
+
+	return json_pack("{s:I, s:I, s:I}", "switch_bytes", (json_int_t)state, "open_bytes",
+	                 (json_int_t)opened, "total_bytes", (json_int_t)(state + opened));
+}
+
 static json_t *port_json(struct qv_port *p)
 {
 	struct qv_port_field f[QV_PORT_MAX_FIELDS];
@@ -86,6 +99,7 @@ static json_t *port_json(struct qv_port *p)
 	json_decref(rest);
 	json_object_set_new(o, "mtu", json_integer(atomic_load(&p->mtu)));
 	json_object_set_new(o, "link_changed", link_time(atomic_load(&p->link_changed_ns)));
+	json_object_set_new(o, "memory", port_memory(p));
 	add_nic_counters(p, c.drops);
 	json_object_set_new(o, "drops", drops_object(c.drops));
 	for (const struct qv_dp_feature *f = qv_dp_features(); f; f = f->next)
@@ -110,8 +124,8 @@ json_t *qv_view_ports(void)
 {
 	json_t *a = json_array();
 
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 
 		if (p)
 			json_array_append_new(a, port_json(p));
@@ -174,26 +188,37 @@ json_t *qv_view_pmds(void)
 }
 
 /* Formats with the port names the rule was written with, so a rule whose port is missing
- * still reads as the operator wrote it. */
-json_t *qv_view_flows(void)
+ * still reads as the operator wrote it. Rules in force offset.. (id order), at most limit. */
+json_t *qv_view_flows_page(uint32_t offset, uint32_t limit)
 {
 	json_t *a = json_array();
+	uint32_t k = 0; /* live rules passed */
 
-	for (uint32_t f = 0; f < qv_sw.n_flows; f++) {
+	for (uint32_t f = 0; f < qv_sw.n_flows && json_array_size(a) < limit; f++) {
 		const struct qv_flow_entry *e = &qv_sw.flows[f];
 		char match[1024], acts[512], text[1600];
+		bool inert;
 
-		if (e->dead)
+		if (e->dead || k++ < offset)
 			continue;
+		/* resolved at this port epoch: its flag says (no name lookup per rule) */
+		inert = e->in_name[0] &&
+		        (e->epoch == qv_sw.port_epoch ? !e->active
+		                                      : !qv_switch_port_by_name(e->in_name));
 		qv_switch_flow_format(f, match, sizeof(match), acts, sizeof(acts), text,
 		                      sizeof(text));
-		json_array_append_new(
-		    a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id", e->rule.id,
-		                 "priority", e->rule.priority, "match", match, "actions", acts,
-		                 "text", text, "hits", (json_int_t)qv_switch_flow_hits(f), "inert",
-		                 e->in_name[0] && !qv_switch_port_by_name(e->in_name)));
+		json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:b}", "id",
+		                                   e->rule.id, "priority", e->rule.priority,
+		                                   "match", match, "actions", acts, "text", text,
+		                                   "hits", (json_int_t)qv_switch_flow_hits(f),
+		                                   "inert", inert));
 	}
 	return a;
+}
+
+json_t *qv_view_flows(void)
+{
+	return qv_view_flows_page(0, UINT32_MAX);
 }
 
 json_t *qv_view_drops(void)
@@ -201,8 +226,8 @@ json_t *qv_view_drops(void)
 	uint64_t d[QV_DROP_MAX];
 
 	qv_stats_drops(d);
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 
 		if (p)
 			add_nic_counters(p, d);
@@ -347,7 +372,30 @@ static json_t *m_flow_summary(json_t *params, struct qv_rpc_error *err, void *ct
 	return qv_switch_flow_summary();
 }
 
-VIEW_METHOD(m_flow_list, "flows", qv_view_flows)
+/* flow.list [offset] [limit]: rules in force in id order, a page of them when limit is given
+ * (100,000 rules are 15-40 MB of JSON in one answer, near or past what a client takes:
+ * qv_rpc_call reads at most 64 MiB, the protocol notes say 16); "total" counts them all,
+ * "next_offset" is where the next page starts (null after the last). */
+static json_t *m_flow_list(json_t *params, struct qv_rpc_error *err, void *ctx)
+{
+	static const char *const keys[] = {"offset", "limit", NULL};
+	long long offset = 0, limit = UINT32_MAX;
+	json_t *flows;
+	size_t n;
+
+	(void)ctx;
+	if (qv_rpc_check_keys(params, keys, err) != 0 ||
+	    qv_rpc_param_int(params, "offset", 0, UINT32_MAX, &offset, err) < 0 ||
+	    qv_rpc_param_int(params, "limit", 1, QV_FLOW_LIST_MAX, &limit, err) < 0)
+		return NULL;
+	flows = qv_view_flows_page((uint32_t)offset, (uint32_t)limit);
+	n = json_array_size(flows);
+	return json_pack("{s:o, s:I, s:I, s:o}", "flows", flows, "offset", (json_int_t)offset,
+	                 "total", (json_int_t)qv_sw.n_live, "next_offset",
+	                 (uint64_t)offset + n < qv_sw.n_live
+	                     ? json_integer((json_int_t)((uint64_t)offset + n))
+	                     : json_null());
+}
 /* pmd.show: the PMDs and the packet-buffer pools they move (shared, and ports' own). */
 static json_t *m_pmd_show(json_t *params, struct qv_rpc_error *err, void *ctx)
 {

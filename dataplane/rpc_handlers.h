@@ -28,6 +28,11 @@ extern const struct qv_rpc_method qv_port_methods[];
 json_t *qv_view_ports(void);
 json_t *qv_view_pmds(void);
 json_t *qv_view_flows(void);
+/* The rules in force offset.. in id order, at most limit of them (flow.list's pages). */
+json_t *qv_view_flows_page(uint32_t offset, uint32_t limit);
+/* The largest page flow.list gives (a rule is at most ~3.5 kB of JSON: a page stays under 16 MiB).
+ */
+#define QV_FLOW_LIST_MAX 4000
 json_t *qv_view_drops(void);
 
 #endif

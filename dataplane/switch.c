@@ -1,5 +1,6 @@
 /* qwikvirt: the switch's slow path — ports added and removed, rx queues spread over the PMDs,
  * flow tables rebuilt and published through RCU. Runs on the control thread under qv_sw.lock. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,48 @@
 
 struct qv_switch qv_sw = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+#define PORT_TABLE_FIRST 64 /* slots of the first port table; it doubles when full */
+
+static struct qv_port_table *port_table_alloc(uint32_t cap, const struct qv_port_table *from)
+{
+	struct qv_port_table *t = calloc(1, sizeof(*t) + cap * sizeof(t->slot[0]));
+
+	if (!t)
+		return NULL;
+	t->cap = cap;
+	for (uint32_t i = 0; from && i < from->cap; i++) {
+		atomic_init(&t->slot[i].port, atomic_load(&from->slot[i].port));
+		t->slot[i].state = from->slot[i].state;
+	}
+	return t;
+}
+
+static struct qv_port_table *ports(void)
+{
+	return atomic_load(&qv_sw.ports);
+}
+
+uint32_t qv_switch_port_slots(void)
+{
+	const struct qv_port_table *t = ports();
+
+	return t ? t->cap : 0;
+}
+
+struct qv_port *qv_switch_port_at(uint32_t idx)
+{
+	const struct qv_port_table *t = ports();
+
+	return t && idx < t->cap ? atomic_load(&t->slot[idx].port) : NULL;
+}
+
+struct qv_port_state *qv_switch_port_state(uint32_t idx)
+{
+	const struct qv_port_table *t = ports();
+
+	return t && idx < t->cap && atomic_load(&t->slot[idx].port) ? t->slot[idx].state : NULL;
+}
+
 /* qv_vhost_quiesce, for rte_vhost's destroy_device callback, run after the device was unpublished:
  * a full grace period, with no deadline. It always ends: rte_vhost (22.11) never calls
  * destroy_device while it holds a virtqueue's access_lock (GET_VRING_BASE and RESET_OWNER are
@@ -40,6 +83,17 @@ int qv_switch_init(const unsigned *cpus, uint16_t n, char *err, size_t errlen)
 		return -1;
 	}
 	qv_vhost_quiesce = qv_dp_quiesce;
+	if (n > QV_MAX_PMDS) {
+		snprintf(err, errlen, "%u PMDs: DPDK here has lcores for %d (RTE_MAX_LCORE %d)", n,
+		         QV_MAX_PMDS, RTE_MAX_LCORE);
+		return -1;
+	}
+	atomic_store(&qv_sw.ports, port_table_alloc(PORT_TABLE_FIRST, NULL));
+	if (!ports()) {
+		snprintf(err, errlen, "out of memory for a port table of %d slots",
+		         PORT_TABLE_FIRST);
+		return -1;
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct qv_pmd *pmd;
 		unsigned lcore = i + 1u;
@@ -103,8 +157,8 @@ static void place_rx_queues(struct qv_poll_list **lists, uint16_t n)
 {
 	uint16_t load[QV_MAX_PMDS] = {0};
 
-	for (uint16_t pi = 0; pi < QV_MAX_PORTS; pi++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[pi]);
+	for (uint32_t pi = 0; pi < qv_switch_port_slots(); pi++) {
+		struct qv_port *p = qv_switch_port_at(pi);
 
 		if (!p || p->unpolled)
 			continue;
@@ -140,12 +194,16 @@ static int publish_poll_lists(void)
 	struct qv_poll_list *lists[QV_MAX_PMDS], *keep[QV_MAX_PMDS];
 	void *_Atomic *slots[QV_MAX_PMDS];
 	uint16_t n = qv_sw.n_pmds, i;
+	unsigned n_rxq = 0; /* every rx queue could land on one PMD */
 	bool removes = false;
 
+	for (uint32_t pi = 0; pi < qv_switch_port_slots(); pi++)
+		if (qv_switch_port_at(pi))
+			n_rxq += qv_switch_port_at(pi)->n_rxq;
 	for (i = 0; i < n; i++) {
 		const struct qv_poll_list *cur = atomic_load(&qv_sw.pmds[i]->poll);
 
-		lists[i] = poll_list_alloc(QV_MAX_PORTS * QV_MAX_QUEUES);
+		lists[i] = poll_list_alloc(n_rxq);
 		keep[i] = poll_list_alloc(cur ? cur->n : 0);
 		if (!lists[i] || !keep[i]) {
 			for (uint16_t k = 0; k <= i; k++)
@@ -176,8 +234,8 @@ static int publish_poll_lists(void)
 
 struct qv_port *qv_switch_port_by_name(const char *name)
 {
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 
 		if (p && strcmp(p->name, name) == 0)
 			return p;
@@ -185,28 +243,68 @@ struct qv_port *qv_switch_port_by_name(const char *name)
 	return NULL;
 }
 
-static int alloc_index(void)
+/* A free slot of the port table (its state freed too), after the last one handed out; when
+ * every slot is taken, a table twice the size is published first. -1 with err when the index
+ * space or memory is exhausted. */
+static int alloc_index(const char *name, char *err, size_t errlen)
 {
-	for (uint16_t k = 0; k < QV_MAX_PORTS; k++) {
-		uint16_t i = (uint16_t)((qv_sw.next_index + k) % QV_MAX_PORTS);
+	struct qv_port_table *t = ports(), *bigger;
+	uint32_t cap = t->cap;
 
-		if (!atomic_load(&qv_sw.ports[i])) {
-			qv_sw.next_index = (uint16_t)((i + 1) % QV_MAX_PORTS);
-			return i;
+	for (uint32_t k = 0; k < cap; k++) {
+		uint32_t i = (qv_sw.next_index + k) % cap;
+
+		if (!atomic_load(&t->slot[i].port) && !t->slot[i].state) {
+			qv_sw.next_index = (uint16_t)((i + 1) % cap);
+			return (int)i;
 		}
 	}
-	return -1;
+	if (cap >= QV_MAX_PORTS) {
+		snprintf(err, errlen, "port %s: the switch already has %u ports, all it can index",
+		         name, cap);
+		return -1;
+	}
+	bigger = port_table_alloc(cap * 2 > QV_MAX_PORTS ? QV_MAX_PORTS : cap * 2, t);
+	if (!bigger) {
+		snprintf(err, errlen, "port %s: out of memory for a port table of %u slots", name,
+		         cap * 2);
+		return -1;
+	}
+	/* PMDs holding the old table see the same ports and states until their quiescent point */
+	QV_DP_PUBLISH(&qv_sw.ports, bigger, qv_dp_free, NULL);
+	qv_sw.next_index = (uint16_t)(cap + 1);
+	return (int)cap;
 }
 
-static void reset_port_counters(uint16_t idx)
+/* Heap in use, malloc's and DPDK's: how much opening a port takes (measured around it). */
+static size_t heap_in_use(void)
 {
-	/* No PMD writes these while the slot is empty (see qv_switch_port_del). */
-	for (uint16_t i = 0; i < qv_sw.n_pmds; i++) {
-		memset(&qv_sw.pmds[i]->port[idx], 0, sizeof(qv_sw.pmds[i]->port[idx]));
-		memset(qv_sw.pmds[i]->rxq[idx], 0, sizeof(qv_sw.pmds[i]->rxq[idx]));
-		memset(qv_sw.rxq_base[i][idx], 0, sizeof(qv_sw.rxq_base[i][idx]));
+	struct mallinfo2 mi = mallinfo2();
+	size_t dpdk = 0;
+
+	for (unsigned s = 0; s < rte_socket_count(); s++) {
+		struct rte_malloc_socket_stats st;
+
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &st) == 0)
+			dpdk += st.heap_allocsz_bytes;
 	}
-	memset(&qv_sw.port_base[idx], 0, sizeof(qv_sw.port_base[idx]));
+	return mi.uordblks + mi.hblkhd + dpdk;
+}
+
+/* The port's state: a zeroed row per PMD, on the port's node. */
+static struct qv_port_state *port_state_alloc(const struct qv_port *p)
+{
+	size_t sz = sizeof(struct qv_port_state) + qv_sw.n_pmds * sizeof(struct qv_port_pmd);
+	struct qv_port_state *st =
+	    rte_zmalloc_socket("qv_port_state", sz, RTE_CACHE_LINE_SIZE, p->numa);
+
+	if (!st && p->numa >= 0)
+		st = rte_zmalloc("qv_port_state", sz, RTE_CACHE_LINE_SIZE);
+	if (st) {
+		st->bytes = sz;
+		st->n_pmds = qv_sw.n_pmds;
+	}
+	return st;
 }
 
 int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen)
@@ -220,14 +318,8 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 		         cfg.name);
 		return -1;
 	}
-	idx = alloc_index();
-	if (idx < 0) {
-		snprintf(err, errlen, "port %s: the switch already has %d ports", cfg.name,
-		         QV_MAX_PORTS);
-		return -1;
-	}
-	for (uint16_t i = 0; pp->cls->conflicts && i < QV_MAX_PORTS; i++) {
-		struct qv_port *o = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; pp->cls->conflicts && i < qv_switch_port_slots(); i++) {
+		struct qv_port *o = qv_switch_port_at(i);
 
 		if (o && o->cls == pp->cls && pp->cls->conflicts(o, &cfg, err, errlen) != 0)
 			return -1;
@@ -242,9 +334,30 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 		         cfg.name, RTE_ETHER_MIN_MTU, QV_PORT_MAX_MTU, cfg.mtu);
 		return -1;
 	}
+	idx = alloc_index(cfg.name, err, errlen);
+	if (idx < 0)
+		return -1;
+	/* The node's shared pool is the switch's, not the port's: made before the measure (the
+	 * first port on a node would otherwise count its 20 MB); a port's own pool counts. */
+	char pool_err[128];
+
+	(void)qv_mempool_get(-1, pool_err, sizeof(pool_err));
+	size_t heap0 = heap_in_use();
+
 	p = pp->cls->open(&cfg, err, errlen);
 	if (!p)
 		return -1;
+	struct qv_port_state *st = port_state_alloc(p);
+
+	if (!st) {
+		snprintf(err, errlen, "port %s: out of memory for its counters and tx buffers",
+		         cfg.name);
+		p->ops->close(p);
+		return -1;
+	}
+	size_t heap1 = heap_in_use();
+
+	st->open_bytes = heap1 > heap0 ? heap1 - heap0 : 0;
 	if (atomic_load(&p->mtu) == 0) /* a class that has no device MTU: the switch keeps it */
 		atomic_store(&p->mtu, cfg.mtu ? cfg.mtu : (uint16_t)QV_PORT_DEFAULT_MTU);
 	p->index = (uint16_t)idx;
@@ -253,17 +366,20 @@ int qv_switch_port_add(const struct qv_port_params *pp, char *err, size_t errlen
 	p->tx_shared = qv_sw.n_pmds > p->n_txq;
 	for (uint16_t q = 0; q < QV_MAX_QUEUES; q++)
 		rte_spinlock_init(&p->tx_lock[q]);
-	reset_port_counters(p->index);
 	if (p->ops->start && p->ops->start(p, err, errlen) != 0) {
 		p->ops->close(p);
+		rte_free(st);
 		return -1;
 	}
-	atomic_store(&qv_sw.ports[idx], p);
+	/* the state first: a PMD reads it only once it loaded the port (acquire) */
+	ports()->slot[idx].state = st;
+	atomic_store_explicit(&ports()->slot[idx].port, p, memory_order_release);
+	qv_sw.n_ports++;
 	if (qv_sw.publish_deferred) { /* a batch: not polled, its rules inert, until its end */
 		qv_sw.publish_due = true;
 		return 0;
 	}
-	if (publish_poll_lists() != 0 || qv_switch_publish_table(err, errlen) != 0) {
+	if (publish_poll_lists() != 0 || qv_switch_flows_port_changed(p->name, err, errlen) != 0) {
 		/* The port works; only rules naming it could not be re-attached. */
 		return 0;
 	}
@@ -295,10 +411,14 @@ int qv_switch_port_del(const char *name, char *err, size_t errlen)
 			f->port_removing(p->index); /* e.g. its captures' files end complete */
 	/* Unpublish first: out of the port table (outputs to it become port-down), out of every
 	 * poll list; once every PMD has passed a quiescent point nothing can touch it. */
-	QV_DP_PUBLISH(&qv_sw.ports[p->index], NULL, NULL, NULL);
+	QV_DP_PUBLISH(&ports()->slot[p->index].port, NULL, NULL, NULL);
 	publish_poll_lists();
-	qv_switch_publish_table(err, errlen); /* rules on it go inert */
+	qv_switch_flows_port_changed(p->name, err, errlen); /* rules on it go inert */
 	qv_l2_flush_port(p->index);
+	/* grace periods have passed since the slot was emptied: no PMD holds the state */
+	rte_free(ports()->slot[p->index].state);
+	ports()->slot[p->index].state = NULL;
+	qv_sw.n_ports--;
 	p->ops->close(p);
 	return 0;
 }
@@ -358,11 +478,8 @@ int qv_switch_port_set_mtu(struct qv_port *p, uint16_t mtu, char *err, size_t er
 
 const char *qv_switch_port_name(uint16_t idx)
 {
-	struct qv_port *p;
+	struct qv_port *p = qv_switch_port_at(idx);
 
-	if (idx >= QV_MAX_PORTS)
-		return NULL;
-	p = atomic_load(&qv_sw.ports[idx]);
 	return p ? p->name : NULL;
 }
 
@@ -376,11 +493,13 @@ void qv_switch_stop(void)
 		if (f->stopped)
 			f->stopped();
 	/* PMDs are offline now: closing ports needs no grace period. */
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_exchange(&qv_sw.ports[i], NULL);
+	for (uint32_t i = 0; i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = atomic_exchange(&ports()->slot[i].port, NULL);
 
 		if (p)
 			p->ops->close(p);
+		rte_free(ports()->slot[i].state);
+		ports()->slot[i].state = NULL;
 	}
 	qv_switch_flows_stop();
 	qv_flow_base_free(qv_flow_table_free(atomic_exchange(&qv_sw.table, NULL)));
@@ -390,14 +509,16 @@ void qv_switch_stop(void)
 		rte_free(qv_sw.pmds[i]);
 	}
 	free(qv_sw.flows);
+	free(atomic_exchange(&qv_sw.ports, NULL));
 	rte_free(qv_sw.qsbr);
 }
 
 void qv_switch_tick(void)
 {
 	qv_switch_flows_tick(); /* a background rte_acl build folded in, the next started */
-	for (uint16_t i = 0; i < QV_MAX_PORTS; i++) { /* link states nothing interrupts for */
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; i < qv_switch_port_slots();
+	     i++) { /* link states nothing interrupts for */
+		struct qv_port *p = qv_switch_port_at(i);
 
 		if (p && p->ops->tick && !p->unpolled)
 			p->ops->tick(p);

@@ -40,27 +40,29 @@ struct qv_switch {
 	pthread_mutex_t lock;
 
 	struct rte_rcu_qsbr *qsbr;
-	_Atomic(struct qv_port *) ports[QV_MAX_PORTS];
-	uint16_t next_index; /* slots are reused last, so counters of a fresh port start at 0 */
+	uint16_t next_index; /* slots are reused last (a freed slot's index is not at once) */
+	uint16_t n_ports;
 
 	struct qv_pmd *pmds[QV_MAX_PMDS];
 	uint16_t n_pmds;
 
+	/* What a PMD loads every burst, on a line of their own (not the lock's, which the
+	 * control thread takes on every request): the port table (pmd.h; it grows by doubling
+	 * when every slot is taken) and the flow table. */
+	_Atomic(struct qv_port_table *) ports __rte_cache_aligned;
 	_Atomic(struct qv_flow_table *) table;
-	struct qv_flow_entry *flows; /* sorted by id; deleted ones stay as tombstones a while */
-	uint32_t n_flows, cap_flows; /* n_flows counts the tombstones */
-	uint32_t n_live;             /* rules in force */
+	struct qv_flow_entry *flows __rte_cache_aligned; /* by id; deleted: tombstones a while */
+	uint32_t n_flows, cap_flows;                     /* n_flows counts the tombstones */
+	uint32_t n_live;                                 /* rules in force */
 	uint32_t next_flow_id;
 	uint32_t table_gen;
 	uint32_t port_epoch;  /* bumped by every port change: rules re-resolve their ports */
 	uint32_t max_rules;   /* --max-rules */
 	size_t max_acl_bytes; /* --max-acl-mb, in bytes (0 = no limit) */
 
-	/* counter baselines for stats.clear: subtracted on read */
-	struct qv_port_counters port_base[QV_MAX_PORTS];
+	/* counter baselines for stats.clear: subtracted on read (ports': in their state) */
 	uint64_t pmd_busy_base[QV_MAX_PMDS], pmd_idle_base[QV_MAX_PMDS];
 	struct qv_lookup_counters lookup_base[QV_MAX_PMDS];
-	struct qv_rxq_counters rxq_base[QV_MAX_PMDS][QV_MAX_PORTS][QV_MAX_QUEUES];
 
 	unsigned l2_aging_s;
 
@@ -69,11 +71,8 @@ struct qv_switch {
 	 * batch of ports costs one poll-list and one table publication, not one per port. */
 	bool publish_deferred, publish_due;
 
-	/* Debugging (--check-rxq-owner): rxq_owner[port][queue] is the index + 1 of the PMD
-	 * whose current iteration polls that rx queue, 0 for none; a PMD that finds another's
-	 * mark counts it in its rxq_conflicts. */
+	/* Debugging (--check-rxq-owner): PMDs mark the rx queues they poll (state.rxq_owner). */
 	bool check_rxq_owner;
-	_Atomic uint16_t rxq_owner[QV_MAX_PORTS][QV_MAX_QUEUES];
 };
 
 extern struct qv_switch qv_sw;
@@ -105,6 +104,11 @@ int qv_switch_ports_publish(char *err, size_t errlen);
 struct qv_port *qv_switch_port_by_name(const char *name);
 /* The name of the port in slot idx, or NULL. */
 const char *qv_switch_port_name(uint16_t idx);
+/* Slots of the port table now: every port index is below it (loop bound, slow path). */
+uint32_t qv_switch_port_slots(void);
+/* The port in slot idx (any value), or NULL; its state (counters), or NULL. Slow path. */
+struct qv_port *qv_switch_port_at(uint32_t idx);
+struct qv_port_state *qv_switch_port_state(uint32_t idx);
 int qv_switch_port_set_admin(struct qv_port *p, bool up);
 /* A live edit of port p (queues, MTU): fn(p, arg) runs while no PMD polls or sends to p
  * (traffic to it counts as port-down meanwhile); the other ports' traffic goes on. Returns
@@ -149,6 +153,10 @@ uint32_t qv_switch_flow_flush(void);
 /* Rebuilds and publishes the flow table from qv_sw.flows after a port change (rules re-resolve
  * their port names); frees the old one after a grace period. */
 int qv_switch_publish_table(char *err, size_t errlen);
+/* After port `name` was added or removed: the rules naming it re-resolve through the delta
+ * (no rte_acl build on this thread; the background build folds them in later), or, when they
+ * are more than a delta takes, through a tuple space part. */
+int qv_switch_flows_port_changed(const char *name, char *err, size_t errlen);
 /* Memory, sizes and build times of both parts (flow.summary). */
 json_t *qv_switch_flow_summary(void);
 /* Control loop: folds a finished background build in, starts the next. */

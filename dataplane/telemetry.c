@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -92,6 +93,63 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	v = qv_view_ports();
 	pthread_mutex_unlock(&qv_sw.lock);
 	return emit_array(v, "name", d);
+}
+
+/* /qv/ports answers at most 16 kB (DPDK's telemetry buffer): a few dozen ports. At host
+ * scale, /qv/port_list[,OFFSET] pages the names (TEL_NAMES_PAGE a call, "next_offset" -1 after
+ * the last) and /qv/port,NAME gives one port as /qv/ports does. */
+#define TEL_NAMES_PAGE 256
+
+static int tel_port_list(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *names = rte_tel_data_alloc();
+	unsigned long off = params && *params ? strtoul(params, NULL, 10) : 0;
+	uint32_t total = 0, n = 0;
+
+	(void)cmd;
+	if (!names)
+		return -1;
+	rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
+	pthread_mutex_lock(&qv_sw.lock);
+	for (uint32_t i = 0; i < qv_switch_port_slots(); i++) {
+		const struct qv_port *p = qv_switch_port_at(i);
+
+		if (!p)
+			continue;
+		if (total++ >= off && n < TEL_NAMES_PAGE) {
+			rte_tel_data_add_array_string(names, p->name);
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&qv_sw.lock);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "total", total);
+	rte_tel_data_add_dict_u64(d, "offset", off);
+	rte_tel_data_add_dict_int(d, "next_offset", off + n < total ? (int)(off + n) : -1);
+	rte_tel_data_add_dict_container(d, "names", names, 0);
+	return 0;
+}
+
+static int tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	json_t *all, *one = json_array(), *o;
+	size_t i;
+
+	(void)cmd;
+	pthread_mutex_lock(&qv_sw.lock);
+	all = qv_view_ports();
+	pthread_mutex_unlock(&qv_sw.lock);
+	json_array_foreach(all, i, o)
+	{
+		if (params && strcmp(json_string_value(json_object_get(o, "name")), params) == 0)
+			json_array_append(one, o);
+	}
+	json_decref(all);
+	if (json_array_size(one) == 0) {
+		json_decref(one);
+		return -1; /* no such port: telemetry answers null */
+	}
+	return emit_array(one, "name", d);
 }
 
 static int tel_pmds(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -198,6 +256,11 @@ int qv_telemetry_register(void)
 
 	rc |= rte_telemetry_register_cmd("/qv/ports", tel_ports,
 	                                 "qwikvirt ports: state and counters, by port name");
+	rc |= rte_telemetry_register_cmd("/qv/port_list", tel_port_list,
+	                                 "qwikvirt port names: total, a page of names from "
+	                                 "OFFSET (parameter), next_offset (-1: the last page)");
+	rc |= rte_telemetry_register_cmd("/qv/port", tel_port,
+	                                 "qwikvirt port NAME (parameter): state and counters");
 	rc |= rte_telemetry_register_cmd("/qv/pmds", tel_pmds,
 	                                 "qwikvirt PMDs: busy/idle cycles, cycles per packet");
 	rc |= rte_telemetry_register_cmd("/qv/flows", tel_flows,

@@ -531,6 +531,14 @@ struct qv_port *qv_ethdev_open_as(const struct qv_port_config *cfg, const char *
 			return NULL;
 		}
 		rc = 0; /* probed at start-up: adopt it */
+	} else if (rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS) {
+		snprintf(
+		    err, errlen,
+		    "port %s: every ethdev port of this DPDK is taken (RTE_MAX_ETHPORTS is %d); "
+		    "vhost-user ports (type vhost) do not count against it",
+		    name, RTE_MAX_ETHPORTS);
+		free(e);
+		return NULL;
 	} else {
 		rc = rte_dev_probe(devargs);
 	}

@@ -115,6 +115,8 @@ int cmd_show(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "flows") == 0 && argc == 2 && strcmp(argv[1], "--summary") == 0)
 		return call_and_view("flow.summary", view_flow_summary);
+	if (strcmp(argv[0], "flows") == 0 && argc == 1)
+		return show_flows();
 	if (strcmp(argv[0], "port") == 0)
 		return show_port(argc - 1, argv + 1);
 	if (strcmp(argv[0], "scaling") == 0) {

@@ -94,6 +94,8 @@ void view_ports(const json_t *result);
 void view_pmd(const json_t *result);
 void view_port_queues(const json_t *result);
 void view_flows(const json_t *result);
+/* show flows: every page of flow.list, shown as one table (or one JSON answer). */
+int show_flows(void);
 void view_drops_result(const json_t *result);
 void view_l2(const json_t *result);
 /* police.c: port.police parameters from RATE[,BURST[,PEAK[,PEAK-BURST]]] or "off" (NULL

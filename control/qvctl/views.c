@@ -186,6 +186,41 @@ void view_flows(const json_t *result)
 	table_view(flows, "", cols, NULL);
 }
 
+/* show flows: flow.list page after page (a page is at most 4,000 rules, flow.list's limit:
+ * 100,000 rules are 15-40 MB in one answer), then one table or one JSON answer
+ * {"flows": [...], "total": N} as a single call gave. */
+int show_flows(void)
+{
+	json_t *all = json_array(), *result;
+	long long offset = 0, total = 0;
+
+	for (;;) {
+		int rc = rpc("flow.list", json_pack("{s:I, s:i}", "offset", offset, "limit", 4000),
+		             &result);
+		const json_t *next;
+
+		if (rc) {
+			json_decref(all);
+			return rc;
+		}
+		json_array_extend(all, json_object_get(result, "flows"));
+		total = jint(result, "total");
+		next = json_object_get(result, "next_offset");
+		/* the next page, unless this was the last (or rules went away meanwhile) */
+		if (!json_is_integer(next) || json_integer_value(next) <= offset) {
+			json_decref(result);
+			break;
+		}
+		offset = json_integer_value(next);
+		json_decref(result);
+	}
+	result = json_pack("{s:o, s:I}", "flows", all, "total", total);
+	if (!json_out(result))
+		view_flows(result);
+	json_decref(result);
+	return 0;
+}
+
 /* Rows REASON PACKETS [MEANING]: every known reason in the usual order, then any the switch
  * reports that this qvctl does not know. */
 static void add_drop_rows(struct table *t, const json_t *drops, bool meaning)

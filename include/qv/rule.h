@@ -9,10 +9,12 @@
 
 #include "qv/flow_key.h"
 
-#define QV_MAX_PORTS 64
-
-/* Port index values: 0..QV_MAX_PORTS-1 are slots of the switch's port table; the values
- * below are not, and never reach a PMD as a slot. */
+/* The port index space: 0..QV_MAX_PORTS-1 can be slots of the switch's port table, which
+ * grows as ports are added (so the real limit is memory; ethdevs are also bounded by DPDK's
+ * RTE_MAX_ETHPORTS). Nothing is sized by it per port: it only keeps indexes clear of the
+ * values below, which are not slots and never reach a PMD as one. A rule's in_port is one
+ * index (a 16-bit exact field in the classifiers), so rules do not assume a port count. */
+#define QV_MAX_PORTS 0xff00
 #define QV_PORT_NONE 0xffff /* an output to a port that does not exist (now): port-down */
 /* While a rule is formatted: "the name kept beside the rule" — its in-port's, or the k-th
  * port-naming action's — so a rule whose port is gone prints as the operator wrote it. */

@@ -513,6 +513,143 @@ static void test_nic_counters(void)
 }
 
 /* Every buffer a test took came back: nothing leaked in the fast path. */
+/* Hundreds of ports: the port table grows past its first 64 slots while rules and PMD state
+ * keep working; a flood to more outputs than a PMD holds at once arrives whole and in order;
+ * a re-added port starts with fresh counters. */
+#define N_MANY 300
+static void test_many_ports(void)
+{
+	static struct qv_port *many[N_MANY];
+	struct pkt_spec s = udp(0x0a000001, 0x0a000002, 1000, 2000);
+	struct qv_port_counters c;
+	char err[256], name[16];
+
+	reset();
+	for (int i = N_PORTS; i < N_MANY; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		many[i] = qv_fake_port_add(name, err, sizeof(err));
+		if (!many[i])
+			fprintf(stderr, "port %s: %s\n", name, err);
+		CU_ASSERT_FATAL(many[i] != NULL);
+	}
+	CU_ASSERT(qv_switch_port_slots() >= N_MANY);
+	CU_ASSERT(many[N_MANY - 1]->index >= 256);
+	flow("in=p0 actions=output:m299");
+	send1(port[0], &s);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(many[N_MANY - 1]), 1);
+	qv_stats_port(many[N_MANY - 1]->index, &c);
+	CU_ASSERT_EQUAL(c.tx_packets, 1);
+
+	/* a flood over 150 ports (past QV_TX_PENDING_MAX), three packets of one burst */
+	reset();
+	atomic_store(&port[0]->default_action, QV_PORT_DEFAULT_L2);
+	for (int i = 100; i < 250; i++)
+		atomic_store(&many[i]->default_action, QV_PORT_DEFAULT_L2);
+	s.dst[0] = 0xff; /* broadcast */
+	for (uint32_t k = 0; k < 3; k++) {
+		s.sport = (uint16_t)(7000 + k);
+		qv_fake_port_push(port[0], build(&s));
+	}
+	CU_ASSERT_EQUAL(run_port(port[0]), 3);
+	for (int i = 100; i < 250; i++) {
+		CU_ASSERT_EQUAL_FATAL(qv_fake_port_sent(many[i]), 3);
+		for (uint16_t k = 0; k < 3; k++) /* in order: the source port, byte 34 on */
+			CU_ASSERT_EQUAL(get16(frame(qv_fake_port_sent_at(many[i], k)) + 34),
+			                7000 + k);
+	}
+	CU_ASSERT_EQUAL(qv_fake_port_sent(many[99]), 0);
+	for (int i = 100; i < 250; i++) {
+		atomic_store(&many[i]->default_action, QV_PORT_DEFAULT_DROP);
+		qv_fake_port_clear(many[i]);
+	}
+	qv_fake_port_clear(many[N_MANY - 1]);
+
+	/* deleted and added again: a fresh state, its counters from zero */
+	CU_ASSERT_EQUAL(qv_switch_port_del("m299", err, sizeof(err)), 0);
+	many[N_MANY - 1] = qv_fake_port_add("m299", err, sizeof(err));
+	CU_ASSERT_FATAL(many[N_MANY - 1] != NULL);
+	qv_stats_port(many[N_MANY - 1]->index, &c);
+	CU_ASSERT_EQUAL(c.tx_packets, 0);
+	qv_switch_flow_flush();
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+}
+
+static long long builds(void)
+{
+	json_t *sum = qv_switch_flow_summary();
+	long long n =
+	    json_integer_value(json_object_get(json_object_get(sum, "rebuild"), "builds"));
+
+	json_decref(sum);
+	return n;
+}
+
+/* A port removed and added again under a table of 1,500 rules (an rte_acl part): the rules
+ * naming it re-resolve through the delta, with no rte_acl build, and packets follow: port-down
+ * while it is gone, to its new slot (and from it) once it is back. */
+static void test_port_change_through_delta(void)
+{
+	struct pkt_spec s = udp(0x0a000001, 0x0a000002, 1000, 77);
+	struct qv_flow_txn *tx;
+	struct qv_flow_txn_result res;
+	struct qv_port *x;
+	char err[256], rule[128];
+	uint16_t old_index;
+	long long b0;
+	uint64_t down0;
+	json_t *sum;
+
+	reset();
+	x = qv_fake_port_add("x", err, sizeof(err));
+	CU_ASSERT_FATAL(x != NULL);
+	old_index = x->index;
+	tx = qv_flow_txn_open(false, err, sizeof(err));
+	CU_ASSERT_FATAL(tx != NULL);
+	CU_ASSERT_EQUAL(
+	    qv_flow_txn_add(tx, "in=p0,proto=udp,dst-port=77 actions=output:x", err, sizeof(err)),
+	    0);
+	CU_ASSERT_EQUAL(qv_flow_txn_add(tx, "in=x actions=output:p1", err, sizeof(err)), 0);
+	for (int i = 0; i < 1500; i++) { /* fillers no test packet matches */
+		snprintf(rule, sizeof(rule),
+		         "in=p2,proto=tcp,ip-dst=10.1.%d.%d/32 actions=output:p3", i / 250,
+		         i % 250);
+		CU_ASSERT_EQUAL_FATAL(qv_flow_txn_add(tx, rule, err, sizeof(err)), 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(qv_flow_txn_commit(tx, &res, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(qv_switch_publish_table(err, sizeof(err)), 0); /* the rte_acl part */
+	b0 = builds();
+	send1(port[0], &s);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(x), 1);
+
+	/* gone: the two rules naming it are masked in the rte_acl part and re-resolved in the
+	 * delta (output:x to nowhere; in=x inert), with no rte_acl build */
+	down0 = drops(port[0], QV_DROP_PORT_DOWN);
+	CU_ASSERT_EQUAL(qv_switch_port_del("x", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(builds(), b0);
+	sum = qv_switch_flow_summary();
+	CU_ASSERT_EQUAL(
+	    json_integer_value(json_object_get(json_object_get(sum, "delta"), "deleted")), 2);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(json_object_get(sum, "acl"), "kind")), "rte_acl");
+	json_decref(sum);
+	send1(port[0], &s);
+	CU_ASSERT_EQUAL(drops(port[0], QV_DROP_PORT_DOWN), down0 + 1);
+
+	/* a port in its old slot would have got its traffic if the rules kept the old index */
+	x = qv_fake_port_add("x", err, sizeof(err));
+	CU_ASSERT_FATAL(x != NULL);
+	CU_ASSERT_NOT_EQUAL(x->index, old_index);
+	CU_ASSERT_EQUAL(builds(), b0);
+	send1(port[0], &s);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(x), 1);
+	s.dport = 9;
+	send1(x, &s); /* in=x again */
+	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), 1);
+	qv_switch_flow_flush();
+	qv_fake_port_clear(x);
+	CU_ASSERT_EQUAL(qv_switch_port_del("x", err, sizeof(err)), 0);
+}
+
 static void test_no_mbuf_leak(void)
 {
 	reset();
@@ -571,6 +708,9 @@ int main(void)
 	    {"drop: mtu-exceeded (tags not counted)", test_drop_mtu_exceeded},
 	    {"headers across chained segments", test_chained_headers},
 	    {"nic counters as drop reasons", test_nic_counters},
+	    {"300 ports: rules, flood past the pending outputs, re-add", test_many_ports},
+	    {"a port change goes through the delta, not an rte_acl build",
+	     test_port_change_through_delta},
 	    {"no mbuf leaked", test_no_mbuf_leak},
 	};
 	int rc;
