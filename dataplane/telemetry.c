@@ -220,8 +220,8 @@ static int tel_xstats(const char *cmd, const char *params, struct rte_tel_data *
 		else
 			rc = -EINVAL;
 	}
-	for (uint16_t i = 0; !(params && params[0]) && i < QV_MAX_PORTS; i++) {
-		struct qv_port *p = atomic_load(&qv_sw.ports[i]);
+	for (uint32_t i = 0; !(params && params[0]) && i < qv_switch_port_slots(); i++) {
+		struct qv_port *p = qv_switch_port_at(i);
 		struct rte_tel_data *c;
 		char name[RTE_TEL_MAX_STRING_LEN];
 
