@@ -8,9 +8,9 @@
 #include "dataplane/dp.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
+#include "qv/limits.h"
 
-/* A restore sends every port of the plan; the switch holds at most QV_MAX_PORTS anyway. */
-#define BATCH_MAX_PORTS QV_MAX_PORTS
+#define BATCH_MAX_PORTS QV_LIMIT_PORT_BATCH
 
 /* port.add as the method table has it (rpc_ports.c: it takes qv_sw.lock itself), so every port
  * of a batch is checked and opened exactly as a port.add of its own would be. */
@@ -33,7 +33,7 @@ static const char *item_name(json_t *item)
  * would add it (a port that fails changes nothing, and the others are still added); the
  * ports added are published together at the end. Result {"added": [{"name", "index"}],
  * "failed": [{"name", "index_in_batch", "code", "error"}]}. Only a malformed batch (not an
- * array of 1..64 objects) is a JSON-RPC error, and then nothing is added. */
+ * array of 1..QV_LIMIT_PORT_BATCH objects) is a JSON-RPC error, and then nothing is added. */
 static json_t *m_port_add_batch(json_t *params, struct qv_rpc_error *err, void *ctx)
 {
 	static const char *const keys[] = {"ports", NULL};

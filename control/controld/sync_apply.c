@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "qv/limits.h"
+
 #include "control/controld/sync_internal.h"
 #include "control/rpc/rpc.h"
 #include "lib/rule_syntax.h"
@@ -74,8 +76,9 @@ static int port_call(const struct qv_controld *c, const char *method, json_t *pa
 }
 
 /* Adds ports (port.add parameter objects) with as few requests as it can: port.add_batch of
- * up to 64 ports and half a request's size each (one round trip, and one publication on the
- * switch, for a whole restore); one port.add per port on a switch that lacks the batch. */
+ * up to QV_LIMIT_PORT_BATCH ports and half a request's size each (one round trip, and one
+ * publication on the switch, for a whole restore); one port.add per port on a switch that lacks the
+ * batch. */
 static int add_ports(const struct qv_controld *c, const json_t *ports, json_t *failed,
                      struct sync_times *tm, char *err, size_t errlen)
 {
@@ -89,7 +92,7 @@ static int add_ports(const struct qv_controld *c, const json_t *ports, json_t *f
 		int code, rc;
 		char msg[512];
 
-		for (; i < n && json_array_size(chunk) < QV_MAX_PORTS &&
+		for (; i < n && json_array_size(chunk) < QV_LIMIT_PORT_BATCH &&
 		       bytes < QV_RPC_MAX_REQUEST / 2;
 		     i++) {
 			char *text = json_dumps(json_array_get(ports, i), JSON_COMPACT);

@@ -18,4 +18,7 @@
  * action each; include/qv/rule.h); YAML `instances`. */
 #define QV_LIMIT_VNF_INSTANCES 8
 
+/* ports in one port.add_batch request (qv-controld sends a larger restore in several) */
+#define QV_LIMIT_PORT_BATCH 1024
+
 #endif
