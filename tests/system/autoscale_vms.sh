@@ -58,7 +58,7 @@ N=120000
 peer_bg load "$T/in.sock" "$T/out.sock" -- --gen 0:64:64 --count $N --rate 2000 --window 256 \
     --rx 1 --expect $N --timeout 300 --json "$T/load.json"
 LOAD_PID=$PEER_PID
-wait_until "scale-out to 2 on the measured load" 120 bash -c "[ \"\$($QVCTL_BIN --controld $T/cd.sock --json show scaling | jq '.vnfs[0].current')\" = 2 ]"
+wait_until "scale-out to 2 on the measured load" 120 bash -c "[ \"\$($QVCTL_BIN --controld $CTL_DIR/cd.sock --json show scaling | jq '.vnfs[0].current')\" = 2 ]"
 check_contains "the decision names the measured signal" \
     "scaling VNF fw: scale-out: load" "$(cat "$T/controld.log")"
 check_contains "the signal is the switch's counters" "packets sent to its 1 instance(s)' ports" \
@@ -72,7 +72,7 @@ check_eq "every packet of the load arrived" $N "$(jq .rx "$T/load.json")"
 
 # no traffic: under 100pps for 3 s, after the cool-down: instance 1 drains (no flow of its
 # own: the load's flows stayed on instance 0) and its VM goes
-wait_until "$FW1 removed after the drain" 180 bash -c "[ \"\$($QVCTL_BIN --controld $T/cd.sock --json show scaling | jq '.vnfs[0].current')\" = 1 ] && ! virsh -q -c qemu:///system list --all --name | grep -qx '$FW1'"
+wait_until "$FW1 removed after the drain" 180 bash -c "[ \"\$($QVCTL_BIN --controld $CTL_DIR/cd.sock --json show scaling | jq '.vnfs[0].current')\" = 1 ] && ! virsh -q -c qemu:///system list --all --name | grep -qx '$FW1'"
 check_contains "the scale-in is logged" "scaling VNF fw: scale-in: load" "$(cat "$T/controld.log")"
 check_contains "the removal is logged" "scaling VNF fw: drained: instances 1..1 removed" \
     "$(cat "$T/controld.log")"
