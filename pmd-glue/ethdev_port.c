@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_ring.h>
 
 #include "pmd-glue/ethdev_port.h"
 #include "pmd-glue/mempool.h"
@@ -200,6 +201,29 @@ static void eth_lsc_off(struct qv_ethdev_port *e)
 	e->lsc = false;
 }
 
+/* DPDK 22.11's net_ring creates RTE_PMD_RING_MAX_RX_RINGS rings ("ETH_RXTX<i>_<device>") at
+ * probe and frees, on close, only those of the rx queues configured (one here): each removal
+ * left 16 rings' memzones behind, and port_churn's add/remove rounds ran out of memzones
+ * (RTE_MAX_MEMZONE) after about 160 net_ring ports. What the device left is freed here, once
+ * it is gone. */
+static void ring_leftovers_free(const char *devname)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	if (strncmp(devname, "net_ring", 8) != 0)
+		return;
+	for (unsigned i = 0; i < RTE_PMD_RING_MAX_RX_RINGS; i++) {
+		struct rte_ring *r;
+
+		/* a name too long for a ring was never created */
+		if (snprintf(name, sizeof(name), "ETH_RXTX%u_%.*s", i, (int)(sizeof(name) - 12),
+		             devname) >= (int)sizeof(name))
+			continue;
+		if ((r = rte_ring_lookup(name)) != NULL)
+			rte_ring_free(r);
+	}
+}
+
 static void eth_unplug(struct qv_ethdev_port *e)
 {
 	eth_lsc_off(e);
@@ -209,6 +233,7 @@ static void eth_unplug(struct qv_ethdev_port *e)
 	rte_eth_dev_stop(e->port_id);
 	rte_eth_dev_close(e->port_id);
 	rte_eal_hotplug_remove(e->bus, e->devname);
+	ring_leftovers_free(e->devname);
 }
 
 static void eth_close(struct qv_port *p)
