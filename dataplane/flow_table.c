@@ -163,7 +163,10 @@ struct qv_flow_table *qv_flow_table_new(struct qv_flow_base *base, uint32_t gen,
 	t->base = base;
 	base->refs++;
 	t->n_pmds = n_pmds;
-	t->hits = hits_alloc(n_added, n_pmds, &t->hits_stride);
+	/* a row per delta rule: the added ones and the copies (qv_flow_table_hit indexes by delta
+	 * position; sized for the added ones alone, a copy's hit landed in the next PMD's row, or
+	 * past the end) */
+	t->hits = hits_alloc(n, n_pmds, &t->hits_stride);
 	if (!t->hits)
 		goto nomem;
 	if (n_deleted) {
