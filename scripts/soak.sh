@@ -138,11 +138,11 @@ while bl_alive "$PEER_PID"; do
 done
 wait "$PEER_PID" || bl_log "qv-peer exited with status $? (see $OUT/peer.log)"
 bl_forget "$PEER_PID"
-# the chain drained: the switch holds no packet any more (its pools' mbufs in use back to 0: a
-# PMD descheduled in the middle of a burst holds that burst, counted on its rx port but not yet
-# sent or dropped; a 10-minute run on a loaded machine once read the counters then, 21 packets
-# "unaccounted" with 21 mbufs in use), and what it sent into the VNF has come back out of it
-# (or stays put for 3 s: then the VNF holds or lost it, and the accounting shows it)
+# the chain drained: the switch holds no packet any more (its pools' mbufs in use back to 0,
+# within 10 s: a packet counted on its rx port but neither sent nor dropped yet; two 10-minute
+# runs before the pending-output list in pmd.c ended with 21 and 7 such packets held for good,
+# lost from a tx buffer no flush knew of), and what it sent into the VNF has come back out of
+# it (or stays put for 3 s: then the VNF holds or lost it, and the accounting shows it)
 for ((i = 0; i < 100; i++)); do
 	[ "$(mbufs_in_use)" = 0 ] && break
 	sleep 0.1
