@@ -89,7 +89,10 @@ static void watch_readable(void *arg)
 			return;
 		if (from.nl_pid != 0) /* only the kernel's word counts */
 			continue;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
+		/* NLMSG_OK spelled out: with an int length clang's -Wsign-compare rejects the
+		 * macro's unsigned nlmsg_len <= len (and an unsigned length would wrap) */
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		     n >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) && (int)h->nlmsg_len <= n;
 		     h = NLMSG_NEXT(h, n))
 			link_message(w, h);
 	}
