@@ -395,6 +395,34 @@ static struct rte_mempool *own_pool_if_short(struct qv_ethdev_port *e, struct rt
 	return e->own_pool;
 }
 
+/* The RETA written round-robin over the port's rx queues. Most NIC drivers fill it so at
+ * configure, but not all: net_null (and drivers that keep their table across a
+ * reconfiguration) leave every entry on queue 0, or on a queue a live edit just removed, so
+ * RSS would hash into one queue, or into none that is polled. A device without a table, or
+ * one that refuses the update, keeps its own (logged: the port still works). */
+static void eth_spread_reta(struct qv_ethdev_port *e, uint16_t nrxq)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_dev_info info;
+	int rc;
+
+	if (nrxq < 2 || rte_eth_dev_info_get(e->port_id, &info) != 0 || info.reta_size == 0 ||
+	    info.reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned i = 0; i < info.reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+		    (uint16_t)(i % nrxq);
+	}
+	rc = rte_eth_dev_rss_reta_update(e->port_id, reta, info.reta_size);
+	if (rc != 0 && rc != -ENOTSUP)
+		RTE_LOG(WARNING, USER1,
+		        "qv-switchd: port %s: device %s refused a RETA of %u entries over %u rx "
+		        "queues (%s); it keeps its own\n",
+		        e->base.name, e->devname, info.reta_size, nrxq, rte_strerror(-rc));
+}
+
 /* Configures, sets up and starts the (stopped) device as pl says. */
 static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *err, size_t errlen)
 {
@@ -465,6 +493,8 @@ static int eth_apply(struct qv_ethdev_port *e, const struct eth_plan *pl, char *
 		return -1;
 	}
 	rte_eth_promiscuous_enable(pid); /* not every vdev supports it; a switch port wants it */
+	if (pl->conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS)
+		eth_spread_reta(e, pl->nrxq);
 	e->base.n_rxq = pl->nrxq;
 	e->base.n_txq = pl->ntxq;
 	atomic_store(&e->base.mtu, pl->mtu);

@@ -3,7 +3,8 @@
 # interface (the tun driver picks a queue per flow hash); every rx queue shows packets in
 # `show pmd`. A live edit to 2 queues keeps the port working. Bad requests (a queue count or
 # an MTU beyond the device, several queues on a device without RSS) are refused with the
-# device's own limit in the message, and change nothing.
+# device's own limit in the message, and change nothing. A net_null port shows the RETA the
+# switch wrote over its rx queues, before and after a live edit.
 . "$(dirname "$0")/lib.sh"
 tap=qvrss$$
 
@@ -65,6 +66,15 @@ out=$(qvctl port set k --mtu 9000 2>&1) && fail "MTU 9000 accepted on an af_pack
 check_contains "an MTU the device cannot take, with its limit" "takes an MTU of" "$out"
 check_eq "... and its MTU is unchanged" 1500 "$(port_field k mtu)"
 qvctl port del k >/dev/null
+
+# RETA: the switch writes the device's table round-robin over the rx queues (net_null has a
+# table of 128 and, left to itself, keeps every entry on queue 0); a live edit rewrites it
+qvctl port add nl dpdk "net_null0,no-rx=1" --rxq 4 --txq 1 >/dev/null
+check_eq "RETA of nl spread over its 4 rx queues" "q0:32 q1:32 q2:32 q3:32" "$(port_field nl reta)"
+check_contains "show port NAME shows the RETA" "q0:32 q1:32 q2:32 q3:32" "$(qvctl show port nl)"
+qvctl port set nl --rxq 2 >/dev/null
+check_eq "RETA of nl after a live edit to 2 rx queues" "q0:64 q1:64" "$(port_field nl reta)"
+qvctl port del nl >/dev/null
 
 # live edits of t while vhost traffic a -> b flows: the other ports lose nothing
 qvctl port add a vhost "$T/a.sock" >/dev/null
