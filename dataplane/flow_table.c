@@ -64,6 +64,7 @@ struct qv_flow_base *qv_flow_base_build(struct qv_rule *rules, uint32_t n, uint3
 	}
 	b->rules = rules;
 	b->n_rules = n;
+	b->n_group_rules = qv_lb_group_rules(rules, n);
 	b->upto_id = upto_id;
 	b->hits = hits_alloc(n, n_pmds, &b->hits_stride);
 	if (!b->hits) {
@@ -105,6 +106,7 @@ struct qv_flow_base *qv_flow_base_build_tss(struct qv_rule *rules, uint32_t n, u
 	}
 	b->rules = rules;
 	b->n_rules = n;
+	b->n_group_rules = qv_lb_group_rules(rules, n);
 	b->upto_id = upto_id;
 	b->hits = hits_alloc(n, n_pmds, &b->hits_stride);
 	if (!b->hits) {
@@ -197,10 +199,12 @@ struct qv_flow_table *qv_flow_table_new(struct qv_flow_base *base, uint32_t gen,
 	}
 	/* The groups over every rule in result order (the base's, then the delta's), rebuilt
 	 * whole at each publish: lb keys them by result index, and the delta's indexes move
-	 * with every publish anyway. Slow path; with no group actions it is one pass over the
-	 * rules' actions, with some a 4-byte index per rule on top (400 KB at 100,000 rules). */
-	t->lb = qv_lb_groups_build_parts(base->rules, base->n_rules, t->deleted, t->delta, n,
-	                                 n_pmds, err, errlen);
+	 * with every publish anyway. Slow path. A base without group rules (counted once, when
+	 * it was built) is not scanned: only the delta's rules are, so one rule published beside
+	 * 100,000 costs microseconds (it was a pass over all 100,000: 0.8 ms). With groups in
+	 * the base: a pass over its rules and a 4-byte index per rule (400 KB at 100,000). */
+	t->lb = qv_lb_groups_build_parts(base->rules, base->n_rules, t->deleted,
+	                                 base->n_group_rules > 0, t->delta, n, n_pmds, err, errlen);
 	if (!t->lb && err[0]) {
 		qv_flow_table_free(t); /* the base's references are as they were */
 		return NULL;

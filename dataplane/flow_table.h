@@ -18,6 +18,7 @@ struct qv_lb_groups;
  * built; shared by every table published until the next rebuild; freed with the last one. */
 struct qv_flow_base {
 	uint32_t n_rules;
+	uint32_t n_group_rules; /* rules with a group action: 0 spares each publish a pass */
 	struct qv_rule *rules;
 	struct qv_classifier *cls; /* rte_acl, or NULL: */
 	struct qv_delta_cls *tss;  /* a tuple space stand-in, built in O(n) for a big transaction

@@ -107,20 +107,29 @@ static bool has_group(const struct qv_rule *r)
 struct qv_lb_groups *qv_lb_groups_build(const struct qv_rule *rules, uint32_t n, uint16_t n_pmds,
                                         char *err, size_t errlen)
 {
-	return qv_lb_groups_build_parts(rules, n, NULL, NULL, 0, n_pmds, err, errlen);
+	return qv_lb_groups_build_parts(rules, n, NULL, true, NULL, 0, n_pmds, err, errlen);
+}
+
+uint32_t qv_lb_group_rules(const struct qv_rule *rules, uint32_t n)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		k += has_group(&rules[i]);
+	return k;
 }
 
 struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t na,
-                                              const uint64_t *a_skip, const struct qv_rule *b,
-                                              uint32_t nb, uint16_t n_pmds, char *err,
-                                              size_t errlen)
+                                              const uint64_t *a_skip, bool a_groups,
+                                              const struct qv_rule *b, uint32_t nb,
+                                              uint16_t n_pmds, char *err, size_t errlen)
 {
 	struct qv_lb_groups *gs;
-	uint32_t *of_rule, n_groups = 0, n = na + nb;
+	uint32_t *of_rule, n_groups = 0, n = na + nb, first = a_groups ? 0 : na;
 	uint64_t keys[QV_MAGLEV_MAX_MEMBERS];
 
 	err[0] = 0;
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = first; i < n; i++)
 		if (!(i < na && a_skip && ((a_skip[i / 64] >> (i % 64)) & 1)) &&
 		    has_group(part_rule(a, na, b, i)))
 			n_groups++;
@@ -138,11 +147,11 @@ struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t 
 	}
 	gs->of_rule = of_rule;
 	gs->idle_cycles = rte_get_tsc_hz() * QV_LB_IDLE_S;
-	for (uint32_t i = 0; i < n; i++) {
+	memset(of_rule, 0xff, n * sizeof(*of_rule)); /* UINT32_MAX: no group */
+	for (uint32_t i = first; i < n; i++) {
 		const struct qv_rule *r = part_rule(a, na, b, i);
 		struct qv_lb_group *g;
 
-		of_rule[i] = UINT32_MAX;
 		if ((i < na && a_skip && ((a_skip[i / 64] >> (i % 64)) & 1)) || !has_group(r))
 			continue;
 		g = &gs->g[gs->n]; /* gs->n < n_groups: counted above */

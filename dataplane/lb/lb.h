@@ -58,11 +58,15 @@ struct qv_lb_groups *qv_lb_groups_build(const struct qv_rule *rules, uint32_t n,
                                         char *err, size_t errlen);
 /* The same over two arrays taken as one, a[0..na) then b[0..nb) (rule index i < na is a[i],
  * else b[i - na]): a flow table's big part and its delta, in result order. Bit i of a_skip
- * (NULL: none) set: a[i] is deleted, and gets no group. */
+ * (NULL: none) set: a[i] is deleted, and gets no group. a_groups false: a holds no group
+ * rule (its builder counted them, qv_lb_group_rules), so a is not scanned: a publish of one
+ * rule beside a big table then costs the delta, not a pass over every rule of a. */
 struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t na,
-                                              const uint64_t *a_skip, const struct qv_rule *b,
-                                              uint32_t nb, uint16_t n_pmds, char *err,
-                                              size_t errlen);
+                                              const uint64_t *a_skip, bool a_groups,
+                                              const struct qv_rule *b, uint32_t nb,
+                                              uint16_t n_pmds, char *err, size_t errlen);
+/* How many of rules[0..n) output through a group. */
+uint32_t qv_lb_group_rules(const struct qv_rule *rules, uint32_t n);
 void qv_lb_groups_free(struct qv_lb_groups *gs);
 
 /* group.show's view of the groups of the live table: members, usable, flows per member

@@ -312,6 +312,28 @@ static void test_groups_build(void)
 	err[0] = 'x';
 	CU_ASSERT_PTR_NULL(qv_lb_groups_build(rules, 1, 2, err, sizeof(err)));
 	CU_ASSERT_EQUAL(err[0], 0);
+	/* two parts, a big one its builder counted no group rule in (not scanned) and a delta
+	 * with one: the delta's rule gets its group at its result index, a's rules none */
+	CU_ASSERT_EQUAL(qv_lb_group_rules(rules, 5), 2);
+	struct qv_rule plain[] = {rule(10, 0, 1, out), rule(10, 2, 1, out), rule(10, 4, 1, out)};
+	CU_ASSERT_EQUAL_FATAL(qv_lb_group_rules(plain, 3), 0);
+	struct qv_lb_groups *gp =
+	    qv_lb_groups_build_parts(plain, 3, NULL, false, more, 1, 2, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_EQUAL(gp->n, 1);
+	for (uint32_t i = 0; i < 3; i++)
+		CU_ASSERT_PTR_NULL(qv_lb_group_of(gp, i));
+	CU_ASSERT(qv_lb_group_of(gp, 3) && qv_lb_group_of(gp, 3)->rule == 3);
+	qv_lb_groups_free(gp);
+	/* a base with group rules is scanned, its deleted ones skipped */
+	uint64_t skip = 1u << 1; /* rules[1] deleted: only rules[3]'s group, then the delta's */
+	gp = qv_lb_groups_build_parts(rules, 5, &skip, true, more, 1, 2, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_EQUAL(gp->n, 2);
+	CU_ASSERT_PTR_NULL(qv_lb_group_of(gp, 1));
+	CU_ASSERT(qv_lb_group_of(gp, 3) && qv_lb_group_of(gp, 3)->rule == 3);
+	CU_ASSERT(qv_lb_group_of(gp, 5) && qv_lb_group_of(gp, 5)->rule == 5);
+	qv_lb_groups_free(gp);
 }
 
 int main(void)
