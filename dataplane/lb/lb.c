@@ -121,8 +121,8 @@ uint32_t qv_lb_group_rules(const struct qv_rule *rules, uint32_t n)
 
 struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t na,
                                               const uint64_t *a_skip, bool a_groups,
-                                              const struct qv_rule *b, uint32_t nb,
-                                              uint16_t n_pmds, char *err, size_t errlen)
+                                              const struct qv_rule *b, uint32_t nb, uint16_t n_pmds,
+                                              char *err, size_t errlen)
 {
 	struct qv_lb_groups *gs;
 	uint32_t *of_rule, n_groups = 0, n = na + nb, first = a_groups ? 0 : na;
