@@ -433,12 +433,16 @@ int qv_switch_port_set_admin(struct qv_port *p, bool up)
 int qv_switch_port_edit(struct qv_port *p, qv_switch_port_edit_fn *fn, const void *arg, char *err,
                         size_t errlen)
 {
-	bool was_up = atomic_exchange(&p->up, false);
+	/* Unusable as an output (port-down meanwhile) through admin_up, the control thread's
+	 * own flag (port.set runs here too, so nothing else writes it during the edit), and out
+	 * of every poll list; once a grace period has passed no PMD polls it or sends to it, so
+	 * the device may stop. The other ports' queues stay where they are. Not through `up`:
+	 * that one is the port's (link, vhost device callbacks), and storing the old value
+	 * back lost what a guest did meanwhile: one that connected during the edit left the
+	 * port down for good, one that left showed it up with no device (port_edit_link). */
+	bool was_admin = atomic_exchange(&p->admin_up, false);
 	int rc;
 
-	/* Out of every poll list and unusable as an output (port-down meanwhile); once a grace
-	 * period has passed no PMD polls it or sends to it, so the device may stop. The other
-	 * ports' queues stay where they are. */
 	p->unpolled = true;
 	publish_poll_lists();
 	qv_dp_quiesce();
@@ -446,9 +450,8 @@ int qv_switch_port_edit(struct qv_port *p, qv_switch_port_edit_fn *fn, const voi
 	p->tx_shared = qv_sw.n_pmds > p->n_txq;
 	p->unpolled = false;
 	if (p->ops->tick)
-		p->ops->tick(p); /* the link as it is now */
-	else
-		atomic_store(&p->up, was_up);
+		p->ops->tick(p); /* the link as it is now (a restarted device) */
+	atomic_store(&p->admin_up, was_admin);
 	publish_poll_lists();
 	return rc;
 }
