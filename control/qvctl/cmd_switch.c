@@ -217,6 +217,11 @@ static int cmd_port_add(int argc, char **argv)
 			json_object_set_new(params, "default", json_string(v));
 			continue;
 		}
+		if (vhost && !missing && (v = opt_value(argc, argv, &i, "--mbufs", &missing))) {
+			/* a count, or 0 for the shared pool: the switch checks it */
+			json_object_set_new(params, "mbufs", json_string(v));
+			continue;
+		}
 		rc = missing ? -1 : num_option(argc, argv, &i, "--mtu", "mtu", 65535, params, key);
 		if (rc == 0 && queues)
 			rc = num_option(argc, argv, &i, "--queues", "queues", 65535, params, key);
@@ -325,6 +330,15 @@ static int cmd_port_set(int argc, char **argv)
 			def = v;
 			continue;
 		}
+		if ((v = opt_value(argc, argv, &i, "--mbufs", &missing))) {
+			/* vhost ports only: the switch checks it and the port kind */
+			json_object_set_new(params, "mbufs", json_string(v));
+			continue;
+		}
+		if (missing) {
+			json_decref(params);
+			return usage_error(key, "--mbufs needs N (0: the shared pool)");
+		}
 		static const char *const nums[][2] = {
 		    {"--mtu", "mtu"}, {"--queues", "queues"}, {"--rxq", "rxq"}, {"--txq", "txq"}};
 		for (size_t k = 0; rc == 0 && k < sizeof(nums) / sizeof(nums[0]); k++)
@@ -343,7 +357,7 @@ static int cmd_port_set(int argc, char **argv)
 		json_decref(params);
 		return usage_error(key, "nothing to set: give --default drop|l2, --up, --down, "
 		                        "--mtu N, --queues N (--rxq/--txq N for dpdk ports), "
-		                        "--police or --egress-police");
+		                        "--mbufs N (vhost), --police or --egress-police");
 	}
 	for (int d = 0; d < 2; d++) {
 		int rc = police[d] ? port_police(argv[0], d ? "egress" : "ingress", police[d]) : 0;

@@ -176,24 +176,27 @@ static const struct help {
      "  qvctl vnf scale fw 3\n"},
     {"port", "qvctl port add|del|set ...",
      "Manages ports:\n"
-     "  port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
+     "  port add NAME vhost PATH [--client] [--queues N] [--mbufs N] [--default drop|l2]\n"
      "  port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]\n"
      "  port add NAME af_packet|af_xdp NETDEV [--queues N] [--mtu N]\n"
      "  port add NAME vhost_kernel TAPNAME [--queues N] [--mtu N]\n"
      "  port del NAME\n"
      "  port set NAME [--default drop|l2] [--up|--down] [--mtu N] [--queues N]\n"
-     "               [--police P] [--egress-police P]\n"
+     "               [--mbufs N] [--police P] [--egress-police P]\n"
      "\n"
      "Example:\n"
      "  qvctl port add vm1 vhost /run/qwikvirt/vm1.sock --queues 2\n"},
     {"port add",
-     "qvctl port add NAME vhost PATH [--client] [--queues N] [--default drop|l2]\n"
+     "qvctl port add NAME vhost PATH [--client] [--queues N] [--mbufs N] [--default drop|l2]\n"
      "       qvctl port add NAME dpdk DEVARGS [--rxq N] [--txq N] [--default drop|l2]",
      "Adds a port named NAME (1..31 characters: letters, digits, '_', '.', '-').\n"
      "\n"
      "vhost: a vhost-user socket at PATH for a VM. The switch creates the socket (server),\n"
      "  or with --client connects to the VM's socket and reconnects when it goes away.\n"
      "  --queues N    queue pairs (default 1)\n"
+     "  --mbufs N     the guest's packets go into a pool of N buffers of the port's own\n"
+     "                (16..16777216) instead of the shared one: a guest that floods\n"
+     "                cannot starve the other ports of buffers (0: the shared pool)\n"
      "dpdk: a DPDK device, by PCI address or vdev string.\n"
      "  --rxq N, --txq N   receive and transmit queues (default 1; several rx queues are\n"
      "                     hashed by the device's RSS)\n"
@@ -226,8 +229,8 @@ static const struct help {
      "Example:\n"
      "  qvctl port del vm1\n"},
     {"port set",
-     "qvctl port set NAME [--default drop|l2] [--up|--down] [--mtu N] [--queues N] [--police P] "
-     "[--egress-police P]",
+     "qvctl port set NAME [--default drop|l2] [--up|--down] [--mtu N] [--queues N] [--mbufs N] "
+     "[--police P] [--egress-police P]",
      "--default: what happens to packets received on NAME that no flow rule matches: drop\n"
      "them, or switch them by learned MAC address (l2).\n"
      "--up/--down: the administrative state; a down port is not polled and output to it is\n"
@@ -236,6 +239,9 @@ static const struct help {
      "--queues N (--rxq N, --txq N for dpdk ports): new queue counts. A device is\n"
      "reconfigured while its traffic counts as port-down; other ports are not touched.\n"
      "A request the device refuses changes nothing.\n"
+     "--mbufs N (vhost ports): the guest's packets go into a pool of N buffers of the port's\n"
+     "own from now on (0: back to the shared pool); the old pool is freed once its buffers\n"
+     "are all back.\n"
      "--police P, --egress-police P: limit what NAME receives (ingress) or sends (egress);\n"
      "packets over the limit are dropped and counted as 'policed'. P is RATE[,BURST]\n"
      "(srTCM: one rate and its burst) or RATE,BURST,PEAK[,PEAK-BURST] (trTCM: packets over\n"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 switch_start
-qvctl call port.add "{\"name\":\"a\",\"type\":\"vhost\",\"path\":\"$T/a.sock\",\"mbufs\":\"16\"}" >/dev/null
+qvctl port add a vhost "$T/a.sock" --mbufs 16 >/dev/null
 qvctl port add b vhost "$T/b.sock" >/dev/null
 qvctl flow add 'in=a actions=output:b' >/dev/null
 qvctl flow add 'in=b actions=output:a' >/dev/null
@@ -21,8 +21,10 @@ check_eq "a's pool size in show pmd" 16 "$(pool size)"
 check_contains "show pmd lists a's pool" "pool $apool: " "$(qvctl show pmd)"
 
 # Bad values: refused with what is wanted, and nothing changed.
-out=$(qvctl call port.set '{"name":"a","mbufs":"8"}' 2>&1) && fail "mbufs=8 accepted"
+out=$(qvctl port set a --mbufs 8 2>&1) && fail "mbufs=8 accepted"
 check_contains "mbufs below the minimum refused" "mbufs '8' is not 0 (the shared pool) or 16.." "$out"
+out=$(qvctl port set a --mbufs 2>&1) && fail "--mbufs without a value accepted"
+check_contains "--mbufs without a value refused" "--mbufs needs N" "$out"
 check_eq "a's pool unchanged after the refusal" "$apool" "$(port_field a rx_pool)"
 
 # One peer (a vhost-user socket takes one guest): 2,000 packets each way, unpaced, so that
@@ -51,7 +53,7 @@ qjson show drops >/dev/null || fail "the switch stopped answering"
 check_eq "packets received on a still short" "$got" "$(port_field a rx_packets)"
 
 # The pressure goes: a pool big enough, and the packets that waited flow.
-qvctl call port.set '{"name":"a","mbufs":"4096"}' >/dev/null || fail "port set a mbufs=4096 failed"
+qvctl port set a --mbufs 4096 >/dev/null || fail "port set a --mbufs 4096 failed"
 check_eq "a's new pool size" 4096 "$(qjson show pmd | jq -r --arg n "$(port_field a rx_pool)" '.pools[] | select(.name == $n) | .size')"
 wait "$LOAD_PID" || fail "the traffic did not resume after the pool was enlarged (see peer-load.log)"
 rx=$(jq '.ports[1].rx' "$T/load.json")
