@@ -1,7 +1,9 @@
 /* qwikvirt: a measurement, not a test — TSC cycles per packet of the whole fast path (rx of a
- * fake port, parse, lookup, act, tx), 32-packet bursts of one flow p0 -> p1 through a rule, with
- * PORTS fake ports in the switch. Minimum and median over bursts, so that a loaded machine's
- * preemptions fall out of the minimum. Usage: qv-burst-cost [BURSTS] [PORTS] */
+ * fake port, parse, lookup, act, tx), 32-packet bursts p0 -> p1 through a rule, with PORTS fake
+ * ports in the switch and FLOWS flows (UDP source ports) taken in turn, packet by packet: one
+ * flow is the same-key path, more the exact-match cache (each packet its own lookup), more
+ * than it holds the classifier. Minimum and median over bursts, so that a loaded machine's
+ * preemptions fall out of the minimum. Usage: qv-burst-cost [BURSTS] [PORTS] [FLOWS] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +23,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A 64-byte IPv4/UDP frame 10.0.0.1 -> 10.0.0.2, 1000 -> 2000. */
-static struct rte_mbuf *frame(struct rte_mempool *mp)
+/* A 64-byte IPv4/UDP frame 10.0.0.1 -> 10.0.0.2, (1000 + flow) -> 2000. */
+static struct rte_mbuf *frame(struct rte_mempool *mp, unsigned flow)
 {
 	static const uint8_t head[] = {0x02, 0,    0,    0,    0,    0x0b, 0x02, 0,    0, 0,
 	                               0,    0x0a, 0x08, 0x00, 0x45, 0,    0,    28,   0, 0,
@@ -35,6 +37,8 @@ static struct rte_mbuf *frame(struct rte_mempool *mp)
 		return NULL;
 	memset(d, 0, 64);
 	memcpy(d, head, sizeof(head));
+	d[34] = (uint8_t)((1000 + flow) >> 8);
+	d[35] = (uint8_t)(1000 + flow);
 	return m;
 }
 
@@ -45,6 +49,7 @@ int main(int argc, char **argv)
 	               "--file-prefix", "qv_burst_cost"};
 	unsigned bursts = argc > 1 ? (unsigned)atoi(argv[1]) : 20000;
 	unsigned n_ports = argc > 2 ? (unsigned)atoi(argv[2]) : 2;
+	unsigned flows = argc > 3 ? (unsigned)atoi(argv[3]) : 1, next = 0;
 	const unsigned cpus[1] = {0};
 	struct qv_port *in = NULL, *out = NULL;
 	struct rte_mempool *mp;
@@ -52,7 +57,8 @@ int main(int argc, char **argv)
 	char err[256], name[16];
 	uint32_t id;
 
-	if (!cost || n_ports < 2 || rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
+	if (!cost || n_ports < 2 || flows < 1 || flows > 64000 ||
+	    rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
 		return 1;
 	qv_mempool_size = 4096;
 	if (qv_switch_init(cpus, 1, err, sizeof(err)) != 0) {
@@ -84,7 +90,7 @@ int main(int argc, char **argv)
 		uint16_t n;
 
 		for (int i = 0; i < QV_BURST; i++)
-			qv_fake_port_push(in, frame(mp));
+			qv_fake_port_push(in, frame(mp, next++ % flows));
 		t0 = rte_rdtsc_precise();
 		n = qv_port_rx(in, 0, pkts, QV_BURST);
 		qv_pmd_process_burst(qv_sw.pmds[0], in, pkts, n);
@@ -92,7 +98,8 @@ int main(int argc, char **argv)
 		qv_fake_port_clear(out);
 	}
 	qsort(cost, bursts, sizeof(*cost), cmp_u64);
-	printf("ports %u: cycles per packet: min %.1f, median %.1f (%u bursts of %d)\n", n_ports,
-	       (double)cost[0] / QV_BURST, (double)cost[bursts / 2] / QV_BURST, bursts, QV_BURST);
+	printf("ports %u, flows %u: cycles per packet: min %.1f, median %.1f (%u bursts of %d)\n",
+	       n_ports, flows, (double)cost[0] / QV_BURST, (double)cost[bursts / 2] / QV_BURST,
+	       bursts, QV_BURST);
 	return 0;
 }
