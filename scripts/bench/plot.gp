@@ -29,9 +29,11 @@ if (rows(lat) > 0) {
 	set ylabel "us"
 	set logscale y
 	set yrange [*:*]
+	set xtics rotate by -30 # "qwikvirt@10%" labels overlap side by side
 	plot for [i=2:cols(lat)] lat using i:xtic(1) title columnheader(i)
 	unset logscale y
 	set yrange [0:*]
+	set xtics norotate
 }
 if (rows(mat) > 0) {
 	set title "rules x flows at 64 B: max-rate Mpps (median)"
