@@ -68,14 +68,16 @@ done
 
 OUT=${OUT:-/tmp/qv-chaos/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
-BW=$(mktemp -d /tmp/qvchaos.XXXXXX) # sockets, state, fifos: removed at exit
+BW=$(mktemp -d /tmp/qvchaos.XXXXXX) # vhost-user sockets, state, fifos: removed at exit
+CTL=$BW/ctl # the daemons' control sockets (and capture files): root's alone, as the switch wants
+mkdir -m 0700 "$CTL"
 bl_init
 BL_RM+=("$BW")
 bl_need_qwikvirt "$SRC" "$BUILD"
 bl_need_hugepages "$SRC" 300
 SWITCHD=$BUILD/dataplane/qv-switchd CONTROLD=$BUILD/control/controld/qv-controld
 QVCTL_BIN=$BUILD/control/qvctl/qvctl PEER=$BUILD/tests/tools/qv-peer VMCTL=$BUILD/control/vm/qv-vmctl
-QV="$QVCTL_BIN --switch $BW/sw.sock --controld $BW/cd.sock"
+QV="$QVCTL_BIN --switch $CTL/sw.sock --controld $CTL/cd.sock"
 GUEST_DIR=${QV_GUEST_DIR:-/var/cache/qwikvirt/guest}
 VM_PREFIX="qvch$$-"
 bl_log "VNFs: $VNF, $KILLS kills, $RATE pps per chain, results in $OUT"
@@ -88,6 +90,10 @@ if [ "$VNF" = vm ]; then
 	started=$(echo "$out" | sed -n 's/^SETUP-LIBVIRT: OK started=//p')
 	# stopped last: after qv-controld (which would restart the VMs) and the VMs
 	[ "$started" = none ] || LIBVIRT_STOP="'$SRC/scripts/setup-libvirt.sh' stop"
+	# QEMU runs as libvirt-qemu and makes the VMs' vhost-user sockets in $BW: the qwikvirt
+	# group (libvirt-qemu is a member) may write there; setgid so what is made there is the
+	# group's, sticky so QEMU may remove only its own (as tests/system/lib.sh's libvirt_up)
+	chgrp qwikvirt "$BW" && chmod 3770 "$BW" || bl_die "cannot give $BW to group qwikvirt"
 	"$SRC/scripts/build-guest.sh" "$GUEST_DIR" >&2 || bl_die "build-guest.sh failed"
 	CD_VM_OPTS=(--vm-prefix "$VM_PREFIX" --vm-stop-timeout 2 --images "$GUEST_DIR")
 	KERNEL=vmlinuz
@@ -147,11 +153,11 @@ vnf_identity() {
 
 # ---- the daemons, supervised -------------------------------------------------------------------
 bl_supervise "$BW/switch.pid" "$OUT/switch.log" taskset -c "$GEN_CPU" "$SWITCHD" \
-	--socket "$BW/sw.sock" --pmd-cores "$PMD_CPU" --main-core "$GEN_CPU" \
-	--file-prefix "qvch$$" --mbufs 16384
+	--socket "$CTL/sw.sock" --pmd-cores "$PMD_CPU" --main-core "$GEN_CPU" \
+	--file-prefix "qvch$$" --mbufs 16384 --vhost-dir "$BW" --capture-dir "$CTL"
 bl_wait "qv-switchd ready" 60 grep -q 'qv-switchd: ready' "$OUT/switch.log"
 bl_supervise "$BW/controld.pid" "$OUT/controld.log" taskset -c "$GEN_CPU" "$CONTROLD" \
-	--socket "$BW/cd.sock" --switch "$BW/sw.sock" --state-dir "$BW/state" "${CD_VM_OPTS[@]}"
+	--socket "$CTL/cd.sock" --switch "$CTL/sw.sock" --state-dir "$BW/state" "${CD_VM_OPTS[@]}"
 if [ "$VNF" = vm ]; then
 	BL_HOOKS+=("vm_cleanup") # after qv-controld stopped: it would restart them
 	[ -z "${LIBVIRT_STOP:-}" ] || BL_HOOKS+=("$LIBVIRT_STOP")
@@ -162,7 +168,7 @@ $QV apply "$BW/svc1.yaml" >"$OUT/apply1.log" || bl_die "apply of the service fai
 
 n_ready() { grep -c "$2" "$1" 2>/dev/null || true; }
 ports_up() { # [REGEX]: every port of the switch (whose name matches) up
-	[ "$($QVCTL_BIN --switch "$BW/sw.sock" --json show ports 2>/dev/null | jq --arg re "${1:-.}" \
+	[ "$($QVCTL_BIN --switch "$CTL/sw.sock" --json show ports 2>/dev/null | jq --arg re "${1:-.}" \
 		'[.ports[] | select((.name | test($re)) and .state != "up")] | length' 2>/dev/null)" = 0 ]
 }
 if [ "$VNF" = vm ]; then
@@ -227,7 +233,7 @@ timeline() {
 		sleep 0.02
 	done
 	[ -n "$restored" ] || bl_die "$4: the switch was not restored within 60 s of the kill"
-	for ((i = 0; i < 300; i++)); do nice -n 19 bash -c "$(declare -f ports_up); QVCTL_BIN=$QVCTL_BIN BW=$BW ports_up" && break; sleep 0.2; done
+	for ((i = 0; i < 300; i++)); do nice -n 19 bash -c "$(declare -f ports_up); QVCTL_BIN=$QVCTL_BIN CTL=$CTL ports_up" && break; sleep 0.2; done
 	bl_log "$4: switch ready +${ready} s, qv-controld restoring +${restored} s (seen in their logs)"
 }
 
@@ -256,8 +262,8 @@ restarted="none"
 [ "$vnfs_before" = "$vnfs_after" ] || restarted="YES: before [$vnfs_before] after [$vnfs_after]"
 
 # ---- 2. kill -9 qv-controld in the middle of an apply ------------------------------------------
-flows() { $QVCTL_BIN --switch "$BW/sw.sock" --json show flows | jq -c '[.flows[].text] | sort'; }
-portnames() { $QVCTL_BIN --switch "$BW/sw.sock" --json show ports | jq -c '[.ports[].name] | sort'; }
+flows() { $QVCTL_BIN --switch "$CTL/sw.sock" --json show flows | jq -c '[.flows[].text] | sort'; }
+portnames() { $QVCTL_BIN --switch "$CTL/sw.sock" --json show ports | jq -c '[.ports[].name] | sort'; }
 synced() { $QV --json show controld | jq -e .switch_ok; }
 # the switch for each file, and how long a clean apply of svc2 takes
 F1=$(flows) P1=$(portnames)
@@ -320,8 +326,8 @@ else
 	virsh -q -c qemu:///system destroy "${VM_PREFIX}fb-0" >/dev/null
 fi
 peer_wait
-$QVCTL_BIN --switch "$BW/sw.sock" show ports >"$OUT/switch-ports.txt" 2>&1 || true
-$QVCTL_BIN --switch "$BW/sw.sock" show drops >>"$OUT/switch-ports.txt" 2>&1 || true
+$QVCTL_BIN --switch "$CTL/sw.sock" show ports >"$OUT/switch-ports.txt" 2>&1 || true
+$QVCTL_BIN --switch "$CTL/sw.sock" show drops >>"$OUT/switch-ports.txt" 2>&1 || true
 
 # ---- report ------------------------------------------------------------------------------------
 {
