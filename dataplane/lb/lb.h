@@ -63,8 +63,8 @@ struct qv_lb_groups *qv_lb_groups_build(const struct qv_rule *rules, uint32_t n,
  * rule beside a big table then costs the delta, not a pass over every rule of a. */
 struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t na,
                                               const uint64_t *a_skip, bool a_groups,
-                                              const struct qv_rule *b, uint32_t nb,
-                                              uint16_t n_pmds, char *err, size_t errlen);
+                                              const struct qv_rule *b, uint32_t nb, uint16_t n_pmds,
+                                              char *err, size_t errlen);
 /* How many of rules[0..n) output through a group. */
 uint32_t qv_lb_group_rules(const struct qv_rule *rules, uint32_t n);
 void qv_lb_groups_free(struct qv_lb_groups *gs);
