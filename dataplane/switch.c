@@ -439,7 +439,12 @@ int qv_switch_port_edit(struct qv_port *p, qv_switch_port_edit_fn *fn, const voi
 	 * the device may stop. The other ports' queues stay where they are. Not through `up`:
 	 * that one is the port's (link, vhost device callbacks), and storing the old value
 	 * back lost what a guest did meanwhile: one that connected during the edit left the
-	 * port down for good, one that left showed it up with no device (port_edit_link). */
+	 * port down for good, one that left showed it up with no device (port_edit_link).
+	 * Memory order: PMDs load admin_up relaxed; the store below is sequenced before
+	 * publish_poll_lists' release stores, and each PMD acquire-loads its poll list at the
+	 * start of every iteration, so once qv_dp_quiesce has seen every PMD pass a quiescent
+	 * point, every PMD's later iterations see admin_up false. The same holds for the store
+	 * that gives it back: it comes before the last publish_poll_lists. */
 	bool was_admin = atomic_exchange(&p->admin_up, false);
 	int rc;
 

@@ -244,6 +244,11 @@ static int cmd_port_add(int argc, char **argv)
 			                   argv[i], type);
 		if (!queues && (!strncmp(argv[i], "--queues", 8) || !strcmp(argv[i], "--client")))
 			return usage_error(key, "%s is for vhost ports", argv[i]);
+		if (!vhost && !strncmp(argv[i], "--mbufs", 7))
+			return usage_error(key,
+			                   "--mbufs is for vhost ports (%s ports take the "
+			                   "switch's pools)",
+			                   type);
 		return usage_error(key, "unexpected argument '%s'", argv[i]);
 	}
 

@@ -25,6 +25,9 @@ out=$(qvctl port set a --mbufs 8 2>&1) && fail "mbufs=8 accepted"
 check_contains "mbufs below the minimum refused" "mbufs '8' is not 0 (the shared pool) or 16.." "$out"
 out=$(qvctl port set a --mbufs 2>&1) && fail "--mbufs without a value accepted"
 check_contains "--mbufs without a value refused" "--mbufs needs N" "$out"
+out=$(qvctl port add nl dpdk net_null0 --mbufs 64 2>&1) && fail "--mbufs accepted on a dpdk port"
+check_contains "--mbufs on a port kind without it refused" "--mbufs is for vhost ports" "$out"
+check_eq "... and no port nl added" "" "$(port_field nl name)"
 check_eq "a's pool unchanged after the refusal" "$apool" "$(port_field a rx_pool)"
 
 # One peer (a vhost-user socket takes one guest): 2,000 packets each way, unpaced, so that
