@@ -13,6 +13,7 @@
 
 #include <linux/virtio_net.h>
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_vhost.h>
@@ -79,10 +80,23 @@ struct qv_vhost_port {
 void (*qv_vhost_quiesce)(void);
 
 /* QV_VHOST_TEARDOWN_CHECK=1 in qv-switchd's environment: every PMD call into rte_vhost notes
- * gone_seq before it reads the vid and again after the call; a change means destroy_device
- * returned (and rte_vhost went on to free the device) while the PMD could still use it. The
- * count is in port.list as late_vhost_calls. Off: one predictable branch per call. */
+ * gone_seq just after it reads the vid and again after the call; a change means a
+ * destroy_device returned (and rte_vhost went on to free the device) while the PMD could still
+ * use it. The count is in port.list as late_vhost_calls. Off: one predictable branch per call.
+ *
+ * After the vid, not before: a PMD that reads the vid of a device published by new_device
+ * (release) also sees every gone_seq increment made before it, so the only increment it can
+ * meet during its call is that of this very device's destroy, the bug looked for. Read
+ * before the vid, gone_seq could be that of a destroy that completed while the PMD was
+ * preempted between the two loads (its quiescent point was before them) and a new device
+ * published since: a legal call into a live device counted as late. vhost_churn met it once
+ * under ASan in CI (6acd553), with two PMDs time-sharing one CPU.
+ * QV_VHOST_TEARDOWN_CHECK_SPIN_US=N (tests) holds each PMD N us between the two loads, which
+ * makes that preemption the common case (the check must still count nothing), and N us more
+ * between gone_seq and the call, which widens what the check is for: a destroy that does not
+ * wait for the PMDs is then counted at once (vhost_churn's spin phase). */
 static bool vh_check;
+static unsigned vh_check_spin_us;
 
 /* Read once before main(), so that PMDs only ever read it. */
 __attribute__((constructor)) static void vh_check_init(void)
@@ -90,11 +104,25 @@ __attribute__((constructor)) static void vh_check_init(void)
 	const char *e = getenv("QV_VHOST_TEARDOWN_CHECK");
 
 	vh_check = e && strcmp(e, "1") == 0;
+	e = getenv("QV_VHOST_TEARDOWN_CHECK_SPIN_US");
+	if (vh_check && e)
+		vh_check_spin_us = (unsigned)strtoul(e, NULL, 10) % 1000u; /* below 1 ms */
 }
 
-static inline uint32_t check_begin(struct qv_vhost_port *v)
+/* The PMD's read of the vid it calls rte_vhost with; *seq: gone_seq for check_end. */
+static inline int vid_load(struct qv_vhost_port *v, uint32_t *seq)
 {
-	return unlikely(vh_check) ? atomic_load_explicit(&v->gone_seq, memory_order_acquire) : 0;
+	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+
+	*seq = 0;
+	if (unlikely(vh_check)) {
+		if (vh_check_spin_us)
+			rte_delay_us_block(vh_check_spin_us);
+		*seq = atomic_load_explicit(&v->gone_seq, memory_order_acquire);
+		if (vh_check_spin_us)
+			rte_delay_us_block(vh_check_spin_us);
+	}
+	return vid;
 }
 
 static inline void check_end(struct qv_vhost_port *v, uint32_t seq)
@@ -177,8 +205,8 @@ static __rte_noinline void vh_notif_off(struct qv_vhost_port *v, int vid, uint16
 static uint16_t vh_rx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_vhost_port *v = to_vh(p);
-	uint32_t seq = check_begin(v);
-	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+	uint32_t seq;
+	int vid = vid_load(v, &seq);
 	uint32_t on = atomic_load_explicit(&v->vq_on, memory_order_acquire);
 	uint16_t got;
 
@@ -210,8 +238,8 @@ static inline uint16_t vh_enqueue(struct qv_vhost_port *v, int vid, uint64_t map
 static uint16_t vh_tx(struct qv_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct qv_vhost_port *v = to_vh(p);
-	uint32_t seq = check_begin(v);
-	int vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+	uint32_t seq;
+	int vid = vid_load(v, &seq);
 	uint64_t map = atomic_load_explicit(&v->tx_map, memory_order_acquire);
 	uint16_t sent;
 
@@ -252,8 +280,7 @@ static uint32_t vh_rx_nombuf(struct qv_port *p, uint16_t q, uint16_t n)
 
 	if (likely(c != NULL && c->len >= n) || rte_mempool_avail_count(v->mp) >= n)
 		return 0;
-	seq = check_begin(v);
-	vid = atomic_load_explicit(&v->vid, memory_order_acquire);
+	vid = vid_load(v, &seq);
 	if (vid < 0 || !(atomic_load_explicit(&v->vq_on, memory_order_acquire) & VQ_ON_RX(q)))
 		return 0;
 	waiting = rte_vhost_rx_queue_count(vid, q * 2 + VQ_GUEST_TX);
@@ -363,6 +390,8 @@ static int vh_vring_state_changed(int vid, uint16_t vring, int enable)
 	return 0;
 }
 
+static void vh_grace(struct qv_vhost_port *v);
+
 static int vh_new_device(int vid)
 {
 	struct qv_vhost_port *v = find_by_vid(vid);
@@ -371,6 +400,11 @@ static int vh_new_device(int vid)
 
 	if (!v)
 		return -1;
+	/* rte_vhost calls this after unlocking: a grace period still owed by an earlier device
+	 * (vh_grace_defer) ends here, before the new vid is published, so that no PMD using the
+	 * new device meets the old one's gone_seq (nor the check a false late call). */
+	if (v->grace_owed)
+		vh_grace(v);
 	if (nr > VQ_MAX_VRINGS)
 		nr = VQ_MAX_VRINGS;
 	v->base.numa = rte_vhost_get_numa_node(vid);
@@ -709,6 +743,10 @@ static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
 	out[n++] = (struct qv_port_field){.key = "destroyed_devices",
 	                                  .type = QV_PORT_FIELD_UINT,
 	                                  .num = atomic_load(&v->gone_seq)};
+	if (vh_check_spin_us) /* the check's PMDs held in their reads (see vid_load) */
+		out[n++] = (struct qv_port_field){.key = "teardown_check_spin_us",
+		                                  .type = QV_PORT_FIELD_UINT,
+		                                  .num = vh_check_spin_us};
 	return n;
 }
 

@@ -15,6 +15,9 @@ qvctl flow add 'in=a actions=output:b' >/dev/null
 qvctl flow add 'in=b actions=output:a' >/dev/null
 qvctl flow add 'in=c actions=output:c' >/dev/null # the churned port: PMD rx and tx on it
 check_eq "teardown check on" 0 "$(port_field c late_vhost_calls)"
+[ -z "${QV_VHOST_TEARDOWN_CHECK_SPIN_US:-}" ] ||
+    check_eq "PMDs held in the check's reads (us)" "$QV_VHOST_TEARDOWN_CHECK_SPIN_US" \
+        "$(port_field c teardown_check_spin_us)"
 state_is() { [ "$(port_field "$1" state)" = "$2" ]; }
 
 # a <-> b: paced runs of 50,000 packets each way, one after the other until the churn is
