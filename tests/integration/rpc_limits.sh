@@ -96,6 +96,11 @@ answers root || fail "the first qv-switchd no longer answers"
 pass "the first qv-switchd still answers"
 
 # ---- root's 80 idle connections, untouched since the start: closed by the idle timeout ----
+# (a minute of waiting on a timer: checked in the plain pass, not again under the sanitizers)
+if [ "${QV_SANITIZED:-0}" = 1 ]; then
+    log "sanitizer pass: the 60 s idle timeout is left to the plain pass"
+    exit 0
+fi
 wait_until "root's idle connections closed by the server (60 s idle timeout)" 120 \
     status_is "$T/hold-root.status" '^all 80 closed by the server'
 pass "80 idle connections closed by the server"
