@@ -22,6 +22,8 @@ PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       debhelper dpkg-dev fakeroot lintian help2man pandoc man-db systemd adduser
       # Linux peers in network namespaces (tests/integration/phy_veth.sh)
       iputils-ping ethtool netcat-openbsd
+      # a failed or hung test's stacks (tests/integration/lib.sh dump_stacks)
+      gdb
       # scripts/fuzz.sh: clang, libFuzzer's runtime (libclang-rt-14-dev), and libxml2 for the
       # domain_xml target's well-formedness check
       clang libclang-rt-14-dev libxml2-dev

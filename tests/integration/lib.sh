@@ -60,6 +60,21 @@ stop_pid() { # TERM, then KILL after $2 s (default 10)
     while before "$end"; do alive "$p" || return 0; sleep 0.1; done
 }
 
+# On failure (a timeout of meson's included: SIGTERM), every thread's stack of each process the
+# test started that is still running, before it is stopped: a hang (a peer blocked closing its
+# ports, a grace period that does not end; the switch logs the RCU state itself after 2 s)
+# then says where each thread was. Needs gdb (scripts/setup-host.sh installs it).
+dump_stacks() {
+    local p
+    command -v gdb >/dev/null || return 0
+    for p in "${PIDS[@]}"; do
+        alive "$p" || continue
+        echo "---- stacks of pid $p: $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-100)" >&2
+        timeout 60 gdb -p "$p" -batch -nx -q -ex 'thread apply all bt 12' 2>/dev/null |
+            grep -E '^(Thread|#)' >&2 || true
+    done
+}
+
 cleanup() {
     local rc=$? p st
     set +e
@@ -67,6 +82,7 @@ cleanup() {
     if [ $rc -ne 0 ] && [ -n "${SWITCH_PID:-}" ] && kill -0 "$SWITCH_PID" 2>/dev/null; then
         { qvctl show ports; qvctl show flows; qvctl show drops; } >"$T/switch-state.log" 2>&1
     fi
+    [ $rc -eq 0 ] || dump_stacks
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${PIDS[$i]}"
         st=0
