@@ -10,6 +10,13 @@
 #        every packet crosses the switch twice; the VNF stand-in runs on CPU 0 with the generator
 #   pvvp qv-bench -> a -> VNF 1 (v1, v2) -> VNF 2 (w1, w2) -> b -> qv-bench: a two-hop chain,
 #        every packet crosses the switch three times; both stand-ins on CPU 0
+#   phy  kernel-facing ports: the switch's a and b are af_packet ports on one end of two veth
+#        pairs, qv-bench sends and receives with af_packet on the other ends. Every switch uses
+#        DPDK's net_af_packet with the same rings (qwikvirt's af_packet port sizes: 2048 B
+#        frames, 10 KiB at MTU 9000; 512 per ring) on the same veths, so the kernel's share,
+#        most of the cost here, is the same for all three: what differs is the switch's own.
+#        No NIC is involved; it is the path to a container or a host interface. Sizes up to
+#        1518 B (DPDK 22.11's net_af_packet refuses testpmd and OVS a larger MTU).
 #   The VNFs are testpmd io stand-ins (--vnf testpmd, default), or real VMs (--vnf vm): the
 #   bridge guest of scripts/build-guest.sh under libvirt + QEMU (qv-vmctl), vCPUs on CPU 0,
 #   QEMU connecting to the switch's vhost-user sockets. Where KVM is unusable (here: TCG) a
@@ -70,7 +77,7 @@
 # this machine's absolute figures drift by +-30 % within minutes.
 #
 # Options:
-#   --topology v2v|pvp|pvvp (default v2v)
+#   --topology v2v|pvp|pvvp|phy (default v2v)
 #   --vnf testpmd|vm      the VNFs of pvp/pvvp (default testpmd)
 #   --switches LIST       space or comma separated (default "qwikvirt testpmd ovs")
 #   --reps N              repetitions, switches alternating within each (default 5)
@@ -140,7 +147,16 @@ while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || { echo "bench.sh: $1 needs a value" >&2; exit 2; }
 	shift 2
 done
-case $TOPO in v2v | pvp | pvvp) ;; *) bl_die "--topology $TOPO: expected v2v, pvp or pvvp" ;; esac
+case $TOPO in v2v | pvp | pvvp | phy) ;; *) bl_die "--topology $TOPO: expected v2v, pvp, pvvp or phy" ;; esac
+[ "$TOPO" != phy ] || [ "$VNF" = testpmd ] || bl_die "--topology phy has no VNF (--vnf is for pvp and pvvp)"
+# DPDK 22.11's net_af_packet reports a 1518 B max frame whatever its rings hold: testpmd
+# (--max-pkt-len) and OVS (mtu_request) are refused MTU 9000 on it, so no jumbo size is fair
+# here (qwikvirt sizes its af_packet rings itself: tests/integration/phy_veth.sh)
+if [ "$TOPO" = phy ]; then
+	for v in $SIZES; do
+		[ "$v" = imix ] || [ "$v" -le 1518 ] || bl_die "--topology phy: size $v over 1518 B (net_af_packet's max frame for testpmd and OVS)"
+	done
+fi
 case $METHOD in loop | gen | ndr) ;; *) bl_die "--method $METHOD: expected loop, gen or ndr" ;; esac
 [ "$BLOCKED" = no ] || [ "$METHOD" = ndr ] || bl_die "--blocked needs --method ndr (the load is 90 % of NDR)"
 case $LOAD_BASE in ndr | pdr) ;; *) bl_die "--load-base $LOAD_BASE: expected ndr or pdr" ;; esac
@@ -195,10 +211,12 @@ free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
 
 # Topology: the switch's ports and the pairs it forwards between (both directions).
 case $TOPO in
-v2v) SWPORTS="a b" PAIRS="a:b" ;;
+v2v | phy) SWPORTS="a b" PAIRS="a:b" ;;
 pvp) SWPORTS="a v1 v2 b" PAIRS="a:v1 v2:b" ;;
 pvvp) SWPORTS="a v1 v2 w1 w2 b" PAIRS="a:v1 v2:w1 w2:b" ;;
 esac
+# phy: veth pairs IF_<port> (the switch's end) <-> GIF_<port> (the generator's), removed at exit
+[ "$TOPO" != phy ] || bl_veths "qvb$$" $SWPORTS
 # Per run: the rules a switch gets and the flows the generator sends (qvrules: the heavy ones).
 RUN_RULES=$RULES RUN_FLOWS=$FLOWS
 

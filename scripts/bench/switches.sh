@@ -66,6 +66,11 @@ sw_start_qwikvirt() {
 	bl_wait "qv-switchd ready" 60 grep -q 'qv-switchd: ready' "$RUNLOG.switch"
 	QV="$QVCTL_BIN --switch $sd/sw.sock"
 	for p in $SWPORTS; do
+		if [ "$TOPO" = phy ]; then
+			local ifv=IF_$p
+			$QV port add "$p" af_packet "${!ifv}" ${RUN_MTU:+--mtu $RUN_MTU} >/dev/null
+			continue
+		fi
 		$QV port add "$p" vhost "$sd/$p.sock" ${RUN_MTU:+--mtu $RUN_MTU} >/dev/null
 		printf -v "SOCK_$p" %s "$sd/$p.sock"
 	done
@@ -131,6 +136,11 @@ sw_start_testpmd() {
 	rm -f "$sd"/*.sock
 	# testpmd io pairs port 2k with 2k+1: list the ports pair by pair
 	for p in $(echo "$PAIRS" | tr ': ' '  '); do
+		if [ "$TOPO" = phy ]; then
+			local ifv=IF_$p
+			vd+=(--vdev "$(bl_afp_devargs "$p" "${!ifv}")")
+			continue
+		fi
 		vd+=(--vdev "net_vhost$n,iface=$sd/$p.sock,queues=1")
 		printf -v "SOCK_$p" %s "$sd/$p.sock"
 		n=$((n + 1))
@@ -141,7 +151,8 @@ sw_start_testpmd() {
 		${RUN_MTU:+--mbuf-size=10240 --max-pkt-len=$((RUN_MTU + 18))} \
 		--no-lsc-interrupt --no-rmv-interrupt --disable-link-check
 	SW_PID=$TP_PID
-	for p in $SWPORTS; do bl_wait "testpmd socket $p" 60 test -S "$sd/$p.sock"; done
+	[ "$TOPO" = phy ] && bl_wait "testpmd forwarding" 60 grep -q 'Press enter to exit' "$RUNLOG.switch"
+	[ "$TOPO" = phy ] || for p in $SWPORTS; do bl_wait "testpmd socket $p" 60 test -S "$sd/$p.sock"; done
 }
 sw_clear_testpmd() { :; }
 sw_cycles_testpmd() { echo "${TP_CYC:-null}"; }
@@ -158,16 +169,23 @@ sw_start_ovs() {
 	bl_ovs_start "$BW/ovs" "qvbovs$$" "$RUNLOG.switch"
 	SW_PID=$OVS_PID
 	for p in $SWPORTS; do
-		$VSCTL add-port br0 "$p" -- set Interface "$p" type=dpdkvhostuser ofport_request=$n \
-			${RUN_MTU:+mtu_request=$RUN_MTU}
+		if [ "$TOPO" = phy ]; then
+			local ifv=IF_$p
+			$VSCTL add-port br0 "$p" -- set Interface "$p" type=dpdk ofport_request=$n \
+				options:dpdk-devargs="$(bl_afp_devargs "$p" "${!ifv}")" \
+				${RUN_MTU:+mtu_request=$RUN_MTU}
+		else
+			$VSCTL add-port br0 "$p" -- set Interface "$p" type=dpdkvhostuser ofport_request=$n \
+				${RUN_MTU:+mtu_request=$RUN_MTU}
+			printf -v "SOCK_$p" %s "$OVS_RUNDIR/$p"
+		fi
 		printf -v "OFP_$p" %s "$n"
-		printf -v "SOCK_$p" %s "$OVS_RUNDIR/$p"
 		n=$((n + 1))
 	done
 	ovs_table "$BW/ovs/flows.txt" 0
 	ovs-ofctl del-flows br0
 	ovs-ofctl add-flows br0 "$BW/ovs/flows.txt"
-	for p in $SWPORTS; do bl_wait "OVS socket $p" 60 test -S "$OVS_RUNDIR/$p"; done
+	[ "$TOPO" = phy ] || for p in $SWPORTS; do bl_wait "OVS socket $p" 60 test -S "$OVS_RUNDIR/$p"; done
 }
 sw_clear_ovs() { $APPCTL dpif-netdev/pmd-stats-clear >/dev/null; }
 sw_cycles_ovs() {
@@ -175,7 +193,12 @@ sw_cycles_ovs() {
 		p && /avg processing cycles per packet:/ {v=$6} END {print (v == "" ? "null" : v)}'
 }
 sw_rss_ovs() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
-sw_stop_ovs() { bl_ovs_stop; bl_forget "$SW_PID"; }
+sw_stop_ovs() {
+	bl_ovs_stop
+	bl_forget "$SW_PID"
+	# OVS's own log (vhost-user and netdev_dpdk messages): its stderr says little
+	cp "$OVS_LOGDIR/ovs-vswitchd.log" "$RUNLOG.ovs-vswitchd.log" 2>/dev/null || true
+}
 
 # ---- the VNF stand-ins for pvp/pvvp: testpmd io between two virtio-user ports on CPU 0 -------
 VNF_PIDS=()
@@ -226,11 +249,17 @@ vnf_stop() {
 
 # ---- qv-bench on the generator's CPU -----------------------------------------------------------
 qvbench() { # qvbench NAME OPTIONS... -> JSON in $RUNLOG.NAME.json
-	local name=$1
+	local name=$1 GEN_PORTS
 	shift
+	# its ports 0 and 1: virtio-user on the switch's a and b, or (phy) af_packet on the veths
+	if [ "$TOPO" = phy ]; then
+		GEN_PORTS=(--vdev "$(bl_afp_devargs ga "$GIF_a")" --vdev "$(bl_afp_devargs gb "$GIF_b")" --)
+	else
+		GEN_PORTS=(-- --port "virtio:$SOCK_a" --port "virtio:$SOCK_b")
+	fi
 	timeout $((60 + ${DUR%.*} * 4)) taskset -c "$GEN_CPU" "$QVB" --lcores "0@$GEN_CPU" --no-pci \
-		--in-memory --single-file-segments --file-prefix "qvbgen$$" --log-level=user1,8 -- \
-		--port "virtio:$SOCK_a" --port "virtio:$SOCK_b" --flows "$RUN_FLOWS" --quiet \
+		--in-memory --single-file-segments --file-prefix "qvbgen$$" --log-level=user1,8 \
+		"${GEN_PORTS[@]}" --flows "$RUN_FLOWS" --quiet \
 		--json "$RUNLOG.$name.json" "$@" >"$RUNLOG.$name.log" 2>&1 &
 	local pid=$!
 	BL_PIDS+=("$pid")

@@ -82,3 +82,16 @@ check_eq "no switch, testpmd, OVS or generator of the run left running" "" \
 	"$(pgrep -af -- "$bw" || true)"
 [ ! -e "$bw" ] || fail "bench.sh left its work dir $bw"
 pass "bench.sh removed its work dir"
+
+# ---- --topology phy: af_packet on veth pairs, for every switch ----
+out=$("$SRC/scripts/bench.sh" --topology phy --sizes 9018 2>&1) && fail "bench.sh accepted phy at 9018 B"
+check_contains "phy refuses a jumbo size, saying why" "net_af_packet's max frame" "$out"
+timeout 600 taskset -c "$CTL_CPU" "$SRC/scripts/bench.sh" --build "$QV_BUILD" --topology phy \
+	--switches "qwikvirt testpmd ovs" --reps 1 --sizes 64 --duration 1 --warmup 0.3 \
+	--lat-duration 0.5 --out "$T/phy" >"$T/bench-phy.log" 2>&1 ||
+	fail "bench.sh --topology phy failed (see bench-phy.log)"
+check_eq "phy: a result per switch, each with a rate" "ovs qwikvirt testpmd" \
+	"$(jq -rs 'map(select(.mpps > 0) | .switch) | sort | join(" ")' "$T/phy/results.jsonl")"
+check_eq "phy: the topology in the summary" phy "$(jq -r .meta.topology "$T/phy/summary.json")"
+check_eq "phy: its veth pairs (qvbPIDa, qvbPIDag, ...) removed" 0 \
+	"$(ip -br link | grep -cE '^qvb[0-9]+[ab]g?(@|[[:space:]])' || true)"
