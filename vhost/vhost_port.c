@@ -106,7 +106,7 @@ __attribute__((constructor)) static void vh_check_init(void)
 	vh_check = e && strcmp(e, "1") == 0;
 	e = getenv("QV_VHOST_TEARDOWN_CHECK_SPIN_US");
 	if (vh_check && e)
-		vh_check_spin_us = (unsigned)strtoul(e, NULL, 10) % 1000u; /* below 1 ms */
+		vh_check_spin_us = (unsigned)RTE_MIN(strtoul(e, NULL, 10), 999ul); /* below 1 ms */
 }
 
 /* The PMD's read of the vid it calls rte_vhost with; *seq: gone_seq for check_end. */

@@ -63,13 +63,20 @@ stop_pid() { # TERM, then KILL after $2 s (default 10)
 # On failure (a timeout of meson's included: SIGTERM), every thread's stack of each process the
 # test started that is still running, before it is stopped: a hang (a peer blocked closing its
 # ports, a grace period that does not end; the switch logs the RCU state itself after 2 s)
-# then says where each thread was. Needs gdb (scripts/setup-host.sh installs it).
+# then says where each thread was, and each thread's kernel stack (/proc/PID/task/*/stack): a
+# thread stuck while its process exits (the slow VNF stand-in stops of issue 10) shows only
+# there. Every read is under a timeout: /proc reads of a process stuck in exit can block.
+# Needs gdb (scripts/setup-host.sh installs it).
 dump_stacks() {
-    local p
+    local p t
     command -v gdb >/dev/null || return 0
     for p in "${PIDS[@]}"; do
         alive "$p" || continue
-        echo "---- stacks of pid $p: $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-100)" >&2
+        echo "---- stacks of pid $p: $(timeout 5 tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-100)" >&2
+        for t in /proc/$p/task/*; do
+            echo "kernel stack of thread ${t##*/} ($(timeout 5 cat "$t/comm" 2>/dev/null)):" >&2
+            timeout 5 cat "$t/stack" >&2 2>/dev/null || true
+        done
         timeout 60 gdb -p "$p" -batch -nx -q -ex 'thread apply all bt 12' 2>/dev/null |
             grep -E '^(Thread|#)' >&2 || true
     done
