@@ -30,9 +30,13 @@ enum key_kind {
 	K_SOCKET,   /* a Unix socket in the vhost socket directory */
 };
 
+/* Which of a device's queues a key opens something for (net_pcap): at most one of each. */
+enum key_queue { Q_RX = 1, Q_TX = 2 };
+
 struct drv_key {
 	const char *key;
 	enum key_kind kind;
+	unsigned queue; /* enum key_queue bits, or 0 */
 };
 
 #define MAX_KEYS 12
@@ -49,12 +53,12 @@ static const struct vdev_driver drivers[] = {
     {"net_ring", {{NULL}}},
     {"net_null", {{"size"}, {"copy"}, {"no-rx"}}},
     {"net_pcap",
-     {{"rx_pcap", K_PCAP_IN},
-      {"tx_pcap", K_PCAP_OUT},
-      {"rx_iface"},
-      {"rx_iface_in"},
-      {"tx_iface"},
-      {"iface"},
+     {{"rx_pcap", K_PCAP_IN, Q_RX},
+      {"tx_pcap", K_PCAP_OUT, Q_TX},
+      {"rx_iface", K_VALUE, Q_RX},
+      {"rx_iface_in", K_VALUE, Q_RX},
+      {"tx_iface", K_VALUE, Q_TX},
+      {"iface", K_VALUE, Q_RX | Q_TX},
       {"phy_mac"},
       {"infinite_rx"}}},
     {"net_tap", {{"iface"}, {"mac"}, {"remote"}, {"persist"}}},
@@ -152,7 +156,7 @@ static void list_keys(const struct vdev_driver *d, char *buf, size_t len)
 /* One key=value of driver d: the value checked (a file or socket resolved into its
  * directory), appended to out as DPDK is to see it. */
 static int check_key(const struct vdev_driver *d, const char *devname, char *kv, char *out,
-                     size_t outlen, struct qv_rpc_error *err)
+                     size_t outlen, int *key_index, struct qv_rpc_error *err)
 {
 	char *eq = strchr(kv, '='), msg[sizeof(err->message)], keys[256], param[96];
 	const struct drv_key *k = NULL;
@@ -170,7 +174,7 @@ static int check_key(const struct vdev_driver *d, const char *devname, char *kv,
 	*eq = '\0';
 	for (int i = 0; i < MAX_KEYS && d->keys[i].key && !k; i++)
 		if (strcmp(d->keys[i].key, kv) == 0)
-			k = &d->keys[i];
+			k = &d->keys[i], *key_index = i;
 	if (!k) {
 		list_keys(d, keys, sizeof(keys));
 		snprintf(msg, sizeof(msg),
@@ -218,12 +222,42 @@ static int check_key(const struct vdev_driver *d, const char *devname, char *kv,
 	return 0;
 }
 
+/* Key k of d given once more. A key given twice means nothing to most drivers (DPDK takes
+ * one of the two); to net_pcap each rx_pcap/rx_iface and tx_pcap/tx_iface is one more queue,
+ * opened at probe, while a pcap port is configured with one queue each way (it has no RSS)
+ * and DPDK 22.11 closes only the configured queues' pcaps: the rest leaked with their
+ * buffers (found by fuzz_switch_methods). So one of each direction. */
+static int key_seen(const struct vdev_driver *d, const char *devname, int k, unsigned *seen,
+                    unsigned *queues, struct qv_rpc_error *err)
+{
+	char msg[sizeof(err->message)];
+	unsigned q = d->keys[k].queue;
+
+	if (*seen & (1u << k)) {
+		snprintf(msg, sizeof(msg),
+		         "parameter 'devargs': key '%s' of device %s is given twice",
+		         d->keys[k].key, devname);
+		return bad(err, msg);
+	}
+	if (*queues & q) {
+		snprintf(msg, sizeof(msg),
+		         "parameter 'devargs': key '%s' gives device %s a second %s queue: a pcap "
+		         "port has one rx and one tx queue (one of rx_pcap, rx_iface, rx_iface_in "
+		         "or iface; one of tx_pcap, tx_iface or iface)",
+		         d->keys[k].key, devname, (*queues & q & Q_RX) ? "rx" : "tx");
+		return bad(err, msg);
+	}
+	*seen |= 1u << k, *queues |= q;
+	return 0;
+}
+
 static int check_devargs(const char *devargs, char *out, size_t outlen, struct qv_rpc_error *err)
 {
 	char copy[512], msg[sizeof(err->message)], names[256], *save = NULL, *kv;
 	const char *devname;
 	const struct vdev_driver *d;
 	struct qv_pci_addr pci;
+	unsigned seen = 0, queues = 0;
 
 	if (strlen(devargs) >= sizeof(copy))
 		return bad(err, "parameter 'devargs' is too long (at most 511 characters)");
@@ -253,9 +287,14 @@ static int check_devargs(const char *devargs, char *out, size_t outlen, struct q
 		return bad(err, msg);
 	}
 	snprintf(out, outlen, "%s", devname);
-	while ((kv = strtok_r(NULL, ",", &save)))
-		if (check_key(d, devname, kv, out, outlen, err) != 0)
+	while ((kv = strtok_r(NULL, ",", &save))) {
+		int k = -1;
+
+		if (check_key(d, devname, kv, out, outlen, &k, err) != 0)
 			return -1;
+		if (key_seen(d, devname, k, &seen, &queues, err) != 0)
+			return -1;
+	}
 	if (strlen(out) >= 511)
 		return bad(err, "parameter 'devargs': too long once its paths are resolved");
 	return 0;

@@ -102,6 +102,12 @@ refused "af_xdp's program file refused" "takes no key 'xdp_prog'" \
     qvctl port add p dpdk "net_af_xdp0,iface=lo,xdp_prog=/tmp/x.o"
 refused "virtio_user socket outside --vhost-dir" "is outside" \
     qvctl port add p dpdk "net_virtio_user9,path=/tmp/qvtest-x.sock"
+# net_pcap opens one queue per rx/tx key at probe, DPDK 22.11 closes only the configured one's
+refused "a key given twice refused" "key 'tx_pcap' of device net_pcap0 is given twice" \
+    qvctl port add p dpdk "net_pcap0,tx_pcap=t1.pcap,tx_pcap=t2.pcap"
+refused "a second rx queue of net_pcap refused" "key 'rx_iface' gives device net_pcap0 a second rx queue" \
+    qvctl port add p dpdk "net_pcap0,rx_pcap=old.pcapng,rx_iface=lo"
+[ ! -e "$C/t1.pcap" ] && [ ! -e "$C/t2.pcap" ] || fail "a refused net_pcap port created its tx_pcap"
 code=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"p","type":"dpdk","devargs":"net_pcap0,tx_pcap=/etc/qvtest-x"}}' |
     "$SYS_PY" "$here/rpc_raw.py" "$T/sw.sock" | jq -r .error.code)
 check_eq "refused devargs are -32602" -32602 "$code"
