@@ -17,6 +17,7 @@
 #include "control/rpc/rpc.h"
 #include "dataplane/config.h"
 #include "dataplane/confine.h"
+#include "dataplane/lb/lb.h"
 #include "dataplane/events.h"
 #include "dataplane/rpc_handlers.h"
 #include "dataplane/switch.h"
@@ -79,6 +80,11 @@ static void usage(FILE *f)
 	    "  --startup FILE      JSON-RPC requests, one per line, run before serving; the\n"
 	    "                      switch exits if one fails\n"
 	    "  --l2-aging SECONDS  MAC learning entry lifetime (default 300)\n"
+	    "  --group-idle S      a load-balancing group's flow not seen for S seconds\n"
+	    "                      forgets its member (default 60); a draining member is\n"
+	    "                      free once its flows have been idle that long\n"
+	    "  --rpc-idle-timeout S  control connections with nothing pending are closed\n"
+	    "                      after S seconds (default 60)\n"
 	    "  --max-rules N       most rules the switch holds (default 200000); a change that\n"
 	    "                      would pass it is refused, naming the limit\n"
 	    "  --max-acl-mb N      most rte_acl memory a rule set may take (default 0: no\n"
@@ -107,7 +113,7 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *socket, *file_prefix, *startup, *admin_group, *capture_dir, *vhost_dir;
-	unsigned pmd[QV_MAX_PMDS], n_pmd, main_core, mem_mb;
+	unsigned pmd[QV_MAX_PMDS], n_pmd, main_core, mem_mb, rpc_idle_s;
 	bool no_huge;
 	enum qv_log_level log_level;
 	enum qv_log_target log_target;
@@ -160,7 +166,9 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_LOG_TARGET,
 	OPT_CAPTURE_DIR,
-	OPT_VHOST_DIR
+	OPT_VHOST_DIR,
+	OPT_GROUP_IDLE,
+	OPT_RPC_IDLE
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
@@ -185,6 +193,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
 	    {"capture-dir", required_argument, NULL, OPT_CAPTURE_DIR},
 	    {"vhost-dir", required_argument, NULL, OPT_VHOST_DIR},
+	    {"group-idle", required_argument, NULL, OPT_GROUP_IDLE},
+	    {"rpc-idle-timeout", required_argument, NULL, OPT_RPC_IDLE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -268,6 +278,14 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *eal_start)
 			break;
 		case OPT_VHOST_DIR:
 			o->vhost_dir = optarg;
+			break;
+		case OPT_GROUP_IDLE:
+			if (parse_uint("--group-idle", optarg, 1, 86400, &qv_lb_idle_s))
+				return -1;
+			break;
+		case OPT_RPC_IDLE:
+			if (parse_uint("--rpc-idle-timeout", optarg, 1, 86400, &o->rpc_idle_s))
+				return -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -494,6 +512,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	srv = qv_rpc_server_open(o.socket, qv_switch_methods, NULL, err, sizeof(err));
+	if (srv && o.rpc_idle_s)
+		qv_rpc_server_set_idle_timeout(srv, o.rpc_idle_s * 1000);
 	if (!srv) {
 		qv_log(QV_LOG_ERR, NULL, NULL, "control socket: %s", err);
 		stopping = 1;

@@ -32,8 +32,7 @@ if [ $SANITIZE = 1 ]; then
     # The dataplane and control code under the sanitizers (the VMs of the system suite would
     # add only minutes). DPDK keeps its memory until exit by design: leaks are not findings.
     # vhost_churn starts a peer process per cycle: fewer cycles under the sanitizers' slower start.
-    # QV_SANITIZED=1: a test may leave a wait on a timer to the plain pass (rpc_limits).
-    QV_CHURN_CYCLES=60 QV_SANITIZED=1 \
+    QV_CHURN_CYCLES=60 \
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         meson test -C build-asan --suite unit --suite integration --no-suite no-sanitize \
         --print-errorlogs "$@"

@@ -154,7 +154,8 @@ char *qv_rpc_handle_line_as(const char *line, size_t len, const struct qv_rpc_me
  *   (or the daemon's uid) may take, so root can always get in; beyond, refused at accept;
  * - at most QV_RPC_MAX_PER_UID connections per non-root uid;
  * - a request line must be complete within QV_RPC_LINE_TIMEOUT_MS of its first byte;
- * - a connection with nothing pending is closed after QV_RPC_IDLE_TIMEOUT_MS;
+ * - a connection with nothing pending is closed after QV_RPC_IDLE_TIMEOUT_MS (or what
+ *   qv_rpc_server_set_idle_timeout says);
  * - a client is closed when a response is due while more than QV_RPC_MAX_OUTPUT bytes of
  *   earlier responses are still unread, or when its pending output has not moved for
  *   QV_RPC_SEND_TIMEOUT_MS. */
@@ -196,6 +197,9 @@ struct qv_rpc_server *qv_rpc_server_open(const char *path, const struct qv_rpc_m
  * the group when there is no such group. */
 int qv_rpc_server_set_admin_group(struct qv_rpc_server *srv, const char *group, char *err,
                                   size_t errlen);
+
+/* A connection with nothing pending is closed after ms (qv-switchd --rpc-idle-timeout). */
+void qv_rpc_server_set_idle_timeout(struct qv_rpc_server *srv, unsigned ms);
 
 /* Waits up to timeout_ms for activity, then accepts connections and serves every complete
  * request line that has arrived (handlers run in the calling thread). Returns 0, or -1 on a

@@ -48,7 +48,8 @@ struct qv_rpc_server {
 	char read_group[64]; /* the socket group's name (or "gid N"), for messages */
 	const struct qv_rpc_method *methods;
 	void *ctx;
-	int spare_fd; /* given up to accept-and-refuse when out of descriptors (EMFILE) */
+	int spare_fd;      /* given up to accept-and-refuse when out of descriptors (EMFILE) */
+	long long idle_ms; /* QV_RPC_IDLE_TIMEOUT_MS unless set */
 	struct conn *conns[QV_RPC_MAX_CLIENTS];
 	size_t nconns;
 	struct pollfd pfds[1 + QV_RPC_MAX_CLIENTS];
@@ -103,8 +104,14 @@ struct qv_rpc_server *qv_rpc_server_open(const char *path, const struct qv_rpc_m
 	srv->methods = methods;
 	srv->ctx = ctx;
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	srv->idle_ms = QV_RPC_IDLE_TIMEOUT_MS;
 	refresh_read_group(srv);
 	return srv;
+}
+
+void qv_rpc_server_set_idle_timeout(struct qv_rpc_server *srv, unsigned ms)
+{
+	srv->idle_ms = ms;
 }
 
 int qv_rpc_server_set_admin_group(struct qv_rpc_server *srv, const char *group, char *err,
@@ -437,7 +444,7 @@ static void conn_read(struct qv_rpc_server *srv, struct conn *c)
 }
 
 /* The clocks of one connection (see the limits in rpc.h). */
-static void conn_check_time(struct conn *c, long long now)
+static void conn_check_time(struct conn *c, long long now, long long idle_ms)
 {
 	if (c->dead)
 		return;
@@ -460,7 +467,7 @@ static void conn_check_time(struct conn *c, long long now)
 	}
 	/* Idle: nothing asked, nothing owed. Closed without a word: a client that reuses its
 	 * connection later reconnects, and an unsolicited line could be taken for an answer. */
-	if (c->in_len == 0 && c->out_len == 0 && now - c->last_rx_ms > QV_RPC_IDLE_TIMEOUT_MS)
+	if (c->in_len == 0 && c->out_len == 0 && now - c->last_rx_ms > idle_ms)
 		c->dead = true;
 }
 
@@ -507,7 +514,7 @@ int qv_rpc_server_poll(struct qv_rpc_server *srv, int timeout_ms)
 	}
 	now = now_ms();
 	for (i = 0, kept = 0; i < n; i++) {
-		conn_check_time(srv->conns[i], now);
+		conn_check_time(srv->conns[i], now, srv->idle_ms);
 		if (srv->conns[i]->dead)
 			conn_free(srv->conns[i]);
 		else

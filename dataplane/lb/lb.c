@@ -15,6 +15,7 @@
 struct qv_lb_affinity *_Atomic qv_lb_affinity_of[QV_MAX_PMDS];
 _Atomic uint8_t qv_lb_draining[QV_MAX_PORTS];
 _Atomic uint32_t qv_lb_n_draining;
+unsigned qv_lb_idle_s = QV_LB_IDLE_S;
 
 bool qv_lb_set_draining(uint16_t index, bool on)
 {
@@ -146,7 +147,7 @@ struct qv_lb_groups *qv_lb_groups_build_parts(const struct qv_rule *a, uint32_t 
 		return NULL;
 	}
 	gs->of_rule = of_rule;
-	gs->idle_cycles = rte_get_tsc_hz() * QV_LB_IDLE_S;
+	gs->idle_cycles = rte_get_tsc_hz() * qv_lb_idle_s;
 	memset(of_rule, 0xff, n * sizeof(*of_rule)); /* UINT32_MAX: no group */
 	for (uint32_t i = first; i < n; i++) {
 		const struct qv_rule *r = part_rule(a, na, b, i);

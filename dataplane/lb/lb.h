@@ -13,8 +13,10 @@
 #include "qv/rule.h"
 
 /* A flow not seen for this long forgets its member (a new flow with its hash is balanced
- * afresh): longer than any sane gap inside a stateful session of a firewall. */
+ * afresh): longer than any sane gap inside a stateful session of a firewall. The default of
+ * qv_lb_idle_s (qv-switchd --group-idle), which a table takes when it is built. */
 #define QV_LB_IDLE_S 60
+extern unsigned qv_lb_idle_s;
 
 struct qv_lb_group {
 	/* Stable across table rebuilds (a hash of the rule's match and priority, not its id), so

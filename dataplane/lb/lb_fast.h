@@ -42,7 +42,7 @@ static inline uint32_t qv_lb_new_flow_mask(const struct qv_lb_group *g, uint32_t
  * records that answer (or one a previous table gave both directions alike), so while both
  * directions keep sending, after an add each keeps the instance both had; after a member goes
  * down both see it down (its in and out ports go with the VM) and re-pick by the same table.
- * What can split a flow: a direction idle longer than QV_LB_IDLE_S while the other is not,
+ * What can split a flow: a direction idle longer than qv_lb_idle_s while the other is not,
  * across a membership change, or one direction evicted from a full affinity set. */
 static inline int qv_lb_pick(struct qv_lb_affinity *a, const struct qv_lb_group *g, uint32_t live,
                              uint32_t h, uint64_t now, uint64_t idle)

@@ -106,7 +106,7 @@ json_t *qv_lb_show(void)
 		              (json_int_t)__atomic_load_n(&a->evictions, __ATOMIC_RELAXED)));
 	}
 	return json_pack("{s:o,s:o,s:i}", "groups", groups, "affinity", pmds, "idle_timeout_s",
-	                 QV_LB_IDLE_S);
+	                 qv_lb_idle_s);
 }
 
 static json_t *m_group_show(json_t *params, struct qv_rpc_error *err, void *ctx)
