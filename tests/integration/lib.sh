@@ -48,16 +48,45 @@ deadline_in() {
 # before DEADLINE: true while the wall clock has not reached DEADLINE (from deadline_in)
 before() { local t=${EPOCHREALTIME/[.,]/}; [ $((10#$t)) -lt "$1" ]; }
 
+# thread_states PID FILE: each thread's name, state, wait channel, system call and kernel stack
+# into FILE.TID, one background reader per thread: a process stuck in exit blocks /proc reads
+# (issue 10's slow stand-in stops: a zombie leader whose other threads lived on for minutes),
+# and a blocked reader must not block the test
+thread_states() {
+    local t
+    for t in /proc/$1/task/*; do
+        (exec >"$2.${t##*/}" 2>&1
+            echo "thread ${t##*/} ($(cat "$t/comm")): state $(sed 's/^.*) \(.\).*$/\1/' "$t/stat"), wchan $(cat "$t/wchan")"
+            echo "syscall: $(cat "$t/syscall")"
+            cat "$t/stack") &
+    done
+}
+
 stop_pid() { # TERM, then KILL after $2 s (default 10)
-    local p=$1 t=${2:-10} end
+    local p=$1 t=${2:-10} end slow slowed=0 f
     alive "$p" || return 0
     kill -TERM "$p" 2>/dev/null || true
     end=$(deadline_in "$t")
-    while before "$end"; do alive "$p" || return 0; sleep 0.1; done
-    log "pid $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-60)) ignored SIGTERM: killing it"
-    kill -KILL "$p" 2>/dev/null || true
-    end=$(deadline_in 5)
-    while before "$end"; do alive "$p" || return 0; sleep 0.1; done
+    slow=$(deadline_in 3)
+    while before "$end"; do
+        alive "$p" || break
+        # still there 3 s after SIGTERM: what it is doing, said once it is gone
+        if [ $slowed = 0 ] && ! before "$slow"; then
+            slowed=1
+            thread_states "$p" "$T/slow-stop-$p"
+        fi
+        sleep 0.1
+    done
+    if alive "$p"; then
+        log "pid $p ($(timeout 5 cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ' | cut -c1-60)) ignored SIGTERM: killing it"
+        kill -KILL "$p" 2>/dev/null || true
+        end=$(deadline_in 5)
+        while before "$end"; do alive "$p" || break; sleep 0.1; done
+    fi
+    [ $slowed = 0 ] || for f in "$T/slow-stop-$p".*; do
+        [ -e "$f" ] || continue
+        log "pid $p took over 3 s to stop; $(head -c 4000 "$f")"
+    done
 }
 
 # On failure (a timeout of meson's included: SIGTERM), every thread's stack of each process the
