@@ -40,6 +40,7 @@ struct bench_opts {
 	double wait_link; /* s */
 	unsigned int burst;
 	unsigned int nb_desc;
+	bool packed; /* virtio-user ports offer packed virtqueues */
 	unsigned int mbufs;
 	const char *vdev[BENCH_MAX_VDEVS];
 	unsigned int nvdev;

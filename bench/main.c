@@ -148,8 +148,8 @@ static char **eal_argv(int dd, char **argv, int *eal_argc)
 		if (!v)
 			return NULL;
 		if (!strncmp(opt.vdev[i], "virtio:", 7))
-			snprintf(v, 4200, "net_virtio_user_qvb%u,path=%s,queues=1,queue_size=%u", i,
-			         opt.vdev[i] + 7, opt.nb_desc);
+			snprintf(v, 4200, "net_virtio_user_qvb%u,path=%s,queues=1,queue_size=%u%s",
+			         i, opt.vdev[i] + 7, opt.nb_desc, opt.packed ? ",packed_vq=1" : "");
 		else
 			snprintf(v, 4200, "net_vhost_qvb%u,iface=%s,queues=1", i, opt.vdev[i] + 6);
 		ea[n++] = (char *)"--vdev";

@@ -20,7 +20,9 @@ static const char usage_text[] =
     "Ports are the EAL's ethdev ports in order (0, 1, ...): --vdev arguments, PCI devices,\n"
     "or the --port shortcuts below (added after the EAL's own --vdev ports).\n"
     "  --port virtio:PATH   a virtio-user port on a switch's vhost-user socket PATH (as a VM's\n"
-    "                       virtio-net would be); queue_size 1024\n"
+    "                       virtio-net would be); queue_size 1024 (--desc), split\n"
+    "                       virtqueues unless --packed offers packed ones (packed_vq=1:\n"
+    "                       the switch takes them if its vhost-user side supports them)\n"
     "  --port vhost:PATH    a vhost-user server socket at PATH (sit where a VM would: the\n"
     "                       switch connects to it as a client)\n"
     "virtio-user shares memory with the switch: give the EAL --single-file-segments with\n"
@@ -205,6 +207,7 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 		O_JSON,
 		O_BURST,
 		O_DESC,
+		O_PACKED,
 		O_MBUFS,
 		O_WAIT_LINK,
 		O_QUIET,
@@ -236,6 +239,7 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 	    {"json", required_argument, NULL, O_JSON},
 	    {"burst", required_argument, NULL, O_BURST},
 	    {"desc", required_argument, NULL, O_DESC},
+	    {"packed", no_argument, NULL, O_PACKED},
 	    {"mbufs", required_argument, NULL, O_MBUFS},
 	    {"wait-link", required_argument, NULL, O_WAIT_LINK},
 	    {"quiet", no_argument, NULL, O_QUIET},
@@ -388,6 +392,9 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err, size_t er
 		case O_BURST:
 			if (parse_uint(a, 1, 64, &o->burst))
 				BAD("--burst '%s': expected 1..64", a);
+			break;
+		case O_PACKED:
+			o->packed = true;
 			break;
 		case O_DESC:
 			if (parse_uint(a, 64, 4096, &o->nb_desc))

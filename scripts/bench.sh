@@ -79,6 +79,9 @@
 # Options:
 #   --topology v2v|pvp|pvvp|phy (default v2v)
 #   --vnf testpmd|vm      the VNFs of pvp/pvvp (default testpmd)
+#   --packed              the generator's virtio-user ports offer packed virtqueues
+#                         (packed_vq=1; every switch takes them: rte_vhost and OVS support
+#                         them); default split, as most guests' virtio-net drivers use
 #   --switches LIST       space or comma separated (default "qwikvirt testpmd ovs")
 #   --reps N              repetitions, switches alternating within each (default 5)
 #   --sizes LIST          frame sizes: numbers and/or imix (default "64 1518")
@@ -123,7 +126,7 @@ SRC=$(cd "$HERE/.." && pwd)
 TOPO=v2v SWITCHES="qwikvirt testpmd ovs" REPS=5 SIZES="64 1518" DUR=10 WARMUP=2 RULES=2
 VNF=testpmd FLOWS=1 HEAVY_RULES=1000 HEAVY_FLOWS=10000 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
 PDR=0.005 LOAD_BASE=ndr TRIAL=1 MAX_TRIALS=10 MIN_SENT=0.99 LOAD_PCTS="10 50 90" BLOCKED=no BLOCKED_DUR=6 MATRIX=no
-MATRIX_RULES="1 10 100 1000" MATRIX_FLOWS="1 100 10000 100000" MATRIX_REPS=1 PUBLISH=""
+MATRIX_RULES="1 10 100 1000" MATRIX_FLOWS="1 100 10000 100000" MATRIX_REPS=1 PUBLISH="" PACKED=no
 CMDLINE="scripts/bench.sh $*"
 GEN_CPU=0 PMD_CPU=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
@@ -141,6 +144,7 @@ while [ $# -gt 0 ]; do
 	--matrix-reps) MATRIX_REPS=$2 ;; --publish) PUBLISH=$2 ;;
 	--blocked) BLOCKED=yes; shift; continue ;;
 	--matrix) MATRIX=yes; shift; continue ;;
+	--packed) PACKED=yes; shift; continue ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -319,7 +323,7 @@ write_meta
 python3 "$HERE/bench/summary.py" --results "$OUT/results.jsonl" --matrix "$OUT/matrix.jsonl" \
 	--machine "$OUT/machine.json" --json "$JSON" --plot-dir "$OUT" \
 	--meta "topology=$TOPO" "method=$METHOD" "reps=$REPS" "duration_s=$DUR" "rules=$RULES" \
-	"flows=$FLOWS" "vnf=$VNF" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" \
+	"flows=$FLOWS" "vnf=$VNF" "packed=$PACKED" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" \
 	"lat_rate=$LATRATE" "pdr=$PDR" "trial_s=$TRIAL" "load_base=$LOAD_BASE" "min_sent=$MIN_SENT" | tee "$OUT/summary.txt"
 gnuplot -e "dir='$OUT'; outfile='$PLOT'; topo='$TOPO'; pcts='$LOAD_PCTS %'; base='${LOAD_BASE^^}'" "$HERE/bench/plot.gp" 2>"$OUT/gnuplot.log" &&
 	echo "plot: $PLOT" || bl_log "gnuplot failed: $OUT/gnuplot.log"

@@ -256,6 +256,7 @@ qvbench() { # qvbench NAME OPTIONS... -> JSON in $RUNLOG.NAME.json
 		GEN_PORTS=(--vdev "$(bl_afp_devargs ga "$GIF_a")" --vdev "$(bl_afp_devargs gb "$GIF_b")" --)
 	else
 		GEN_PORTS=(-- --port "virtio:$SOCK_a" --port "virtio:$SOCK_b")
+		[ "$PACKED" = no ] || GEN_PORTS+=(--packed)
 	fi
 	timeout $((60 + ${DUR%.*} * 4)) taskset -c "$GEN_CPU" "$QVB" --lcores "0@$GEN_CPU" --no-pci \
 		--in-memory --single-file-segments --file-prefix "qvbgen$$" --log-level=user1,8 \
