@@ -37,6 +37,9 @@ enum { VH_ARG_PATH, VH_ARG_CLIENT, VH_ARG_QUEUES, VH_ARG_MBUFS, VH_N_ARGS };
 #define VH_MBUFS_MIN 16u
 #define VH_MBUFS_MAX (1u << 24)
 
+/* The virtqueue layout a guest negotiated (VIRTIO_F_RING_PACKED or not). */
+enum vh_ring { VH_RING_NONE, VH_RING_SPLIT, VH_RING_PACKED };
+
 struct qv_vhost_port {
 	struct qv_port base;
 	char path[108];               /* the vhost-user socket (sun_path size) */
@@ -71,6 +74,7 @@ struct qv_vhost_port {
 	_Atomic uint64_t late_calls;
 	void (*link_event)(struct qv_port *p, bool up, const char *reason); /* the switch's log */
 	_Atomic uint16_t guest_mtu; /* VIRTIO_NET_F_MTU: what the front-end set; 0: none */
+	_Atomic uint8_t ring;       /* the guest's virtqueue layout: enum vh_ring */
 	/* destroy_device ran inside a message that holds the vrings' locks, so it could not wait
 	 * for the grace period: owed at the next point where rte_vhost holds none (see
 	 * vh_grace_defer). Written and read on rte_vhost's event thread only. */
@@ -428,6 +432,10 @@ static int vh_new_device(int vid)
 	if (rte_vhost_get_mtu(vid, &mtu) != 0) /* -ENOTSUP: VIRTIO_NET_F_MTU not negotiated */
 		mtu = 0;
 	atomic_store(&v->guest_mtu, mtu);
+	uint64_t features = 0;
+	atomic_store(&v->ring, rte_vhost_get_negotiated_features(vid, &features) != 0 ? VH_RING_NONE
+	                       : features & (1ULL << VIRTIO_F_RING_PACKED) ? VH_RING_PACKED
+	                                                                   : VH_RING_SPLIT);
 	atomic_store_explicit(&v->vid, vid, memory_order_release);
 	atomic_store_explicit(&v->base.up, true, memory_order_release);
 	if (v->link_event)
@@ -514,6 +522,7 @@ static void vh_destroy_device(int vid)
 	atomic_store_explicit(&v->vid, -1, memory_order_release);
 	atomic_store_explicit(&v->base.up, false, memory_order_release);
 	atomic_store(&v->guest_mtu, 0);
+	atomic_store(&v->ring, VH_RING_NONE);
 	if (v->link_event)
 		v->link_event(&v->base, false,
 		              "no guest: the vhost-user peer is not connected or its rings are not "
@@ -721,6 +730,8 @@ static int vh_start(struct qv_port *p, char *err, size_t errlen)
 
 static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
 {
+	static const char *const rings[] = {
+	    [VH_RING_NONE] = "", [VH_RING_SPLIT] = "split", [VH_RING_PACKED] = "packed"};
 	const struct qv_vhost_port *v = (const struct qv_vhost_port *)p;
 
 	out[0] = (struct qv_port_field){.key = "path", .str = v->path};
@@ -731,6 +742,9 @@ static unsigned vh_describe(const struct qv_port *p, struct qv_port_field *out)
 	/* the MTU the guest's device negotiated (host_mtu=), 0: none or no guest */
 	out[n++] = (struct qv_port_field){
 	    .key = "guest_mtu", .type = QV_PORT_FIELD_UINT, .num = atomic_load(&v->guest_mtu)};
+	/* split or packed virtqueues, as the guest negotiated them; "": no guest */
+	out[n++] =
+	    (struct qv_port_field){.key = "virtio_ring", .str = rings[atomic_load(&v->ring)]};
 
 	if (v->own_pool)
 		out[n++] = (struct qv_port_field){.key = "rx_pool", .str = v->own_pool->name};

@@ -142,7 +142,7 @@ struct qv_port_field {
 	uint64_t num;
 };
 
-#define QV_PORT_MAX_FIELDS 8
+#define QV_PORT_MAX_FIELDS 10
 
 /* One queue pair as the port's device sees it (port.list "queues"): whether the peer enabled
  * each direction, and the device's own counters per direction. */

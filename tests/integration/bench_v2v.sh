@@ -90,3 +90,22 @@ check_eq "final trials come last, after every bisection trial" 0 \
 	"$(jq '[.search[] | [.trials[].phase] | select(index("final") != null) |
 		select(.[index("final"):] | any(. != "final"))] | length' "$T/search.json")"
 
+
+# 3. --packed: the generator's virtio-user ports offer packed virtqueues and the switch takes
+# them; show ports says which layout the connected guest negotiated (virtio_ring)
+ring_is() { [ "$(port_field a virtio_ring)" = "$1" ]; }
+ring_run() { # ring_run NAME EXPECTED [--packed]: a 3 s run, the ring type of port a during it
+    local name=$1 want=$2
+    shift 2
+    bench "$name" "$@" --size 64 --rate 100k --duration 3 --warmup 0 &
+    local bp=$!
+    wait_until "port a's guest on $want rings while $name runs" 60 ring_is "$want"
+    wait $bp || fail "the $name run failed"
+    check_runs "$T/$name.json" '.runs[]'
+    [ "$(jq '.runs[0].rx' "$T/$name.json")" -gt 0 ] || fail "nothing came back over $want rings"
+    pass "$name: $want rings, packets through"
+}
+ring_run split split
+ring_run packed packed --packed
+wait_until "no guest on port a: no ring type" 30 ring_is ""
+pass "virtio_ring empty once the guest is gone"
