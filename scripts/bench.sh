@@ -81,7 +81,7 @@
 #   --vnf testpmd|vm      the VNFs of pvp/pvvp (default testpmd)
 #   --packed              the generator's virtio-user ports offer packed virtqueues
 #                         (packed_vq=1; every switch takes them: rte_vhost and OVS support
-#                         them); default split, as most guests' virtio-net drivers use
+#                         them); default split, as QEMU gives a guest's virtio-net
 #   --switches LIST       space or comma separated (default "qwikvirt testpmd ovs")
 #   --reps N              repetitions, switches alternating within each (default 5)
 #   --sizes LIST          frame sizes: numbers and/or imix (default "64 1518")

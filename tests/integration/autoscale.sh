@@ -16,6 +16,7 @@ switch_start --group-idle 20
 mkdir "$T/load"
 echo 0 >"$T/load/fw"
 controld_start --load-signal-dir "$T/load"
+check_eq "show groups: the flow idle time is --group-idle's" 20 "$(qjson show groups | jq .idle_timeout_s)"
 svc() { # svc FILE SCALE-IN-THRESHOLD
     cat >"$1" <<Y
 switch:

@@ -90,7 +90,6 @@ check_eq "final trials come last, after every bisection trial" 0 \
 	"$(jq '[.search[] | [.trials[].phase] | select(index("final") != null) |
 		select(.[index("final"):] | any(. != "final"))] | length' "$T/search.json")"
 
-
 # 3. --packed: the generator's virtio-user ports offer packed virtqueues and the switch takes
 # them; show ports says which layout the connected guest negotiated (virtio_ring)
 ring_is() { [ "$(port_field a virtio_ring)" = "$1" ]; }

@@ -62,8 +62,18 @@ thread_states() {
     done
 }
 
+# thread_states_log FILE WHAT: log WHAT, then what thread_states wrote into FILE.*
+thread_states_log() {
+    local f
+    log "$2"
+    for f in "$1".*; do
+        [ -e "$f" ] && log "  $(head -c 4000 "$f")"
+    done
+    return 0
+}
+
 stop_pid() { # TERM, then KILL after $2 s (default 10)
-    local p=$1 t=${2:-10} end slow slowed=0 f
+    local p=$1 t=${2:-10} end slow slowed=0
     alive "$p" || return 0
     kill -TERM "$p" 2>/dev/null || true
     end=$(deadline_in "$t")
@@ -83,10 +93,7 @@ stop_pid() { # TERM, then KILL after $2 s (default 10)
         end=$(deadline_in 5)
         while before "$end"; do alive "$p" || break; sleep 0.1; done
     fi
-    [ $slowed = 0 ] || for f in "$T/slow-stop-$p".*; do
-        [ -e "$f" ] || continue
-        log "pid $p took over 3 s to stop; $(head -c 4000 "$f")"
-    done
+    [ $slowed = 0 ] || thread_states_log "$T/slow-stop-$p" "pid $p took over 3 s to stop:"
 }
 
 # reap PID: its exit status, once every thread of it is gone. A process can look dead to
@@ -94,19 +101,15 @@ stop_pid() { # TERM, then KILL after $2 s (default 10)
 # 10's slow stand-in stops spent a minute there, unseen by stop_pid. So a watcher says, after
 # 3 s, what is left of it (a sleep here is a report's delay, not a synchronisation).
 reap() {
-    local p=$1 t0 w st=0 f
+    local p=$1 t0 w st=0
     t0=$(now_us)
     (sleep 3; [ -d "/proc/$p" ] && thread_states "$p" "$T/slow-exit-$p") &
     w=$!
     wait "$p" 2>/dev/null || st=$?
     kill "$w" 2>/dev/null || true
     wait "$w" 2>/dev/null || true
-    if [ $(($(now_us) - t0)) -gt 3000000 ]; then
-        log "pid $p took $((($(now_us) - t0) / 1000)) ms to be reaped after it stopped"
-        for f in "$T/slow-exit-$p".*; do
-            [ -e "$f" ] && log "  $(head -c 4000 "$f")"
-        done
-    fi
+    [ $(($(now_us) - t0)) -le 3000000 ] ||
+        thread_states_log "$T/slow-exit-$p" "pid $p took $((($(now_us) - t0) / 1000)) ms to be reaped after it stopped:"
     return $st
 }
 
@@ -115,20 +118,18 @@ reap() {
 # ports, a grace period that does not end; the switch logs the RCU state itself after 2 s)
 # then says where each thread was, and each thread's kernel stack (/proc/PID/task/*/stack): a
 # thread stuck while its process exits (the slow VNF stand-in stops of issue 10) shows only
-# there. Every read is under a timeout: /proc reads of a process stuck in exit can block.
-# Needs gdb (scripts/setup-host.sh installs it).
+# there (thread_states: /proc reads of a process stuck in exit can block, and must not block
+# this). Needs gdb (scripts/setup-host.sh installs it).
 dump_stacks() {
-    local p t
+    local p
     command -v gdb >/dev/null || return 0
     for p in "${PIDS[@]}"; do
         alive "$p" || continue
-        echo "---- stacks of pid $p: $(timeout 5 tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-100)" >&2
-        for t in /proc/$p/task/*; do
-            echo "kernel stack of thread ${t##*/} ($(timeout 5 cat "$t/comm" 2>/dev/null)):" >&2
-            timeout 5 cat "$t/stack" >&2 2>/dev/null || true
-        done
+        thread_states "$p" "$T/stacks-$p"
+        echo "---- stacks of pid $p: $(timeout 5 cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ' | cut -c1-100)" >&2
         timeout 60 gdb -p "$p" -batch -nx -q -ex 'thread apply all bt 12' 2>/dev/null |
             grep -E '^(Thread|#)' >&2 || true
+        thread_states_log "$T/stacks-$p" "kernel stacks of pid $p's threads:"
     done
 }
 

@@ -35,6 +35,13 @@ check_contains "a missing --config file: named" "$T/none.yaml: cannot read" "$ou
 rc=0
 "$SWITCHD_BIN" --log-level loud >/dev/null 2>&1 || rc=$?
 check_eq "--log-level loud: exit 2" 2 "$rc"
+for o in --group-idle --rpc-idle-timeout; do
+	rc=0
+	out=$("$SWITCHD_BIN" $o 0 --socket "$T/bad.sock" 2>&1) || rc=$?
+	check_eq "$o 0: exit 2" 2 "$rc"
+	check_contains "$o 0: named, with its range" "$o '0': expected a number 1..86400" "$out"
+	[ ! -e "$T/bad.sock" ] || fail "$o 0: a control socket was opened"
+done
 # --config-if-exists (the unit's): a missing file is no error; the shipped default is valid
 "$SWITCHD_BIN" --config-if-exists "$T/none.yaml" --help >/dev/null || fail "--config-if-exists of a missing file"
 "$SWITCHD_BIN" --config "$QV_SRC/contrib/switchd.yaml" --help >/dev/null || fail "contrib/switchd.yaml does not load"
