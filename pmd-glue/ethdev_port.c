@@ -395,6 +395,17 @@ static struct rte_mempool *own_pool_if_short(struct qv_ethdev_port *e, struct rt
 	return e->own_pool;
 }
 
+/* The device's RETA size when it has one this code can write and read (0: none). */
+static unsigned reta_size_of(const struct qv_ethdev_port *e)
+{
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_info_get(e->port_id, &info) != 0 ||
+	    info.reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return 0;
+	return info.reta_size;
+}
+
 /* The RETA written round-robin over the port's rx queues. Most NIC drivers fill it so at
  * configure, but not all: net_null (and drivers that keep their table across a
  * reconfiguration) leave every entry on queue 0, or on a queue a live edit just removed, so
@@ -403,24 +414,23 @@ static struct rte_mempool *own_pool_if_short(struct qv_ethdev_port *e, struct rt
 static void eth_spread_reta(struct qv_ethdev_port *e, uint16_t nrxq)
 {
 	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
-	struct rte_eth_dev_info info;
+	const unsigned size = nrxq < 2 ? 0 : reta_size_of(e);
 	int rc;
 
-	if (nrxq < 2 || rte_eth_dev_info_get(e->port_id, &info) != 0 || info.reta_size == 0 ||
-	    info.reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+	if (size == 0)
 		return;
 	memset(reta, 0, sizeof(reta));
-	for (unsigned i = 0; i < info.reta_size; i++) {
+	for (unsigned i = 0; i < size; i++) {
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
 		    (uint16_t)(i % nrxq);
 	}
-	rc = rte_eth_dev_rss_reta_update(e->port_id, reta, info.reta_size);
+	rc = rte_eth_dev_rss_reta_update(e->port_id, reta, (uint16_t)size);
 	if (rc != 0 && rc != -ENOTSUP)
 		RTE_LOG(WARNING, USER1,
 		        "qv-switchd: port %s: device %s refused a RETA of %u entries over %u rx "
 		        "queues (%s); it keeps its own\n",
-		        e->base.name, e->devname, info.reta_size, nrxq, rte_strerror(-rc));
+		        e->base.name, e->devname, size, nrxq, rte_strerror(-rc));
 }
 
 /* Configures, sets up and starts the (stopped) device as pl says. */
@@ -665,19 +675,19 @@ int qv_ethdev_set_mtu(struct qv_port *p, uint16_t mtu, char *err, size_t errlen)
 static void reta_summary(struct qv_ethdev_port *e, char *buf, size_t len)
 {
 	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
-	struct rte_eth_dev_info info;
+	const unsigned size = reta_size_of(e);
 	unsigned count[QV_MAX_QUEUES] = {0};
 
 	buf[0] = '\0';
-	if (rte_eth_dev_info_get(e->port_id, &info) != 0 || info.reta_size == 0 ||
-	    info.reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+	if (size == 0)
 		return;
 	memset(reta, 0, sizeof(reta));
-	for (unsigned g = 0; g < info.reta_size / RTE_ETH_RETA_GROUP_SIZE; g++)
+	for (unsigned g = 0; g < (size + RTE_ETH_RETA_GROUP_SIZE - 1) / RTE_ETH_RETA_GROUP_SIZE;
+	     g++)
 		reta[g].mask = UINT64_MAX;
-	if (rte_eth_dev_rss_reta_query(e->port_id, reta, info.reta_size) != 0)
+	if (rte_eth_dev_rss_reta_query(e->port_id, reta, (uint16_t)size) != 0)
 		return;
-	for (unsigned i = 0; i < info.reta_size; i++) {
+	for (unsigned i = 0; i < size; i++) {
 		uint16_t q = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
 
 		if (q < QV_MAX_QUEUES)
