@@ -163,15 +163,17 @@ bl_supervise_stop() { # PIDFILE SUPERVISOR-PID: no restart, then the instance st
 # between two virtio-user ports in server mode (the switch connects as client and reconnects).
 # Link-state interrupts on: that is how its virtio-user ports accept a restarted switch. On CPU
 # GEN_CPU at nice ${BL_VNF_NICE:-10}, so a restarting switch is not starved by its busy polling.
-# Sets TP_PID.
+# --no-mlockall and -m 128, as the tests' stand-ins (tests/integration/lib.sh vnf_start): with
+# testpmd's default mlockall of -m 256 each held 377 MB locked, which its exit had to free on the
+# shared CPU (issue 10's slow stops). Sets TP_PID.
 bl_vnf_standin() {
 	bl_testpmd_start "$4" nice -n "${BL_VNF_NICE:-10}" taskset -c "$GEN_CPU" dpdk-testpmd \
-		--lcores "0@$GEN_CPU,1@$GEN_CPU" --file-prefix "qvv$1$$" --no-pci --no-huge -m 256 \
+		--lcores "0@$GEN_CPU,1@$GEN_CPU" --file-prefix "qvv$1$$" --no-pci --no-huge -m 128 \
 		--log-level=user1,8 \
 		--vdev "net_virtio_user0,path=$2,queues=1,queue_size=1024,server=1" \
 		--vdev "net_virtio_user1,path=$3,queues=1,queue_size=1024,server=1" -- \
 		--forward-mode=io --nb-cores=1 --total-num-mbufs=8192 --rxd=1024 --txd=1024 \
-		--disable-link-check
+		--disable-link-check --no-mlockall
 }
 
 # bl_telemetry PREFIX COMMAND: one DPDK telemetry query of the process with --file-prefix PREFIX
