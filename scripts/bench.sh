@@ -103,6 +103,8 @@
 #                         (default ndr; pdr where no rate is loss-free, a loaded machine)
 #   --blocked             measure the blocked time of reconfigurations (with --method ndr)
 #   --blocked-duration S  length of each blocked-time run (default 6)
+#   --blocked-sizes LIST  the sizes of --sizes to measure blocked time at (default: all of
+#                         them; one is enough for most comparisons: CSIT uses 64 B)
 #   --matrix              also the rules x flows matrix (--reps 0: only the matrix)
 #   --matrix-rules LIST   (default "1 10 100 1000")
 #   --matrix-flows LIST   (default "1 100 10000 100000")
@@ -125,9 +127,10 @@ SRC=$(cd "$HERE/.." && pwd)
 
 TOPO=v2v SWITCHES="qwikvirt testpmd ovs" REPS=5 SIZES="64 1518" DUR=10 WARMUP=2 RULES=2
 VNF=testpmd FLOWS=1 HEAVY_RULES=1000 HEAVY_FLOWS=10000 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
-PDR=0.005 LOAD_BASE=ndr TRIAL=1 MAX_TRIALS=10 MIN_SENT=0.99 LOAD_PCTS="10 50 90" BLOCKED=no BLOCKED_DUR=6 MATRIX=no
+PDR=0.005 LOAD_BASE=ndr TRIAL=1 MAX_TRIALS=10 MIN_SENT=0.99 LOAD_PCTS="10 50 90" BLOCKED=no BLOCKED_DUR=6 BLOCKED_SIZES="" MATRIX=no
 MATRIX_RULES="1 10 100 1000" MATRIX_FLOWS="1 100 10000 100000" MATRIX_REPS=1 PUBLISH="" PACKED=no
-CMDLINE="scripts/bench.sh $*"
+# the command as typed, quoted so that it can be run again from machine.json ("--sizes '64 imix'")
+CMDLINE="scripts/bench.sh$([ $# -eq 0 ] || printf ' %q' "$@")"
 GEN_CPU=0 PMD_CPU=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -140,6 +143,7 @@ while [ $# -gt 0 ]; do
 	--json) JSON=$2 ;; --plot) PLOT=$2 ;; --build) BUILD=$2 ;;
 	--pdr) PDR=$2 ;; --load-base) LOAD_BASE=$2 ;; --trial) TRIAL=$2 ;; --max-trials) MAX_TRIALS=$2 ;; --min-sent) MIN_SENT=$2 ;;
 	--load-pcts) LOAD_PCTS=${2//,/ } ;; --blocked-duration) BLOCKED_DUR=$2 ;;
+	--blocked-sizes) BLOCKED_SIZES=${2//,/ } ;;
 	--matrix-rules) MATRIX_RULES=${2//,/ } ;; --matrix-flows) MATRIX_FLOWS=${2//,/ } ;;
 	--matrix-reps) MATRIX_REPS=$2 ;; --publish) PUBLISH=$2 ;;
 	--blocked) BLOCKED=yes; shift; continue ;;
@@ -163,6 +167,11 @@ if [ "$TOPO" = phy ]; then
 fi
 case $METHOD in loop | gen | ndr) ;; *) bl_die "--method $METHOD: expected loop, gen or ndr" ;; esac
 [ "$BLOCKED" = no ] || [ "$METHOD" = ndr ] || bl_die "--blocked needs --method ndr (the load is 90 % of NDR)"
+[ -z "$BLOCKED_SIZES" ] || [ "$BLOCKED" = yes ] || bl_die "--blocked-sizes needs --blocked"
+for v in $BLOCKED_SIZES; do
+	[[ " $SIZES " == *" $v "* ]] || bl_die "--blocked-sizes: $v is not one of --sizes ($SIZES)"
+done
+BLOCKED_SIZES=${BLOCKED_SIZES:-$SIZES}
 case $LOAD_BASE in ndr | pdr) ;; *) bl_die "--load-base $LOAD_BASE: expected ndr or pdr" ;; esac
 [[ $PDR =~ ^0?\.[0-9]+$ ]] || bl_die "--pdr $PDR: expected a loss ratio such as 0.005"
 [[ $TRIAL =~ ^[0-9]+(\.[0-9]+)?$ ]] || bl_die "--trial $TRIAL: expected seconds"
@@ -324,7 +333,8 @@ python3 "$HERE/bench/summary.py" --results "$OUT/results.jsonl" --matrix "$OUT/m
 	--machine "$OUT/machine.json" --json "$JSON" --plot-dir "$OUT" \
 	--meta "topology=$TOPO" "method=$METHOD" "reps=$REPS" "duration_s=$DUR" "rules=$RULES" \
 	"flows=$FLOWS" "vnf=$VNF" "packed=$PACKED" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" \
-	"lat_rate=$LATRATE" "pdr=$PDR" "trial_s=$TRIAL" "load_base=$LOAD_BASE" "min_sent=$MIN_SENT" | tee "$OUT/summary.txt"
+	"lat_rate=$LATRATE" "pdr=$PDR" "trial_s=$TRIAL" "load_base=$LOAD_BASE" "min_sent=$MIN_SENT" \
+	"blocked_sizes=$([ "$BLOCKED" = no ] || echo "${BLOCKED_SIZES// /,}")" | tee "$OUT/summary.txt"
 gnuplot -e "dir='$OUT'; outfile='$PLOT'; topo='$TOPO'; pcts='$LOAD_PCTS %'; base='${LOAD_BASE^^}'" "$HERE/bench/plot.gp" 2>"$OUT/gnuplot.log" &&
 	echo "plot: $PLOT" || bl_log "gnuplot failed: $OUT/gnuplot.log"
 if [ -n "$PUBLISH" ]; then

@@ -140,6 +140,7 @@ phase_blocked() {
 	local size=$1 sw=$2 op fn rate t0 t1 pid rc
 	PH_BLOCKED=null
 	[ "$BLOCKED" = yes ] && [ "$METHOD" = ndr ] || return 0
+	[[ " $BLOCKED_SIZES " == *" $size "* ]] || return 0
 	case $sw in qwikvirt | ovs) ;; *) return 0 ;; esac
 	if ! [ "${PH_BASE_PPS%.*}" -gt 0 ] 2>/dev/null; then
 		bl_log "no ${LOAD_BASE^^} found: no blocked-time measurement"

@@ -18,12 +18,16 @@ out=$("$SRC/scripts/bench.sh" --method fast 2>&1) && fail "bench.sh accepted --m
 check_contains "a bad --method is refused with the choices" "expected loop, gen or ndr" "$out"
 out=$("$SRC/scripts/bench.sh" --blocked 2>&1) && fail "bench.sh accepted --blocked without ndr"
 check_contains "--blocked without --method ndr is refused" "needs --method ndr" "$out"
+out=$("$SRC/scripts/bench.sh" --method ndr --blocked --sizes "64 imix" --blocked-sizes 1518 2>&1) &&
+	fail "bench.sh accepted a blocked-time size outside --sizes"
+check_contains "a --blocked-sizes size outside --sizes is refused" \
+	"--blocked-sizes: 1518 is not one of --sizes (64 imix)" "$out"
 
 log "running scripts/bench.sh (about two minutes)"
 timeout 900 taskset -c "$CTL_CPU" "$SRC/scripts/bench.sh" --build "$QV_BUILD" \
 	--switches "qwikvirt testpmd ovs" --reps 1 --sizes "64 imix" --duration 1 --warmup 0.3 \
 	--method ndr --pdr 0.5 --load-base pdr --min-sent 0.2 --trial 0.3 --max-trials 3 --lat-duration 0.5 \
-	--load-pcts "10 50" --blocked --blocked-duration 3 --matrix --matrix-rules "1 10" \
+	--load-pcts "10 50" --blocked --blocked-duration 3 --blocked-sizes 64 --matrix --matrix-rules "1 10" \
 	--matrix-flows "1 100" --out "$OUT" --publish "$PUB" >"$T/bench.log" 2>&1 ||
 	fail "scripts/bench.sh failed (see bench.log)"
 pass "scripts/bench.sh ran"
@@ -48,10 +52,10 @@ check_eq "percentiles ordered at every load" 0 \
 	"$(jq -s '[.[].latency_at_load[] | select(.samples > 0) |
 		select(.min > .p50 or .p50 > .p90 or .p90 > .p99 or .p99 > .p99_9 or
 			.p99_9 > .max)] | length' "$R")"
-check_eq "blocked time for qwikvirt (none, rules, port, chain) and ovs (none, rules, port) only" \
-	"ovs:none,port,rules qwikvirt:chain,none,port,rules" \
-	"$(jq -rs '[.[] | select(.blocked) | "\(.switch):\(.blocked | keys | join(","))"] | unique |
-		join(" ")' "$R")"
+check_eq "blocked time for qwikvirt (none, rules, port, chain) and ovs (none, rules, port) only, at 64 B only (--blocked-sizes)" \
+	"64:ovs:none,port,rules 64:qwikvirt:chain,none,port,rules" \
+	"$(jq -rs '[.[] | select(.blocked) | "\(.size):\(.switch):\(.blocked | keys | join(","))"] |
+		unique | join(" ")' "$R")"
 check_eq "blocked ms = lost / offered rate" 0 \
 	"$(jq -s '[.[].blocked // {} | .[] | select(.offered_mpps > 0) |
 		select(((.lost / (.offered_mpps * 1e6) * 1000) - .blocked_ms) | fabs > 1e-6)] |
@@ -71,6 +75,8 @@ pass "summary.txt has the blocked-time and matrix tables"
 check_eq "machine.json names the CPU, kernel, DPDK, OVS and the command" 0 \
 	"$(jq '[.cpu, .kernel, .dpdk, .ovs, .command] | map(select(. == null or . == "")) | length' \
 		"$OUT/machine.json")"
+check_contains "machine.json keeps the command quoted, as it can be run again" \
+	'--sizes 64\ imix' "$(jq -r .command "$OUT/machine.json")"
 [ "$(head -c 8 "$OUT/rate_vs_size.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
 	fail "no PNG plot"
 pass "the plot is a PNG"
