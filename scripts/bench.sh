@@ -129,7 +129,7 @@ TOPO=v2v SWITCHES="qwikvirt testpmd ovs" REPS=5 SIZES="64 1518" DUR=10 WARMUP=2 
 VNF=testpmd FLOWS=1 HEAVY_RULES=1000 HEAVY_FLOWS=10000 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
 PDR=0.005 LOAD_BASE=ndr TRIAL=1 MAX_TRIALS=10 MIN_SENT=0.99 LOAD_PCTS="10 50 90" BLOCKED=no BLOCKED_DUR=6 BLOCKED_SIZES="" MATRIX=no
 MATRIX_RULES="1 10 100 1000" MATRIX_FLOWS="1 100 10000 100000" MATRIX_REPS=1 PUBLISH="" PACKED=no
-# the command as typed, quoted so that it can be run again from machine.json ("--sizes '64 imix'")
+# the command as typed, quoted so that it can be run again from machine.json (--sizes 64\ imix)
 CMDLINE="scripts/bench.sh$([ $# -eq 0 ] || printf ' %q' "$@")"
 GEN_CPU=0 PMD_CPU=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
