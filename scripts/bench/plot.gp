@@ -28,7 +28,9 @@ if (rows(lat) > 0) {
 	set xlabel "switch @ load"
 	set ylabel "us"
 	set logscale y
-	set yrange [*:*]
+	# from 0.1 us: an autoscaled log axis starts at the decade under the smallest value, 1 us
+	# here, and a p50 of 1 us or less then had no bar at all
+	set yrange [0.1:*]
 	set xtics rotate by -30 # "qwikvirt@10%" labels overlap side by side
 	plot for [i=2:cols(lat)] lat using i:xtic(1) title columnheader(i)
 	unset logscale y
