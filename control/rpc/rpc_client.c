@@ -214,7 +214,12 @@ static int decode_response(json_t *resp, const char *path, json_t **result, int 
 		 * large, refused at accept): still its answer, as only one call is in flight. */
 		if (code != NULL)
 			*code = (int)json_integer_value(c);
-		qv_rpc_set_err(err, errlen, "%s", json_string_value(m));
+		if (json_string_value(m)[0] == '\0') /* a failed call must still say something */
+			qv_rpc_set_err(err, errlen,
+			               "%s answered error %" JSON_INTEGER_FORMAT " with no message",
+			               path, json_integer_value(c));
+		else
+			qv_rpc_set_err(err, errlen, "%s", json_string_value(m));
 		return 1;
 	}
 	if (res == NULL) {
