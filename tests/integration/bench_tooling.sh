@@ -22,6 +22,9 @@ out=$("$SRC/scripts/bench.sh" --method ndr --blocked --sizes "64 imix" --blocked
 	fail "bench.sh accepted a blocked-time size outside --sizes"
 check_contains "a --blocked-sizes size outside --sizes is refused" \
 	"--blocked-sizes: 1518 is not one of --sizes (64 imix)" "$out"
+out=$("$SRC/scripts/bench.sh" --method ndr --blocked-sizes 64 2>&1) &&
+	fail "bench.sh accepted --blocked-sizes without --blocked"
+check_contains "--blocked-sizes without --blocked is refused" "--blocked-sizes needs --blocked" "$out"
 
 log "running scripts/bench.sh (about two minutes)"
 timeout 900 taskset -c "$CTL_CPU" "$SRC/scripts/bench.sh" --build "$QV_BUILD" \
