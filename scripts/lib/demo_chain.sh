@@ -87,10 +87,11 @@ peer() { # peer NAME PEER-OPTIONS...: qv-peer on in (port 0) and out (port 1), C
 		-- "$@" >"$D/peer-$name.log" 2>&1
 }
 # a guest whose link just came up drops what arrives while its bridge is being set up: a
-# trickle until packets come out of the chain, then the counters start from zero
+# trickle until packets come out of the chain, then the counters start from zero; a trickle
+# whose packets are not out in 3 s lost them (a ready chain takes milliseconds), so the next
 ready=no
-for i in $(seq 20); do
-	peer ready$i --gen 0:64:4 --count 20 --rate 200 --rx 1 --expect 20 --timeout 15 &&
+for i in $(seq 60); do
+	peer ready$i --gen 0:64:4 --count 20 --rate 200 --rx 1 --expect 20 --timeout 3 &&
 		{ ready=yes; break; }
 done
 [ $ready = yes ] || die "no packet came through the chain in -> fw -> out (see $D/peer-ready*.log)"
