@@ -31,9 +31,11 @@ check_eq "... and no port nl added" "" "$(port_field nl name)"
 check_eq "a's pool unchanged after the refusal" "$apool" "$(port_field a rx_pool)"
 
 # One peer (a vhost-user socket takes one guest): 2,000 packets each way, unpaced, so that
-# the guest's ring fills faster than one burst. Port 0 is the guest on a, port 1 on b.
+# the guest's ring fills faster than one burst. Port 0 is the guest on a, port 1 on b. The
+# peer lingers only once all it sends is in the rings, and a's 2,000 cannot be before the
+# pool is enlarged (its ring holds 1,024): 2 s without a packet after that is the end.
 peer_bg load "$T/a.sock" "$T/b.sock" -- --gen 0:64:16 --gen 1:64:16 --count 2000 --rx 0 \
-    --rx 1 --linger 20000 --timeout 200 --json "$T/load.json"
+    --rx 1 --linger 2000 --timeout 200 --json "$T/load.json"
 LOAD_PID=$PEER_PID
 b_to_a_done() { [ "$(port_field b rx_packets)" -ge 2000 ]; }
 nombuf_seen() { [ "$(port_field a rx_nombuf)" -gt 0 ] && [ "$(port_field a rx_nombuf_peak)" -gt 0 ]; }
