@@ -10,13 +10,13 @@
 FI="python3 $(dirname "$0")/flow_instances.py"
 N=1000
 
-# --group-idle 20: a drained instance's flows idle for 20 s, not the default minute (longer
+# --group-idle 10: a drained instance's flows idle for 10 s, not the default minute (longer
 # than any gap between two rounds of one flow set here, which must keep their members)
-switch_start --group-idle 20
+switch_start --group-idle 10
 mkdir "$T/load"
 echo 0 >"$T/load/fw"
 controld_start --load-signal-dir "$T/load"
-check_eq "show groups: the flow idle time is --group-idle's" 20 "$(qjson show groups | jq .idle_timeout_s)"
+check_eq "show groups: the flow idle time is --group-idle's" 10 "$(qjson show groups | jq .idle_timeout_s)"
 svc() { # svc FILE SCALE-IN-THRESHOLD
     cat >"$1" <<Y
 switch:
@@ -113,7 +113,7 @@ check_eq "draining: established flows stay (fw-1's too)" "moved 0 of $N" "$(move
 round drain-c "$T/c-fwd.pcap" "$T/c-rev.pcap" $((2 * N)) 2
 check_eq "draining: no new flow goes to fw-1" "0 $N" "$(on drain-c 1) $(on drain-c 0)"
 
-# its flows go idle (20 s without a packet: --group-idle): drained, then removed
+# its flows go idle (10 s without a packet: --group-idle): drained, then removed
 # (a positive condition: a switch too busy to answer is not a port gone)
 wait_until "fw-1 removed after its flows went idle" 200 bash -c "set -o pipefail; $QVCTL_BIN --switch $T/sw.sock --json show ports | jq -e '.ports | length > 0 and all(.name != \"fw-1-in\")'"
 # (logged once the switch has taken the ports off)

@@ -3,13 +3,13 @@
 # member's, of which it keeps 16) leave root and members served; a client that sends half a
 # line is closed after the line timeout; one that never reads its answers is closed and does
 # not stall the others; a second daemon on the same socket is refused by the lock; idle
-# connections are closed by the server at the idle timeout (--rpc-idle-timeout 20 here, not
+# connections are closed by the server at the idle timeout (--rpc-idle-timeout 12 here, not
 # the default minute: long enough for the member's 16 to still be open when its 17th is tried).
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 . "$here/rpc_users.sh"
 
-switch_start --rpc-idle-timeout 20
+switch_start --rpc-idle-timeout 12
 qvctl port add a vhost "$T/a.sock" >/dev/null
 mctl() { as qvtest-member "$QVCTL_BIN" --switch "$T/sw.sock" "$@"; }
 answers() { # answers WHO: qvctl show ports as root or as the member lists port a
@@ -97,6 +97,6 @@ answers root || fail "the first qv-switchd no longer answers"
 pass "the first qv-switchd still answers"
 
 # ---- root's 80 idle connections, untouched since the start: closed by the idle timeout ----
-wait_until "root's idle connections closed by the server (20 s idle timeout)" 120 \
+wait_until "root's idle connections closed by the server (12 s idle timeout)" 120 \
     status_is "$T/hold-root.status" '^all 80 closed by the server'
 pass "80 idle connections closed by the server"
