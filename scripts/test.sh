@@ -25,7 +25,25 @@ done
 
 scripts/setup-host.sh
 scripts/build.sh build
+# The system suite's VMs need libvirtd and virtlogd. Each system test starts them when they are
+# not running and stops what it started (some 4 s, libvirtd's exit, per test); started here
+# once, they serve the whole suite and are stopped at the end. Their pid files go to a
+# directory of this run's, as the package test's purge removes /run/qwikvirt.
+libvirt_state=
+libvirt_stop() {
+    [ -n "$libvirt_state" ] || return 0
+    QV_LIBVIRT_STATE=$libvirt_state scripts/setup-libvirt.sh stop >/dev/null
+    rm -rf "$libvirt_state"
+    libvirt_state=
+}
+if [[ " ${SUITES[*]} " == *" system "* ]]; then
+    libvirt_state=$(mktemp -d /tmp/qv-test-libvirt.XXXXXX)
+    trap libvirt_stop EXIT
+    out=$(QV_LIBVIRT_STATE=$libvirt_state scripts/setup-libvirt.sh 2>&1) ||
+        { echo "$out" >&2; echo "test.sh: scripts/setup-libvirt.sh failed" >&2; exit 1; }
+fi
 meson test -C build "${SUITES[@]}" --print-errorlogs "$@"
+libvirt_stop
 
 if [ $SANITIZE = 1 ]; then
     scripts/build.sh build-asan -Dsanitize=true
