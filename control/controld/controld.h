@@ -181,6 +181,12 @@ json_t *qv_cd_clone_entry(struct qv_controld *c, const char *name);
 /* Logs what a sync did (errors once until they change) and frees res. */
 void qv_vms_report(struct qv_controld *c, json_t *res);
 struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen);
+/* The operator's hold on VM name (vm stop: an apply does not start it; vm start, restart and
+ * revert end it), kept in vms.json and as a mark in the libvirt domain's definition. Held
+ * when either says so: the mark outlives a vms.json that had to be set aside, and is copied
+ * back into the new one. */
+void qv_cd_hold(struct qv_controld *c, const char *name, bool on);
+bool qv_cd_held(struct qv_controld *c, const char *name);
 /* Stops (graceful, then destroy) and undefines VM name, removes its overlay and ports. */
 int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *ports, size_t n,
                  char *err, size_t errlen);

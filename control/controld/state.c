@@ -102,8 +102,9 @@ static void set_aside(struct qv_controld *c, const char *path, const char *why)
 	if (rename(path, bad) == 0) {
 		snprintf(
 		    msg, sizeof(msg),
-		    "%.300s: %s; kept as %.300s, starting with no VM state (VMs stopped by vm stop "
-		    "and clones are not known until it is fixed and put back)",
+		    "%.300s: %s; kept as %.300s, starting with no VM state (clones are not known "
+		    "until it is fixed and put back; VMs stopped by vm stop stay stopped, by the "
+		    "mark in their libvirt domain)",
 		    path, why, bad);
 	} else {
 		snprintf(msg, sizeof(msg),

@@ -41,7 +41,7 @@ json_t *qv_vms_plan(struct qv_controld *c, const struct qv_model *m)
 		if (lv)
 			qv_vm_get_state(lv, json_string_value(v), &st, &e);
 		if (st != QV_VM_RUNNING && st != QV_VM_PAUSED &&
-		    !qv_vmstate_has(c, "held", json_string_value(v)))
+		    !qv_cd_held(c, json_string_value(v)))
 			json_array_append(start, v);
 	}
 	/* clones are only removed by vm.delete, even when their source leaves the file */

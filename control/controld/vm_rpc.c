@@ -160,8 +160,8 @@ static json_t *vm_entry(struct qv_vm_conn *lv, const char *name, const struct qv
 	              "state", qv_vm_state_name(in.state), "vcpus", (int)in.vcpus, "memory_mib",
 	              (int)in.memory_mib, "vcpupin", in.vcpupin, "emulatorpin", in.emulatorpin,
 	              "numa", in.nodeset, "serial_log", in.serial_log, "pid", (json_int_t)in.pid,
-	              "held", qv_vmstate_has(&qv_cd, "held", name), "cpu_time_ns",
-	              (json_int_t)in.cpu_time_ns, "vcpu_time_ns", (json_int_t)in.vcpu_time_ns);
+	              "held", qv_cd_held(&qv_cd, name), "cpu_time_ns", (json_int_t)in.cpu_time_ns,
+	              "vcpu_time_ns", (json_int_t)in.vcpu_time_ns);
 	json_object_set_new(o, "vnf", v ? json_string(v->vnf) : json_null());
 	json_object_set_new(o, "origin",
 	                    json_string(!v                ? "unmanaged"
@@ -218,7 +218,7 @@ static json_t *do_lifecycle(struct vm_req *r, struct qv_rpc_error *err)
 	char msg[512] = "";
 
 	if (strcmp(r->verb, "stop") == 0) {
-		qv_vmstate_set(&qv_cd, "held", r->name, true);
+		qv_cd_hold(&qv_cd, r->name, true);
 		ok = qv_vm_stop(r->lv, r->name, r->timeout_ms, &forced, &e);
 	} else if (strcmp(r->verb, "delete") == 0) {
 		const char *ports[QV_VM_MAX_IFACES];
@@ -244,7 +244,7 @@ static json_t *do_lifecycle(struct vm_req *r, struct qv_rpc_error *err)
 			return FAIL("%s", msg);
 		qv_cd_clone_forget(&qv_cd, r->name);
 	} else {
-		qv_vmstate_set(&qv_cd, "held", r->name, false);
+		qv_cd_hold(&qv_cd, r->name, false);
 		if (strcmp(r->verb, "restart") == 0)
 			ok = qv_vm_stop(r->lv, r->name, r->timeout_ms, &forced, &e);
 		if (ok && v) {
@@ -316,7 +316,7 @@ static json_t *do_revert(struct vm_req *r, struct qv_rpc_error *err)
 
 	if (!qv_vm_revert(r->lv, r->name, r->tag, &e))
 		return FAIL("%s", e.msg);
-	qv_vmstate_set(&qv_cd, "held", r->name, false);
+	qv_cd_hold(&qv_cd, r->name, false);
 	return json_pack("{s:s, s:s}", "name", r->name, "tag", r->tag);
 }
 

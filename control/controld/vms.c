@@ -25,6 +25,26 @@ struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen)
 	return c->lv;
 }
 
+void qv_cd_hold(struct qv_controld *c, const char *name, bool on)
+{
+	struct qv_vm_err e;
+
+	qv_vmstate_set(c, "held", name, on);
+	if (c->lv && !qv_vm_hold_set(c->lv, name, on, &e))
+		fprintf(stderr, "qv-controld: warning: %s (vms.json has it)\n", e.msg);
+}
+
+bool qv_cd_held(struct qv_controld *c, const char *name)
+{
+	if (qv_vmstate_has(c, "held", name))
+		return true;
+	if (!c->lv || !qv_vm_hold_get(c->lv, name))
+		return false;
+	/* vms.json was set aside (or lost) while the VM was held: recorded there again */
+	qv_vmstate_set(c, "held", name, true);
+	return true;
+}
+
 /* libvirt dropped us (libvirtd restarted): connect again next time. */
 static void lv_check(struct qv_controld *c)
 {
@@ -250,7 +270,7 @@ static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, bool apply
 			outdated(c, v, res);
 		return;
 	}
-	if (qv_vmstate_has(c, "held", v->spec.name)) {
+	if (qv_cd_held(c, v->spec.name)) {
 		json_array_append_new(json_object_get(res, "held"), json_string(v->spec.name));
 		return;
 	}

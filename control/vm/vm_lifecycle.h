@@ -73,6 +73,12 @@ bool qv_vm_serial_log(struct qv_vm_conn *c, const char *name, char *path, size_t
 /* QEMU's pid (running domains of the local qemu driver), or -1. */
 pid_t qv_vm_qemu_pid(const char *name);
 
+/* The operator's hold (vm_hold.c): a mark in the domain's persistent definition that it was
+ * stopped on purpose. Unmarking an absent VM succeeds; qv_vm_hold_get is false for an absent
+ * or unmarked VM, and when libvirt cannot say. */
+bool qv_vm_hold_set(struct qv_vm_conn *c, const char *name, bool held, struct qv_vm_err *err);
+bool qv_vm_hold_get(struct qv_vm_conn *c, const char *name);
+
 /* What a VM is now (vm_info.c). state QV_VM_ABSENT (and true) when there is no such domain. */
 struct qv_vm_info {
 	enum qv_vm_state state;

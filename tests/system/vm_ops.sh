@@ -1,6 +1,7 @@
 #!/bin/bash
 # The operator's VM commands through qv-controld (qvctl vm ...), on a VNF VM it launched from
-# the file: stop (and it stays stopped across applies), start, restart, snapshot + revert with
+# the file: stop (and it stays stopped across applies, and across a vms.json that had to be
+# set aside), start, restart, snapshot + revert with
 # traffic after, clone + delete (new MACs, new switch ports), then the VNF's instance count
 # raised by apply (instance 1 is a clone of instance 0; the hop balances over both, both carry
 # traffic) and lowered again (instance 1's VM and ports go, the chain keeps forwarding).
@@ -60,6 +61,17 @@ check_eq "vm list: held" true "$(vm_field "$FW0" held)"
 qvc apply "$T/svc.yaml" >/dev/null || fail "re-apply failed"
 check_eq "an apply does not start a held VM" shutoff "$(vm_state "$FW0")"
 check_contains "vm list marks it" "shutoff (held)" "$(qvc vm list)"
+
+# --- the hold outlives a vms.json that has to be set aside: the mark in the libvirt domain ---
+stop_pid "$CONTROLD_PID"
+printf '{"managed": ["%s"], "held": [' "$FW0" >"$T/state/vms.json"
+cd_start
+out=$(qvc apply "$T/svc.yaml") || fail "apply with vms.json set aside: $out"
+check_contains "vms.json set aside, and said so" "vms.json: unreadable" "$(qvc show controld)"
+check_eq "an apply after that does not start the held VM" shutoff "$(vm_state "$FW0")"
+check_eq "vm list: still held" true "$(vm_field "$FW0" held)"
+check_eq "the new vms.json has the hold again" true \
+	"$(jq --arg n "$FW0" 'any(.held[]; . == $n)' "$T/state/vms.json")"
 
 # --- start, restart ----------------------------------------------------------------------
 out=$(qvc vm start "$FW0" 2>&1) || fail "vm start: $out"
