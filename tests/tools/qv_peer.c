@@ -110,6 +110,7 @@ static struct {
 	uint8_t gen_src[6], gen_dst[6];
 	uint64_t queues;
 	const char *requeue_wait;
+	const char *stop_file;
 } opt = {
     .queues = 1,
     .repeat = 1,
@@ -146,6 +147,10 @@ static const char usage_text[] =
     "  --gen-mac SRC,DST     MACs of generated frames (default 02:00:00:00:00:01,\n"
     "                        02:00:00:00:00:02)\n"
     "  --count N             --gen: send N packets per --gen port\n"
+    "  --stop-file FILE      --gen: stop sending once FILE exists (checked every 10 ms);\n"
+    "                        the run then ends as one whose --count was sent does, after\n"
+    "                        --linger, with what was in flight received or counted. A test\n"
+    "                        keeps a load on until something happened, and no longer\n"
     "  --duration S          --gen: send for S seconds (0 = until SIGINT/SIGTERM); without\n"
     "                        any sending option: receive for S seconds. --gen needs --count\n"
     "                        or --duration\n"
@@ -289,6 +294,7 @@ static void parse_app_args(int argc, char **argv)
 		O_QUEUES,
 		O_REQUEUE,
 		O_REQUEUE_WAIT,
+		O_STOP_FILE,
 		O_RESTART,
 		O_HELP
 	};
@@ -313,6 +319,7 @@ static void parse_app_args(int argc, char **argv)
 	    {"queues", required_argument, NULL, O_QUEUES},
 	    {"requeue", required_argument, NULL, O_REQUEUE},
 	    {"requeue-wait", required_argument, NULL, O_REQUEUE_WAIT},
+	    {"stop-file", required_argument, NULL, O_STOP_FILE},
 	    {"restart", required_argument, NULL, O_RESTART},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
@@ -435,6 +442,9 @@ static void parse_app_args(int argc, char **argv)
 		case O_REQUEUE_WAIT:
 			opt.requeue_wait = optarg;
 			break;
+		case O_STOP_FILE:
+			opt.stop_file = optarg;
+			break;
 		case O_QUEUES:
 			if (!parse_u64(optarg, 8, &opt.queues) || opt.queues == 0)
 				die(EXIT_USAGE, "--queues: '%s' is not 1..8", optarg);
@@ -496,6 +506,11 @@ static void parse_app_args(int argc, char **argv)
 		die(EXIT_USAGE, "--window needs --rx ports to see packets come back");
 	if (opt.expect && !any_rx)
 		die(EXIT_USAGE, "--expect counts packets on --rx ports; give at least one --rx");
+	if (opt.stop_file && !any_gen)
+		die(EXIT_USAGE, "--stop-file stops --gen sending; there is no --gen");
+	if (opt.stop_file && opt.expect)
+		die(EXIT_USAGE,
+		    "--stop-file: the run then ends by --linger, which --expect turns off");
 	if (opt.duration_set && !opt.timeout_set)
 		opt.timeout = opt.duration > 0 ? opt.duration + opt.wait_link + 30 : 0;
 }
@@ -916,7 +931,8 @@ int main(int argc, char **argv)
 	uint64_t tx_total = 0, rx_counted = 0, released = 0, pend_total = 0;
 	uint64_t last_rx = start, last_activity = start, done_at = 0;
 	struct rte_mbuf *rxb[BURST];
-	bool resume_wait = false; /* --requeue-wait: sending paused until the file exists */
+	bool resume_wait = false;         /* --requeue-wait: sending paused until the file exists */
+	uint64_t next_stop_check = start; /* --stop-file: when to look for it next */
 	static uint8_t linear[MAX_PKT > 65536 ? MAX_PKT : 65536];
 
 	uint64_t restarts_left = 0, restarts_done_at = 0;
@@ -978,6 +994,15 @@ int main(int argc, char **argv)
 		}
 		if (resume_wait && access(opt.requeue_wait, F_OK) == 0)
 			resume_wait = false;
+		if (opt.stop_file && now >= next_stop_check) {
+			next_stop_check = now + hz / 100;
+			if (access(opt.stop_file, F_OK) == 0) {
+				/* what was generated and not yet sent still goes */
+				for (uint16_t p = 0; p < nports; p++)
+					ports[p].src_done |= ports[p].src == SRC_GEN;
+				opt.stop_file = NULL;
+			}
+		}
 		bool requeue_pending = resume_wait;
 		for (uint16_t p = 0; p < nports; p++)
 			requeue_pending |=
