@@ -1,10 +1,10 @@
 #!/bin/bash
 # test.sh - the README's test command: set up the host (packages, hugepages), build, and run
 # the unit, integration, system and package suites with `meson test` (system: real VMs through
-# libvirt and QEMU; scripts/setup-libvirt.sh starts the daemons it needs; package: the Debian
-# package built, installed and purged on this host). With --sanitize, the unit
-# and integration suites run again on a build with AddressSanitizer +
-# UndefinedBehaviorSanitizer; any finding fails.
+# libvirt and QEMU, whose daemons scripts/setup-libvirt.sh starts once for the suite and which
+# are stopped after it; package: the Debian package built, installed and purged on this host).
+# With --sanitize, the unit and integration suites run again on a build with AddressSanitizer
+# + UndefinedBehaviorSanitizer; any finding fails.
 #
 #   scripts/test.sh [--sanitize] [--suite unit|integration|system|package] [meson test args...]
 set -euo pipefail

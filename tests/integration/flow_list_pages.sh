@@ -14,9 +14,7 @@ qvctl port add b vhost "$T/b.sock" >/dev/null
 raw() { printf '%s\n' "$1" | python3 "$here/rpc_raw.py" "$T/sw.sock"; }
 list() { raw "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"flow.list\",\"params\":$1}"; }
 
-for ((i = 0; i < N; i++)); do
-    echo "in=a,vlan=100,proto=tcp,ip-src=192.168.0.0/16,ip-dst=10.$((i >> 16)).$(((i >> 8) & 255)).$((i & 255))/32,dst-port=8000-8080 actions=pop-vlan,push-vlan:200,output:b"
-done >"$T/many.rules"
+awk -v n=$N 'BEGIN { for (i = 0; i < n; i++) printf "in=a,vlan=100,proto=tcp,ip-src=192.168.0.0/16,ip-dst=10.%d.%d.%d/32,dst-port=8000-8080 actions=pop-vlan,push-vlan:200,output:b\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$T/many.rules"
 qvctl flow add-file "$T/many.rules" >/dev/null
 check_eq "rules in force" $N "$(qjson show flows --summary | jq '.rules')"
 
