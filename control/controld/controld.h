@@ -183,9 +183,10 @@ void qv_vms_report(struct qv_controld *c, json_t *res);
 struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen);
 /* The operator's hold on VM name (vm stop: an apply does not start it; vm start, restart and
  * revert end it), kept in vms.json and as a mark in the libvirt domain's definition. Held
- * when either says so: the mark outlives a vms.json that had to be set aside, and is copied
- * back into the new one. */
-void qv_cd_hold(struct qv_controld *c, const char *name, bool on);
+ * when either says so: the mark outlives a vms.json that had to be set aside, and a sync
+ * copies it back into the new one. Ending a hold fails (err) when libvirt cannot clear the
+ * mark; setting one warns only (vms.json has it). qv_cd_held changes nothing. */
+bool qv_cd_hold(struct qv_controld *c, const char *name, bool on, char *err, size_t errlen);
 bool qv_cd_held(struct qv_controld *c, const char *name);
 /* Stops (graceful, then destroy) and undefines VM name, removes its overlay and ports. */
 int qv_vm_remove(struct qv_controld *c, const char *name, const char *const *ports, size_t n,

@@ -218,7 +218,7 @@ static json_t *do_lifecycle(struct vm_req *r, struct qv_rpc_error *err)
 	char msg[512] = "";
 
 	if (strcmp(r->verb, "stop") == 0) {
-		qv_cd_hold(&qv_cd, r->name, true);
+		qv_cd_hold(&qv_cd, r->name, true, msg, sizeof(msg));
 		ok = qv_vm_stop(r->lv, r->name, r->timeout_ms, &forced, &e);
 	} else if (strcmp(r->verb, "delete") == 0) {
 		const char *ports[QV_VM_MAX_IFACES];
@@ -244,7 +244,8 @@ static json_t *do_lifecycle(struct vm_req *r, struct qv_rpc_error *err)
 			return FAIL("%s", msg);
 		qv_cd_clone_forget(&qv_cd, r->name);
 	} else {
-		qv_cd_hold(&qv_cd, r->name, false);
+		if (!qv_cd_hold(&qv_cd, r->name, false, msg, sizeof(msg)))
+			return FAIL("%s; the VM is left as it is", msg);
 		if (strcmp(r->verb, "restart") == 0)
 			ok = qv_vm_stop(r->lv, r->name, r->timeout_ms, &forced, &e);
 		if (ok && v) {
@@ -313,10 +314,14 @@ static json_t *do_snapshot(struct vm_req *r, struct qv_rpc_error *err)
 static json_t *do_revert(struct vm_req *r, struct qv_rpc_error *err)
 {
 	struct qv_vm_err e;
+	char msg[512];
 
 	if (!qv_vm_revert(r->lv, r->name, r->tag, &e))
 		return FAIL("%s", e.msg);
-	qv_cd_hold(&qv_cd, r->name, false);
+	if (!qv_cd_hold(&qv_cd, r->name, false, msg, sizeof(msg)))
+		return FAIL("VM %s reverted to %s, but its hold is not ended: %s (qvctl vm start "
+		            "%s ends it)",
+		            r->name, r->tag, msg, r->name);
 	return json_pack("{s:s, s:s}", "name", r->name, "tag", r->tag);
 }
 

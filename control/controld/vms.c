@@ -25,24 +25,39 @@ struct qv_vm_conn *qv_cd_lv(struct qv_controld *c, char *err, size_t errlen)
 	return c->lv;
 }
 
-void qv_cd_hold(struct qv_controld *c, const char *name, bool on)
+bool qv_cd_hold(struct qv_controld *c, const char *name, bool on, char *err, size_t errlen)
 {
 	struct qv_vm_err e;
 
+	/* cleared in libvirt first: a mark left behind would hold the VM again (qv_cd_held) */
+	if (!on && c->lv && !qv_vm_hold_set(c->lv, name, false, &e)) {
+		snprintf(err, errlen, "%s", e.msg);
+		return false;
+	}
 	qv_vmstate_set(c, "held", name, on);
-	if (c->lv && !qv_vm_hold_set(c->lv, name, on, &e))
-		fprintf(stderr, "qv-controld: warning: %s (vms.json has it)\n", e.msg);
+	if (on && c->lv && !qv_vm_hold_set(c->lv, name, true, &e))
+		fprintf(stderr, "qv-controld: warning: %s (vms.json has the hold)\n", e.msg);
+	return true;
 }
 
 bool qv_cd_held(struct qv_controld *c, const char *name)
 {
-	if (qv_vmstate_has(c, "held", name))
-		return true;
-	if (!c->lv || !qv_vm_hold_get(c->lv, name))
-		return false;
-	/* vms.json was set aside (or lost) while the VM was held: recorded there again */
-	qv_vmstate_set(c, "held", name, true);
-	return true;
+	return qv_vmstate_has(c, "held", name) || (c->lv && qv_vm_hold_get(c->lv, name));
+}
+
+/* want_one's held VM: both copies of the hold made whole again. After vms.json was set aside
+ * the mark is the only one (and the VM is not "managed" either: it would never be removed);
+ * a hold recorded before the mark existed gets one. */
+static void hold_repair(struct qv_controld *c, const char *name)
+{
+	struct qv_vm_err e;
+	bool in_file = qv_vmstate_has(c, "held", name);
+
+	qv_vmstate_set(c, "managed", name, true);
+	if (!in_file)
+		qv_vmstate_set(c, "held", name, true);
+	else if (!qv_vm_hold_get(c->lv, name) && !qv_vm_hold_set(c->lv, name, true, &e))
+		fprintf(stderr, "qv-controld: warning: %s (vms.json has the hold)\n", e.msg);
 }
 
 /* libvirt dropped us (libvirtd restarted): connect again next time. */
@@ -271,6 +286,8 @@ static void want_one(struct qv_controld *c, const struct qv_cd_vm *v, bool apply
 		return;
 	}
 	if (qv_cd_held(c, v->spec.name)) {
+		if (st != QV_VM_ABSENT)
+			hold_repair(c, v->spec.name);
 		json_array_append_new(json_object_get(res, "held"), json_string(v->spec.name));
 		return;
 	}

@@ -70,12 +70,15 @@ out=$(qvc apply "$T/svc.yaml") || fail "apply with vms.json set aside: $out"
 check_contains "vms.json set aside, and said so" "vms.json: unreadable" "$(qvc show controld)"
 check_eq "an apply after that does not start the held VM" shutoff "$(vm_state "$FW0")"
 check_eq "vm list: still held" true "$(vm_field "$FW0" held)"
-check_eq "the new vms.json has the hold again" true \
-	"$(jq --arg n "$FW0" 'any(.held[]; . == $n)' "$T/state/vms.json")"
+check_eq "the new vms.json has the hold again, and the VM as managed" "true true" \
+	"$(jq -r --arg n "$FW0" '"\(any(.held[]; . == $n)) \(any(.managed[]; . == $n))"' "$T/state/vms.json")"
+held_mark() { virsh_q metadata "$FW0" https://qwikvirt.invalid/vm/held/1 --config 2>/dev/null; }
+check_contains "the mark in the domain's definition" "<held" "$(held_mark)"
 
 # --- start, restart ----------------------------------------------------------------------
 out=$(qvc vm start "$FW0" 2>&1) || fail "vm start: $out"
 check_eq "started" running "$(vm_state "$FW0")"
+check_eq "vm start ended the hold in the domain's definition too" "" "$(held_mark)"
 fw_up "$FW0" 2
 path_ready "$T/in.sock" "$T/out.sock"
 traffic after-start 300
