@@ -88,7 +88,8 @@ peer() { # peer NAME PEER-OPTIONS...: qv-peer on in (port 0) and out (port 1), C
 }
 # a guest whose link just came up drops what arrives while its bridge is being set up: a
 # trickle until packets come out of the chain, then the counters start from zero; a trickle
-# whose packets are not out in 3 s lost them (a ready chain takes milliseconds), so the next
+# whose packets are not out in 3 s lost them (a ready chain takes milliseconds): the next one
+# goes
 ready=no
 for i in $(seq 60); do
 	peer ready$i --gen 0:64:4 --count 20 --rate 200 --rx 1 --expect 20 --timeout 3 &&
