@@ -90,7 +90,9 @@ state_is() { [ "$(port_field "$1" state)" = "$2" ]; }
 # the switch's counters. A guest whose link just came up drops what arrives while its bridge
 # is still being set up; the tests then measure a chain that is ready. Each trickle waits 3 s
 # for its 20 packets, which cross a ready chain in milliseconds: a packet not out by then was
-# dropped, and waiting 15 s for it (as this did) cost each boot of a controld-launched VM 15 s.
+# taken to be dropped (a guest still setting up drops, it does not hold), and waiting 15 s for
+# it (as this did) cost each boot of a controld-launched VM 15 s. A packet held longer than
+# 3 s would come out after the counters were zeroed and spoil a test's exact count.
 path_ready() {
 	local i end
 	end=$(deadline_in "$BOOT_TIMEOUT")
