@@ -59,8 +59,10 @@ struct run_result {
 	double tx_pps, rx_pps, rx_bps;
 	struct lat_hist lat; /* cycles */
 	double tsc_hz;
-	bool pass;     /* search trials */
-	uint8_t phase; /* search trials: enum trial_phase */
+	uint64_t busy_cycles; /* this process's iterations that moved packets, while sending */
+	double busy_share;    /* busy_cycles / the sending phase's cycles */
+	bool pass;            /* search trials */
+	uint8_t phase;        /* search trials: enum trial_phase */
 };
 
 /* What a search trial was for: the max-rate ceiling, a bisection step, or the full-length

@@ -103,6 +103,10 @@ int bench_run(struct run_env *env, const struct pktgen_sizes *z, double rate, do
 	unsigned int ntx = (unsigned int)__builtin_popcount(txm);
 	struct rte_mbuf *rxb[MAX_BURST];
 	uint64_t io_fwd = 0, io_drop = 0, injected = 0;
+	/* This process's own load: TSC cycles of the loop iterations that moved a packet while
+	 * sending, counted from one iteration's start to the next's (no extra TSC read). */
+	uint64_t busy_cycles = 0, it_start = 0;
+	bool it_busy = false;
 
 	env->trial++;
 	memset(tq, 0, sizeof(tq));
@@ -137,6 +141,10 @@ int bench_run(struct run_env *env, const struct pktgen_sizes *z, double rate, do
 	for (;;) {
 		uint64_t now = rte_get_tsc_cycles();
 
+		if (it_busy && sending)
+			busy_cycles += now - it_start;
+		it_start = now;
+		it_busy = false;
 		if (sending && (now >= end || bench_quit)) {
 			sending = false;
 			send_end = now;
@@ -168,6 +176,7 @@ int bench_run(struct run_env *env, const struct pktgen_sizes *z, double rate, do
 			}
 			if (q->npend) {
 				uint16_t s = rte_eth_tx_burst(p, 0, q->pend, (uint16_t)q->npend);
+				it_busy |= s > 0;
 				for (uint16_t i = 0; i < s; i++)
 					q->tx_bytes += q->pend[i]->pkt_len;
 				q->tx += s;
@@ -181,6 +190,7 @@ int bench_run(struct run_env *env, const struct pktgen_sizes *z, double rate, do
 			uint16_t n = rte_eth_rx_burst(p, 0, rxb, (uint16_t)burst);
 			if (!n)
 				continue;
+			it_busy = true;
 			last_rx = now;
 			if (o->mode == MODE_IO && !sending) {
 				rte_pktmbuf_free_bulk(rxb, n); /* the loop ends: stop reflecting */
@@ -261,5 +271,7 @@ int bench_run(struct run_env *env, const struct pktgen_sizes *z, double rate, do
 	out->rx_bps = out->rx_pps * (out->avg_len + 20) * 8;
 	out->lat = lat;
 	out->tsc_hz = hz;
+	out->busy_cycles = busy_cycles;
+	out->busy_share = send_end > start ? (double)busy_cycles / (double)(send_end - start) : 0;
 	return bench_quit ? -1 : 0;
 }

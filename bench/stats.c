@@ -83,6 +83,12 @@ static void json_run(FILE *f, const struct run_result *r)
 	json_num(f, "tx_pps", r->tx_pps, true);
 	json_num(f, "rx_pps", r->rx_pps, true);
 	json_num(f, "rx_bps", r->rx_bps, true);
+	/* The generator's own load: where its busy share nears 100 % it, not the switch, may
+	 * set the rate (on two cores it shares a machine with the switch's PMD). */
+	const uint64_t handled = r->rx ? r->rx : r->tx;
+	json_num(f, "gen_busy_pct", r->busy_share * 100, true);
+	json_num(f, "gen_busy_cycles_per_pkt",
+	         handled ? (double)r->busy_cycles / (double)handled : 0, true);
 	static const char *const phase[] = {"search", "ceiling", "final"};
 	fprintf(f, "\"pass\":%s,\"phase\":\"%s\",\"latency_us\":{\"samples\":%" PRIu64 ",",
 	        r->pass ? "true" : "false", phase[r->phase <= PHASE_FINAL ? r->phase : 0],

@@ -54,6 +54,10 @@
 #   cycles      the switch's busy TSC cycles per packet over the throughput phase (qvctl show
 #               pmd / ovs-appctl dpif-netdev/pmd-stats-show); testpmd: its whole run
 #               (--record-core-cycles)
+#   generator   qv-bench's own load over the throughput phase (the table's gen %): the share of
+#               its time spent in loop iterations that moved a packet, and those cycles per
+#               packet received. The loop method's rate is the loop's: where the generator is as
+#               busy as the switch, each waits on the other and the rate is not the switch's alone
 #   latency     qv-bench gen at --lat-rate pps port 0 -> 1, 1 packet in 8 stamped: p50/p99/p99.9;
 #               with --method ndr also at 10, 50 and 90 % of each switch's own NDR of that
 #               repetition (--load-pcts), both directions: p50/p90/p99/p99.9
@@ -248,7 +252,7 @@ one_run() {
 	sw_start_$sw
 	vnf_start
 	sw_clear_$sw
-	PH_NDR=null PH_NDR_PPS=0 PH_MPPS=null
+	PH_NDR=null PH_NDR_PPS=0 PH_MPPS=null PH_GEN=null
 	if [ "$METHOD" = ndr ]; then
 		phase_ndr "$size"
 		PH_MPPS=$(awk -v r="$PH_NDR_PPS" 'BEGIN {printf "%.4f", r / 1e6}')
@@ -265,8 +269,9 @@ one_run() {
 	jq -nc --arg t "$(date +%T)" --argjson rep "$rep" --arg size "$size" --arg sw "$sw" \
 		--argjson mpps "${PH_MPPS:-null}" --argjson cyc "${cyc:-null}" --argjson rss "${rss:-null}" \
 		--argjson lat "$PH_LAT" --argjson ndr "$PH_NDR" --argjson load "$PH_LAT_LOAD" \
-		--argjson blk "$PH_BLOCKED" '{time: $t, rep: $rep, size: $size, switch: $sw, mpps: $mpps,
-			cycles_per_pkt: $cyc, rss_kb: $rss, latency: $lat, search: $ndr,
+		--argjson blk "$PH_BLOCKED" --argjson gen "$PH_GEN" '{time: $t, rep: $rep, size: $size,
+			switch: $sw, mpps: $mpps, cycles_per_pkt: $cyc, generator: $gen, rss_kb: $rss,
+			latency: $lat, search: $ndr,
 			latency_at_load: $load, blocked: $blk}' >>"$OUT/results.jsonl"
 	bl_log "rep $rep, $size, $sw: $(tail -n 1 "$OUT/results.jsonl" | jq -r '"\(.mpps // "-") Mpps, \(.cycles_per_pkt // "-") cycles/packet"')"
 }

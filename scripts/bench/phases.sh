@@ -3,10 +3,11 @@
 # of the switch's own NDR, and the blocked time of a reconfiguration under load. Each phase
 # leaves its figures in PH_* variables (JSON fragments) that one_run writes as one line.
 
-# phase_throughput SIZE: PH_MPPS (what the generator received, Mpps)
+# phase_throughput SIZE: PH_MPPS (what the generator received, Mpps) and PH_GEN (the generator's
+# own load meanwhile: its busy share and busy cycles per packet, as qv-bench measured them)
 phase_throughput() {
 	local thr=(--size "$1" --duration "$DUR" --warmup "$WARMUP")
-	PH_MPPS=null
+	PH_MPPS=null PH_GEN=null
 	if [ "$METHOD" = loop ]; then
 		thr+=(--mode io --tx-first 32)
 	else
@@ -14,6 +15,8 @@ phase_throughput() {
 	fi
 	if qvbench thr "${thr[@]}"; then
 		PH_MPPS=$(jq '.runs[0].rx_pps / 1e6' "$RUNLOG.thr.json")
+		PH_GEN=$(jq -c '.runs[0] | {busy_pct: .gen_busy_pct,
+			cycles_per_pkt: .gen_busy_cycles_per_pkt}' "$RUNLOG.thr.json")
 	else
 		bl_log "throughput run failed: $RUNLOG.thr.log"
 	fi

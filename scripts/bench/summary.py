@@ -44,9 +44,9 @@ def main_table(rows, out, ndr):
     for r in rows:
         by.setdefault((r["size"], r["switch"]), {})[r["rep"]] = r
     what = "NDR Mpps" if ndr else "Mpps"
-    hdr = "%-6s %-9s %8s %6s %6s %8s %8s %8s %9s %7s  %s" % (
-        "size", "switch", what, "min", "max", "cyc/pkt", "p50 us", "p99 us", "p99.9 us",
-        "RSS MB", "qwikvirt / this: per rep -> median")
+    hdr = "%-6s %-9s %8s %6s %6s %8s %5s %8s %8s %9s %7s  %s" % (
+        "size", "switch", what, "min", "max", "cyc/pkt", "gen %", "p50 us", "p99 us",
+        "p99.9 us", "RSS MB", "qwikvirt / this: per rep -> median")
     print(hdr)
     print("-" * len(hdr))
     for s in sizes:
@@ -60,6 +60,11 @@ def main_table(rows, out, ndr):
                 "mpps": {"median": med(ok), "min": min(ok) if ok else None,
                          "max": max(ok) if ok else None, "per_rep": mpps},
                 "cycles_per_packet": med([r["cycles_per_pkt"] for r in reps.values()]),
+                # the generator's own load in the same phase (null with --method ndr)
+                "generator_busy_pct": med([(r.get("generator") or {}).get("busy_pct")
+                                           for r in reps.values()]),
+                "generator_cycles_per_packet": med([(r.get("generator") or {}).get(
+                    "cycles_per_pkt") for r in reps.values()]),
                 "latency_us": {k: med([x.get(k) for x in lat]) for k in ("p50", "p99", "p99_9")},
                 "rss_kb": med([r["rss_kb"] for r in reps.values()]),
             }
@@ -82,9 +87,10 @@ def main_table(rows, out, ndr):
                 if med(rs) is not None:
                     ratio_txt += " -> %.2f" % med(rs)
             out["results"].append(e)
-            print("%-6s %-9s %8s %6s %6s %8s %8s %8s %9s %7s  %s" % (
+            print("%-6s %-9s %8s %6s %6s %8s %5s %8s %8s %9s %7s  %s" % (
                 s, sw, f(e["mpps"]["median"], "%.2f"), f(e["mpps"]["min"], "%.2f"),
                 f(e["mpps"]["max"], "%.2f"), f(e["cycles_per_packet"], "%.0f"),
+                f(e["generator_busy_pct"], "%.0f"),
                 f(e["latency_us"]["p50"], "%.1f"), f(e["latency_us"]["p99"], "%.1f"),
                 f(e["latency_us"]["p99_9"], "%.1f"),
                 f(e["rss_kb"] / 1024 if e["rss_kb"] else None, "%.0f"), ratio_txt))

@@ -101,6 +101,10 @@ timeout 600 taskset -c "$CTL_CPU" "$SRC/scripts/bench.sh" --build "$QV_BUILD" --
 	fail "bench.sh --topology phy failed (see bench-phy.log)"
 check_eq "phy: a result per switch, each with a rate" "ovs qwikvirt testpmd" \
 	"$(jq -rs 'map(select(.mpps > 0) | .switch) | sort | join(" ")' "$T/phy/results.jsonl")"
+check_eq "phy: the generator's load in every run (0 < busy % <= 100) and in the summary" \
+	"3 3" "$(jq -s '[.[] | select(.generator.busy_pct > 0 and .generator.busy_pct <= 100 and
+		.generator.cycles_per_pkt > 0)] | length' "$T/phy/results.jsonl") $(jq \
+		'[.results[] | select(.generator_busy_pct > 0)] | length' "$T/phy/summary.json")"
 check_eq "phy: the topology in the summary" phy "$(jq -r .meta.topology "$T/phy/summary.json")"
 check_eq "phy: its veth pairs (qvbPIDa, qvbPIDag, ...) removed" 0 \
 	"$(ip -br link | grep -cE '^qvb[0-9]+[ab]g?(@|[[:space:]])' || true)"

@@ -27,6 +27,9 @@ check_runs() {
 				.p99_9 > .max)] | length" "$f")"
 	check_eq "$f: no run without latency samples" 0 \
 		"$(jq "[$sel | select(.rx > 0 and .latency_us.samples == 0)] | length" "$f")"
+	check_eq "$f: the generator's load where packets moved: 0 < busy % <= 100, cycles > 0" 0 \
+		"$(jq "[$sel | select(.rx > 0) | select(.gen_busy_pct <= 0 or .gen_busy_pct > 100 or
+			.gen_busy_cycles_per_pkt <= 0)] | length" "$f")"
 }
 
 # (read the whole help first: grep -q closing the pipe early would SIGPIPE qv-bench, and
