@@ -426,26 +426,19 @@ static int port_delta(const char *name, char *err, size_t errlen)
 	return rc;
 }
 
-/* The whole table built now, on this thread: after port changes, big transactions, or when
- * a transaction deletes many rules of the rte_acl part. */
-static int full_rebuild(char *err, size_t errlen)
+static int snapshot_failed(char *err, size_t errlen)
 {
-	struct qv_flow_base *b;
-	struct qv_flow_table *t;
-	struct qv_rule *rules;
-	uint32_t n;
+	snprintf(err, errlen, "out of memory building a flow table of %u rules", qv_sw.n_live);
+	return -1;
+}
 
-	rules = snapshot(&n);
-	if (!rules) {
-		snprintf(err, errlen, "out of memory building a flow table of %u rules",
-		         qv_sw.n_live);
-		return -1;
-	}
-	b = qv_flow_base_build(rules, n, qv_sw.next_flow_id - 1, qv_sw.n_pmds, (int)rte_socket_id(),
-	                       qv_sw.max_acl_bytes, err, errlen);
-	if (!b)
-		return -1;
-	t = qv_flow_table_new(b, next_gen(), NULL, 0, NULL, 0, NULL, 0, qv_sw.n_pmds, err, errlen);
+/* Puts base b (of n rules) in force: a table with an empty delta on top, published; a background
+ * build still running is stale from here on. b is freed on failure. */
+static int install_base(struct qv_flow_base *b, uint32_t n, char *err, size_t errlen)
+{
+	struct qv_flow_table *t =
+	    qv_flow_table_new(b, next_gen(), NULL, 0, NULL, 0, NULL, 0, qv_sw.n_pmds, err, errlen);
+
 	if (!t) {
 		qv_flow_base_free(b);
 		return -1;
@@ -455,11 +448,29 @@ static int full_rebuild(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory publishing a flow table of %u rules", n);
 		return -1;
 	}
-	fs.seq++; /* a background build still running is stale now */
+	fs.seq++;
+	publish(t);
+	return 0;
+}
+
+/* The whole table built now, on this thread: after port changes, big transactions, or when
+ * a transaction deletes many rules of the rte_acl part. */
+static int full_rebuild(char *err, size_t errlen)
+{
+	struct qv_flow_base *b;
+	struct qv_rule *rules;
+	uint32_t n;
+
+	rules = snapshot(&n);
+	if (!rules)
+		return snapshot_failed(err, errlen);
+	b = qv_flow_base_build(rules, n, qv_sw.next_flow_id - 1, qv_sw.n_pmds, (int)rte_socket_id(),
+	                       qv_sw.max_acl_bytes, err, errlen);
+	if (!b || install_base(b, n, err, errlen) != 0)
+		return -1;
 	fs.dirty = false;
 	fs.last_build_s = b->build_s;
 	fs.builds++;
-	publish(t);
 	return 0;
 }
 
@@ -469,32 +480,16 @@ static int full_rebuild(char *err, size_t errlen)
 static int tss_rebuild(char *err, size_t errlen)
 {
 	struct qv_flow_base *b;
-	struct qv_flow_table *t;
 	struct qv_rule *rules;
 	uint32_t n;
 
 	rules = snapshot(&n);
-	if (!rules) {
-		snprintf(err, errlen, "out of memory building a flow table of %u rules",
-		         qv_sw.n_live);
-		return -1;
-	}
+	if (!rules)
+		return snapshot_failed(err, errlen);
 	b = qv_flow_base_build_tss(rules, n, qv_sw.next_flow_id - 1, qv_sw.n_pmds, err, errlen);
-	if (!b)
+	if (!b || install_base(b, n, err, errlen) != 0)
 		return -1;
-	t = qv_flow_table_new(b, next_gen(), NULL, 0, NULL, 0, NULL, 0, qv_sw.n_pmds, err, errlen);
-	if (!t) {
-		qv_flow_base_free(b);
-		return -1;
-	}
-	if (delta_reset(n) != 0) {
-		qv_flow_base_free(qv_flow_table_free(t));
-		snprintf(err, errlen, "out of memory publishing a flow table of %u rules", n);
-		return -1;
-	}
-	fs.seq++;         /* a background build still running is stale now */
 	fs.dirty = n > 0; /* the background build makes the rte_acl part */
-	publish(t);
 	return 0;
 }
 
