@@ -135,19 +135,25 @@ void qv_flow_base_free(struct qv_flow_base *b)
 	free(b);
 }
 
-int64_t qv_flow_base_find(const struct qv_flow_base *b, uint32_t id)
+/* The index of rule id in r[0..n), sorted by id, or -1. */
+static int64_t rule_index(const struct qv_rule *r, uint32_t n, uint32_t id)
 {
-	uint32_t lo = 0, hi = b->n_rules;
+	uint32_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (b->rules[mid].id < id)
+		if (r[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < b->n_rules && b->rules[lo].id == id ? (int64_t)lo : -1;
+	return lo < n && r[lo].id == id ? (int64_t)lo : -1;
+}
+
+int64_t qv_flow_base_find(const struct qv_flow_base *b, uint32_t id)
+{
+	return rule_index(b->rules, b->n_rules, id);
 }
 
 struct qv_flow_table *qv_flow_table_new(struct qv_flow_base *base, uint32_t gen,
@@ -303,15 +309,5 @@ uint64_t qv_flow_table_delta_hits(const struct qv_flow_table *t, uint32_t i)
 
 int64_t qv_flow_table_find_added(const struct qv_flow_table *t, uint32_t id)
 {
-	uint32_t lo = 0, hi = t->n_added;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (t->delta[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < t->n_added && t->delta[lo].id == id ? (int64_t)lo : -1;
+	return rule_index(t->delta, t->n_added, id);
 }
