@@ -80,6 +80,22 @@ static bool class_takes(const struct qv_port_arg *args, uint8_t n, const char *k
 	return false;
 }
 
+/* Appends to keys[0..n) the keys of args[0..na) not there yet, while fewer than lim are in;
+ * returns the new count. */
+static size_t add_keys(const char **keys, size_t n, size_t lim, const struct qv_port_arg *args,
+                       uint8_t na)
+{
+	for (uint8_t i = 0; i < na && n < lim; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < n; j++)
+			seen = seen || strcmp(keys[j], args[i].key) == 0;
+		if (!seen)
+			keys[n++] = args[i].key;
+	}
+	return n;
+}
+
 /* The keys port.add accepts: the generic ones around every class's own, each once. */
 static void port_add_keys(const char **keys, size_t max)
 {
@@ -87,18 +103,10 @@ static void port_add_keys(const char **keys, size_t max)
 
 	keys[n++] = "name";
 	keys[n++] = "type";
-	for (int k = 0; k < QV_PORT_KIND_MAX; k++) {
-		const struct qv_port_class *c = qv_port_classes[k];
-
-		for (uint8_t i = 0; c && i < c->n_args && n + 3 < max; i++) {
-			bool seen = false;
-
-			for (size_t j = 0; j < n; j++)
-				seen = seen || strcmp(keys[j], c->args[i].key) == 0;
-			if (!seen)
-				keys[n++] = c->args[i].key;
-		}
-	}
+	for (int k = 0; k < QV_PORT_KIND_MAX; k++)
+		if (qv_port_classes[k])
+			n = add_keys(keys, n, max - 3, qv_port_classes[k]->args,
+			             qv_port_classes[k]->n_args);
 	keys[n++] = "default";
 	keys[n++] = "admin";
 	keys[n++] = "mtu";
@@ -290,18 +298,10 @@ static void port_set_keys(const char **keys, size_t max)
 	keys[n++] = "default";
 	keys[n++] = "admin";
 	keys[n++] = "mtu";
-	for (int k = 0; k < QV_PORT_KIND_MAX; k++) {
-		const struct qv_port_class *c = qv_port_classes[k];
-
-		for (uint8_t i = 0; c && i < c->n_set_args && n + 1 < max; i++) {
-			bool seen = false;
-
-			for (size_t j = 0; j < n; j++)
-				seen = seen || strcmp(keys[j], c->set_args[i].key) == 0;
-			if (!seen)
-				keys[n++] = c->set_args[i].key;
-		}
-	}
+	for (int k = 0; k < QV_PORT_KIND_MAX; k++)
+		if (qv_port_classes[k])
+			n = add_keys(keys, n, max - 1, qv_port_classes[k]->set_args,
+			             qv_port_classes[k]->n_set_args);
 	keys[n] = NULL;
 }
 
