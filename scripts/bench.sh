@@ -50,7 +50,9 @@
 #               partial-drop rate (PDR, loss <= --pdr), both directions at once: a max-rate
 #               trial for the ceiling, bisection with --trial s trials, then a final trial of
 #               --duration s at the rate found (stepping down if it loses). Every trial is in
-#               the JSON. The table's Mpps is then the NDR.
+#               the JSON. The table's Mpps is then the NDR; the NDR table's gen % is the
+#               generator's busy share in the trial that set it (near 100 %: the generator's
+#               limit, not the switch's)
 #   cycles      the switch's busy TSC cycles per packet over the throughput phase (qvctl show
 #               pmd / ovs-appctl dpif-netdev/pmd-stats-show); testpmd: its whole run
 #               (--record-core-cycles)

@@ -36,7 +36,7 @@ phase_ndr() {
 	fi
 	PH_NDR=$(jq -c '[.search[] | {kind, loss_ratio, mpps: (.rate_pps / 1e6), confirmed,
 		trials: [.trials[] | {phase, offered_mpps: (.offered_pps / 1e6), tx, rx, lost,
-			elapsed_s, pass}]}]' "$RUNLOG.ndr.json")
+			elapsed_s, pass, gen_busy_pct}]}]' "$RUNLOG.ndr.json")
 	PH_NDR_PPS=$(jq '[.search[] | select(.kind == "ndr") | .rate_pps][0] // 0' "$RUNLOG.ndr.json")
 	PH_BASE_PPS=$(jq --arg k "$LOAD_BASE" '[.search[] | select(.kind == $k) | .rate_pps][0] // 0' \
 		"$RUNLOG.ndr.json")

@@ -37,6 +37,16 @@ def search_rate(run, kind):
     return None
 
 
+def search_gen_busy(run, kind):
+    """The generator's busy share in the passing trial that set the search's rate."""
+    for s in run.get("search") or []:
+        if s["kind"] == kind and s["mpps"]:
+            got = [t.get("gen_busy_pct") for t in s["trials"]
+                   if t["pass"] and abs(t["offered_mpps"] - s["mpps"]) < 1e-9]
+            return got[-1] if got else None
+    return None
+
+
 def main_table(rows, out, ndr):
     sizes = sorted({r["size"] for r in rows}, key=size_key)
     switches = list(dict.fromkeys(r["switch"] for r in rows))
@@ -99,8 +109,10 @@ def main_table(rows, out, ndr):
 
 def ndr_table(sizes, switches, by, out):
     print("\nNDR / PDR (Mpps, both directions; medians over repetitions; trials per search; "
-          "confirmed = the final full-length trial passed)")
-    print("%-6s %-9s %9s %9s %10s %7s" % ("size", "switch", "NDR", "PDR", "confirmed", "trials"))
+          "confirmed = the final full-length trial passed; gen % = the generator's busy share "
+          "in the trial that set the NDR)")
+    print("%-6s %-9s %9s %9s %10s %7s %5s" % ("size", "switch", "NDR", "PDR", "confirmed",
+                                             "trials", "gen %"))
     for s in sizes:
         for sw in switches:
             reps = list(by.get((s, sw), {}).values())
@@ -111,11 +123,13 @@ def ndr_table(sizes, switches, by, out):
             conf = sum(1 for r in reps for x in r.get("search") or []
                        if x["kind"] == "ndr" and x["confirmed"])
             trials = med([len(x["trials"]) for r in reps for x in r.get("search") or []])
+            gen = med([search_gen_busy(r, "ndr") for r in reps])
             out["ndr"].append({"size": s, "switch": sw, "ndr_mpps": ndr, "pdr_mpps": pdr,
                                "ndr_confirmed": conf, "reps": len(reps),
-                               "trials_median": trials})
-            print("%-6s %-9s %9s %9s %6d/%-3d %7s" % (s, sw, f(ndr, "%.3f"), f(pdr, "%.3f"),
-                                                    conf, len(reps), f(trials, "%.0f")))
+                               "trials_median": trials, "generator_busy_pct_at_ndr": gen})
+            print("%-6s %-9s %9s %9s %6d/%-3d %7s %5s" % (
+                s, sw, f(ndr, "%.3f"), f(pdr, "%.3f"), conf, len(reps), f(trials, "%.0f"),
+                f(gen, "%.0f")))
 
 
 def load_table(sizes, switches, by, out):

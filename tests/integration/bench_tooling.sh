@@ -45,6 +45,9 @@ check_eq "every search starts with its ceiling trial" 0 \
 	"$(jq -s '[.[].search[] | select(.trials[0].phase != "ceiling")] | length' "$R")"
 check_eq "every trial: sent = received + lost" 0 \
 	"$(jq -s '[.[].search[].trials[] | select(.tx != .rx + .lost)] | length' "$R")"
+check_eq "every trial that sent: the generator's load, 0 < busy % <= 100" 0 \
+	"$(jq -s '[.[].search[].trials[] | select(.tx > 0) |
+		select((.gen_busy_pct // 0) <= 0 or .gen_busy_pct > 100)] | length' "$R")"
 check_eq "a search's rate is one of its passing trials' rates" 0 \
 	"$(jq -s '[.[].search[] | select(.mpps > 0) | . as $s |
 		select([.trials[] | select(.pass and .offered_mpps == $s.mpps)] | length == 0)] |
@@ -67,6 +70,9 @@ grep -q 'change failed' "$T/bench.log" && fail "a reconfiguration failed: $(grep
 pass "every reconfiguration succeeded (the chain edit added its second VNF's ports)"
 check_eq "the matrix: 2 rules x 2 flows x 2 switches" 8 "$(jq -s length "$OUT/matrix.jsonl")"
 S=$OUT/summary.json
+check_eq "summary: every NDR found has the generator's load in its trial" 0 \
+	"$(jq '[.ndr[] | select(.ndr_mpps > 0) |
+		select((.generator_busy_pct_at_ndr // 0) <= 0)] | length' "$S")"
 check_eq "summary: a result row per size and switch" 6 "$(jq '.results | length' "$S")"
 check_eq "summary: the matrix has 4 cells, each with both switches" 4 \
 	"$(jq '[.matrix[] | select(.qwikvirt and .ovs)] | length' "$S")"
