@@ -87,6 +87,9 @@ check_eq "qv-controld applied nothing" null "$(qvc --json show controld | jq -c 
 
 # ---- --admin-group: its members change, members of qwikvirt alone still only read ----
 switch_stop
+# (one CI run saw qv-switchd's getgrnam miss this group a second after groupadd made it: say
+# whether the group itself was gone)
+getent group qvtest-admins >/dev/null || fail "group qvtest-admins is gone from /etc/group"
 switch_start --admin-group qvtest-admins
 qvctl port add a vhost "$T/a.sock" >/dev/null
 out=$(as qvtest-admin "$QVCTL_BIN" --switch "$T/sw.sock" port add b vhost "$T/b.sock" 2>&1) ||

@@ -21,11 +21,13 @@ trap 'st_=$?; set +e; users_remove; (exit $st_); cleanup' EXIT
 users_remove # leftovers of an earlier run that was killed
 # a system group, as the package makes it (debian/qwikvirt.postinst)
 getent group qwikvirt >/dev/null || { groupadd --system qwikvirt && QV_USERS_MADE_GROUP=yes; }
-groupadd -f qvtest-admins
-useradd --system --no-create-home --shell /usr/sbin/nologin --user-group -G qwikvirt qvtest-member
-useradd --system --no-create-home --shell /usr/sbin/nologin --user-group qvtest-other
+groupadd -f qvtest-admins || fail "groupadd qvtest-admins failed"
+useradd --system --no-create-home --shell /usr/sbin/nologin --user-group -G qwikvirt qvtest-member ||
+    fail "useradd qvtest-member failed"
+useradd --system --no-create-home --shell /usr/sbin/nologin --user-group qvtest-other ||
+    fail "useradd qvtest-other failed"
 useradd --system --no-create-home --shell /usr/sbin/nologin --user-group -G qwikvirt,qvtest-admins \
-    qvtest-admin
+    qvtest-admin || fail "useradd qvtest-admin failed"
 
 # the users cannot run root's python (a pyenv shim under /root): the system's, stdlib only
 SYS_PY=/usr/bin/python3
