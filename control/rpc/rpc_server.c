@@ -117,9 +117,21 @@ void qv_rpc_server_set_idle_timeout(struct qv_rpc_server *srv, unsigned ms)
 int qv_rpc_server_set_admin_group(struct qv_rpc_server *srv, const char *group, char *err,
                                   size_t errlen)
 {
-	struct group *gr = getgrnam(group);
+	struct group *gr;
 	char *name;
 
+	/* NULL is both "no such group" and a failed lookup (an unreadable /etc/group, an NSS
+	 * module's error): errno tells them apart, and an operator needs to know which. */
+	errno = 0;
+	gr = getgrnam(group);
+	if (gr == NULL && errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF &&
+	    errno != EPERM) {
+		qv_rpc_set_err(err, errlen,
+		               "--admin-group %s: cannot look the group up: %s (check /etc/group "
+		               "and /etc/nsswitch.conf)",
+		               group, strerror(errno));
+		return -1;
+	}
 	if (gr == NULL) {
 		qv_rpc_set_err(
 		    err, errlen,
