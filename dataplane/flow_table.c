@@ -156,6 +156,87 @@ int64_t qv_flow_base_find(const struct qv_flow_base *b, uint32_t id)
 	return rule_index(b->rules, b->n_rules, id);
 }
 
+/* Live rule k of t (the base's not deleted, then the added ones; copies are base rules, so
+ * not seen twice), its result in *res; NULL for a deleted base rule. */
+static const struct qv_rule *live_rule(const struct qv_flow_table *t, uint32_t k, uint32_t *res)
+{
+	const uint32_t nb = t->base->n_rules;
+
+	*res = k + 1;
+	if (k < nb)
+		return t->n_deleted && qv_bit_test(t->deleted, k) ? NULL : &t->base->rules[k];
+	return &t->delta[k - nb];
+}
+
+/* A rule every packet of its ports takes whatever its headers: no field but the port, and no
+ * group (whose member depends on the flow's hash). */
+static bool port_wide(const struct qv_rule *r)
+{
+	if (r->match.fields & ~(uint32_t)QV_M_IN_PORT)
+		return false;
+	for (uint8_t a = 0; a < r->n_actions; a++)
+		if (r->actions[a].type == QV_ACT_GROUP)
+			return false;
+	return true;
+}
+
+struct port_best {
+	const struct qv_rule *rule;
+	uint32_t res;
+};
+
+static void port_best_offer(struct port_best *b, const struct qv_rule *r, uint32_t res)
+{
+	if (r && (!b->rule || qv_rule_outranks(r, b->rule))) {
+		b->rule = r;
+		b->res = res;
+	}
+}
+
+static uint32_t port_best_result(const struct port_best *b)
+{
+	return b->rule && port_wide(b->rule) ? b->res : 0;
+}
+
+/* t->port_rule and friends: the best live rule of each port named by a rule, against the best
+ * rule that names none (the one every port sees). Two passes over the rules, one over the
+ * ports named. -1 when out of memory. */
+static int port_rules_build(struct qv_flow_table *t)
+{
+	const uint32_t n_live = t->base->n_rules - t->n_deleted + t->n_added;
+	const uint32_t n_all = t->base->n_rules + t->n_added;
+	struct port_best any = {0}, *best;
+	const struct qv_rule *r;
+	uint32_t n = 0, res;
+
+	if (n_live > QV_PORT_RULE_SCAN_MAX)
+		return 0;
+	for (uint32_t k = 0; k < n_all; k++)
+		if ((r = live_rule(t, k, &res)) && (r->match.fields & QV_M_IN_PORT) &&
+		    r->match.in_port >= n)
+			n = r->match.in_port + 1u;
+	best = calloc(n ? n : 1, sizeof(*best));
+	t->port_rule = malloc(sizeof(*t->port_rule) * (n ? n : 1));
+	if (!best || !t->port_rule) {
+		free(best);
+		return -1;
+	}
+	for (uint32_t k = 0; k < n_all; k++) {
+		if (!(r = live_rule(t, k, &res)))
+			continue;
+		port_best_offer(r->match.fields & QV_M_IN_PORT ? &best[r->match.in_port] : &any, r,
+		                res);
+	}
+	for (uint32_t p = 0; p < n; p++) {
+		port_best_offer(&best[p], any.rule, any.res);
+		t->port_rule[p] = port_best_result(&best[p]);
+	}
+	t->n_port_rule = n;
+	t->any_rule = port_best_result(&any);
+	free(best);
+	return 0;
+}
+
 struct qv_flow_table *qv_flow_table_new(struct qv_flow_base *base, uint32_t gen,
                                         const uint64_t *deleted, uint32_t n_deleted,
                                         const struct qv_rule *added, uint32_t n_added,
@@ -215,6 +296,8 @@ struct qv_flow_table *qv_flow_table_new(struct qv_flow_base *base, uint32_t gen,
 		qv_flow_table_free(t); /* the base's references are as they were */
 		return NULL;
 	}
+	if (port_rules_build(t) != 0)
+		goto nomem;
 	return t;
 nomem:
 	snprintf(err, errlen, "out of memory publishing a flow table (%u rules added)", n_added);
@@ -236,6 +319,7 @@ struct qv_flow_base *qv_flow_table_free(struct qv_flow_table *t)
 	free(t->copy_of);
 	free(t->deleted);
 	qv_lb_groups_free(t->lb);
+	free(t->port_rule);
 	free(t);
 	return b && --b->refs == 0 ? b : NULL;
 }

@@ -48,7 +48,27 @@ struct qv_flow_table {
 	uint16_t n_pmds;
 	struct qv_lb_groups *lb; /* the groups of all its rules by result index - 1 (lb/lb.h),
 	                            NULL if none; rebuilt at each publish */
+	/* The result every packet from port p gets once it parses, whatever its headers:
+	 * port_rule[p] for p < n_port_rule, any_rule for the ports above (no rule names them).
+	 * Non-zero only when the best live rule that can see port p matches on the port alone
+	 * (or on nothing) and has no group: then the PMD checks the headers (a bad one is still
+	 * a bad-header drop) but builds no key and looks nothing up, as OVS's "simple match" and
+	 * VPP's l2 cross-connect do. 0: the result depends on the headers (or the table has more
+	 * than QV_PORT_RULE_SCAN_MAX rules, not scanned so that a publish beside 100,000 rules
+	 * stays cheap). Built at each publish. */
+	uint32_t *port_rule;
+	uint32_t n_port_rule;
+	uint32_t any_rule;
 };
+
+/* Tables with more live rules than this get no port rules (see above). */
+#define QV_PORT_RULE_SCAN_MAX 4096u
+
+/* Fast path: port's port rule (see struct qv_flow_table), or 0. */
+static inline uint32_t qv_flow_table_port_rule(const struct qv_flow_table *t, uint16_t port)
+{
+	return port < t->n_port_rule ? t->port_rule[port] : t->any_rule;
+}
 
 /* Builds a base over rules[0..n-1] (in id order; the base takes ownership of the array, also
  * on failure). acl_limit (bytes, 0 = none): a build needing more rte_acl memory fails. */

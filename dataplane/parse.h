@@ -3,11 +3,13 @@
 #ifndef QV_PARSE_H
 #define QV_PARSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
+#include <rte_common.h>
 #include <rte_mbuf.h>
 
 #include "lib/proto.h"
@@ -49,7 +51,8 @@ static inline int qv_parse_has_ports(uint8_t proto)
 
 /* Fills the ports when proto carries them; l4 and end (offsets in p) delimit the L3 payload
  * as far as it can be read, so Ethernet padding is never taken for a port. */
-static inline int qv_parse_l4(const uint8_t *p, uint32_t l4, uint32_t end, struct qv_flow_key *key)
+static __rte_always_inline int qv_parse_l4(const uint8_t *p, uint32_t l4, uint32_t end,
+                                           struct qv_flow_key *key)
 {
 	if (!qv_parse_has_ports(key->proto))
 		return 0;
@@ -67,8 +70,8 @@ static inline uint32_t qv_parse_min(uint32_t a, uint32_t b)
 }
 
 /* p: the IPv4 header, avail bytes of it readable, rem bytes of frame from it on the wire. */
-static inline int qv_parse_ipv4(const uint8_t *p, uint32_t avail, uint32_t rem,
-                                struct qv_flow_key *key)
+static __rte_always_inline int qv_parse_ipv4(const uint8_t *p, uint32_t avail, uint32_t rem,
+                                             struct qv_flow_key *key)
 {
 	/* The fixed header must be readable before any field in it is trusted. */
 	if (avail < 20 || rem < 20)
@@ -95,8 +98,8 @@ static inline int qv_parse_ipv4(const uint8_t *p, uint32_t avail, uint32_t rem,
 	return qv_parse_l4(p, hlen, qv_parse_min(tot, avail), key);
 }
 
-static inline int qv_parse_ipv6(const uint8_t *p, uint32_t avail, uint32_t rem,
-                                struct qv_flow_key *key)
+static __rte_always_inline int qv_parse_ipv6(const uint8_t *p, uint32_t avail, uint32_t rem,
+                                             struct qv_flow_key *key)
 {
 	/* The fixed 40-byte header must be readable before any field in it is trusted. */
 	if (avail < 40 || rem < 40)
@@ -163,8 +166,9 @@ static inline int qv_parse_ipv6(const uint8_t *p, uint32_t avail, uint32_t rem,
 /* Returns 0 with key filled, -1 for a malformed or truncated header (QV_DROP_BAD_HEADER).
  * frame: avail readable bytes of a frame of len bytes (avail <= len). in_port is host order.
  * The key is zeroed first: it is hashed and memcmp'd whole. */
-static inline int qv_parse_frame_part(const uint8_t *frame, uint32_t avail, uint32_t len,
-                                      uint16_t in_port, struct qv_flow_key *key)
+static __rte_always_inline int qv_parse_frame_part(const uint8_t *frame, uint32_t avail,
+                                                   uint32_t len, uint16_t in_port,
+                                                   struct qv_flow_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->in_port = rte_cpu_to_be_16(in_port);
@@ -222,8 +226,8 @@ static inline int qv_parse_frame(const uint8_t *frame, uint32_t len, uint16_t in
 /* Parses the frame in mbuf m, chained or not: from its first segment when that holds the
  * whole frame or at least QV_PARSE_HEAD bytes, else from a copy of its head in scratch
  * (QV_PARSE_HEAD bytes, the caller's stack). The frame itself is never modified. */
-static inline int qv_parse_mbuf(const struct rte_mbuf *m, uint16_t in_port, struct qv_flow_key *key,
-                                uint8_t *scratch)
+static __rte_always_inline int qv_parse_mbuf(const struct rte_mbuf *m, uint16_t in_port,
+                                             struct qv_flow_key *key, uint8_t *scratch)
 {
 	uint32_t len = m->pkt_len, seg = m->data_len;
 	const uint8_t *h;
@@ -238,6 +242,16 @@ static inline int qv_parse_mbuf(const struct rte_mbuf *m, uint16_t in_port, stru
 		return -1;
 	}
 	return qv_parse_frame_part(h, seg, len, in_port, key);
+}
+
+/* Whether qv_parse_mbuf would parse m (the same checks: it is that function, on a key of its
+ * own that nothing reads, so the compiler drops the key's stores). For a port whose every
+ * packet takes one rule, where the key is not needed but a bad header is still a drop. */
+static __rte_always_inline bool qv_parse_mbuf_valid(const struct rte_mbuf *m, uint8_t *scratch)
+{
+	struct qv_flow_key key;
+
+	return qv_parse_mbuf(m, 0, &key, scratch) == 0;
 }
 
 /* Undoes the rte_acl-friendly split of the MACs, for L2 learning and forwarding. */

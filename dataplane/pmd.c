@@ -470,6 +470,35 @@ static __rte_always_inline uint64_t burst_parse(struct burst *b)
 	return bytes;
 }
 
+/* Stage 1-3 of a port whose every packet takes one rule (r, the table's port rule for it):
+ * the headers are checked as the parser checks them, a bad one is still a bad-header drop,
+ * but no key is built, hashed or looked up. Counted as same-key lookups: the result was
+ * known without one. Returns the bytes. */
+static __rte_always_inline uint64_t burst_port_rule(struct qv_pmd *pmd, struct burst *b, uint32_t r)
+{
+	uint8_t scratch[QV_PARSE_HEAD];
+	uint64_t bytes = 0;
+	uint16_t n_ok = 0;
+
+	for (uint16_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i], void *));
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->pkts[i];
+		const bool ok = likely(qv_parse_mbuf_valid(m, scratch));
+
+		if (i + PREFETCH_AHEAD < b->n)
+			rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i + PREFETCH_AHEAD], void *));
+		m->port = b->in;
+		bytes += m->pkt_len;
+		b->same[i] = (uint8_t)i;
+		b->results[i] = ok ? r : RESULT_BAD;
+		n_ok += ok;
+	}
+	b->miss_mask = 0;
+	pmd->lookups.same_key += n_ok;
+	return bytes;
+}
+
 /* Stage 2: find runs of equal keys, hash the first key of each run, prefetch its cache slot.
  * The parser stores the key in pieces of 1 to 4 bytes; reading it back as 8-byte words right
  * away stalls on store forwarding, so this is a pass of its own after the whole parse. */
@@ -649,11 +678,18 @@ static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_fl
 		b.n = police(pmd, &qv_qos_policer_of[QV_POLICE_INGRESS][b.in], pkts, n, RUN_NO_PORT,
 		             false);
 	}
-	bytes = burst_parse(&b);
-	burst_hash(pmd, &b);
-	burst_lookup(pmd, t, &b);
-	if (unlikely(t->lb != NULL))
-		burst_lb_hash(pmd, t, &b);
+	/* not when tracing: a trace record shows the packet's key */
+	const uint32_t port_rule = trace ? 0 : qv_flow_table_port_rule(t, b.in);
+
+	if (port_rule != 0) {
+		bytes = burst_port_rule(pmd, &b, port_rule);
+	} else {
+		bytes = burst_parse(&b);
+		burst_hash(pmd, &b);
+		burst_lookup(pmd, t, &b);
+		if (unlikely(t->lb != NULL))
+			burst_lb_hash(pmd, t, &b);
+	}
 	struct qv_port_pmd *in_row = row_of(pmd, b.in);
 
 	in_row->c.rx_packets += n;

@@ -150,8 +150,9 @@ static void pmd_lookups(struct qv_metrics *m, json_t *pmds)
 	json_t *p;
 
 	qv_metrics_family(m, "qv_pmd_lookups_total", QV_METRIC_COUNTER,
-	                  "How each parsed packet's rule was found: same_key (as the previous "
-	                  "packet), emc_hit (exact-match cache), classifier (cache miss).");
+	                  "How each parsed packet's rule was found: same_key (no lookup: the "
+	                  "previous packet's key, or its port's rule on the port alone), emc_hit "
+	                  "(exact-match cache), classifier (cache miss).");
 	json_array_foreach(pmds, i, p)
 	{
 		char core[24];

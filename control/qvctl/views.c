@@ -147,9 +147,11 @@ void view_pmd(const json_t *result)
 		double same = jreal(lk, "same_key"), emc = jreal(lk, "emc_hit"),
 		       cls = jreal(lk, "classifier"), all = same + emc + cls;
 		if (all > 0)
-			printf("  rule lookups: %.1f%% same key as the previous packet, %.1f%% "
-			       "exact-match cache, %.1f%% classifier (%.0f cache misses)\n",
-			       100 * same / all, 100 * emc / all, 100 * cls / all, cls);
+			printf(
+			    "  rule lookups: %.1f%% none needed (same key as the previous packet, "
+			    "or a port rule), %.1f%% exact-match cache, %.1f%% classifier (%.0f "
+			    "cache misses)\n",
+			    100 * same / all, 100 * emc / all, 100 * cls / all, cls);
 		const json_t *pool = json_object_get(pmd, "pool");
 		if (pool)
 			printf("  mbuf pool %s: %lld in use, %lld free of %lld\n",

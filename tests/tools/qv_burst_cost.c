@@ -2,8 +2,10 @@
  * fake port, parse, lookup, act, tx), 32-packet bursts p0 -> p1 through a rule, with PORTS fake
  * ports in the switch and FLOWS flows (UDP source ports) taken in turn, packet by packet: one
  * flow is the same-key path, more the exact-match cache (each packet its own lookup), more
- * than it holds the classifier. Minimum and median over bursts, so that a loaded machine's
- * preemptions fall out of the minimum. Usage: qv-burst-cost [BURSTS] [PORTS] [FLOWS] */
+ * than it holds the classifier. MATCH is the rule's match (default in=p0,proto=udp; in=p0
+ * alone is a port rule: no key, no lookup). Minimum and median over bursts, so that a loaded
+ * machine's preemptions fall out of the minimum.
+ * Usage: qv-burst-cost [BURSTS] [PORTS] [FLOWS] [MATCH] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,7 @@ int main(int argc, char **argv)
 	unsigned bursts = argc > 1 ? (unsigned)atoi(argv[1]) : 20000;
 	unsigned n_ports = argc > 2 ? (unsigned)atoi(argv[2]) : 2;
 	unsigned flows = argc > 3 ? (unsigned)atoi(argv[3]) : 1, next = 0;
+	const char *match = argc > 4 ? argv[4] : "in=p0,proto=udp";
 	const unsigned cpus[1] = {0};
 	struct qv_port *in = NULL, *out = NULL;
 	struct rte_mempool *mp;
@@ -78,8 +81,8 @@ int main(int argc, char **argv)
 		out = p; /* the last one: the highest index */
 	}
 	snprintf(name, sizeof(name), "p%u", n_ports - 1);
-	char rule[64];
-	snprintf(rule, sizeof(rule), "in=p0,proto=udp actions=output:%s", name);
+	char rule[256];
+	snprintf(rule, sizeof(rule), "%s actions=output:%s", match, name);
 	if (qv_switch_flow_add(rule, &id, err, sizeof(err)) != 0 ||
 	    !(mp = qv_mempool_get(-1, err, sizeof(err)))) {
 		fprintf(stderr, "qv-burst-cost: %s\n", err);

@@ -373,6 +373,42 @@ static void test_drop_bad_header(void)
 	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), 0);
 }
 
+/* A port whose rule matches on the port alone takes the port-rule path (no key, no lookup):
+ * in one burst, good frames go out, a runt and a truncated IPv4 header are still bad-header
+ * drops, and the lookups count the good ones as found without a lookup. A rule of higher
+ * priority on the headers, added next, is obeyed at once: the port rule is gone. */
+static void test_port_rule(void)
+{
+	struct pkt_spec s = udp(0x0a000001, 0x0a000002, 1000, 2000);
+	struct qv_lookup_counters *lk = &qv_sw.pmds[0]->lookups;
+	uint64_t bad0 = drops(port[0], QV_DROP_BAD_HEADER), same0, cls0;
+	struct rte_mbuf *runt = rte_pktmbuf_alloc(pool), *cut = build(&s);
+
+	reset();
+	flow("in=p0 actions=output:p1");
+	CU_ASSERT_FATAL(runt != NULL);
+	memset(rte_pktmbuf_append(runt, 10), 0xee, 10);
+	cut->pkt_len = cut->data_len = 30; /* IPv4 cut after 16 of its 20 bytes */
+	same0 = lk->same_key;
+	cls0 = lk->classified;
+	qv_fake_port_push(port[0], build(&s));
+	qv_fake_port_push(port[0], runt);
+	qv_fake_port_push(port[0], build(&s));
+	qv_fake_port_push(port[0], cut);
+	qv_fake_port_push(port[0], build(&s));
+	CU_ASSERT_EQUAL(run_port(port[0]), 5);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), 3);
+	CU_ASSERT_EQUAL(drops(port[0], QV_DROP_BAD_HEADER), bad0 + 2);
+	CU_ASSERT_EQUAL(lk->same_key - same0, 3);
+	CU_ASSERT_EQUAL(lk->classified - cls0, 0);
+
+	flow("in=p0,proto=udp,dst-port=2000,priority=40000 actions=output:p2");
+	send1(port[0], &s);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), 3);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(port[2]), 1);
+	CU_ASSERT_EQUAL(lk->classified - cls0, 1);
+}
+
 static void test_drop_tx_full(void)
 {
 	uint64_t d0 = drops(port[0], QV_DROP_TX_FULL);
@@ -753,6 +789,7 @@ int main(void)
 	    {"drop: no-match", test_drop_no_match},
 	    {"drop: rule-drop", test_drop_rule_drop},
 	    {"drop: bad-header", test_drop_bad_header},
+	    {"port rule: no lookup, bad headers still dropped, outranked at once", test_port_rule},
 	    {"drop: tx-full", test_drop_tx_full},
 	    {"drop: port-down", test_drop_port_down},
 	    {"drop: no-mbuf", test_drop_no_mbuf},
