@@ -28,7 +28,10 @@ PKGS=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
       # domain_xml target's well-formedness check
       clang libclang-rt-14-dev libxml2-dev
       # scripts/bench.sh's comparison switch and plot (tests/integration/bench_tooling.sh)
-      openvswitch-switch-dpdk gnuplot-nox)
+      openvswitch-switch-dpdk gnuplot-nox
+      # qemu-img, for the integration suite's VM disks (tests/integration/controld_state.sh);
+      # the system suite's QEMU and libvirt come with scripts/setup-libvirt.sh
+      qemu-utils)
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root (apt-get, hugepages)" >&2; exit 1; }
 
