@@ -175,6 +175,7 @@ static int get_class_args(json_t *params, const struct qv_port_arg *args, uint8_
 				return -1;
 			break;
 		case QV_PORT_ARG_BOOL:
+			cfg->flag[i] = args[i].on_by_default;
 			if (qv_rpc_param_bool(params, key, &cfg->flag[i], err) < 0)
 				return -1;
 			break;

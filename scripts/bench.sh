@@ -25,7 +25,10 @@
 # Switches (--switches, default "qwikvirt testpmd ovs"), each with one forwarding core (CPU 1,
 # everything else on CPU 0), started afresh for every run, stopped by PID afterwards:
 #   qwikvirt  build/dataplane/qv-switchd, rules in=a actions=output:b (and back), plus filler
-#             rules up to --rules that match no test packet (proto=tcp)
+#             rules up to --rules that match no test packet (proto=tcp); its vhost ports
+#             without rte_vhost's per-virtqueue counters (qvctl port add --no-vring-stats:
+#             its own port and queue counters count; testpmd's net_vhost cannot shed them)
+#             unless --vring-stats
 #   qvrules   qwikvirt with --heavy-rules wildcard rules (default 1000) and traffic of
 #             --heavy-flows flows (default 10000; more than a PMD's exact-match cache holds),
 #             against qwikvirt's own figure in the same run (the table's qvrules / qwikvirt)
@@ -88,6 +91,8 @@
 #   --packed              the generator's virtio-user ports offer packed virtqueues
 #                         (packed_vq=1; every switch takes them: rte_vhost and OVS support
 #                         them); default split, as QEMU gives a guest's virtio-net
+#   --vring-stats         qwikvirt's vhost ports keep rte_vhost's per-virtqueue counters
+#                         (qvctl port add's default; 2 to 5 % slower at 64 B)
 #   --switches LIST       space or comma separated (default "qwikvirt testpmd ovs")
 #   --reps N              repetitions, switches alternating within each (default 5)
 #   --sizes LIST          frame sizes: numbers and/or imix (default "64 1518")
@@ -134,7 +139,7 @@ SRC=$(cd "$HERE/.." && pwd)
 TOPO=v2v SWITCHES="qwikvirt testpmd ovs" REPS=5 SIZES="64 1518" DUR=10 WARMUP=2 RULES=2
 VNF=testpmd FLOWS=1 HEAVY_RULES=1000 HEAVY_FLOWS=10000 METHOD=loop LATRATE=500k LATDUR=3 OUT="" JSON="" PLOT="" BUILD=$SRC/build
 PDR=0.005 LOAD_BASE=ndr TRIAL=1 MAX_TRIALS=10 MIN_SENT=0.99 LOAD_PCTS="10 50 90" BLOCKED=no BLOCKED_DUR=6 BLOCKED_SIZES="" MATRIX=no
-MATRIX_RULES="1 10 100 1000" MATRIX_FLOWS="1 100 10000 100000" MATRIX_REPS=1 PUBLISH="" PACKED=no
+MATRIX_RULES="1 10 100 1000" MATRIX_FLOWS="1 100 10000 100000" MATRIX_REPS=1 PUBLISH="" PACKED=no VRING_STATS=no
 # the command as typed, quoted so that it can be run again from machine.json (--sizes 64\ imix)
 CMDLINE="scripts/bench.sh$([ $# -eq 0 ] || printf ' %q' "$@")"
 GEN_CPU=0 PMD_CPU=1
@@ -155,6 +160,7 @@ while [ $# -gt 0 ]; do
 	--blocked) BLOCKED=yes; shift; continue ;;
 	--matrix) MATRIX=yes; shift; continue ;;
 	--packed) PACKED=yes; shift; continue ;;
+	--vring-stats) VRING_STATS=yes; shift; continue ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -339,7 +345,7 @@ write_meta
 python3 "$HERE/bench/summary.py" --results "$OUT/results.jsonl" --matrix "$OUT/matrix.jsonl" \
 	--machine "$OUT/machine.json" --json "$JSON" --plot-dir "$OUT" \
 	--meta "topology=$TOPO" "method=$METHOD" "reps=$REPS" "duration_s=$DUR" "rules=$RULES" \
-	"flows=$FLOWS" "vnf=$VNF" "packed=$PACKED" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" \
+	"flows=$FLOWS" "vnf=$VNF" "packed=$PACKED" "vring_stats=$VRING_STATS" "heavy_rules=$HEAVY_RULES" "heavy_flows=$HEAVY_FLOWS" \
 	"lat_rate=$LATRATE" "pdr=$PDR" "trial_s=$TRIAL" "load_base=$LOAD_BASE" "min_sent=$MIN_SENT" \
 	"blocked_sizes=$([ "$BLOCKED" = no ] || echo "${BLOCKED_SIZES// /,}")" | tee "$OUT/summary.txt"
 gnuplot -e "dir='$OUT'; outfile='$PLOT'; topo='$TOPO'; pcts='$LOAD_PCTS %'; base='${LOAD_BASE^^}'" "$HERE/bench/plot.gp" 2>"$OUT/gnuplot.log" &&

@@ -209,6 +209,10 @@ static int cmd_port_add(int argc, char **argv)
 			json_object_set_new(params, "client", json_true());
 			continue;
 		}
+		if (vhost && strcmp(argv[i], "--no-vring-stats") == 0) {
+			json_object_set_new(params, "vring_stats", json_false());
+			continue;
+		}
 		if (strcmp(argv[i], "--down") == 0) {
 			json_object_set_new(params, "admin", json_string("down"));
 			continue;
@@ -244,6 +248,8 @@ static int cmd_port_add(int argc, char **argv)
 			                   argv[i], type);
 		if (!queues && (!strncmp(argv[i], "--queues", 8) || !strcmp(argv[i], "--client")))
 			return usage_error(key, "%s is for vhost ports", argv[i]);
+		if (!vhost && !strcmp(argv[i], "--no-vring-stats"))
+			return usage_error(key, "--no-vring-stats is for vhost ports");
 		if (!vhost && !strncmp(argv[i], "--mbufs", 7))
 			return usage_error(key,
 			                   "--mbufs is for vhost ports (%s ports take the "

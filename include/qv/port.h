@@ -100,6 +100,7 @@ struct qv_port_arg {
 	const char *key;
 	enum qv_port_arg_type type;
 	bool required;
+	bool on_by_default; /* QV_PORT_ARG_BOOL: the flag when the request leaves it out */
 };
 
 #define QV_PORT_MAX_ARGS 8

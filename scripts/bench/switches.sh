@@ -71,7 +71,8 @@ sw_start_qwikvirt() {
 			$QV port add "$p" af_packet "${!ifv}" ${RUN_MTU:+--mtu $RUN_MTU} >/dev/null
 			continue
 		fi
-		$QV port add "$p" vhost "$sd/$p.sock" ${RUN_MTU:+--mtu $RUN_MTU} >/dev/null
+		$QV port add "$p" vhost "$sd/$p.sock" ${RUN_MTU:+--mtu $RUN_MTU} \
+			$([ "$VRING_STATS" = yes ] || echo --no-vring-stats) >/dev/null
 		printf -v "SOCK_$p" %s "$sd/$p.sock"
 	done
 	# the whole table in one transaction (qvctl flow add-file), as an operator would load it;

@@ -27,6 +27,7 @@ expect_raw_error "unknown param" '{"jsonrpc":"2.0","id":1,"method":"port.del","p
 expect_raw_error "port.add: a key no port class takes" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"vhost","pth":"/tmp/x.sock"}}' -32602 "unknown parameter 'pth'"
 expect_raw_error "port.set: a key no port class sets" '{"jsonrpc":"2.0","id":1,"method":"port.set","params":{"name":"a","mut":1500}}' -32602 "unknown parameter 'mut'"
 expect_raw_error "wrong type" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"vhost","path":"/tmp/x.sock","queues":"2"}}' -32602 "'queues' must be an integer"
+expect_raw_error "vring_stats not a boolean" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"vhost","path":"/tmp/x.sock","vring_stats":"no"}}' -32602 "'vring_stats' must be true or false"
 expect_raw_error "bad port type" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"c","type":"tap"}}' -32602 '"vhost", "dpdk", "af_packet", "af_xdp" or "vhost_kernel"'
 expect_raw_error "bad port name" '{"jsonrpc":"2.0","id":1,"method":"port.add","params":{"name":"a b","type":"vhost","path":"/tmp/x.sock"}}' -32602 "port name 'a b'"
 # qv-controld's methods: each parameter typed; a wrong type or range is refused naming it
