@@ -204,20 +204,31 @@ static __rte_always_inline void pmd_flush_all(struct qv_pmd *pmd, const bool tra
 	pmd->n_pending = 0;
 }
 
-/* Puts m in port out's tx buffer (out is usable: its slot has a state); a buffer that was
- * empty joins the pending outputs, a full one is sent at once. */
-static __rte_always_inline void pmd_tx_enqueue(struct qv_pmd *pmd, uint16_t out,
-                                               struct qv_port_pmd *row, struct rte_mbuf *m,
-                                               const bool trace)
+/* Puts pkts[0..n) in port out's tx buffer (out is usable: its slot has a state), where they
+ * fit (n <= QV_BURST - row->tx_n); a buffer that was empty joins the pending outputs, a full
+ * one is sent at once. The buffers are empty at every burst's start (pmd_flush_all ends
+ * each), so a burst all for one port goes in as one copy of its pointers. */
+static __rte_always_inline void pmd_tx_enqueue_bulk(struct qv_pmd *pmd, uint16_t out,
+                                                    struct qv_port_pmd *row,
+                                                    struct rte_mbuf *const *pkts, uint16_t n,
+                                                    const bool trace)
 {
 	if (row->tx_n == 0) {
 		if (unlikely(pmd->n_pending == QV_TX_PENDING_MAX))
 			pmd_flush_all(pmd, trace); /* a flood to many ports: keeps each in order */
 		pmd->pending[pmd->n_pending++] = out;
 	}
-	row->tx_pkts[row->tx_n++] = m;
+	memcpy(&row->tx_pkts[row->tx_n], pkts, n * sizeof(pkts[0]));
+	row->tx_n = (uint16_t)(row->tx_n + n);
 	if (unlikely(row->tx_n == QV_BURST))
 		pmd_flush_port(pmd, out, trace);
+}
+
+static __rte_always_inline void pmd_tx_enqueue(struct qv_pmd *pmd, uint16_t out,
+                                               struct qv_port_pmd *row, struct rte_mbuf *m,
+                                               const bool trace)
+{
+	pmd_tx_enqueue_bulk(pmd, out, row, &m, 1, trace);
 }
 
 /* Queues m on port out's tx buffer; an output whose port is missing or not usable drops this
@@ -446,6 +457,7 @@ struct burst {
 	uint8_t same[QV_BURST];     /* same[i]: the first packet of i's run of equal keys */
 	uint64_t miss_mask;         /* bit i: packet i's key missed the exact-match cache */
 	uint32_t lb_hash[QV_BURST]; /* packets whose rule has a group: the symmetric flow hash */
+	uint32_t one_rule;          /* port-rule path: every packet's result (0: not so) */
 };
 
 /* Stage 1: parse every packet into its key; tags each with its in-port. Returns the bytes. */
@@ -494,6 +506,7 @@ static __rte_always_inline uint64_t burst_port_rule(struct qv_pmd *pmd, struct b
 		b->results[i] = ok ? r : RESULT_BAD;
 		n_ok += ok;
 	}
+	b->one_rule = n_ok == b->n ? r : 0;
 	b->miss_mask = 0;
 	pmd->lookups.same_key += n_ok;
 	return bytes;
@@ -602,6 +615,19 @@ static __rte_always_inline void burst_act(struct qv_pmd *pmd, const struct qv_fl
 	uint16_t run_out = RUN_NO_PORT;     /* its one output port when checked usable */
 	struct qv_port_pmd *run_row = NULL; /* and this PMD's row of it */
 
+	if (!trace && b->one_rule != 0) {
+		/* A cross-connect's burst, every header good: if its rule only outputs to one
+		 * ready port, the burst goes to that port's buffer whole. */
+		const struct qv_rule *rule = qv_flow_table_rule(t, b->one_rule);
+		const uint16_t out = rule->actions[0].arg;
+
+		if (rule->n_actions == 1 && rule->actions[0].type == QV_ACT_OUTPUT &&
+		    port_ready(pmd, out) && row_of(pmd, out)->tx_n + b->n <= QV_BURST) {
+			pmd_tx_enqueue_bulk(pmd, out, row_of(pmd, out), b->pkts, b->n, trace);
+			*qv_flow_table_hit(t, pmd->index, b->one_rule) += b->n;
+			return;
+		}
+	}
 	for (uint16_t i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
 		uint32_t r = b->results[b->same[i]];
@@ -689,6 +715,7 @@ static __rte_always_inline void pmd_burst(struct qv_pmd *pmd, const struct qv_fl
 	/* not when tracing: a trace record shows the packet's key */
 	const uint32_t port_rule = trace ? 0 : qv_flow_table_port_rule(t, b.in);
 
+	b.one_rule = 0;
 	if (port_rule != 0) {
 		bytes = burst_port_rule(pmd, &b, port_rule);
 	} else {

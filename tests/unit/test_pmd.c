@@ -409,6 +409,44 @@ static void test_port_rule(void)
 	CU_ASSERT_EQUAL(lk->classified - cls0, 1);
 }
 
+/* A cross-connect burst whose headers are all good goes to the output's buffer in one copy
+ * (burst_act's bulk hand-off): every packet out in order, the rule's hits and the lookups
+ * counted as on the per-packet path. With that output down, the same burst takes the
+ * per-packet path and each copy counts as port-down. */
+static void test_port_rule_bulk(void)
+{
+	struct qv_lookup_counters *lk = &qv_sw.pmds[0]->lookups;
+	uint64_t same0, down0 = drops(port[0], QV_DROP_PORT_DOWN);
+	char err[256];
+	uint32_t id;
+
+	reset();
+	CU_ASSERT_FATAL(qv_switch_flow_add("in=p0 actions=output:p1", &id, err, sizeof(err)) == 0);
+	same0 = lk->same_key;
+	for (uint16_t i = 0; i < QV_BURST; i++) {
+		struct pkt_spec s = udp(0x0a000001, 0x0a000002, (uint16_t)(1000 + i), 2000);
+
+		qv_fake_port_push(port[0], build(&s));
+	}
+	CU_ASSERT_EQUAL(run_port(port[0]), QV_BURST);
+	CU_ASSERT_FATAL(qv_fake_port_sent(port[1]) == QV_BURST);
+	for (uint16_t i = 0; i < QV_BURST; i++)
+		CU_ASSERT_EQUAL(get16(frame(qv_fake_port_sent_at(port[1], i)) + 34), 1000 + i);
+	CU_ASSERT_EQUAL(lk->same_key - same0, QV_BURST);
+	CU_ASSERT_EQUAL(qv_switch_flow_hits((uint32_t)qv_switch_flow_find(id)), QV_BURST);
+
+	atomic_store(&port[1]->up, false);
+	for (uint16_t i = 0; i < 3; i++) {
+		struct pkt_spec s = udp(0x0a000001, 0x0a000002, 1000, 2000);
+
+		qv_fake_port_push(port[0], build(&s));
+	}
+	CU_ASSERT_EQUAL(run_port(port[0]), 3);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(port[1]), QV_BURST);
+	CU_ASSERT_EQUAL(drops(port[0], QV_DROP_PORT_DOWN), down0 + 3);
+	CU_ASSERT_EQUAL(qv_switch_flow_hits((uint32_t)qv_switch_flow_find(id)), QV_BURST + 3);
+}
+
 static void test_drop_tx_full(void)
 {
 	uint64_t d0 = drops(port[0], QV_DROP_TX_FULL);
@@ -790,6 +828,8 @@ int main(void)
 	    {"drop: rule-drop", test_drop_rule_drop},
 	    {"drop: bad-header", test_drop_bad_header},
 	    {"port rule: no lookup, bad headers still dropped, outranked at once", test_port_rule},
+	    {"port rule: a good burst handed to its output whole, or per packet to a down port",
+	     test_port_rule_bulk},
 	    {"drop: tx-full", test_drop_tx_full},
 	    {"drop: port-down", test_drop_port_down},
 	    {"drop: no-mbuf", test_drop_no_mbuf},
