@@ -65,6 +65,7 @@ static bool declared_port(const struct qv_model_port *mp, struct qv_switch_port 
 	p->vhost = mp->type == QV_PORT_VHOST;
 	p->path = dup_or_null(mp->path, &ok);
 	p->client = mp->client;
+	p->vring_stats_off = mp->vring_stats_off;
 	p->devargs = dup_or_null(mp->type == QV_PORT_PHY ? mp->pci : mp->devargs, &ok);
 	p->pf = dup_or_null(mp->pf, &ok);
 	p->vf = mp->vf;
@@ -95,6 +96,7 @@ static bool vnf_port(const struct qv_model *m, const struct qv_model_vnf *v, uns
 	p->client = m->sw.vhost_client;
 	p->queues = 1;
 	p->mtu = v->mtu;
+	p->vring_stats_off = v->vring_stats_off;
 	p->dflt = QV_DEFAULT_DROP;
 	p->vnf = dup_or_null(v->name, &ok);
 	p->iface = dup_or_null(iface, &ok);

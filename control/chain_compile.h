@@ -22,6 +22,7 @@ struct qv_switch_port {
 	bool vhost;             /* port.add type: "vhost" (path, client) or "dpdk" (devargs) */
 	char *path;             /* vhost */
 	bool client;            /* vhost: the switch connects instead of listening */
+	bool vring_stats_off;   /* vhost: port.add vring_stats=false */
 	char *devargs;          /* dpdk: PCI address or vdev string; NULL for a VF, see pf/vf */
 	char *pf;               /* vf: the daemon resolves the VF's PCI address */
 	uint16_t vf;

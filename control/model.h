@@ -46,12 +46,13 @@ struct qv_model_port {
 	char *name;
 	struct qv_mark mark; /* the port's mapping */
 	enum qv_port_type type;
-	char *pci;     /* phy: "0000:03:00.0" */
-	char *pf;      /* vf: PCI address of the physical function */
-	uint16_t vf;   /* vf: VF index on pf */
-	char *devargs; /* vdev: "net_pcap0,rx_pcap=in.pcap" */
-	char *path;    /* vhost: socket path */
-	bool client;   /* vhost: the switch connects (and reconnects) instead of listening */
+	char *pci;            /* phy: "0000:03:00.0" */
+	char *pf;             /* vf: PCI address of the physical function */
+	uint16_t vf;          /* vf: VF index on pf */
+	char *devargs;        /* vdev: "net_pcap0,rx_pcap=in.pcap" */
+	char *path;           /* vhost: socket path */
+	bool client;          /* vhost: the switch connects (and reconnects) instead of listening */
+	bool vring_stats_off; /* vhost: vring-stats: false (port.add vring_stats=false) */
 	uint16_t queues;
 	uint16_t mtu; /* mtu: the L3 MTU, 68..QV_MODEL_MAX_MTU; 0: the switch's default (1500) */
 	enum qv_port_default dflt;
@@ -125,7 +126,8 @@ struct qv_model_vnf {
 	int numa;                                            /* node, or QV_MODEL_NUMA_AUTO */
 	uint16_t instances; /* with scaling: the current count (the loader gives min) */
 	struct qv_model_scaling scaling;
-	uint16_t mtu; /* of every interface (switch port and guest); 0: the default 1500 */
+	uint16_t mtu;         /* of every interface (switch port and guest); 0: the default 1500 */
+	bool vring_stats_off; /* vring-stats: false: every interface's port without them */
 	struct qv_model_ref *vfs; /* ports of type vf handed to the VM as PCI devices (hostdev) */
 	size_t n_vfs;
 	struct qv_police bw[QV_POLICE_NDIR]; /* bandwidth: of every interface without its own */

@@ -106,17 +106,19 @@ enum {
 	P_TRUST,
 	P_BW,
 	P_MTU,
+	P_VRING_STATS,
 	P_NKEYS
 };
+_Static_assert(P_NKEYS <= QV_YAML_MAX_KEYS, "struct yfields holds every port key");
 static const char *const port_keys[] = {
-    "name",   "type", "queues", "default",     "pci",   "pf",        "vf",  "devargs", "path",
-    "client", "mac",  "vlan",   "spoof-check", "trust", "bandwidth", "mtu", NULL};
+    "name",   "type", "queues", "default",     "pci",   "pf",        "vf",  "devargs",     "path",
+    "client", "mac",  "vlan",   "spoof-check", "trust", "bandwidth", "mtu", "vring-stats", NULL};
 #define B(k) (1u << (k))
 #define PORT_COMMON (B(P_NAME) | B(P_TYPE) | B(P_QUEUES) | B(P_DEFAULT) | B(P_BW) | B(P_MTU))
 static const uint32_t port_allowed[] = {
     [QV_PORT_PHY] = PORT_COMMON | B(P_PCI),
     [QV_PORT_VF] = PORT_COMMON | B(P_PF) | B(P_VF) | B(P_MAC) | B(P_VLAN) | B(P_SPOOF) | B(P_TRUST),
-    [QV_PORT_VHOST] = PORT_COMMON | B(P_PATH) | B(P_CLIENT),
+    [QV_PORT_VHOST] = PORT_COMMON | B(P_PATH) | B(P_CLIENT) | B(P_VRING_STATS),
     [QV_PORT_VDEV] = PORT_COMMON | B(P_DEVARGS),
 };
 static const char *const port_types[] = {"phy", "vf", "vhost", "vdev", NULL};
@@ -170,7 +172,7 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 	struct yfields f;
 	unsigned type = 0, dflt;
 	unsigned long num;
-	bool typed;
+	bool typed, b;
 
 	ylabel(c, n, "port", index, what, sizeof(what));
 	p->mark = ymark(n);
@@ -235,6 +237,8 @@ static void load_port(struct yctx *c, yaml_node_t *n, long index, struct qv_mode
 			ymissing(c, n, "path", what, "the vhost-user socket's absolute path");
 		if (f.val[P_CLIENT])
 			ybool(c, f.val[P_CLIENT], "client", what, &p->client);
+		if (f.val[P_VRING_STATS] && ybool(c, f.val[P_VRING_STATS], "vring-stats", what, &b))
+			p->vring_stats_off = !b;
 		break;
 	case QV_PORT_VDEV:
 		if (f.val[P_DEVARGS])
@@ -262,11 +266,14 @@ enum {
 	V_INSTANCES,
 	V_VFS,
 	V_BW,
-	V_MTU
+	V_MTU,
+	V_VRING_STATS,
+	V_NKEYS
 };
-static const char *const vnf_keys[] = {"name",   "interfaces", "vcpus",   "memory", "image",
-                                       "kernel", "initrd",     "cmdline", "numa",   "instances",
-                                       "vfs",    "bandwidth",  "mtu",     NULL};
+_Static_assert(V_NKEYS <= QV_YAML_MAX_KEYS, "struct yfields holds every VNF key");
+static const char *const vnf_keys[] = {
+    "name", "interfaces", "vcpus", "memory",    "image", "kernel",      "initrd", "cmdline",
+    "numa", "instances",  "vfs",   "bandwidth", "mtu",   "vring-stats", NULL};
 
 static bool add_iface(struct yctx *c, struct qv_model_vnf *v, const char *name, struct qv_mark at,
                       const char *what)
@@ -397,6 +404,7 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	char what[80];
 	struct yfields f;
 	unsigned long num;
+	bool b;
 
 	ylabel(c, n, "VNF", index, what, sizeof(what));
 	v->mark = ymark(n);
@@ -404,7 +412,7 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	v->memory = 1ull << 30;
 	v->numa = QV_MODEL_NUMA_AUTO;
 	v->instances = 1;
-	if (!ymap(c, n, vnf_keys, 0x1fff, what, &f))
+	if (!ymap(c, n, vnf_keys, (1u << V_NKEYS) - 1, what, &f))
 		return;
 
 	if (f.val[V_NAME])
@@ -425,6 +433,8 @@ static void load_vnf(struct yctx *c, yaml_node_t *n, long index, struct qv_model
 	/* every interface's: the switch port's MTU and the guest's (<mtu> in its domain XML) */
 	if (f.val[V_MTU] && yuint(c, f.val[V_MTU], "mtu", what, 68, QV_MODEL_MAX_MTU, &num))
 		v->mtu = (uint16_t)num;
+	if (f.val[V_VRING_STATS] && ybool(c, f.val[V_VRING_STATS], "vring-stats", what, &b))
+		v->vring_stats_off = !b;
 	if (f.val[V_NUMA]) {
 		unsigned dummy;
 		const char *s = ytext(f.val[V_NUMA]);

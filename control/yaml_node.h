@@ -15,7 +15,7 @@
 #define QV_YAML_MAX_VISITS 200000
 
 /* Most keys any one mapping of the schema has. */
-#define QV_YAML_MAX_KEYS 16
+#define QV_YAML_MAX_KEYS 24
 
 struct yctx {
 	const char *file;

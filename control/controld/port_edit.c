@@ -13,9 +13,15 @@ static json_int_t have_int(const json_t *have, const char *key)
 
 bool qv_port_needs_readd(const json_t *have, const struct qv_switch_port *p)
 {
+	const json_t *stats = json_object_get(have, "vring_stats");
+
+	if (!p->vhost)
+		return false;
 	/* a vhost port's queue pairs are the device's, negotiated with its peer: not live */
-	return p->vhost && have_int(have, "rxq") >= 0 &&
-	       have_int(have, "rxq") != (p->queues ? p->queues : 1);
+	if (have_int(have, "rxq") >= 0 && have_int(have, "rxq") != (p->queues ? p->queues : 1))
+		return true;
+	/* rte_vhost's per-virtqueue counters are chosen when its socket is registered */
+	return json_is_boolean(stats) && json_is_true(stats) == p->vring_stats_off;
 }
 
 json_t *qv_port_edits(const json_t *have, const struct qv_switch_port *p)

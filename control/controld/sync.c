@@ -52,6 +52,8 @@ static json_t *port_params(const struct qv_switch_port *p)
 		json_object_set_new(o, "path", json_string(p->path));
 		json_object_set_new(o, "client", json_boolean(p->client));
 		json_object_set_new(o, "queues", json_integer(p->queues ? p->queues : 1));
+		if (p->vring_stats_off)
+			json_object_set_new(o, "vring_stats", json_false());
 	} else {
 		json_object_set_new(o, "devargs", json_string(p->devargs ? p->devargs : ""));
 		json_object_set_new(o, "rxq", json_integer(p->queues ? p->queues : 1));

@@ -434,6 +434,40 @@ static void test_mtu(void)
 	                   "number 68..9194"));
 }
 
+/* vring-stats: false reaches the port (vhost ports, every interface of a VNF); on by default */
+static void test_vring_stats(void)
+{
+	struct qv_model *m =
+	    load_ok("ports:\n"
+	            "  - {name: up0, type: phy, pci: \"0000:03:00.0\"}\n"
+	            "  - {name: p2, type: vhost, path: /run/p2.sock, vring-stats: false}\n"
+	            "  - {name: p3, type: vhost, path: /run/p3.sock, vring-stats: true}\n"
+	            "vnfs:\n"
+	            "  - {name: fw, image: /img/fw.qcow2, vring-stats: false}\n"
+	            "  - {name: rt, image: /img/rt.qcow2}\n");
+
+	if (m == NULL)
+		return;
+	CU_ASSERT_FALSE(m->ports[0].vring_stats_off);
+	CU_ASSERT_TRUE(m->ports[1].vring_stats_off);
+	CU_ASSERT_FALSE(m->ports[2].vring_stats_off);
+	CU_ASSERT_TRUE(m->vnfs[0].vring_stats_off);
+	CU_ASSERT_FALSE(m->vnfs[1].vring_stats_off);
+	qv_model_free(m);
+	expect_errors(
+	    "ports:\n"
+	    "  - {name: up0, type: phy, pci: \"0000:03:00.0\", vring-stats: false}\n"
+	    "  - {name: p2, type: vhost, path: /run/p2.sock, vring-stats: off}\n"
+	    "vnfs:\n"
+	    "  - {name: fw, image: /img/fw.qcow2, vring-stats: 0}\n",
+	    ERRS("t.yaml:2:49: key 'vring-stats' does not apply to phy port 'up0' "
+	         "(expected one of: name, type, queues, default, pci, bandwidth, mtu)",
+	         "t.yaml:3:62: bad 'vring-stats' in port 'p2': found 'off', expected "
+	         "true or false",
+	         "t.yaml:5:51: bad 'vring-stats' in VNF 'fw': found '0', expected true or "
+	         "false"));
+}
+
 static void test_err_ports(void)
 {
 	expect_errors(
@@ -549,7 +583,7 @@ static void test_vfs(void)
 	         "t.yaml:3:59: bad 'vlan' in port 'v1': found '4095', expected a number 0..4094",
 	         "t.yaml:3:72: bad 'trust' in port 'v1': found 'maybe', expected true or false",
 	         "t.yaml:4:43: key 'mac' does not apply to vhost port 'h' (expected one of: name, "
-	         "type, queues, default, path, client, bandwidth, mtu)",
+	         "type, queues, default, path, client, bandwidth, mtu, vring-stats)",
 	         "t.yaml:6:31: VNF 'a' has 'vfs' and instances: 2: a VF is one device and goes to "
 	         "one VM; expected instances: 1 (declare one VNF per VF)",
 	         "t.yaml:6:35: port 'h' in 'vfs' of VNF 'a' is of type vhost, expected a port of "
@@ -854,6 +888,7 @@ int main(void)
 	    {"errors: vnfs", test_err_vnfs},
 	    {"VFs: settings, handed to VNFs", test_vfs},
 	    {"mtu on ports and VNFs", test_mtu},
+	    {"vring-stats on vhost ports and VNFs", test_vring_stats},
 	    {"errors: chain keys", test_err_chain_keys},
 	    {"errors: references", test_err_references},
 	    {"errors: hops", test_err_hops},
