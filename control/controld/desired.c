@@ -10,6 +10,7 @@
 
 #include "control/controld/controld.h"
 #include "control/controld/scaling.h"
+#include "lib/log.h"
 
 int qv_desired_build(const char *name, const char *yaml, size_t len, struct qv_desired *out,
                      json_t **errors, char *err, size_t errlen)
@@ -114,6 +115,29 @@ static void split_saved(const struct qv_controld *c, char *text, char **name, ch
 	*name = qv_state_read(path, &nlen);
 }
 
+/* The saved state no longer loads (edited by hand, or a key this version refuses): what is
+ * wrong and where, every error on the log, and the way out. Positions are those of the
+ * service file as it was applied (the saved copy's text, below its header line). Not "move
+ * it aside": an apply journal still on disk (the last apply's, until the next reconcile)
+ * would then have its additions taken off the switch, as those of an apply cut short with no
+ * desired state wanting them; a service file in its place keeps whatever that file wants. */
+static void restore_failed(const char *path, const char *name, bool header, const json_t *errors,
+                           char *err, size_t errlen)
+{
+	size_t i;
+	const json_t *e;
+
+	json_array_foreach(errors, i, e)
+	    qv_log(QV_LOG_ERR, NULL, NULL, "%s: %s", path, json_string_value(e));
+	snprintf(err, errlen,
+	         "%s (the copy of %s applied last) does not load: %zu error(s), the first: "
+	         "%.300s%s; nothing was applied: fix it, or copy the service file over it (cp "
+	         "FILE %s: qv-controld starts from that)",
+	         path, name ? name : "the service file", json_array_size(errors),
+	         json_string_value(json_array_get(errors, 0)),
+	         header ? " (one line lower in the copy, below its header line)" : "", path);
+}
+
 int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
 {
 	char path[4096];
@@ -132,6 +156,8 @@ int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
 	split_saved(c, text, &name, &yaml);
 	rc = qv_desired_build(name ? name : "desired.yaml", yaml, len - (size_t)(yaml - text),
 	                      &c->desired, &errors, err, errlen);
+	if (rc != 0 && json_array_size(errors) > 0)
+		restore_failed(path, name, yaml != text, errors, err, errlen);
 	json_decref(errors);
 	free(text);
 	free(name);
