@@ -46,6 +46,9 @@ struct qv_flow_txn {
 static struct {
 	uint64_t *deleted;
 	uint32_t n_deleted, n_words;
+	/* masked[0..n_deleted): the base rules base_delete masked, in order, so that a failed
+	 * change undoes exactly its own masks (delta_undo), not older ones of the same rules */
+	uint32_t *masked;
 	uint8_t *copied; /* copied[i]: base rule i is in copies[] */
 	uint32_t *copies;
 	uint32_t n_copies, cap_copies;
@@ -244,16 +247,20 @@ static int delta_reset(uint32_t n_base)
 	uint32_t words = (n_base + 63) / 64;
 	uint64_t *del = calloc(words ? words : 1, sizeof(*del));
 	uint8_t *copied = calloc(n_base ? n_base : 1, 1);
+	uint32_t *masked = malloc(sizeof(*masked) * (n_base ? n_base : 1));
 
-	if (!del || !copied) {
+	if (!del || !copied || !masked) {
 		free(del);
 		free(copied);
+		free(masked);
 		return -1;
 	}
 	free(fs.deleted);
 	free(fs.copied);
+	free(fs.masked);
 	fs.deleted = del;
 	fs.copied = copied;
+	fs.masked = masked;
 	fs.n_words = words;
 	fs.n_deleted = 0;
 	fs.n_copies = 0;
@@ -282,8 +289,20 @@ static int copies_push(uint32_t i, void *ctx)
 static int base_delete(const struct qv_flow_base *b, uint32_t bi)
 {
 	fs.deleted[bi / 64] |= 1ull << (bi % 64);
-	fs.n_deleted++;
+	fs.masked[fs.n_deleted++] = bi; /* at most one per base rule: callers skip masked ones */
 	return qv_flow_base_shadowed(b, bi, fs.deleted, fs.copied, copies_push, NULL);
+}
+
+/* A change that failed half-way: its masks and copies (those since n_deleted == nd0 and
+ * n_copies == nc0) are undone, and only those: a rule it found masked already (a port
+ * change's re-resolved rule, say) stays masked, as the count says. */
+static void delta_undo(uint32_t nd0, uint32_t nc0)
+{
+	for (uint32_t k = nd0; k < fs.n_deleted; k++)
+		fs.deleted[fs.masked[k] / 64] &= ~(1ull << (fs.masked[k] % 64));
+	for (uint32_t c = nc0; c < fs.n_copies; c++)
+		fs.copied[fs.copies[c]] = 0;
+	fs.n_deleted = nd0, fs.n_copies = nc0;
 }
 
 /* Publishes a table of the current base and the delta: the base rules whose ports changed, as
@@ -346,8 +365,9 @@ static bool names_port(const struct qv_flow_entry *e, const char *name)
 	return false;
 }
 
-/* fs.reres gets the sorted ids[0..n) (sorted too) merged in, without duplicates. */
-static int reres_merge(const uint32_t *ids, uint32_t n)
+/* fs.reres gets the sorted ids[0..n) (sorted too) merged in, without duplicates; the array
+ * it had is the caller's (*old), to free or to put back. */
+static int reres_merge(const uint32_t *ids, uint32_t n, uint32_t **old)
 {
 	uint32_t *m = malloc(sizeof(*m) * (fs.n_reres + n + 1)), i = 0, j = 0, k = 0;
 
@@ -361,7 +381,7 @@ static int reres_merge(const uint32_t *ids, uint32_t n)
 		i += a <= c;
 		j += c <= a;
 	}
-	free(fs.reres);
+	*old = fs.reres;
 	fs.reres = m;
 	fs.n_reres = k;
 	return 0;
@@ -375,7 +395,9 @@ static int port_delta(const char *name, char *err, size_t errlen)
 	struct qv_flow_table *t = cur_table();
 	struct qv_flow_base *b = t ? t->base : NULL;
 	uint32_t *ids = NULL, n = 0, nd0 = fs.n_deleted, nc0 = fs.n_copies;
+	uint32_t *old_reres = NULL, n_old_reres = fs.n_reres;
 	bool tail = false; /* a rule added since the base names it (publish_delta resolves it) */
+	bool merged = false;
 	int rc = 0;
 
 	if (!b)
@@ -407,21 +429,19 @@ static int port_delta(const char *name, char *err, size_t errlen)
 		if (bi >= 0 && !qv_bit_test(fs.deleted, (uint32_t)bi))
 			rc = base_delete(b, (uint32_t)bi);
 	}
-	if (rc == 0 && n)
-		rc = reres_merge(ids, n);
+	if (rc == 0 && n && (rc = reres_merge(ids, n, &old_reres)) == 0)
+		merged = true;
 	if (rc == 0)
 		rc = publish_delta(b, err, errlen);
-	if (rc != 0) { /* the next full build starts from scratch; undo the masks for it */
-		for (uint32_t i = 0; i < n; i++) {
-			int64_t bi = qv_flow_base_find(b, ids[i]);
-
-			if (bi >= 0)
-				fs.deleted[bi / 64] &= ~(1ull << (bi % 64));
+	if (rc != 0) { /* the delta as it was, for the rebuild the caller tries next */
+		delta_undo(nd0, nc0);
+		if (merged) {
+			free(fs.reres);
+			fs.reres = old_reres, fs.n_reres = n_old_reres;
+			old_reres = NULL;
 		}
-		for (uint32_t c = nc0; c < fs.n_copies; c++)
-			fs.copied[fs.copies[c]] = 0;
-		fs.n_deleted = nd0, fs.n_copies = nc0;
 	}
+	free(old_reres);
 	free(ids);
 	return rc;
 }
@@ -604,9 +624,13 @@ static void builder_fold(void)
 	/* keep the old delta state until the new table is out */
 	uint64_t *o_del = fs.deleted;
 	uint8_t *o_cop = fs.copied;
+	uint32_t *o_masked = fs.masked, *o_copies = fs.copies;
 	uint32_t o_nd = fs.n_deleted, o_nc = fs.n_copies, o_w = fs.n_words;
+	uint32_t o_capc = fs.cap_copies, o_nr = fs.n_reres;
 
-	fs.deleted = NULL, fs.copied = NULL;
+	/* the new base's copies go to a list of their own: the old one is the old state's */
+	fs.deleted = NULL, fs.copied = NULL, fs.masked = NULL;
+	fs.copies = NULL, fs.cap_copies = 0;
 	if (delta_reset(b->n_rules) != 0)
 		goto undo;
 	for (uint32_t i = 0; i < b->n_rules; i++) {
@@ -622,6 +646,8 @@ static void builder_fold(void)
 		goto undo;
 	free(o_del);
 	free(o_cop);
+	free(o_masked);
+	free(o_copies);
 	fs.folds++;
 	fs.builds++;
 	fs.last_error[0] = 0; /* the rte_acl part is current again */
@@ -632,8 +658,11 @@ static void builder_fold(void)
 undo:
 	free(fs.deleted);
 	free(fs.copied);
-	fs.deleted = o_del, fs.copied = o_cop;
-	fs.n_deleted = o_nd, fs.n_copies = o_nc, fs.n_words = o_w;
+	free(fs.masked);
+	free(fs.copies);
+	fs.deleted = o_del, fs.copied = o_cop, fs.masked = o_masked, fs.copies = o_copies;
+	fs.n_deleted = o_nd, fs.n_copies = o_nc, fs.n_words = o_w, fs.cap_copies = o_capc;
+	fs.n_reres = o_nr; /* delta_reset emptied it for the new base */
 	if (b->refs == 0)
 		qv_flow_base_free(b);
 	snprintf(fs.last_error, sizeof(fs.last_error), "folding the background rebuild: %s",
@@ -883,16 +912,8 @@ int qv_flow_txn_commit(struct qv_flow_txn *tx, struct qv_flow_txn_result *res, c
 			res->incremental = true;
 			rc = publish_delta(b, err, errlen);
 		}
-		if (rc != 0) { /* the delta state as it was: unmask this transaction's deletions */
-			for (uint32_t i = 0; i < n_del; i++) {
-				int64_t bi = qv_flow_base_find(b, dels[i]);
-
-				if (bi >= 0)
-					fs.deleted[bi / 64] &= ~(1ull << (bi % 64));
-			}
-			for (uint32_t c = nc0; c < fs.n_copies; c++)
-				fs.copied[fs.copies[c]] = 0;
-			fs.n_deleted = nd0, fs.n_copies = nc0;
+		if (rc != 0) { /* the delta state as it was: this transaction's masks undone */
+			delta_undo(nd0, nc0);
 			res->incremental = false;
 		}
 	}

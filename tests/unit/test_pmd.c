@@ -726,6 +726,81 @@ static void test_port_change_through_delta(void)
 	CU_ASSERT_EQUAL(qv_switch_port_del("x", err, sizeof(err)), 0);
 }
 
+/* Allocation failure injection: test_pmd links with --wrap=malloc,--wrap=calloc, so the
+ * switch's own allocations come here; while fail_at_least is non-zero, those of that many
+ * bytes or more fail (DPDK's and the libraries' are not affected). */
+static _Atomic size_t fail_at_least;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+
+void *__wrap_malloc(size_t n)
+{
+	size_t f = atomic_load(&fail_at_least);
+
+	return f && n >= f ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	size_t f = atomic_load(&fail_at_least);
+
+	return f && n * size >= f ? NULL : __real_calloc(n, size);
+}
+
+static long long delta_deleted(void)
+{
+	json_t *sum = qv_switch_flow_summary();
+	long long n = json_integer_value(json_object_get(json_object_get(sum, "delta"), "deleted"));
+
+	json_decref(sum);
+	return n;
+}
+
+/* A port change masks the base rules naming the port (re-resolved in the delta). A later
+ * transaction deleting such a rule that runs out of memory half-way, full rebuild included,
+ * changes nothing: that mask stays, counted once. Its undo used to unmask every rule it
+ * named, the port change's mask too, while the count kept it: re-adding the port then masked
+ * the rule a second time (delta.deleted 2 for one rule) and the base's stale copy was in
+ * force meanwhile. */
+static void test_failed_delete_keeps_port_masks(void)
+{
+	struct pkt_spec s = udp(0x0a000001, 0x0a000002, 1000, 77);
+	struct qv_port *x;
+	char err[256];
+	uint32_t id;
+	int rc;
+
+	reset();
+	x = qv_fake_port_add("x", err, sizeof(err));
+	CU_ASSERT_FATAL(x != NULL);
+	CU_ASSERT_EQUAL_FATAL(qv_switch_flow_add("in=p0,proto=udp,dst-port=77 actions=output:x",
+	                                         &id, err, sizeof(err)),
+	                      0);
+	CU_ASSERT_EQUAL_FATAL(qv_switch_publish_table(err, sizeof(err)),
+	                      0); /* the rule's in the base */
+	CU_ASSERT_EQUAL(qv_switch_port_del("x", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(delta_deleted(), 1); /* masked in the base, re-resolved in the delta */
+
+	atomic_store(&fail_at_least, sizeof(struct qv_rule)); /* any table of rules */
+	rc = qv_switch_flow_del(id, err, sizeof(err));
+	atomic_store(&fail_at_least, 0);
+	CU_ASSERT_NOT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "out of memory"));
+	CU_ASSERT(qv_switch_flow_find(id) >= 0); /* not deleted */
+	CU_ASSERT_EQUAL(delta_deleted(), 1);
+
+	x = qv_fake_port_add("x", err, sizeof(err)); /* the rule re-resolves to it */
+	CU_ASSERT_FATAL(x != NULL);
+	CU_ASSERT_EQUAL(delta_deleted(), 1);
+	send1(port[0], &s);
+	CU_ASSERT_EQUAL(qv_fake_port_sent(x), 1);
+	qv_switch_flow_flush();
+	qv_fake_port_clear(x);
+	CU_ASSERT_EQUAL(qv_switch_port_del("x", err, sizeof(err)), 0);
+}
+
 /* The output port flaps (admin down/up from another thread, as qvctl port set does) while
  * bursts of one flow run to it: a run of packets may start with the port down (the first
  * packet dropped at pmd_output) and go on through the fast path once it is up, and a full
@@ -839,6 +914,8 @@ int main(void)
 	    {"300 ports: rules, flood past the pending outputs, re-add", test_many_ports},
 	    {"a port change goes through the delta, not an rte_acl build",
 	     test_port_change_through_delta},
+	    {"a delete that runs out of memory keeps a port change's masks",
+	     test_failed_delete_keeps_port_masks},
 	    {"a port flapping during runs of packets keeps none",
 	     test_flap_during_run_keeps_no_packet},
 	    {"no mbuf leaked", test_no_mbuf_leak},
