@@ -129,13 +129,15 @@ static void restore_failed(const char *path, const char *name, bool header, cons
 
 	json_array_foreach(errors, i, e)
 	    qv_log(QV_LOG_ERR, NULL, NULL, "%s: %s", path, json_string_value(e));
+	/* the way out before the first error, so that a long one cuts only itself short (each
+	 * is on the log in full) */
 	snprintf(err, errlen,
-	         "%s (the copy of %s applied last) does not load: %zu error(s), the first: "
-	         "%.300s%s; nothing was applied: fix it, or copy the service file over it (cp "
-	         "FILE %s: qv-controld starts from that)",
-	         path, name ? name : "the service file", json_array_size(errors),
+	         "%s (the copy of %s applied last) does not load, nothing was applied: fix it, or "
+	         "copy the service file over it (cp FILE %s: qv-controld starts from that); the "
+	         "first error: %s%s",
+	         path, name ? name : "the service file", path,
 	         json_string_value(json_array_get(errors, 0)),
-	         header ? " (one line lower in the copy, below its header line)" : "", path);
+	         header ? " (one line lower in the copy, below its header line)" : "");
 }
 
 int qv_desired_restore(struct qv_controld *c, char *err, size_t errlen)
